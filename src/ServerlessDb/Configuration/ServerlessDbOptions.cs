@@ -1,0 +1,93 @@
+using System.Text.RegularExpressions;
+
+namespace ServerlessDb.Configuration;
+
+/// <summary>
+/// Everything the QueryRunner reads from its environment, read once at start-up and validated
+/// with one message per bad value. DESIGN.md's configuration table is the contract.
+/// </summary>
+public sealed partial record ServerlessDbOptions
+{
+    public const string DefaultPrefix = "databases/";
+    public const string DefaultLockNamePrefix = "serverlessdb-lock-";
+
+    public required string Bucket { get; init; }
+
+    /// <summary>Key prefix; database NAME lives at <c>{Prefix}{NAME}.sqlite</c>.</summary>
+    public string Prefix { get; init; } = DefaultPrefix;
+
+    /// <summary>VPC for the security-group lock; without it writers rely on the conditional commit alone.</summary>
+    public string? LockVpcId { get; init; }
+
+    public string LockNamePrefix { get; init; } = DefaultLockNamePrefix;
+
+    public TimeSpan LockWait { get; init; } = TimeSpan.FromSeconds(20);
+
+    public string? Region { get; init; }
+
+    public AwsEndpoints Endpoints { get; init; } = new(null, null, null);
+
+    /// <summary>Local folder for cached versions and working copies (Lambda's /tmp).</summary>
+    public string CacheDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "serverlessdb");
+
+    /// <summary>How long one request may take in all, waits and retries included.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>How long S3 calls are retried (backoff with jitter) before the request gets a 503.</summary>
+    public TimeSpan StorageRetryDeadline { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How many times a write is run again from a fresh read after a conflicting commit.</summary>
+    public int WriteAttempts { get; init; } = 8;
+
+    public int MaxRequestBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>Lambda's synchronous response limit is 6 MB; stay well below it.</summary>
+    public int MaxResultBytes { get; init; } = 5 * 1024 * 1024;
+
+    public int MaxStatements { get; init; } = 1000;
+
+    public static ServerlessDbOptions FromEnvironment(IEnvironment environment)
+    {
+        var read = new EnvironmentReader(environment);
+        var options = new ServerlessDbOptions
+        {
+            Bucket = read.Required("DB_BUCKET", "the S3 bucket that holds the databases"),
+            Prefix = read.Text("DB_PREFIX", DefaultPrefix),
+            LockVpcId = read.Optional("LOCK_VPC_ID"),
+            LockNamePrefix = read.Text("LOCK_NAME_PREFIX", DefaultLockNamePrefix),
+            LockWait = read.Seconds("LOCK_WAIT_SECONDS", 20, 1, 600),
+            Region = read.Optional("AWS_REGION") ?? read.Optional("AWS_DEFAULT_REGION"),
+            Endpoints = new AwsEndpoints(
+                read.Url("AWS_ENDPOINT_URL"),
+                read.Url("AWS_ENDPOINT_URL_S3"),
+                read.Url("AWS_ENDPOINT_URL_EC2")),
+            CacheDirectory = read.Text("CACHE_DIR", Path.Combine(Path.GetTempPath(), "serverlessdb")),
+            RequestTimeout = read.Seconds("REQUEST_TIMEOUT_SECONDS", 25, 1, 900),
+            StorageRetryDeadline = read.Seconds("STORAGE_RETRY_SECONDS", 10, 1, 600),
+            WriteAttempts = (int)read.Integer("WRITE_ATTEMPTS", 8, 1, 100),
+            MaxRequestBytes = (int)read.Integer("MAX_REQUEST_BYTES", 1024 * 1024, 1024, 6 * 1024 * 1024),
+            MaxResultBytes = (int)read.Integer("MAX_RESULT_BYTES", 5 * 1024 * 1024, 1024, 6 * 1024 * 1024),
+            MaxStatements = (int)read.Integer("MAX_STATEMENTS", 1000, 1, 100_000),
+        };
+
+        read.Check(options.Bucket.Length == 0 || BucketName().IsMatch(options.Bucket),
+            $"DB_BUCKET must be a valid S3 bucket name (3-63 lower-case letters, digits, dots and hyphens); got '{options.Bucket}'.");
+        read.Check(!options.Prefix.StartsWith('/'), $"DB_PREFIX must not start with '/'; got '{options.Prefix}'.");
+        read.Check(LockNamePrefixPattern().IsMatch(options.LockNamePrefix),
+            $"LOCK_NAME_PREFIX must be 1-190 characters of letters, digits, and ._-:/()#,@[]+=&;{{}}!$*; got '{options.LockNamePrefix}'.");
+        read.Check(options.StorageRetryDeadline < options.RequestTimeout,
+            "STORAGE_RETRY_SECONDS must be smaller than REQUEST_TIMEOUT_SECONDS, so a request can still answer after its retries.");
+        read.Check(options.LockWait < options.RequestTimeout,
+            "LOCK_WAIT_SECONDS must be smaller than REQUEST_TIMEOUT_SECONDS, so a writer that gets the lock late still has time to run.");
+        read.ThrowIfInvalid();
+        return options;
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+    private static partial Regex BucketName();
+
+    // Security-group names allow a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$* up to 255 characters;
+    // the prefix leaves room for a 64-character database name.
+    [GeneratedRegex(@"^[A-Za-z0-9._\-:/()#,@\[\]+=&;{}!$*]{1,190}$")]
+    private static partial Regex LockNamePrefixPattern();
+}

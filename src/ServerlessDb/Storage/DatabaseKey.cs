@@ -1,0 +1,7 @@
+namespace ServerlessDb.Storage;
+
+/// <summary>Where database NAME lives in the bucket: <c>{prefix}{NAME}.sqlite</c>.</summary>
+public static class DatabaseKey
+{
+    public static string For(string prefix, string database) => prefix + database + ".sqlite";
+}
