@@ -42,6 +42,23 @@ internal sealed class EnvironmentReader(IEnvironment environment)
         return value;
     }
 
+    public bool Boolean(string name, bool defaultValue)
+    {
+        var raw = environment.Get(name);
+        switch (raw?.ToLowerInvariant())
+        {
+            case null:
+                return defaultValue;
+            case "true" or "1" or "yes":
+                return true;
+            case "false" or "0" or "no":
+                return false;
+            default:
+                _problems.Add($"{name} must be true or false; got '{raw}'.");
+                return defaultValue;
+        }
+    }
+
     public TimeSpan Seconds(string name, long defaultSeconds, long min, long max) =>
         TimeSpan.FromSeconds(Integer(name, defaultSeconds, min, max));
 

@@ -46,6 +46,9 @@ public sealed partial record ServerlessDbOptions
 
     public int MaxStatements { get; init; } = 1000;
 
+    /// <summary>Run PRAGMA quick_check on every new version before it is uploaded.</summary>
+    public bool QuickCheckBeforeUpload { get; init; }
+
     public static ServerlessDbOptions FromEnvironment(IEnvironment environment)
     {
         var read = new EnvironmentReader(environment);
@@ -68,6 +71,7 @@ public sealed partial record ServerlessDbOptions
             MaxRequestBytes = (int)read.Integer("MAX_REQUEST_BYTES", 1024 * 1024, 1024, 6 * 1024 * 1024),
             MaxResultBytes = (int)read.Integer("MAX_RESULT_BYTES", 5 * 1024 * 1024, 1024, 6 * 1024 * 1024),
             MaxStatements = (int)read.Integer("MAX_STATEMENTS", 1000, 1, 100_000),
+            QuickCheckBeforeUpload = read.Boolean("QUICK_CHECK_BEFORE_UPLOAD", false),
         };
 
         read.Check(options.Bucket.Length == 0 || BucketName().IsMatch(options.Bucket),

@@ -1,0 +1,44 @@
+using System.Globalization;
+
+namespace ServerlessDb.Api;
+
+/// <summary>Builds responses with the headers every answer carries (rqlite's version header, CORS).</summary>
+public static class ApiResponses
+{
+    /// <summary>The rqlite data-API version this service follows, for clients that look at it.</summary>
+    public const string RqliteVersion = "v8.0.0";
+
+    public const string JsonContentType = "application/json; charset=utf-8";
+    public const string TextContentType = "text/plain; charset=utf-8";
+
+    public static ApiResponse Json(int status, string body) => new(status, JsonContentType, body, CommonHeaders());
+
+    public static ApiResponse Text(int status, string message, IEnumerable<KeyValuePair<string, string>>? extraHeaders = null)
+    {
+        var headers = CommonHeaders();
+        foreach (var (name, value) in extraHeaders ?? [])
+        {
+            headers[name] = value;
+        }
+
+        return new ApiResponse(status, TextContentType, message.EndsWith('\n') ? message : message + "\n", headers);
+    }
+
+    public static ApiResponse Preflight()
+    {
+        var headers = CommonHeaders();
+        headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS";
+        headers["Access-Control-Allow-Headers"] = "Content-Type, Authorization, X-Amz-Date, X-Amz-Security-Token, X-Amz-Content-Sha256";
+        headers["Access-Control-Max-Age"] = "86400";
+        return new ApiResponse(200, TextContentType, string.Empty, headers);
+    }
+
+    public static KeyValuePair<string, string> RetryAfter(TimeSpan wait) =>
+        new("Retry-After", Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture));
+
+    private static Dictionary<string, string> CommonHeaders() => new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["X-RQLITE-VERSION"] = RqliteVersion,
+        ["Access-Control-Allow-Origin"] = "*",
+    };
+}

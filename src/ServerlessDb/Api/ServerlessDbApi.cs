@@ -1,0 +1,158 @@
+using ServerlessDb.Engine;
+using ServerlessDb.Errors;
+using ServerlessDb.Logging;
+using ServerlessDb.Protocol;
+
+namespace ServerlessDb.Api;
+
+/// <summary>
+/// rqlite's data API over the engine: routes, request parsing, status codes, and one structured
+/// log line per request. Knows nothing of Lambda or API Gateway.
+/// </summary>
+public sealed class ServerlessDbApi : IApiHandler
+{
+    private readonly QueryEngine _engine;
+    private readonly ApiOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogSink _log;
+    private readonly DateTimeOffset _startedAt;
+
+    public ServerlessDbApi(QueryEngine engine, ApiOptions options, TimeProvider time, ILogSink log)
+    {
+        _engine = engine;
+        _options = options;
+        _time = time;
+        _log = log;
+        _startedAt = time.GetUtcNow();
+    }
+
+    public async Task<ApiResponse> HandleAsync(ApiRequest request, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        var trace = new RequestTrace();
+        ApiResponse response;
+        Exception? failure = null;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.RequestTimeout);
+        try
+        {
+            response = await RouteAsync(request, trace, timeout.Token);
+        }
+        catch (OperationCanceledException ex) when (timeout.IsCancellationRequested)
+        {
+            failure = ex;
+            response = ErrorResponses.TimedOut(_options.RequestTimeout);
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+            response = ErrorResponses.For(ex) ?? ErrorResponses.Bug();
+        }
+
+        LogRequest(request, response, trace, _time.GetElapsedTime(started), failure);
+        return response;
+    }
+
+    private Task<ApiResponse> RouteAsync(ApiRequest request, RequestTrace trace, CancellationToken cancellationToken)
+    {
+        if (request.Method == "OPTIONS")
+        {
+            return Task.FromResult(ApiResponses.Preflight());
+        }
+
+        var path = request.Path.Length > 1 ? request.Path.TrimEnd('/') : request.Path;
+        return (path, request.Method) switch
+        {
+            ("/db/execute", "POST") => RunAsync(request, Endpoint.Execute, ParseBody(request), trace, cancellationToken),
+            ("/db/query", "POST") => RunAsync(request, Endpoint.Query, ParseBody(request), trace, cancellationToken),
+            ("/db/query", "GET") => RunAsync(request, Endpoint.Query, ParseQueryString(request), trace, cancellationToken),
+            ("/db/request", "POST") => RunAsync(request, Endpoint.Request, ParseBody(request), trace, cancellationToken),
+            ("/sql", "POST") => RunAsync(request, Endpoint.Request, ParseScript(request), trace, cancellationToken),
+            ("/status", "GET") => Task.FromResult(ApiResponses.Json(200, StatusDocuments.Status(Address(request), _startedAt, _time.GetUtcNow()))),
+            ("/readyz", "GET") => Task.FromResult(ApiResponses.Text(200, StatusDocuments.Ready)),
+            ("/db/execute" or "/db/request" or "/sql", _) => Task.FromResult(MethodNotAllowed("POST, OPTIONS")),
+            ("/db/query", _) => Task.FromResult(MethodNotAllowed("GET, POST, OPTIONS")),
+            ("/status" or "/readyz", _) => Task.FromResult(MethodNotAllowed("GET, OPTIONS")),
+            _ => Task.FromResult(ApiResponses.Text(404, $"not found: {request.Method} {request.Path}")),
+        };
+    }
+
+    private async Task<ApiResponse> RunAsync(
+        ApiRequest request,
+        Endpoint endpoint,
+        IReadOnlyList<Statement> statements,
+        RequestTrace trace,
+        CancellationToken cancellationToken)
+    {
+        var flags = RequestFlagsParser.Parse(request.Query);
+        var started = _time.GetTimestamp();
+        var deadline = _time.GetUtcNow() + _options.RequestTimeout;
+        var outcome = await _engine.RunAsync(new QueryRequest(request.RequestId, endpoint, statements, flags), deadline, trace, cancellationToken);
+        var body = ResultsJsonWriter.Write(
+            outcome.Results,
+            ResponseFormat.For(flags, endpoint),
+            _time.GetElapsedTime(started).TotalSeconds,
+            _options.MaxResultBytes);
+        return ApiResponses.Json(200, body);
+    }
+
+    private IReadOnlyList<Statement> ParseBody(ApiRequest request)
+    {
+        CheckSize(request);
+        return IsPlainText(request)
+            ? StatementParser.ParsePlainText(request.Body)
+            : StatementParser.ParseJson(request.Body, _options.MaxStatements);
+    }
+
+    private IReadOnlyList<Statement> ParseScript(ApiRequest request)
+    {
+        CheckSize(request);
+        return SqlScriptSplitter.Split(StatementParser.DecodeUtf8(request.Body), _options.MaxStatements);
+    }
+
+    private static IReadOnlyList<Statement> ParseQueryString(ApiRequest request)
+    {
+        var sql = request.QueryValue("q");
+        return string.IsNullOrWhiteSpace(sql)
+            ? throw new BadRequestException(ProtocolMessages.MissingQuery)
+            : [new Statement(sql)];
+    }
+
+    private void CheckSize(ApiRequest request)
+    {
+        if (request.Body.Length > _options.MaxRequestBytes)
+        {
+            throw new PayloadTooLargeException(ProtocolMessages.RequestTooLarge(request.Body.Length, _options.MaxRequestBytes));
+        }
+    }
+
+    private static bool IsPlainText(ApiRequest request) =>
+        request.Header("Content-Type")?.StartsWith("text/plain", StringComparison.OrdinalIgnoreCase) == true;
+
+    private static string Address(ApiRequest request) => request.Header("Host") ?? "localhost";
+
+    private static ApiResponse MethodNotAllowed(string allow) =>
+        ApiResponses.Text(405, "method not allowed", [new("Allow", allow)]);
+
+    private void LogRequest(ApiRequest request, ApiResponse response, RequestTrace trace, TimeSpan elapsed, Exception? failure)
+    {
+        var bug = response.StatusCode >= 500 && failure is not null && ErrorResponses.For(failure) is null
+            && failure is not OperationCanceledException;
+        using var line = new LogLine(_time, bug ? "error" : response.StatusCode >= 500 ? "warn" : "info", "request");
+        line.Add("requestId", request.RequestId)
+            .Add("method", request.Method)
+            .Add("path", request.Path)
+            .Add("database", request.QueryValue("db") ?? RequestFlags.DefaultDatabase)
+            .Add("status", response.StatusCode)
+            .Add("route", trace.Path)
+            .Add("attempts", trace.Attempts)
+            .Add("committed", trace.Committed)
+            .Add("versionRead", trace.VersionRead)
+            .Add("versionWritten", trace.VersionWritten)
+            .Add("phasesMs", trace.PhaseMilliseconds)
+            .Add("totalMs", (long)elapsed.TotalMilliseconds)
+            .Add("error", failure is null ? null : failure.Message)
+            .Add("exception", bug ? failure : null)
+            .WriteTo(_log);
+    }
+}

@@ -1,0 +1,56 @@
+using System.Text;
+using ServerlessDb.Errors;
+using SQLitePCL;
+
+namespace ServerlessDb.Engine;
+
+/// <summary>
+/// Walks the SQL statements of one string with sqlite3_prepare_v2 and its tail, skipping empty ones
+/// (whitespace, comments), as Microsoft.Data.Sqlite's PrepareAndEnumerateStatements does.
+/// </summary>
+internal sealed class PreparedStatementCursor(SqliteSession session, string sql)
+{
+    private readonly byte[] _sql = Encoding.UTF8.GetBytes(sql);
+    private int _offset;
+
+    /// <summary>
+    /// Prepares the next statement. Returns false at the end. A sandbox refusal throws
+    /// <see cref="StatementRefusedException"/>; any other prepare error comes back in <paramref name="error"/>.
+    /// </summary>
+    public bool TryPrepareNext(out sqlite3_stmt? statement, out string? error)
+    {
+        while (_offset < _sql.Length)
+        {
+            var rc = raw.sqlite3_prepare_v2(session.Handle, _sql.AsSpan(_offset), out statement, out var tail);
+
+            var violation = session.Sandbox.TakeViolation();
+            if (violation is not null)
+            {
+                statement?.Dispose();
+                throw new StatementRefusedException(violation);
+            }
+
+            if (rc != raw.SQLITE_OK)
+            {
+                statement?.Dispose();
+                statement = null;
+                error = raw.sqlite3_errmsg(session.Handle).utf8_to_string();
+                _offset = _sql.Length;
+                return true;
+            }
+
+            _offset = _sql.Length - tail.Length;
+            if (statement is not null && !statement.IsInvalid)
+            {
+                error = null;
+                return true;
+            }
+
+            statement?.Dispose();
+        }
+
+        statement = null;
+        error = null;
+        return false;
+    }
+}

@@ -1,0 +1,192 @@
+using Polly;
+using Polly.Retry;
+using ServerlessDb.Errors;
+using ServerlessDb.Locking;
+using ServerlessDb.Protocol;
+using ServerlessDb.Storage;
+
+namespace ServerlessDb.Engine;
+
+/// <summary>
+/// Runs requests against databases in a store. A request whose statements all prepare read-only
+/// runs on a read-only connection to the current snapshot. Any other request (except on /db/query)
+/// is a write: it takes the lock, runs on a private copy of the current version, and commits the
+/// copy conditionally on that version; a conflicting commit runs the request again from a fresh read.
+/// </summary>
+public sealed class QueryEngine
+{
+    private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly IDatabaseStore _store;
+    private readonly IDatabaseLock _lock;
+    private readonly WorkingCopies _workingCopies;
+    private readonly EngineOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ResiliencePipeline _conflictRetry;
+
+    public QueryEngine(IDatabaseStore store, IDatabaseLock databaseLock, WorkingCopies workingCopies, EngineOptions options, TimeProvider time)
+    {
+        _store = store;
+        _lock = databaseLock;
+        _workingCopies = workingCopies;
+        _options = options;
+        _time = time;
+        _conflictRetry = options.WriteAttempts <= 1
+            ? ResiliencePipeline.Empty
+            : new ResiliencePipelineBuilder { TimeProvider = time }
+                .AddRetry(new RetryStrategyOptions
+                {
+                    ShouldHandle = new PredicateBuilder().Handle<WriteConflictException>(),
+                    MaxRetryAttempts = options.WriteAttempts - 1,
+                    BackoffType = DelayBackoffType.Exponential,
+                    UseJitter = true,
+                    Delay = TimeSpan.FromMilliseconds(25),
+                    MaxDelay = TimeSpan.FromSeconds(1),
+                })
+                .Build();
+    }
+
+    /// <param name="deadline">When the request must have answered; statements are interrupted past it.</param>
+    public async Task<QueryOutcome> RunAsync(QueryRequest request, DateTimeOffset deadline, RequestTrace trace, CancellationToken cancellationToken)
+    {
+        var database = request.Flags.Database;
+        DatabaseSnapshot snapshot;
+        using (trace.Phase("fetch"))
+        {
+            snapshot = await _store.GetAsync(database, request.Flags.MaxStaleness, cancellationToken);
+        }
+
+        using (snapshot)
+        {
+            trace.VersionRead = snapshot.Version.ToString();
+            using var session = SqliteSession.OpenReadOnly(snapshot.FilePath);
+            IReadOnlyList<Classification> classifications;
+            using (trace.Phase("classify"))
+            {
+                classifications = StatementClassifier.ClassifyAll(session, request.Statements);
+            }
+
+            if (request.Endpoint == Endpoint.Query || classifications.All(c => c.Kind is StatementKind.Empty or StatementKind.ReadOnly))
+            {
+                trace.Path = "read";
+                using (trace.Phase("execute"))
+                {
+                    var results = BatchRunner.Run(session, request, classifications, NewExecutor(session, request, deadline));
+                    return new QueryOutcome(results, Committed: false, snapshot.Version);
+                }
+            }
+        }
+
+        trace.Path = "write";
+        return await WriteAsync(request, deadline, trace, cancellationToken);
+    }
+
+    private async Task<QueryOutcome> WriteAsync(QueryRequest request, DateTimeOffset deadline, RequestTrace trace, CancellationToken cancellationToken)
+    {
+        LockLease lease;
+        using (trace.Phase("lock"))
+        {
+            lease = await _lock.AcquireAsync(request.Flags.Database, request.RequestId, cancellationToken);
+        }
+
+        try
+        {
+            return await _conflictRetry.ExecuteAsync(
+                async token => await WriteOnceAsync(request, deadline, trace, token),
+                cancellationToken);
+        }
+        finally
+        {
+            using var releaseTimeout = new CancellationTokenSource(ReleaseTimeout, _time);
+            using (trace.Phase("lock"))
+            {
+                await _lock.ReleaseAsync(lease, releaseTimeout.Token);
+            }
+        }
+    }
+
+    private async Task<QueryOutcome> WriteOnceAsync(QueryRequest request, DateTimeOffset deadline, RequestTrace trace, CancellationToken cancellationToken)
+    {
+        trace.Attempts++;
+        var database = request.Flags.Database;
+        DatabaseSnapshot snapshot;
+        using (trace.Phase("fetch"))
+        {
+            snapshot = await _store.GetAsync(database, maxStaleness: null, cancellationToken);
+        }
+
+        using (snapshot)
+        {
+            trace.VersionRead = snapshot.Version.ToString();
+            string? workingCopy;
+            using (trace.Phase("fetch"))
+            {
+                workingCopy = _workingCopies.CreateFrom(snapshot.FilePath);
+            }
+
+            try
+            {
+                var changesBefore = DatabaseFileHeader.ReadChangeCounter(workingCopy);
+                List<StatementResult> results;
+                using (trace.Phase("execute"))
+                {
+                    results = Execute(workingCopy, request, deadline);
+                }
+
+                if (DatabaseFileHeader.ReadChangeCounter(workingCopy) == changesBefore)
+                {
+                    return new QueryOutcome(results, Committed: false, snapshot.Version);
+                }
+
+                WorkingCopies.EnsureComplete(workingCopy);
+                StoredVersion committed;
+                using (trace.Phase("upload"))
+                {
+                    committed = await _store.CommitAsync(database, snapshot.Version, workingCopy, cancellationToken);
+                }
+
+                workingCopy = null; // the store moved it into its cache
+                trace.Committed = true;
+                trace.VersionWritten = committed.ToString();
+                return new QueryOutcome(results, Committed: true, committed);
+            }
+            finally
+            {
+                if (workingCopy is not null)
+                {
+                    WorkingCopies.Delete(workingCopy);
+                }
+            }
+        }
+    }
+
+    private List<StatementResult> Execute(string workingCopy, QueryRequest request, DateTimeOffset deadline)
+    {
+        using var session = SqliteSession.OpenWorkingCopy(workingCopy);
+        var results = BatchRunner.Run(session, request, classifications: null, NewExecutor(session, request, deadline));
+        if (_options.QuickCheckBeforeUpload)
+        {
+            QuickCheck(session);
+        }
+
+        return results;
+    }
+
+    private static void QuickCheck(SqliteSession session)
+    {
+        var problems = new List<string>();
+        session.Query("PRAGMA quick_check", row => problems.Add(row));
+        if (problems is not ["ok"])
+        {
+            throw new InvalidOperationException("PRAGMA quick_check failed before upload: " + string.Join("; ", problems));
+        }
+    }
+
+    private StatementExecutor NewExecutor(SqliteSession session, QueryRequest request, DateTimeOffset deadline) =>
+        new(
+            session,
+            new ResultBudget(_options.MaxResultBytes),
+            readsReturnNoRows: request.Endpoint == Endpoint.Execute,
+            request.Flags.StatementTimeout,
+            () => deadline - _time.GetUtcNow());
+}

@@ -1,0 +1,6 @@
+using ServerlessDb.Protocol;
+
+namespace ServerlessDb.Engine;
+
+/// <summary>A parsed request: its statements, how it came in, and its flags.</summary>
+public sealed record QueryRequest(string RequestId, Endpoint Endpoint, IReadOnlyList<Statement> Statements, RequestFlags Flags);

@@ -1,0 +1,15 @@
+namespace ServerlessDb.Engine;
+
+/// <summary>Why the sandbox refused a statement, in words a user can act on.</summary>
+public static class SandboxMessages
+{
+    public const string Attach =
+        "ATTACH, DETACH and VACUUM INTO are not allowed: a request works on its own database only";
+
+    public const string TransactionControl =
+        "transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE) is not allowed: each request is one transaction; add ?transaction to make it all-or-nothing";
+
+    public static string Function(string name) => $"the SQL function {name}() is not allowed";
+
+    public static string Pragma(string name) => $"PRAGMA {name} cannot be changed: the service manages it";
+}

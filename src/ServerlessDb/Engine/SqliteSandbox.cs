@@ -1,0 +1,98 @@
+using ServerlessDb.Errors;
+using SQLitePCL;
+
+namespace ServerlessDb.Engine;
+
+/// <summary>
+/// The SQLite authorizer that keeps user SQL inside its own database. It is consulted while a
+/// statement is prepared; when it denies, the prepare fails and <see cref="TakeViolation"/> says why.
+/// </summary>
+/// <remarks>
+/// sqlite3_stmt_readonly is true for BEGIN and ATTACH, so these are refused here rather than by the
+/// read/write test. VACUUM INTO reaches the authorizer as an ATTACH of its target file, so denying
+/// ATTACH also stops it from writing files, even on a read-only connection.
+/// </remarks>
+internal sealed class SqliteSandbox
+{
+    private const int DbConfigDefensive = 1010;
+    private const int DbConfigTrustedSchema = 1017;
+
+    private static readonly HashSet<string> ManagedPragmas = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "journal_mode", "locking_mode", "writable_schema", "mmap_size", "schema_version",
+        "temp_store_directory", "data_store_directory", "hard_heap_limit", "soft_heap_limit",
+        "wal_autocheckpoint", "wal_checkpoint", "trusted_schema",
+    };
+
+    private static readonly HashSet<string> DeniedFunctions = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "load_extension", "fts3_tokenizer",
+    };
+
+    private readonly delegate_authorizer _callback;
+    private string? _violation;
+
+    private SqliteSandbox()
+    {
+        _callback = Authorize;
+    }
+
+    /// <summary>True except while the service runs its own statements (<see cref="SqliteSession.Control"/>).</summary>
+    public bool Enforcing { get; set; } = true;
+
+    public static SqliteSandbox Install(sqlite3 db)
+    {
+        var sandbox = new SqliteSandbox();
+        Check(db, raw.sqlite3_db_config(db, DbConfigDefensive, 1, out _), "enable defensive mode");
+        Check(db, raw.sqlite3_db_config(db, DbConfigTrustedSchema, 0, out _), "distrust the schema");
+        Check(db, raw.sqlite3_set_authorizer(db, sandbox._callback, null), "install the authorizer");
+        return sandbox;
+    }
+
+    /// <summary>Returns and clears the reason for the last refusal, if any.</summary>
+    public string? TakeViolation()
+    {
+        var violation = _violation;
+        _violation = null;
+        return violation;
+    }
+
+    private int Authorize(object userData, int actionCode, utf8z param0, utf8z param1, utf8z dbName, utf8z trigger)
+    {
+        if (!Enforcing)
+        {
+            return raw.SQLITE_OK;
+        }
+
+        var refusal = actionCode switch
+        {
+            raw.SQLITE_ATTACH or raw.SQLITE_DETACH => SandboxMessages.Attach,
+            raw.SQLITE_TRANSACTION or raw.SQLITE_SAVEPOINT => SandboxMessages.TransactionControl,
+            raw.SQLITE_FUNCTION when DeniedFunctions.Contains(param1.utf8_to_string()) =>
+                SandboxMessages.Function(param1.utf8_to_string()),
+            raw.SQLITE_PRAGMA when ManagedPragmas.Contains(param0.utf8_to_string()) && IsAssignment(param0, param1) =>
+                SandboxMessages.Pragma(param0.utf8_to_string()),
+            _ => null,
+        };
+
+        if (refusal is null)
+        {
+            return raw.SQLITE_OK;
+        }
+
+        _violation ??= refusal;
+        return raw.SQLITE_DENY;
+    }
+
+    // Reading these pragmas is harmless; wal_checkpoint has effects even without an argument.
+    private static bool IsAssignment(utf8z name, utf8z value) =>
+        value.utf8_to_string() is not null || name.utf8_to_string().Equals("wal_checkpoint", StringComparison.OrdinalIgnoreCase);
+
+    private static void Check(sqlite3 db, int rc, string what)
+    {
+        if (rc != raw.SQLITE_OK)
+        {
+            throw new InvalidOperationException($"Could not {what}: {raw.sqlite3_errmsg(db).utf8_to_string()} ({rc}).");
+        }
+    }
+}

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
+
+namespace ServerlessDb.Engine;
+
+/// <summary>
+/// One SQLite connection for one request, with the sandbox installed and a deadline that interrupts
+/// a statement running past it.
+/// </summary>
+internal sealed class SqliteSession : IDisposable
+{
+    private const int ProgressInterval = 1000;
+
+    private readonly SqliteConnection _connection;
+    private readonly delegate_progress _progress;
+    private long _deadline = long.MaxValue;
+
+    private SqliteSession(SqliteConnection connection, bool readOnly)
+    {
+        _connection = connection;
+        ReadOnly = readOnly;
+        Sandbox = SqliteSandbox.Install(Handle);
+        _progress = _ => Stopwatch.GetTimestamp() > _deadline ? 1 : 0;
+        raw.sqlite3_progress_handler(Handle, ProgressInterval, _progress, null);
+    }
+
+    public sqlite3 Handle => _connection.Handle!;
+
+    public SqliteSandbox Sandbox { get; }
+
+    public bool ReadOnly { get; }
+
+    /// <summary>True when the last interruption came from the deadline.</summary>
+    public bool DeadlinePassed => Stopwatch.GetTimestamp() > _deadline;
+
+    /// <summary>
+    /// Opens an immutable snapshot file read-only. immutable=1 also lets SQLite read a file whose header
+    /// says WAL without creating -wal or -shm files beside it.
+    /// </summary>
+    public static SqliteSession OpenReadOnly(string path) =>
+        Open($"file:{Uri.EscapeDataString(Path.GetFullPath(path)).Replace("%2F", "/", StringComparison.Ordinal)}?immutable=1", SqliteOpenMode.ReadOnly);
+
+    /// <summary>
+    /// Opens a private working copy. Durability comes from the upload, not from this file, so the
+    /// journal lives in memory and nothing is synced; a WAL header is turned back into rollback mode
+    /// so the uploaded file is complete on its own.
+    /// </summary>
+    public static SqliteSession OpenWorkingCopy(string path)
+    {
+        var session = Open(path, SqliteOpenMode.ReadWrite);
+        try
+        {
+            session.Control("PRAGMA journal_mode=MEMORY");
+            session.Control("PRAGMA synchronous=OFF");
+            return session;
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    public void SetDeadline(TimeSpan? remaining) =>
+        _deadline = remaining is { } r ? Stopwatch.GetTimestamp() + (long)(r.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
+
+    /// <summary>Runs the service's own SQL (transaction control, pragmas), which the sandbox does not judge.</summary>
+    public void Control(string sql)
+    {
+        var enforcing = Sandbox.Enforcing;
+        Sandbox.Enforcing = false;
+        try
+        {
+            var rc = raw.sqlite3_exec(Handle, sql, out var error);
+            if (rc != raw.SQLITE_OK)
+            {
+                throw new SqliteException($"SQLite Error {rc}: '{error}' running {sql}", rc);
+            }
+        }
+        finally
+        {
+            Sandbox.Enforcing = enforcing;
+        }
+    }
+
+    /// <summary>Runs the service's own single-column query and hands each row's text to <paramref name="row"/>.</summary>
+    public void Query(string sql, Action<string> row)
+    {
+        var enforcing = Sandbox.Enforcing;
+        Sandbox.Enforcing = false;
+        try
+        {
+            using var command = new SqliteCommand(sql, _connection);
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                row(reader.GetString(0));
+            }
+        }
+        finally
+        {
+            Sandbox.Enforcing = enforcing;
+        }
+    }
+
+    public bool InTransaction => raw.sqlite3_get_autocommit(Handle) == 0;
+
+    public void Dispose()
+    {
+        raw.sqlite3_progress_handler(Handle, 0, null, null);
+        _connection.Dispose();
+    }
+
+    private static SqliteSession Open(string dataSource, SqliteOpenMode mode)
+    {
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = dataSource,
+            Mode = mode,
+            Pooling = false,
+        };
+        var connection = new SqliteConnection(builder.ConnectionString);
+        try
+        {
+            connection.Open();
+            return new SqliteSession(connection, mode == SqliteOpenMode.ReadOnly);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using ServerlessDb.Protocol;
+using SQLitePCL;
+
+namespace ServerlessDb.Engine;
+
+/// <summary>
+/// Asks SQLite, never keywords, whether statements are read-only: each is prepared on the current
+/// database and sqlite3_stmt_readonly decides. A refused statement throws
+/// <see cref="Errors.StatementRefusedException"/>.
+/// </summary>
+internal static class StatementClassifier
+{
+    public static Classification Classify(SqliteSession session, Statement statement)
+    {
+        var cursor = new PreparedStatementCursor(session, statement.Sql);
+        var kind = StatementKind.Empty;
+        while (cursor.TryPrepareNext(out var prepared, out var error))
+        {
+            if (error is not null)
+            {
+                return new Classification(StatementKind.Unprepared, error);
+            }
+
+            using (prepared)
+            {
+                if (raw.sqlite3_stmt_readonly(prepared) == 0)
+                {
+                    kind = StatementKind.Write;
+                }
+                else if (kind == StatementKind.Empty)
+                {
+                    kind = StatementKind.ReadOnly;
+                }
+            }
+        }
+
+        return new Classification(kind, null);
+    }
+
+    public static IReadOnlyList<Classification> ClassifyAll(SqliteSession session, IReadOnlyList<Statement> statements) =>
+        statements.Select(statement => Classify(session, statement)).ToList();
+}

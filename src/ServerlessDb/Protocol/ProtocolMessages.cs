@@ -1,0 +1,32 @@
+namespace ServerlessDb.Protocol;
+
+/// <summary>The messages users see for malformed requests; rqlite's wording where rqlite has one.</summary>
+public static class ProtocolMessages
+{
+    public const string InvalidJson = "invalid JSON body";
+    public const string InvalidRequest = "invalid request";
+    public const string NoStatements = "no statements";
+    public const string UnsupportedType = "unsupported type";
+    public const string AttemptToChangeViaQuery = "attempt to change database via query operation";
+    public const string MissingQuery = "missing q parameter: GET /db/query needs ?q=SQL";
+
+    public static string InvalidDatabaseName(string name) =>
+        $"invalid database name '{name}': use 1 to 64 letters, digits, '_' or '-'";
+
+    public static string UnrecognizedLevel(string value) =>
+        $"unrecognized consistency level '{value}': use none, weak, strong, linearizable or auto";
+
+    public static string InvalidDuration(string flag, string value) =>
+        $"invalid {flag} '{value}': use a duration such as 500ms, 5s or 1m";
+
+    public static string UnsupportedParameter(string where) =>
+        $"unsupported type for parameter {where}: use a number, string, boolean, null or an array of bytes (0-255)";
+
+    public static string ResultTooLarge(int maxBytes) =>
+        $"result too large: more than {maxBytes} bytes; select fewer rows or columns (LIMIT/OFFSET)";
+
+    public static string RequestTooLarge(int size, int maxBytes) =>
+        $"request too large: {size} bytes, the limit is {maxBytes}";
+
+    public static string TooManyStatements(int limit) => $"too many statements: at most {limit} per request";
+}

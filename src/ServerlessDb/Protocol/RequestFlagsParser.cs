@@ -1,0 +1,60 @@
+using System.Text.RegularExpressions;
+using ServerlessDb.Errors;
+
+namespace ServerlessDb.Protocol;
+
+/// <summary>Reads <see cref="RequestFlags"/> from a query string. Flags count by presence; unknown ones are ignored, as rqlite does.</summary>
+public static partial class RequestFlagsParser
+{
+    public static RequestFlags Parse(IReadOnlyDictionary<string, string> query)
+    {
+        var database = query.TryGetValue("db", out var db) ? db : RequestFlags.DefaultDatabase;
+        if (!DatabaseName().IsMatch(database))
+        {
+            throw new BadRequestException(ProtocolMessages.InvalidDatabaseName(database));
+        }
+
+        return new RequestFlags
+        {
+            Database = database,
+            Transaction = query.ContainsKey("transaction"),
+            Timings = query.ContainsKey("timings"),
+            Associative = query.ContainsKey("associative"),
+            Pretty = query.ContainsKey("pretty"),
+            Level = query.TryGetValue("level", out var level) ? ParseLevel(level) : ConsistencyLevel.Weak,
+            Freshness = Duration(query, "freshness"),
+            StatementTimeout = Duration(query, "db_timeout"),
+        };
+    }
+
+    private static ConsistencyLevel ParseLevel(string value) => value.ToLowerInvariant() switch
+    {
+        "" or "weak" => ConsistencyLevel.Weak,
+        "none" => ConsistencyLevel.None,
+        "strong" => ConsistencyLevel.Strong,
+        "linearizable" => ConsistencyLevel.Linearizable,
+        "auto" => ConsistencyLevel.Auto,
+        _ => throw new BadRequestException(ProtocolMessages.UnrecognizedLevel(value)),
+    };
+
+    private static TimeSpan? Duration(IReadOnlyDictionary<string, string> query, string flag)
+    {
+        if (!query.TryGetValue(flag, out var value) || value.Length == 0)
+        {
+            return null;
+        }
+
+        // A bare number is taken as seconds, for curl users; anything else must be a Go duration.
+        if (long.TryParse(value, out var seconds) && seconds >= 0)
+        {
+            return TimeSpan.FromSeconds(seconds);
+        }
+
+        return GoDuration.TryParse(value, out var duration)
+            ? duration
+            : throw new BadRequestException(ProtocolMessages.InvalidDuration(flag, value));
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    private static partial Regex DatabaseName();
+}

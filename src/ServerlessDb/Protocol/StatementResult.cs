@@ -1,0 +1,19 @@
+namespace ServerlessDb.Protocol;
+
+/// <summary>The outcome of one statement of a request, in the shape rqlite reports it.</summary>
+public abstract record StatementResult
+{
+    /// <summary>Seconds the statement took; reported only with the timings flag.</summary>
+    public double Seconds { get; init; }
+}
+
+/// <summary>A statement that produced columns (a query, or a write with RETURNING).</summary>
+/// <param name="Types">Declared column types in lower case; for expressions, the storage class of the first row's value.</param>
+/// <param name="Rows">Values are null, long, double, string or byte[].</param>
+public sealed record RowsResult(IReadOnlyList<string> Columns, IReadOnlyList<string> Types, IReadOnlyList<object?[]> Rows) : StatementResult;
+
+/// <summary>A statement that produced no columns.</summary>
+public sealed record ExecResult(long LastInsertId, long RowsAffected) : StatementResult;
+
+/// <summary>A statement that failed; the request may go on (see the transaction flag).</summary>
+public sealed record ErrorResult(string Error) : StatementResult;

@@ -1,0 +1,108 @@
+using System.Text;
+using ServerlessDb.Errors;
+using ServerlessDb.Protocol;
+
+namespace ServerlessDb.UnitTests.Protocol;
+
+public sealed class StatementParserTests
+{
+    private static IReadOnlyList<Statement> Parse(string json, int maxStatements = 100) =>
+        StatementParser.ParseJson(Encoding.UTF8.GetBytes(json), maxStatements);
+
+    [Fact]
+    public void Plain_strings_are_statements_without_parameters()
+    {
+        var statements = Parse("""["CREATE TABLE foo (id INTEGER)", "SELECT * FROM foo"]""");
+        Assert.Equal(["CREATE TABLE foo (id INTEGER)", "SELECT * FROM foo"], statements.Select(s => s.Sql));
+        Assert.All(statements, s => Assert.False(s.HasParameters));
+    }
+
+    [Fact]
+    public void Positional_parameters_keep_their_json_types()
+    {
+        var statement = Assert.Single(Parse("""[["INSERT INTO t VALUES(?, ?, ?, ?, ?, ?)", 7, 2.5, "x", true, null, 9007199254740993]]"""));
+        Assert.Equal("INSERT INTO t VALUES(?, ?, ?, ?, ?, ?)", statement.Sql);
+        Assert.Equal([7L, 2.5, "x", true, null, 9007199254740993L], statement.Positional);
+    }
+
+    [Fact]
+    public void A_number_with_a_fraction_or_exponent_or_beyond_int64_is_real()
+    {
+        var statement = Assert.Single(Parse("""[["SELECT ?, ?, ?", 1.0, 1e3, 99999999999999999999]]"""));
+        Assert.Equal([1.0, 1000.0, 1e20], statement.Positional);
+    }
+
+    [Fact]
+    public void Named_parameters_come_from_an_object()
+    {
+        var statement = Assert.Single(Parse("""[["INSERT INTO t VALUES(:name, :age)", {"name": "fiona", "age": 20}]]"""));
+        Assert.Equal("fiona", statement.Named["name"]);
+        Assert.Equal(20L, statement.Named["age"]);
+        Assert.Empty(statement.Positional);
+    }
+
+    [Fact]
+    public void An_array_of_bytes_is_a_blob()
+    {
+        var statement = Assert.Single(Parse("""[["INSERT INTO t VALUES(?)", [0, 1, 255]]]"""));
+        Assert.Equal(new byte[] { 0, 1, 255 }, statement.Positional[0]);
+    }
+
+    [Fact]
+    public void Plain_and_parameterized_statements_can_be_mixed()
+    {
+        var statements = Parse("""["SELECT 1", ["SELECT ?", 2]]""");
+        Assert.Equal(2, statements.Count);
+        Assert.Equal([2L], statements[1].Positional);
+    }
+
+    [Theory]
+    [InlineData("not json", ProtocolMessages.InvalidJson)]
+    [InlineData("[\"unterminated", ProtocolMessages.InvalidJson)]
+    [InlineData("", ProtocolMessages.InvalidJson)]
+    [InlineData("{\"sql\": \"SELECT 1\"}", ProtocolMessages.InvalidRequest)]
+    [InlineData("\"SELECT 1\"", ProtocolMessages.InvalidRequest)]
+    [InlineData("[]", ProtocolMessages.NoStatements)]
+    [InlineData("[[]]", ProtocolMessages.NoStatements)]
+    [InlineData("[42]", ProtocolMessages.InvalidRequest)]
+    [InlineData("[[42, 1]]", ProtocolMessages.InvalidRequest)]
+    public void Malformed_bodies_get_rqlites_messages(string body, string message)
+    {
+        var error = Assert.Throws<BadRequestException>(() => Parse(body));
+        Assert.Equal(message, error.Message);
+    }
+
+    [Theory]
+    [InlineData("""[["SELECT ?", [256]]]""")]
+    [InlineData("""[["SELECT ?", [-1]]]""")]
+    [InlineData("""[["SELECT ?", [1.5]]]""")]
+    [InlineData("""[["SELECT ?", ["a"]]]""")]
+    [InlineData("""[["SELECT :a", {"a": {"nested": 1}}]]""")]
+    [InlineData("""[["SELECT :a", {"a": [1, "x"]}]]""")]
+    public void Unsupported_parameter_types_are_refused(string body)
+    {
+        var error = Assert.Throws<BadRequestException>(() => Parse(body));
+        Assert.StartsWith("unsupported type for parameter", error.Message);
+    }
+
+    [Fact]
+    public void Too_many_statements_are_refused()
+    {
+        var error = Assert.Throws<BadRequestException>(() => Parse("""["SELECT 1", "SELECT 2", "SELECT 3"]""", maxStatements: 2));
+        Assert.Equal(ProtocolMessages.TooManyStatements(2), error.Message);
+    }
+
+    [Fact]
+    public void A_plain_text_body_is_one_statement()
+    {
+        var statement = Assert.Single(StatementParser.ParsePlainText(Encoding.UTF8.GetBytes("SELECT 'a;b'; SELECT 2")));
+        Assert.Equal("SELECT 'a;b'; SELECT 2", statement.Sql);
+    }
+
+    [Fact]
+    public void Invalid_utf8_is_refused()
+    {
+        var error = Assert.Throws<BadRequestException>(() => StatementParser.ParsePlainText(new byte[] { 0x53, 0xff, 0xfe }));
+        Assert.Contains("UTF-8", error.Message);
+    }
+}
