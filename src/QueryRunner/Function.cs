@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using QueryRunner.ApiGateway;
 using ServerlessDb.Api;
@@ -88,7 +89,7 @@ public sealed class Function
             json.WriteEndObject();
         }
 
-        _errorLog.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+        _errorLog.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
         _errorLog.Flush();
     }
 }
