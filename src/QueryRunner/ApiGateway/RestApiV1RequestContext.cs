@@ -1,0 +1,3 @@
+namespace QueryRunner.ApiGateway;
+
+internal sealed record RestApiV1RequestContext(string? RequestId, string? Stage);

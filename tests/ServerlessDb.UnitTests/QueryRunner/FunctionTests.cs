@@ -1,0 +1,243 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Moq;
+using QueryRunner;
+using ServerlessDb.Api;
+
+namespace ServerlessDb.UnitTests.QueryRunner;
+
+public sealed class FunctionTests
+{
+    private static readonly ApiResponse Ok = new(
+        200,
+        "application/json",
+        """{"results":[]}""",
+        new Dictionary<string, string> { ["X-RQLITE-VERSION"] = "v8" });
+
+    private readonly Mock<IApiHandler> _handler = new(MockBehavior.Strict);
+    private ApiRequest? _received;
+
+    public FunctionTests() =>
+        _handler
+            .Setup(h => h.HandleAsync(It.IsAny<ApiRequest>(), It.IsAny<CancellationToken>()))
+            .Callback<ApiRequest, CancellationToken>((request, _) => _received = request)
+            .ReturnsAsync(Ok);
+
+    [Fact]
+    public async Task HttpApiV2_sample_event_is_mapped_to_the_request()
+    {
+        await InvokeAsync(SampleEvents.Open(SampleEvents.HttpApiV2));
+
+        var request = Received();
+        Assert.Equal("POST", request.Method);
+        Assert.Equal("/my/path", request.Path);
+        Assert.Equal("value1", request.QueryValue("parameter1"));
+        Assert.Equal("value", request.QueryValue("parameter2"));
+        Assert.Equal(2, request.Query.Count);
+        Assert.Equal("value1", request.Header("HEADER1"));
+        Assert.Equal("value1,value2", request.Header("Header2"));
+        Assert.Equal("cookie1; cookie2", request.Header("Cookie"));
+        Assert.Equal("Hello from Lambda", Encoding.UTF8.GetString(request.Body.Span));
+        Assert.Equal("id", request.RequestId);
+    }
+
+    [Fact]
+    public async Task HttpApiV2_named_stage_event_strips_the_stage_decodes_the_query_and_the_base64_body()
+    {
+        await InvokeAsync(SampleEvents.Open(SampleEvents.HttpApiV2NamedStage));
+
+        var request = Received();
+        Assert.Equal("POST", request.Method);
+        Assert.Equal("/db/query", request.Path);
+        Assert.True(request.HasFlag("timings"));
+        Assert.Equal("", request.QueryValue("timings"));
+        Assert.Equal("none", request.QueryValue("level"));
+        Assert.Equal("SELECT 1+1, 'a&b'", request.QueryValue("q"));
+        Assert.Equal("orders", request.QueryValue("db"));
+        Assert.False(request.HasFlag("transaction"));
+        Assert.Equal("application/json", request.Header("Content-Type"));
+        Assert.Equal("""["SELECT * FROM foo"]"""u8.ToArray(), request.Body.ToArray());
+        Assert.Equal("JKJaXmPLvHcESHA=", request.RequestId);
+    }
+
+    [Fact]
+    public async Task RestApi_proxy_sample_event_is_mapped_to_the_request()
+    {
+        await InvokeAsync(SampleEvents.Open(SampleEvents.RestApiProxy));
+
+        var request = Received();
+        Assert.Equal("POST", request.Method);
+        // A REST API's path leaves the stage out (requestContext.path has it), so nothing is stripped.
+        Assert.Equal("/path/to/resource", request.Path);
+        Assert.Equal("bar", request.QueryValue("foo"));
+        Assert.Single(request.Query);
+        Assert.Equal("Custom User Agent String", request.Header("user-agent"));
+        Assert.Equal("127.0.0.1, 127.0.0.2", request.Header("X-FORWARDED-FOR"));
+        Assert.Equal("""{"test":"body"}"""u8.ToArray(), request.Body.ToArray());
+        Assert.Equal("c6af9ac6-7b61-11e6-9a41-93e8deadbeef", request.RequestId);
+    }
+
+    [Fact]
+    public async Task HttpApi_payload_1_0_sample_event_is_mapped_with_its_multi_value_fields()
+    {
+        await InvokeAsync(SampleEvents.Open(SampleEvents.HttpApiV1));
+
+        var request = Received();
+        Assert.Equal("GET", request.Method);
+        Assert.Equal("/my/path", request.Path);
+        Assert.Equal("value1", request.QueryValue("parameter1"));
+        Assert.Equal("value", request.QueryValue("parameter2"));
+        Assert.Equal("value1,value2", request.Header("header2"));
+        Assert.Equal("Hello from Lambda!", Encoding.UTF8.GetString(request.Body.Span));
+        Assert.Equal("id=", request.RequestId);
+    }
+
+    [Fact]
+    public async Task RestApi_event_with_the_stage_in_its_path_and_decoded_flags_is_mapped_as_the_client_sent_it()
+    {
+        var json = SampleEvents.Json(SampleEvents.RestApiProxy);
+        json["path"] = "/prod/db/query";
+        json["httpMethod"] = "GET";
+        // API Gateway hands 1.0 parameters over decoded; they must not be decoded a second time.
+        json["queryStringParameters"] = new JsonObject { ["q"] = "SELECT 1+1 WHERE x LIKE '100%25'", ["transaction"] = "" };
+        json["multiValueQueryStringParameters"] = new JsonObject
+        {
+            ["q"] = new JsonArray("SELECT 1+1 WHERE x LIKE '100%25'"),
+            ["transaction"] = new JsonArray(""),
+        };
+        json["body"] = null;
+        json["isBase64Encoded"] = false;
+
+        await InvokeAsync(SampleEvents.Stream(json));
+
+        var request = Received();
+        Assert.Equal("GET", request.Method);
+        Assert.Equal("/db/query", request.Path);
+        Assert.Equal("SELECT 1+1 WHERE x LIKE '100%25'", request.QueryValue("q"));
+        Assert.True(request.HasFlag("transaction"));
+        Assert.Equal("", request.QueryValue("transaction"));
+        Assert.True(request.Body.IsEmpty);
+    }
+
+    [Theory]
+    [InlineData("/prod", "prod", "/")]
+    [InlineData("/prod/", "prod", "/")]
+    [InlineData("/production/db/query", "prod", "/production/db/query")]
+    [InlineData("/$default/db/query", "$default", "/$default/db/query")]
+    [InlineData("/db/query", "prod", "/db/query")]
+    public async Task HttpApiV2_stage_prefix_is_stripped_only_when_the_path_starts_with_it(string rawPath, string stage, string expected)
+    {
+        var json = SampleEvents.Json(SampleEvents.HttpApiV2);
+        json["rawPath"] = rawPath;
+        json["requestContext"]!["stage"] = stage;
+
+        await InvokeAsync(SampleEvents.Stream(json));
+
+        Assert.Equal(expected, Received().Path);
+    }
+
+    [Fact]
+    public async Task HttpApiV2_response_has_the_payload_2_0_shape()
+    {
+        using var output = await InvokeAsync(SampleEvents.Open(SampleEvents.HttpApiV2));
+
+        var response = Parse(output);
+        Assert.Equal(["statusCode", "headers", "body", "isBase64Encoded"], PropertyNames(response));
+        AssertResponseMatchesOk(response);
+    }
+
+    [Theory]
+    [InlineData(SampleEvents.RestApiProxy)]
+    [InlineData(SampleEvents.HttpApiV1)]
+    public async Task Payload_1_0_response_has_the_proxy_integration_shape(string sample)
+    {
+        using var output = await InvokeAsync(SampleEvents.Open(sample));
+
+        var response = Parse(output);
+        Assert.Equal(["statusCode", "headers", "body", "isBase64Encoded"], PropertyNames(response));
+        AssertResponseMatchesOk(response);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("not json")]
+    [InlineData("[1, 2]")]
+    [InlineData("\"a string\"")]
+    [InlineData("{}")]
+    [InlineData("""{"source": "aws.events", "detail-type": "Scheduled Event"}""")]
+    [InlineData("""{"version": "2.0", "rawPath": "/db/query"}""")]
+    [InlineData("""{"httpMethod": "GET"}""")]
+    [InlineData("""{"httpMethod": "POST", "path": "/db/query", "headers": 5}""")]
+    [InlineData("""{"httpMethod": "POST", "path": "/db/query", "body": "not base64!", "isBase64Encoded": true}""")]
+    public async Task Input_that_is_not_a_proxy_event_gets_a_400_and_never_reaches_the_handler(string input)
+    {
+        using var output = await InvokeAsync(SampleEvents.Stream(input));
+
+        var response = Parse(output);
+        Assert.Equal(400, response.GetProperty("statusCode").GetInt32());
+        Assert.StartsWith("invalid event", response.GetProperty("body").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith("text/plain", response.GetProperty("headers").GetProperty("Content-Type").GetString(), StringComparison.Ordinal);
+        Assert.False(response.GetProperty("isBase64Encoded").GetBoolean());
+        _handler.Verify(h => h.HandleAsync(It.IsAny<ApiRequest>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    [Theory]
+    [InlineData(SampleEvents.HttpApiV2)]
+    [InlineData(SampleEvents.RestApiProxy)]
+    public async Task Handler_exception_is_logged_as_one_json_line_and_answered_with_500(string sample)
+    {
+        var handler = new Mock<IApiHandler>(MockBehavior.Strict);
+        handler
+            .Setup(h => h.HandleAsync(It.IsAny<ApiRequest>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new InvalidOperationException("boom\nsecond line"));
+        using var log = new StringWriter();
+
+        using var output = await new Function(handler.Object, log).HandleAsync(SampleEvents.Open(sample));
+
+        var response = Parse(output);
+        Assert.Equal(500, response.GetProperty("statusCode").GetInt32());
+        Assert.Equal("""{"error":"internal error"}""", response.GetProperty("body").GetString());
+        Assert.Equal("application/json", response.GetProperty("headers").GetProperty("Content-Type").GetString());
+        var line = Assert.Single(log.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+        using var logged = JsonDocument.Parse(line);
+        Assert.Equal("ERROR", logged.RootElement.GetProperty("level").GetString());
+        Assert.Equal("System.InvalidOperationException", logged.RootElement.GetProperty("exceptionType").GetString());
+        Assert.Contains("boom", logged.RootElement.GetProperty("exception").GetString(), StringComparison.Ordinal);
+        Assert.False(string.IsNullOrEmpty(logged.RootElement.GetProperty("requestId").GetString()));
+    }
+
+    [Fact]
+    public async Task Event_without_a_request_id_gets_a_generated_one()
+    {
+        var json = SampleEvents.Json(SampleEvents.HttpApiV2);
+        json["requestContext"]!.AsObject().Remove("requestId");
+
+        await InvokeAsync(SampleEvents.Stream(json));
+
+        Assert.True(Guid.TryParse(Received().RequestId, out _));
+    }
+
+    private async Task<Stream> InvokeAsync(Stream input) => await new Function(_handler.Object).HandleAsync(input);
+
+    private ApiRequest Received() => _received ?? throw new Xunit.Sdk.XunitException("the handler was not called");
+
+    private static JsonElement Parse(Stream output)
+    {
+        using var document = JsonDocument.Parse(output);
+        return document.RootElement.Clone();
+    }
+
+    private static string[] PropertyNames(JsonElement element) => [.. element.EnumerateObject().Select(p => p.Name)];
+
+    private static void AssertResponseMatchesOk(JsonElement response)
+    {
+        Assert.Equal(JsonValueKind.Number, response.GetProperty("statusCode").ValueKind);
+        Assert.Equal(200, response.GetProperty("statusCode").GetInt32());
+        var headers = response.GetProperty("headers");
+        Assert.Equal("application/json", headers.GetProperty("Content-Type").GetString());
+        Assert.Equal("v8", headers.GetProperty("X-RQLITE-VERSION").GetString());
+        Assert.Equal("""{"results":[]}""", response.GetProperty("body").GetString());
+        Assert.Equal(JsonValueKind.False, response.GetProperty("isBase64Encoded").ValueKind);
+    }
+}
