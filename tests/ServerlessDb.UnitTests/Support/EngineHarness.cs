@@ -1,0 +1,47 @@
+using ServerlessDb.Engine;
+using ServerlessDb.Locking;
+using ServerlessDb.Protocol;
+
+namespace ServerlessDb.UnitTests.Support;
+
+/// <summary>A QueryEngine over a <see cref="VersionedTestStore"/> and real SQLite, for engine tests.</summary>
+public sealed class EngineHarness : IDisposable
+{
+    private readonly string _cache = Directory.CreateTempSubdirectory("serverlessdb-cache-").FullName;
+
+    public EngineHarness(int writeAttempts = 5, int maxResultBytes = 1 << 20, IDatabaseLock? databaseLock = null)
+    {
+        Lock = databaseLock ?? new NoOpDatabaseLock(TimeProvider.System);
+        Engine = new QueryEngine(Store, Lock, new WorkingCopies(_cache), new EngineOptions(writeAttempts, maxResultBytes, QuickCheckBeforeUpload: true), TimeProvider.System);
+    }
+
+    public VersionedTestStore Store { get; } = new();
+
+    public IDatabaseLock Lock { get; }
+
+    public QueryEngine Engine { get; }
+
+    public RequestTrace LastTrace { get; private set; } = new();
+
+    public string WorkDirectory => Path.Combine(_cache, "work");
+
+    public Task<QueryOutcome> RunAsync(Endpoint endpoint, params string[] sql) => RunAsync(endpoint, new RequestFlags(), sql);
+
+    public Task<QueryOutcome> RunAsync(Endpoint endpoint, RequestFlags flags, params string[] sql) =>
+        RunAsync(endpoint, flags, sql.Select(s => new Statement(s)).ToArray());
+
+    public Task<QueryOutcome> RunAsync(Endpoint endpoint, RequestFlags flags, params Statement[] statements)
+    {
+        LastTrace = new RequestTrace();
+        return Engine.RunAsync(new QueryRequest("test-request", endpoint, statements, flags), DateTimeOffset.UtcNow.AddMinutes(1), LastTrace, CancellationToken.None);
+    }
+
+    public static string Json(QueryOutcome outcome, Endpoint endpoint = Endpoint.Request) =>
+        ResultsJsonWriter.Write(outcome.Results, new ResponseFormat(false, false, false, endpoint == Endpoint.Request), null, 1 << 20);
+
+    public void Dispose()
+    {
+        Store.Dispose();
+        Directory.Delete(_cache, recursive: true);
+    }
+}
