@@ -106,8 +106,7 @@ public sealed class Ec2QueryClient : IEc2Client
         return groups;
     }
 
-    /// <summary>Builds the signed request for <paramref name="form"/> (internal so tests can look at it without sending).</summary>
-    internal async Task<HttpRequestMessage> CreateRequestAsync(Ec2QueryForm form, CancellationToken cancellationToken)
+    private async Task<HttpRequestMessage> CreateRequestAsync(Ec2QueryForm form, CancellationToken cancellationToken)
     {
         var body = Encoding.UTF8.GetBytes(form.Encode());
         var signingRequest = new AWSSigningRequest
