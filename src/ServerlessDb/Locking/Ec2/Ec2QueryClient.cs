@@ -198,7 +198,8 @@ public sealed class Ec2QueryClient : IEc2Client
     }
 
     // Elements are matched by local name and only among direct children: botocore's parser ignores
-    // the namespace too, and a group's ipPermissions hold nested <item>s of their own.
+    // the namespace too (moto answers xmlns "http://ec2.amazonaws.com/doc/2016-11-15", without the
+    // trailing slash EC2 sends), and a group's ipPermissions hold nested <item>s of their own.
     private static XElement? Child(XElement parent, string localName) =>
         parent.Elements().FirstOrDefault(e => e.Name.LocalName == localName);
 

@@ -85,6 +85,20 @@ public sealed class Ec2QueryClientTests
     }
 
     [Fact]
+    public async Task Answers_are_read_whatever_their_namespace_as_botocore_reads_them()
+    {
+        // moto_server answers with the namespace minus its trailing slash.
+        var motoStyle = Ec2Responses.DescribeSecurityGroups(null, ("sg-1", "g", "vpc-1", [("Holder", "h")]))
+            .Replace(Ec2Responses.Namespace, "http://ec2.amazonaws.com/doc/2016-11-15", StringComparison.Ordinal);
+        var handler = new ScriptedHttpHandler().Respond(HttpStatusCode.OK, motoStyle);
+        var client = Ec2TestClients.Create(handler);
+
+        var groups = await client.DescribeSecurityGroupsAsync([], CancellationToken.None);
+
+        Assert.Equal("h", Assert.Single(groups).Tags["Holder"]);
+    }
+
+    [Fact]
     public async Task DescribeSecurityGroups_refuses_a_nextToken_that_repeats()
     {
         var handler = new ScriptedHttpHandler()
