@@ -1,0 +1,241 @@
+using Polly;
+using Polly.Retry;
+using ServerlessDb.Configuration;
+using ServerlessDb.Errors;
+using ServerlessDb.Locking.Ec2;
+
+namespace ServerlessDb.Locking;
+
+/// <summary>
+/// The write lock as an EC2 security group (DESIGN.md, "The lock"): creating the group named after
+/// the database takes the lock, because EC2 refuses a second group of the same name in the VPC
+/// (<c>InvalidGroup.Duplicate</c>); deleting it releases the lock. The group carries CreateTime
+/// and Holder tags from its creation, so the reaper can remove locks whose holder died.
+/// </summary>
+public sealed class SecurityGroupDatabaseLock : IDatabaseLock
+{
+    /// <summary>How long a release keeps retrying transient failures.</summary>
+    public static readonly TimeSpan DefaultReleaseWait = TimeSpan.FromSeconds(5);
+
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(1);
+
+    // A held lock is usually released within a write's time; EC2 throttling or outages take longer.
+    private static readonly TimeSpan RetryAfterHeld = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan RetryAfterEc2Trouble = TimeSpan.FromSeconds(5);
+
+    private static readonly ResiliencePropertyKey<Ec2Exception> LastErrorKey = new("ServerlessDb.Lock.LastError");
+
+    private readonly IEc2Client _ec2;
+    private readonly string _vpcId;
+    private readonly string _namePrefix;
+    private readonly TimeSpan _lockWait;
+    private readonly TimeSpan _releaseWait;
+    private readonly TimeProvider _timeProvider;
+    private readonly Action<string> _logWarning;
+    private readonly ResiliencePipeline _acquirePipeline;
+    private readonly ResiliencePipeline _releasePipeline;
+
+    /// <param name="logWarning">receives warnings (a lease found reaped); standard error when null, which Lambda sends to CloudWatch.</param>
+    /// <exception cref="ArgumentException">the options have no LOCK_VPC_ID.</exception>
+    public SecurityGroupDatabaseLock(IEc2Client ec2, ServerlessDbOptions options, TimeProvider timeProvider, Action<string>? logWarning = null)
+        : this(
+            ec2,
+            options?.LockVpcId ?? throw new ArgumentException("LOCK_VPC_ID is required for the security-group lock.", nameof(options)),
+            options.LockNamePrefix,
+            options.LockWait,
+            DefaultReleaseWait,
+            timeProvider,
+            logWarning)
+    {
+    }
+
+    public SecurityGroupDatabaseLock(
+        IEc2Client ec2,
+        string vpcId,
+        string namePrefix,
+        TimeSpan lockWait,
+        TimeSpan releaseWait,
+        TimeProvider timeProvider,
+        Action<string>? logWarning = null)
+    {
+        ArgumentNullException.ThrowIfNull(ec2);
+        ArgumentException.ThrowIfNullOrWhiteSpace(vpcId);
+        ArgumentException.ThrowIfNullOrEmpty(namePrefix);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lockWait, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(releaseWait, TimeSpan.Zero);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        _ec2 = ec2;
+        _vpcId = vpcId;
+        _namePrefix = namePrefix;
+        _lockWait = lockWait;
+        _releaseWait = releaseWait;
+        _timeProvider = timeProvider;
+        _logWarning = logWarning ?? (message => Console.Error.WriteLine(message));
+        _acquirePipeline = RetryPipeline(e => e.Kind == Ec2ErrorKind.GroupDuplicate || e.IsTransient);
+        _releasePipeline = RetryPipeline(e => e.IsTransient);
+    }
+
+    public async Task<LockLease> AcquireAsync(string database, string holder, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(database);
+        ArgumentNullException.ThrowIfNull(holder);
+        var groupName = LockGroupNaming.GroupName(_namePrefix, database);
+        var description = LockGroupNaming.Description(database);
+
+        // The deadline cancels the waits between attempts, never an attempt in flight: a create that
+        // succeeded at EC2 while we stopped listening would hold the lock, for no one, until the reaper.
+        using var deadline = new CancellationTokenSource(_lockWait, _timeProvider);
+        using var waits = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        var context = ResilienceContextPool.Shared.Get(waits.Token);
+        var answerLost = false;
+        try
+        {
+            return await _acquirePipeline.ExecuteAsync(
+                async _ =>
+                {
+                    var createdAt = _timeProvider.GetUtcNow();
+                    try
+                    {
+                        var groupId = await _ec2.CreateSecurityGroupAsync(
+                            groupName, _vpcId, description, LockGroupNaming.Tags(createdAt, holder), cancellationToken);
+                        return new LockLease(database, holder, groupId, createdAt);
+                    }
+                    catch (Ec2Exception e) when (e.Kind == Ec2ErrorKind.Transient)
+                    {
+                        answerLost = true;
+                        throw;
+                    }
+                    catch (Ec2Exception e) when (e.Kind == Ec2ErrorKind.GroupDuplicate && answerLost)
+                    {
+                        // An earlier attempt may have created the group and lost only its answer.
+                        var own = await FindOwnLeaseAsync(groupName, database, holder, cancellationToken);
+                        if (own is null)
+                        {
+                            throw;
+                        }
+
+                        return own;
+                    }
+                },
+                context);
+        }
+        catch (OperationCanceledException e) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            var last = context.Properties.GetValue(LastErrorKey, null!);
+            throw NotAcquired(database, last, e);
+        }
+        catch (Ec2Exception e) when (e.Kind == Ec2ErrorKind.GroupDuplicate || e.IsTransient)
+        {
+            // The strategy stopped retrying because the deadline passed.
+            throw NotAcquired(database, e, e);
+        }
+        catch (Ec2Exception e)
+        {
+            throw new LockUnavailableException(
+                $"Could not take the write lock of database '{database}': EC2 CreateSecurityGroup failed with {e.Code}: {e.ErrorMessage}",
+                RetryAfterEc2Trouble,
+                e);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    public async Task ReleaseAsync(LockLease lease, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentException.ThrowIfNullOrEmpty(lease.Token, nameof(lease));
+        using var deadline = new CancellationTokenSource(_releaseWait, _timeProvider);
+        using var waits = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        var context = ResilienceContextPool.Shared.Get(waits.Token);
+        try
+        {
+            await _releasePipeline.ExecuteAsync(
+                async _ => await _ec2.DeleteSecurityGroupAsync(lease.Token, cancellationToken),
+                context);
+        }
+        catch (Ec2Exception e) when (e.Kind == Ec2ErrorKind.GroupNotFound)
+        {
+            _logWarning(
+                $"The write lock of database '{lease.Database}' held by '{lease.Holder}' (security group {lease.Token}) was already gone at release: " +
+                "the reaper took it (or an earlier attempt of this release succeeded). The conditional commit protected the data.");
+        }
+        catch (OperationCanceledException e) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            var last = context.Properties.GetValue(LastErrorKey, null!);
+            throw NotReleased(lease, last?.Code ?? "no answer", last ?? (Exception)e);
+        }
+        catch (Ec2Exception e)
+        {
+            throw NotReleased(lease, e.Code, e);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private async Task<LockLease?> FindOwnLeaseAsync(string groupName, string database, string holder, CancellationToken cancellationToken)
+    {
+        var groups = await _ec2.DescribeSecurityGroupsAsync(
+            [new Ec2Filter("group-name", groupName), new Ec2Filter("vpc-id", _vpcId)],
+            cancellationToken);
+        var own = groups.FirstOrDefault(g =>
+            g.GroupName == groupName
+            && g.Tags.TryGetValue(LockGroupNaming.HolderTagKey, out var h) && h == holder);
+        if (own is null)
+        {
+            return null;
+        }
+
+        var createdAt = LockGroupNaming.TryParseCreateTime(own.Tags, out var t) ? t : _timeProvider.GetUtcNow();
+        return new LockLease(database, holder, own.GroupId, createdAt);
+    }
+
+    private ResiliencePipeline RetryPipeline(Func<Ec2Exception, bool> retryable) =>
+        new ResiliencePipelineBuilder { TimeProvider = _timeProvider }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = args => ValueTask.FromResult(
+                    args.Outcome.Exception is Ec2Exception e && retryable(e) && !args.Context.CancellationToken.IsCancellationRequested),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = FirstRetryDelay,
+                MaxDelay = MaxRetryDelay,
+                // The deadline, not a count, ends the retries.
+                MaxRetryAttempts = int.MaxValue,
+                OnRetry = args =>
+                {
+                    if (args.Outcome.Exception is Ec2Exception e)
+                    {
+                        args.Context.Properties.Set(LastErrorKey, e);
+                    }
+
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
+
+    private LockUnavailableException NotAcquired(string database, Ec2Exception? last, Exception inner)
+    {
+        var seconds = (int)_lockWait.TotalSeconds;
+        return last is null || last.Kind == Ec2ErrorKind.GroupDuplicate
+            ? new LockUnavailableException(
+                $"The write lock of database '{database}' is held by another writer; not acquired within {seconds} s (LOCK_WAIT_SECONDS).",
+                RetryAfterHeld,
+                inner)
+            : new LockUnavailableException(
+                $"Could not take the write lock of database '{database}' within {seconds} s: EC2 CreateSecurityGroup kept failing with {last.Code}: {last.ErrorMessage}",
+                RetryAfterEc2Trouble,
+                inner);
+    }
+
+    private static LockUnavailableException NotReleased(LockLease lease, string code, Exception inner) =>
+        new(
+            $"Could not release the write lock of database '{lease.Database}' (security group {lease.Token}): EC2 DeleteSecurityGroup failed with {code}. " +
+            "The lock stays held until the reaper removes it (LOCK_STALE_SECONDS).",
+            RetryAfterEc2Trouble,
+            inner);
+}

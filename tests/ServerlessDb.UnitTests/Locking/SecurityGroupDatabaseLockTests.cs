@@ -1,0 +1,260 @@
+using System.Diagnostics;
+using System.Net;
+using Moq;
+using ServerlessDb.Configuration;
+using ServerlessDb.Errors;
+using ServerlessDb.Locking;
+using ServerlessDb.Locking.Ec2;
+
+namespace ServerlessDb.UnitTests.Locking;
+
+public sealed class SecurityGroupDatabaseLockTests
+{
+    private const string VpcId = "vpc-1a2b3c4d";
+    private const string Prefix = "serverlessdb-lock-";
+    private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(1);
+
+    private readonly Mock<IEc2Client> _ec2 = new(MockBehavior.Strict);
+    private readonly List<string> _warnings = [];
+
+    private static Ec2Exception Error(string code, HttpStatusCode status = HttpStatusCode.BadRequest) =>
+        new("CreateSecurityGroup", code, $"EC2 says {code}", status, "req-id");
+
+    private SecurityGroupDatabaseLock Lock(TimeProvider? timeProvider = null) =>
+        new(_ec2.Object, VpcId, Prefix, LockWait, releaseWait: TimeSpan.FromSeconds(1), timeProvider ?? TimeProvider.System, _warnings.Add);
+
+    private void SetupCreate(params Func<string>[] attempts)
+    {
+        var sequence = _ec2.SetupSequence(e => e.CreateSecurityGroupAsync(
+            Prefix + "orders", VpcId, It.IsAny<string>(), It.IsAny<IReadOnlyDictionary<string, string>>(), It.IsAny<CancellationToken>()));
+        foreach (var attempt in attempts)
+        {
+            sequence = sequence.Returns(() => Task.FromResult(attempt()));
+        }
+    }
+
+    [Fact]
+    public async Task Acquire_creates_the_group_named_after_the_database_tagged_with_CreateTime_and_Holder()
+    {
+        var now = new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero);
+        IReadOnlyDictionary<string, string>? tags = null;
+        string? description = null;
+        _ec2.Setup(e => e.CreateSecurityGroupAsync(Prefix + "orders", VpcId, It.IsAny<string>(), It.IsAny<IReadOnlyDictionary<string, string>>(), It.IsAny<CancellationToken>()))
+            .Callback((string _, string _, string d, IReadOnlyDictionary<string, string> t, CancellationToken _) => (description, tags) = (d, t))
+            .ReturnsAsync("sg-0123");
+
+        var lease = await Lock(new FixedTimeProvider(now)).AcquireAsync("orders", "req-1", CancellationToken.None);
+
+        Assert.Equal(new LockLease("orders", "req-1", "sg-0123", now), lease);
+        Assert.Equal(new Dictionary<string, string> { ["CreateTime"] = "1704164645", ["Holder"] = "req-1" }, tags);
+        Assert.Contains("orders", description, StringComparison.Ordinal);
+        Assert.True(LockGroupNaming.TryParseCreateTime(tags!, out var createdAt));
+        Assert.Equal(now, createdAt);
+    }
+
+    [Fact]
+    public async Task Acquire_waits_while_the_group_exists_and_takes_it_once_created()
+    {
+        SetupCreate(
+            () => throw Error("InvalidGroup.Duplicate"),
+            () => throw Error("InvalidGroup.Duplicate"),
+            () => "sg-after-contention");
+
+        var lease = await Lock().AcquireAsync("orders", "req-1", CancellationToken.None);
+
+        Assert.Equal("sg-after-contention", lease.Token);
+        _ec2.Verify(e => e.CreateSecurityGroupAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<string>(), It.IsAny<IReadOnlyDictionary<string, string>>(), It.IsAny<CancellationToken>()), Times.Exactly(3));
+    }
+
+    [Fact]
+    public async Task Acquire_retries_throttling_and_transient_failures()
+    {
+        SetupCreate(
+            () => throw Error("RequestLimitExceeded", HttpStatusCode.ServiceUnavailable),
+            () => throw new Ec2Exception("CreateSecurityGroup", Ec2Exception.TransportErrorCode, "connection reset"),
+            () => throw Error("InternalError", HttpStatusCode.InternalServerError),
+            () => "sg-after-throttling");
+        var lease = await Lock().AcquireAsync("orders", "req-1", CancellationToken.None);
+
+        Assert.Equal("sg-after-throttling", lease.Token);
+    }
+
+    [Fact]
+    public async Task Acquire_gives_up_with_LockUnavailable_about_when_the_wait_ends()
+    {
+        _ec2.Setup(e => e.CreateSecurityGroupAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<string>(), It.IsAny<IReadOnlyDictionary<string, string>>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(Error("InvalidGroup.Duplicate"));
+        var stopwatch = Stopwatch.StartNew();
+
+        var error = await Assert.ThrowsAsync<LockUnavailableException>(() => Lock().AcquireAsync("orders", "req-1", CancellationToken.None));
+
+        stopwatch.Stop();
+        Assert.InRange(stopwatch.Elapsed, LockWait - TimeSpan.FromMilliseconds(50), LockWait + TimeSpan.FromSeconds(1));
+        Assert.True(error.RetryAfter > TimeSpan.Zero);
+        Assert.Contains("held by another writer", error.Message, StringComparison.Ordinal);
+        Assert.Contains("orders", error.Message, StringComparison.Ordinal);
+        _ec2.Verify(e => e.CreateSecurityGroupAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<string>(), It.IsAny<IReadOnlyDictionary<string, string>>(), It.IsAny<CancellationToken>()), Times.AtLeast(2));
+    }
+
+    [Fact]
+    public async Task Acquire_that_keeps_being_throttled_names_the_code_when_it_gives_up()
+    {
+        _ec2.Setup(e => e.CreateSecurityGroupAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<string>(), It.IsAny<IReadOnlyDictionary<string, string>>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(Error("RequestLimitExceeded", HttpStatusCode.ServiceUnavailable));
+
+        var error = await Assert.ThrowsAsync<LockUnavailableException>(() => Lock().AcquireAsync("orders", "req-1", CancellationToken.None));
+
+        Assert.Contains("RequestLimitExceeded", error.Message, StringComparison.Ordinal);
+        Assert.Contains("CreateSecurityGroup", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("UnauthorizedOperation", HttpStatusCode.Forbidden)]
+    [InlineData("AuthFailure", HttpStatusCode.Unauthorized)]
+    [InlineData("InvalidVpcID.NotFound", HttpStatusCode.BadRequest)]
+    public async Task Acquire_surfaces_a_non_retryable_error_at_once(string code, HttpStatusCode status)
+    {
+        SetupCreate(() => throw Error(code, status));
+        var stopwatch = Stopwatch.StartNew();
+
+        var error = await Assert.ThrowsAsync<LockUnavailableException>(() => Lock().AcquireAsync("orders", "req-1", CancellationToken.None));
+
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromMilliseconds(500), $"took {stopwatch.Elapsed}");
+        Assert.Contains("CreateSecurityGroup", error.Message, StringComparison.Ordinal);
+        Assert.Contains(code, error.Message, StringComparison.Ordinal);
+        Assert.Equal(code, Assert.IsType<Ec2Exception>(error.InnerException).Code);
+        _ec2.Verify(e => e.CreateSecurityGroupAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<string>(), It.IsAny<IReadOnlyDictionary<string, string>>(), It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    [Fact]
+    public async Task Acquire_takes_its_own_group_when_the_answer_to_its_create_was_lost()
+    {
+        SetupCreate(
+            () => throw new Ec2Exception("CreateSecurityGroup", Ec2Exception.TransportErrorCode, "timed out"),
+            () => throw Error("InvalidGroup.Duplicate"));
+        _ec2.Setup(e => e.DescribeSecurityGroupsAsync(It.IsAny<IReadOnlyList<Ec2Filter>>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync([new SecurityGroupInfo("sg-mine", Prefix + "orders", VpcId, new Dictionary<string, string> { ["CreateTime"] = "1704164645", ["Holder"] = "req-1" })]);
+
+        var lease = await Lock().AcquireAsync("orders", "req-1", CancellationToken.None);
+
+        Assert.Equal("sg-mine", lease.Token);
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1704164645), lease.AcquiredAt);
+        _ec2.Verify(e => e.DescribeSecurityGroupsAsync(
+            It.Is<IReadOnlyList<Ec2Filter>>(f => f.Any(x => x.Name == "group-name" && x.Values.SequenceEqual(new[] { Prefix + "orders" })) && f.Any(x => x.Name == "vpc-id" && x.Values.SequenceEqual(new[] { VpcId }))),
+            It.IsAny<CancellationToken>()));
+    }
+
+    [Fact]
+    public async Task Acquire_does_not_take_someone_elses_group_after_a_lost_answer()
+    {
+        SetupCreate(
+            () => throw new Ec2Exception("CreateSecurityGroup", Ec2Exception.TransportErrorCode, "timed out"),
+            () => throw Error("InvalidGroup.Duplicate"),
+            () => "sg-later");
+        _ec2.Setup(e => e.DescribeSecurityGroupsAsync(It.IsAny<IReadOnlyList<Ec2Filter>>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync([new SecurityGroupInfo("sg-theirs", Prefix + "orders", VpcId, new Dictionary<string, string> { ["Holder"] = "req-2" })]);
+
+        var lease = await Lock().AcquireAsync("orders", "req-1", CancellationToken.None);
+
+        Assert.Equal("sg-later", lease.Token);
+    }
+
+    [Fact]
+    public async Task Acquire_stops_when_the_caller_cancels()
+    {
+        _ec2.Setup(e => e.CreateSecurityGroupAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<string>(), It.IsAny<IReadOnlyDictionary<string, string>>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(Error("InvalidGroup.Duplicate"));
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Lock().AcquireAsync("orders", "req-1", cancel.Token));
+    }
+
+    [Fact]
+    public async Task Release_deletes_the_group_of_the_lease()
+    {
+        _ec2.Setup(e => e.DeleteSecurityGroupAsync("sg-0123", It.IsAny<CancellationToken>())).Returns(Task.CompletedTask);
+
+        await Lock().ReleaseAsync(new LockLease("orders", "req-1", "sg-0123", DateTimeOffset.UtcNow), CancellationToken.None);
+
+        _ec2.Verify(e => e.DeleteSecurityGroupAsync("sg-0123", It.IsAny<CancellationToken>()), Times.Once);
+        Assert.Empty(_warnings);
+    }
+
+    [Fact]
+    public async Task Release_of_a_reaped_lock_is_a_warning_not_an_error()
+    {
+        _ec2.Setup(e => e.DeleteSecurityGroupAsync("sg-0123", It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new Ec2Exception("DeleteSecurityGroup", "InvalidGroup.NotFound", "The security group 'sg-0123' does not exist", HttpStatusCode.BadRequest));
+
+        await Lock().ReleaseAsync(new LockLease("orders", "req-1", "sg-0123", DateTimeOffset.UtcNow), CancellationToken.None);
+
+        var warning = Assert.Single(_warnings);
+        Assert.Contains("orders", warning, StringComparison.Ordinal);
+        Assert.Contains("sg-0123", warning, StringComparison.Ordinal);
+        Assert.Contains("reaper", warning, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Release_retries_transient_failures()
+    {
+        _ec2.SetupSequence(e => e.DeleteSecurityGroupAsync("sg-0123", It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new Ec2Exception("DeleteSecurityGroup", "RequestLimitExceeded", "slow down", HttpStatusCode.ServiceUnavailable))
+            .ThrowsAsync(new Ec2Exception("DeleteSecurityGroup", Ec2Exception.TransportErrorCode, "connection reset"))
+            .Returns(Task.CompletedTask);
+
+        await Lock().ReleaseAsync(new LockLease("orders", "req-1", "sg-0123", DateTimeOffset.UtcNow), CancellationToken.None);
+
+        _ec2.Verify(e => e.DeleteSecurityGroupAsync("sg-0123", It.IsAny<CancellationToken>()), Times.Exactly(3));
+    }
+
+    [Fact]
+    public async Task Release_that_keeps_failing_transiently_gives_up_within_its_deadline()
+    {
+        _ec2.Setup(e => e.DeleteSecurityGroupAsync("sg-0123", It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new Ec2Exception("DeleteSecurityGroup", "Unavailable", "try later", HttpStatusCode.ServiceUnavailable));
+        var stopwatch = Stopwatch.StartNew();
+
+        var error = await Assert.ThrowsAsync<LockUnavailableException>(
+            () => Lock().ReleaseAsync(new LockLease("orders", "req-1", "sg-0123", DateTimeOffset.UtcNow), CancellationToken.None));
+
+        Assert.InRange(stopwatch.Elapsed, TimeSpan.FromMilliseconds(900), TimeSpan.FromSeconds(2));
+        Assert.Contains("DeleteSecurityGroup", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Unavailable", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Release_surfaces_a_non_retryable_error()
+    {
+        _ec2.Setup(e => e.DeleteSecurityGroupAsync("sg-0123", It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new Ec2Exception("DeleteSecurityGroup", "UnauthorizedOperation", "not allowed", HttpStatusCode.Forbidden));
+
+        var error = await Assert.ThrowsAsync<LockUnavailableException>(
+            () => Lock().ReleaseAsync(new LockLease("orders", "req-1", "sg-0123", DateTimeOffset.UtcNow), CancellationToken.None));
+
+        Assert.Contains("UnauthorizedOperation", error.Message, StringComparison.Ordinal);
+        Assert.Empty(_warnings);
+        _ec2.Verify(e => e.DeleteSecurityGroupAsync("sg-0123", It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    [Fact]
+    public void The_options_constructor_requires_a_vpc()
+    {
+        var options = new ServerlessDbOptions { Bucket = "bucket", LockVpcId = null };
+
+        var error = Assert.Throws<ArgumentException>(() => new SecurityGroupDatabaseLock(_ec2.Object, options, TimeProvider.System));
+
+        Assert.Contains("LOCK_VPC_ID", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_options_constructor_uses_the_prefix_and_vpc_of_the_options()
+    {
+        var options = new ServerlessDbOptions { Bucket = "bucket", LockVpcId = "vpc-opt", LockNamePrefix = "custom-" };
+        _ec2.Setup(e => e.CreateSecurityGroupAsync("custom-orders", "vpc-opt", It.IsAny<string>(), It.IsAny<IReadOnlyDictionary<string, string>>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync("sg-opt");
+
+        var lease = await new SecurityGroupDatabaseLock(_ec2.Object, options, TimeProvider.System).AcquireAsync("orders", "req-1", CancellationToken.None);
+
+        Assert.Equal("sg-opt", lease.Token);
+    }
+}
