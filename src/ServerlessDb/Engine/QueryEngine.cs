@@ -2,6 +2,7 @@ using Polly;
 using Polly.Retry;
 using ServerlessDb.Errors;
 using ServerlessDb.Locking;
+using ServerlessDb.Logging;
 using ServerlessDb.Protocol;
 using ServerlessDb.Storage;
 
@@ -23,9 +24,11 @@ public sealed class QueryEngine
     private readonly EngineOptions _options;
     private readonly TimeProvider _time;
     private readonly ResiliencePipeline _conflictRetry;
+    private readonly ILogSink _log;
 
-    public QueryEngine(IDatabaseStore store, IDatabaseLock databaseLock, WorkingCopies workingCopies, EngineOptions options, TimeProvider time)
+    public QueryEngine(IDatabaseStore store, IDatabaseLock databaseLock, WorkingCopies workingCopies, EngineOptions options, TimeProvider time, ILogSink log)
     {
+        _log = log;
         _store = store;
         _lock = databaseLock;
         _workingCopies = workingCopies;
@@ -97,10 +100,25 @@ public sealed class QueryEngine
         }
         finally
         {
-            using var releaseTimeout = new CancellationTokenSource(ReleaseTimeout, _time);
-            using (trace.Phase("lock"))
+            await ReleaseAsync(lease, request.RequestId, trace);
+        }
+    }
+
+    // A release that fails must not replace the request's answer: after a commit, a 503 would make the
+    // client apply the write twice. The group stays until the reaper removes it, so it is logged loudly.
+    private async Task ReleaseAsync(LockLease lease, string requestId, RequestTrace trace)
+    {
+        using var releaseTimeout = new CancellationTokenSource(ReleaseTimeout, _time);
+        using (trace.Phase("lock"))
+        {
+            try
             {
                 await _lock.ReleaseAsync(lease, releaseTimeout.Token);
+            }
+            catch (Exception ex) when (ex is ServerlessDbException or OperationCanceledException)
+            {
+                using var line = new LogLine(_time, "warn", "lock release failed; the LockReaper will remove the stale lock");
+                line.Add("requestId", requestId).Add("database", lease.Database).Add("lockToken", lease.Token).Add("exception", ex).WriteTo(_log);
             }
         }
     }

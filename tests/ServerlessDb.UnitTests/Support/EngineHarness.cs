@@ -12,12 +12,14 @@ public sealed class EngineHarness : IDisposable
     public EngineHarness(int writeAttempts = 5, int maxResultBytes = 1 << 20, IDatabaseLock? databaseLock = null)
     {
         Lock = databaseLock ?? new NoOpDatabaseLock(TimeProvider.System);
-        Engine = new QueryEngine(Store, Lock, new WorkingCopies(_cache), new EngineOptions(writeAttempts, maxResultBytes, QuickCheckBeforeUpload: true), TimeProvider.System);
+        Engine = new QueryEngine(Store, Lock, new WorkingCopies(_cache), new EngineOptions(writeAttempts, maxResultBytes, QuickCheckBeforeUpload: true), TimeProvider.System, Log);
     }
 
     public VersionedTestStore Store { get; } = new();
 
     public IDatabaseLock Lock { get; }
+
+    public RecordingLogSink Log { get; } = new();
 
     public QueryEngine Engine { get; }
 
