@@ -16,6 +16,9 @@ public sealed class VersionedTestStore : IDatabaseStore, IDisposable
 
     public Action<string>? BeforeCommit { get; set; }
 
+    /// <summary>How long each read takes; the wait honours cancellation, as an S3 call does.</summary>
+    public TimeSpan ReadDelay { get; set; }
+
     public int Commits { get; private set; }
 
     public int ConflictsRaised { get; private set; }
@@ -36,19 +39,24 @@ public sealed class VersionedTestStore : IDatabaseStore, IDisposable
         }
     }
 
-    public Task<DatabaseSnapshot> GetAsync(string database, TimeSpan? maxStaleness, CancellationToken cancellationToken)
+    public async Task<DatabaseSnapshot> GetAsync(string database, TimeSpan? maxStaleness, CancellationToken cancellationToken)
     {
+        if (ReadDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(ReadDelay, cancellationToken);
+        }
+
         lock (_gate)
         {
             if (_current.TryGetValue(database, out var entry))
             {
-                return Task.FromResult(new DatabaseSnapshot(database, new StoredVersion(entry.ETag), entry.Path, release: null));
+                return new DatabaseSnapshot(database, new StoredVersion(entry.ETag), entry.Path, release: null);
             }
         }
 
         var empty = Path.Combine(_directory, Guid.NewGuid().ToString("N") + ".empty");
-        File.WriteAllBytes(empty, []);
-        return Task.FromResult(new DatabaseSnapshot(database, StoredVersion.Missing, empty, release: null));
+        await File.WriteAllBytesAsync(empty, [], cancellationToken);
+        return new DatabaseSnapshot(database, StoredVersion.Missing, empty, release: null);
     }
 
     public Task<StoredVersion> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken)

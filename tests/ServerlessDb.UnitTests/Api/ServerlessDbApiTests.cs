@@ -1,0 +1,221 @@
+using System.Text.Json;
+using Moq;
+using ServerlessDb.Api;
+using ServerlessDb.Errors;
+using ServerlessDb.Locking;
+using ServerlessDb.UnitTests.Support;
+
+namespace ServerlessDb.UnitTests.Api;
+
+public sealed class ServerlessDbApiTests : IDisposable
+{
+    private readonly ApiHarness _api = new();
+
+    public void Dispose() => _api.Dispose();
+
+    [Fact]
+    public async Task Execute_then_query_round_trips_with_rqlites_shapes()
+    {
+        var created = await _api.SendAsync("POST", "/db/execute", """["CREATE TABLE foo (id INTEGER NOT NULL PRIMARY KEY, name TEXT, age INTEGER)", ["INSERT INTO foo(name, age) VALUES(?, ?)", "fiona", 20], ["INSERT INTO foo(name, age) VALUES(:name, :age)", {"name": "declan", "age": 30}]]""");
+        Assert.Equal(200, created.StatusCode);
+        Assert.Equal("""{"results":[{},{"last_insert_id":1,"rows_affected":1},{"last_insert_id":2,"rows_affected":1}]}""", created.Body);
+        Assert.Equal(ApiResponses.JsonContentType, created.ContentType);
+        Assert.Equal(ApiResponses.RqliteVersion, created.Headers["X-RQLITE-VERSION"]);
+
+        var queried = await _api.SendAsync("GET", "/db/query", query: "q=" + Uri.EscapeDataString("SELECT name, age FROM foo ORDER BY id"));
+        Assert.Equal("""{"results":[{"columns":["name","age"],"types":["text","integer"],"values":[["fiona",20],["declan",30]]}]}""", queried.Body);
+    }
+
+    [Fact]
+    public async Task Associative_request_results_are_objects()
+    {
+        await _api.SendAsync("POST", "/db/execute", """["CREATE TABLE foo (id INTEGER PRIMARY KEY, name TEXT)"]""");
+        var response = await _api.SendAsync("POST", "/db/request", """["INSERT INTO foo(name) VALUES('fiona')", "SELECT * FROM foo"]""", query: "associative");
+        Assert.Equal("""{"results":[{"last_insert_id":1,"rows_affected":1,"rows":null},{"types":{"id":"integer","name":"text"},"rows":[{"id":1,"name":"fiona"}]}]}""", response.Body);
+    }
+
+    [Fact]
+    public async Task Timings_add_a_total_time()
+    {
+        var response = await _api.SendAsync("POST", "/db/query", """["SELECT 1"]""", query: "timings");
+        using var json = JsonDocument.Parse(response.Body);
+        Assert.True(json.RootElement.GetProperty("time").GetDouble() > 0);
+        Assert.True(json.RootElement.GetProperty("results")[0].GetProperty("time").GetDouble() > 0);
+    }
+
+    [Fact]
+    public async Task Plain_text_bodies_are_one_statement_and_sql_splits_a_script()
+    {
+        var executed = await _api.SendAsync("POST", "/db/execute", "CREATE TABLE t(a)", contentType: "text/plain");
+        Assert.Equal("""{"results":[{}]}""", executed.Body);
+        var script = await _api.SendAsync("POST", "/sql", "INSERT INTO t VALUES ('x;y'); SELECT a FROM t;", contentType: "text/plain");
+        Assert.Equal("""{"results":[{"last_insert_id":1,"rows_affected":1},{"columns":["a"],"types":["text"],"values":[["x;y"]]}]}""", script.Body);
+    }
+
+    [Fact]
+    public async Task Db_selects_the_database()
+    {
+        await _api.SendAsync("POST", "/db/execute", """["CREATE TABLE t(a)"]""", query: "db=orders");
+        Assert.NotNull(_api.Store.CurrentETag("orders"));
+        Assert.Null(_api.Store.CurrentETag("default"));
+    }
+
+    [Theory]
+    [InlineData("POST", "/db/execute", "not json", "invalid JSON body")]
+    [InlineData("POST", "/db/execute", "{\"a\": 1}", "invalid request")]
+    [InlineData("POST", "/db/execute", "[]", "no statements")]
+    [InlineData("POST", "/db/request", "[[\"SELECT ?\", {\"a\": {\"b\": 1}}]]", "unsupported type for parameter")]
+    [InlineData("GET", "/db/query", null, "missing q parameter")]
+    public async Task Malformed_requests_are_400_with_a_plain_message(string method, string path, string? body, string message)
+    {
+        var response = await _api.SendAsync(method, path, body);
+        Assert.Equal(400, response.StatusCode);
+        Assert.Equal(ApiResponses.TextContentType, response.ContentType);
+        Assert.StartsWith(message, response.Body);
+    }
+
+    [Theory]
+    [InlineData("db=../../etc")]
+    [InlineData("level=eventual")]
+    public async Task Bad_flags_are_400(string query) =>
+        Assert.Equal(400, (await _api.SendAsync("POST", "/db/query", """["SELECT 1"]""", query: query)).StatusCode);
+
+    [Theory]
+    [InlineData("ATTACH DATABASE '/tmp/x' AS x")]
+    [InlineData("SELECT load_extension('/tmp/x.so')")]
+    [InlineData("BEGIN")]
+    [InlineData("PRAGMA journal_mode=WAL")]
+    public async Task Dangerous_statements_are_400_and_change_nothing(string sql)
+    {
+        await _api.SendAsync("POST", "/db/execute", """["CREATE TABLE t(a)"]""");
+        var before = _api.Store.CurrentETag("default");
+        var response = await _api.SendAsync("POST", "/db/request", JsonSerializer.Serialize(new[] { "INSERT INTO t VALUES (1)", sql }));
+        Assert.Equal(400, response.StatusCode);
+        Assert.Equal(before, _api.Store.CurrentETag("default"));
+    }
+
+    [Fact]
+    public async Task An_oversized_request_is_413()
+    {
+        using var api = new ApiHarness(maxRequestBytes: 1024);
+        var response = await api.SendAsync("POST", "/db/execute", JsonSerializer.Serialize(new[] { "SELECT '" + new string('x', 2000) + "'" }));
+        Assert.Equal(413, response.StatusCode);
+        Assert.StartsWith("request too large", response.Body);
+    }
+
+    [Fact]
+    public async Task An_oversized_result_is_413()
+    {
+        using var api = new ApiHarness(maxResultBytes: 4096);
+        var response = await api.SendAsync("POST", "/db/query", """["WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 10000) SELECT x FROM c"]""");
+        Assert.Equal(413, response.StatusCode);
+        Assert.StartsWith("result too large", response.Body);
+    }
+
+    [Fact]
+    public async Task A_conflict_that_outlasts_the_retries_is_409()
+    {
+        _api.Store.BeforeCommit = _ => throw new WriteConflictException("someone else committed first");
+        var response = await _api.SendAsync("POST", "/db/execute", """["CREATE TABLE t(a)"]""");
+        Assert.Equal(409, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Storage_unavailable_is_503_with_retry_after()
+    {
+        _api.Store.BeforeCommit = _ => throw new StorageUnavailableException("S3 did not answer");
+        var response = await _api.SendAsync("POST", "/db/execute", """["CREATE TABLE t(a)"]""");
+        Assert.Equal(503, response.StatusCode);
+        Assert.Equal("1", response.Headers["Retry-After"]);
+    }
+
+    [Fact]
+    public async Task Lock_not_acquired_is_503_with_the_locks_retry_after()
+    {
+        var databaseLock = new Mock<IDatabaseLock>();
+        databaseLock.Setup(l => l.AcquireAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new LockUnavailableException("lock held by another writer for 20s", TimeSpan.FromSeconds(3)));
+        using var api = new ApiHarness(databaseLock: databaseLock.Object);
+        var response = await api.SendAsync("POST", "/db/execute", """["CREATE TABLE t(a)"]""");
+        Assert.Equal(503, response.StatusCode);
+        Assert.Equal("3", response.Headers["Retry-After"]);
+        Assert.StartsWith("lock held", response.Body);
+    }
+
+    [Fact]
+    public async Task A_bug_is_a_500_with_a_generic_message_and_an_error_log_line()
+    {
+        _api.Store.BeforeCommit = _ => throw new InvalidOperationException("boom");
+        var response = await _api.SendAsync("POST", "/db/execute", """["CREATE TABLE t(a)"]""");
+        Assert.Equal(500, response.StatusCode);
+        Assert.Equal("internal error\n", response.Body);
+        var line = _api.Log.Lines.Last();
+        Assert.Contains("\"level\":\"error\"", line);
+        Assert.Contains("boom", line);
+    }
+
+    [Fact]
+    public async Task A_request_past_its_deadline_is_503_and_says_so()
+    {
+        using var api = new ApiHarness(requestTimeout: TimeSpan.FromMilliseconds(200));
+        api.Store.ReadDelay = TimeSpan.FromSeconds(30);
+        var started = DateTime.UtcNow;
+        var response = await api.SendAsync("POST", "/db/query", """["SELECT 1"]""");
+        Assert.Equal(503, response.StatusCode);
+        Assert.StartsWith("request timed out after 0.2s", response.Body);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10));
+    }
+
+    [Theory]
+    [InlineData("GET", "/db/execute", 405)]
+    [InlineData("PUT", "/db/query", 405)]
+    [InlineData("DELETE", "/status", 405)]
+    [InlineData("POST", "/nope", 404)]
+    [InlineData("GET", "/db", 404)]
+    public async Task Unknown_routes_are_404_and_wrong_methods_405(string method, string path, int status)
+    {
+        var response = await _api.SendAsync(method, path, "[\"SELECT 1\"]");
+        Assert.Equal(status, response.StatusCode);
+        if (status == 405)
+        {
+            Assert.Contains(method == "DELETE" ? "GET" : "POST", response.Headers["Allow"]);
+        }
+    }
+
+    [Fact]
+    public async Task Options_answers_cors_preflight()
+    {
+        var response = await _api.SendAsync("OPTIONS", "/db/execute");
+        Assert.Equal(200, response.StatusCode);
+        Assert.Equal("*", response.Headers["Access-Control-Allow-Origin"]);
+        Assert.Contains("POST", response.Headers["Access-Control-Allow-Methods"]);
+    }
+
+    [Fact]
+    public async Task Status_and_readyz_answer_as_a_healthy_leader()
+    {
+        var status = await _api.SendAsync("GET", "/status");
+        using var json = JsonDocument.Parse(status.Body);
+        Assert.Equal("db.example.com", json.RootElement.GetProperty("store").GetProperty("leader").GetProperty("addr").GetString());
+        var ready = await _api.SendAsync("GET", "/readyz");
+        Assert.Equal("[+]node ok\n[+]leader ok\n[+]store ok\n", ready.Body);
+    }
+
+    [Fact]
+    public async Task Every_request_logs_one_structured_line_with_phase_timings()
+    {
+        await _api.SendAsync("POST", "/db/execute", """["CREATE TABLE t(a)"]""");
+        var line = Assert.Single(_api.Log.Lines);
+        using var json = JsonDocument.Parse(line);
+        var root = json.RootElement;
+        Assert.Equal("request", root.GetProperty("message").GetString());
+        Assert.Equal(200, root.GetProperty("status").GetInt32());
+        Assert.Equal("write", root.GetProperty("route").GetString());
+        Assert.True(root.GetProperty("committed").GetBoolean());
+        var phases = root.GetProperty("phasesMs");
+        foreach (var phase in new[] { "classify", "fetch", "lock", "execute", "upload" })
+        {
+            Assert.True(phases.TryGetProperty(phase, out _), $"missing phase {phase}");
+        }
+    }
+}
