@@ -1,0 +1,45 @@
+using QueryRunner;
+using ServerlessDb.Configuration;
+using ServerlessDb.Hosting;
+
+namespace ServerlessDb.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// One QueryRunner container: a real <see cref="Function"/> built from environment variables as
+/// Lambda builds it, pointed at moto, with its own /tmp cache (as each Lambda container has).
+/// </summary>
+public sealed class QueryRunnerInstance : IDisposable
+{
+    private readonly string _cacheDirectory = Directory.CreateTempSubdirectory("serverlessdb-container-").FullName;
+    private readonly LambdaInvoker _invoker;
+
+    public QueryRunnerInstance(MotoServerFixture moto, string bucket, IReadOnlyDictionary<string, string?>? overrides = null)
+    {
+        var environment = new Dictionary<string, string?>
+        {
+            ["DB_BUCKET"] = bucket,
+            ["AWS_ENDPOINT_URL"] = moto.EndpointUrl.ToString(),
+            ["AWS_REGION"] = MotoServerFixture.Region,
+            ["CACHE_DIR"] = _cacheDirectory,
+        };
+        foreach (var (name, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            environment[name] = value;
+        }
+
+        Function = new Function(ServerlessDbHost.CreateApiHandler(new DictionaryEnvironment(environment)));
+        _invoker = new LambdaInvoker(Function);
+    }
+
+    public Function Function { get; }
+
+    public Task<LambdaResponse> PostAsync(string path, string body, string? query = null, string contentType = "application/json") =>
+        _invoker.InvokeAsync(ApiGatewayEvents.HttpApiV2("POST", path, query, new Dictionary<string, string> { ["content-type"] = contentType }, body));
+
+    public Task<LambdaResponse> GetAsync(string path, string? query = null) =>
+        _invoker.InvokeAsync(ApiGatewayEvents.HttpApiV2("GET", path, query));
+
+    public Task<LambdaResponse> InvokeAsync(string eventJson) => _invoker.InvokeAsync(eventJson);
+
+    public void Dispose() => Directory.Delete(_cacheDirectory, recursive: true);
+}
