@@ -32,7 +32,6 @@ public static class S3ClientFactory
         // by hand against moto_server 5.2.1 (stored bytes and ETag identical to WHEN_REQUIRED);
         // real S3 gains end-to-end integrity. AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED is
         // the escape hatch for an S3 look-alike that does not understand the trailer.
-
         if (options.Region is { } region)
         {
             config.RegionEndpoint = RegionEndpoint.GetBySystemName(region);

@@ -34,7 +34,8 @@ public sealed partial class S3DatabaseStore : IDatabaseStore
     private readonly ServerlessDbOptions _options;
     private readonly TimeProvider _time;
     private readonly ResiliencePipeline _pipeline;
-    private readonly ConcurrentDictionary<string, Lazy<CachedDatabase>> _databases = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CachedDatabase> _databases = new(StringComparer.Ordinal);
+    private readonly Lock _databasesGate = new();
 
     public S3DatabaseStore(IAmazonS3 s3, ServerlessDbOptions options, TimeProvider? timeProvider = null)
         : this(s3, options, timeProvider ?? TimeProvider.System, DefaultRetryBaseDelay)
@@ -267,10 +268,23 @@ public sealed partial class S3DatabaseStore : IDatabaseStore
             throw new ArgumentException($"'{database}' is not a database name ([A-Za-z0-9_-]{{1,64}}).", nameof(database));
         }
 
-        return _databases.GetOrAdd(
-            database,
-            name => new Lazy<CachedDatabase>(() =>
-                new CachedDatabase(name, Path.Combine(_options.CacheDirectory, "cache", name), _time))).Value;
+        if (_databases.TryGetValue(database, out var cache))
+        {
+            return cache;
+        }
+
+        // Created under a lock: a second instance would delete the first one's files as leftovers.
+        // Not a Lazy: a constructor that failed (say, a full disk) must not fail every later call.
+        lock (_databasesGate)
+        {
+            if (!_databases.TryGetValue(database, out cache))
+            {
+                cache = new CachedDatabase(database, Path.Combine(_options.CacheDirectory, "cache", database), _time);
+                _databases[database] = cache;
+            }
+
+            return cache;
+        }
     }
 
     private string KeyFor(string database) => DatabaseKey.For(_options.Prefix, database);

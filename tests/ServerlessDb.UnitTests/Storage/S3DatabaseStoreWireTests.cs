@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using Amazon.Runtime;
@@ -108,7 +109,25 @@ public sealed class S3DatabaseStoreWireTests : IDisposable
         Assert.Equal(2, server.Requests.Count);
     }
 
-    private (S3DatabaseStore Store, AmazonS3Client Client) CreateStore(ScriptedHttpServer server)
+    [Fact]
+    public async Task A_server_that_does_not_answer_is_unavailable_at_about_the_deadline()
+    {
+        using var server = new ScriptedHttpServer(_ =>
+        {
+            Thread.Sleep(TimeSpan.FromSeconds(3));
+            return ScriptedResponse.Error(500, "InternalError", "too late");
+        });
+        var (store, client) = CreateStore(server, TimeSpan.FromSeconds(1));
+        using var _ = client;
+        var clock = Stopwatch.StartNew();
+
+        var error = await Assert.ThrowsAsync<StorageUnavailableException>(() => store.GetAsync(Db, null, default));
+
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(2.5));
+        Assert.StartsWith($"S3 did not answer GetObject on s3://{Bucket}/databases/wire.sqlite within 1s", error.Message);
+    }
+
+    private (S3DatabaseStore Store, AmazonS3Client Client) CreateStore(ScriptedHttpServer server, TimeSpan? deadline = null)
     {
         var options = new ServerlessDbOptions
         {
@@ -116,7 +135,7 @@ public sealed class S3DatabaseStoreWireTests : IDisposable
             Region = "us-east-1",
             Endpoints = new AwsEndpoints(null, server.Url, null),
             CacheDirectory = Path.Combine(_root, "cache"),
-            StorageRetryDeadline = TimeSpan.FromSeconds(5),
+            StorageRetryDeadline = deadline ?? TimeSpan.FromSeconds(5),
         };
         var client = new AmazonS3Client(new BasicAWSCredentials("AKIDEXAMPLE", "wire-test-secret"), S3ClientFactory.CreateConfig(options));
         return (new S3DatabaseStore(client, options), client);

@@ -78,19 +78,26 @@ internal sealed class ScriptedHttpServer : IDisposable
                 answer = new ScriptedResponse(599, Encoding.UTF8.GetBytes(e.ToString()));
             }
 
-            context.Response.StatusCode = answer.Status;
-            foreach (var (name, value) in answer.Headers ?? new Dictionary<string, string>())
+            try
             {
-                context.Response.Headers[name] = value;
-            }
+                context.Response.StatusCode = answer.Status;
+                foreach (var (name, value) in answer.Headers ?? new Dictionary<string, string>())
+                {
+                    context.Response.Headers[name] = value;
+                }
 
-            if (answer.Body.Length > 0)
+                if (answer.Body.Length > 0)
+                {
+                    context.Response.ContentLength64 = answer.Body.Length;
+                    await context.Response.OutputStream.WriteAsync(answer.Body);
+                }
+
+                context.Response.Close();
+            }
+            catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException)
             {
-                context.Response.ContentLength64 = answer.Body.Length;
-                await context.Response.OutputStream.WriteAsync(answer.Body);
+                // The client gave up on this request (a timeout under test); serve the next one.
             }
-
-            context.Response.Close();
         }
     }
 }
