@@ -32,10 +32,10 @@ internal sealed partial class CachedDatabase
     public CachedDatabase(string name, string folder, TimeProvider time)
     {
         Name = name;
-        Folder = folder;
+        Folder = Path.GetFullPath(folder);
         _time = time;
-        Directory.CreateDirectory(folder);
-        foreach (var leftover in Directory.EnumerateFiles(folder))
+        Directory.CreateDirectory(Folder);
+        foreach (var leftover in Directory.EnumerateFiles(Folder))
         {
             File.Delete(leftover);
         }
@@ -172,7 +172,11 @@ internal sealed partial class CachedDatabase
         if (_files.TryGetValue(name, out var existing))
         {
             // The same ETag is the same content, and a snapshot may have the existing file open.
-            File.Delete(source);
+            if (!string.Equals(Path.GetFullPath(source), existing.Path, StringComparison.Ordinal))
+            {
+                File.Delete(source);
+            }
+
             return existing;
         }
 
