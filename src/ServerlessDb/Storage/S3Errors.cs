@@ -1,0 +1,80 @@
+using System.Net;
+using System.Net.Sockets;
+using Amazon.Runtime;
+using Amazon.S3;
+
+namespace ServerlessDb.Storage;
+
+/// <summary>
+/// The one place that reads S3's status codes and error codes: what is worth retrying, what
+/// means a lost race, what means the object is not there.
+/// </summary>
+internal static class S3Errors
+{
+    private static readonly HashSet<string> TransientCodes = new(StringComparer.Ordinal)
+    {
+        "SlowDown", "Throttling", "ThrottlingException", "RequestThrottled", "TooManyRequests",
+        "InternalError", "ServiceUnavailable", "RequestTimeout", "RequestTimeoutException",
+    };
+
+    /// <summary>
+    /// Throttling, 5xx, timeouts and network errors. <paramref name="attemptToken"/> tells an
+    /// HTTP timeout (worth another attempt) from our own deadline or the caller giving up (not).
+    /// </summary>
+    public static bool IsTransient(Exception exception, CancellationToken attemptToken) => exception switch
+    {
+        OperationCanceledException => !attemptToken.IsCancellationRequested,
+        AmazonServiceException service => IsTransientStatus(service.StatusCode)
+            || (service.ErrorCode is { } code && TransientCodes.Contains(code))
+            || HasNetworkCause(service.InnerException),
+        AmazonClientException client => HasNetworkCause(client.InnerException),
+        _ => IsNetworkError(exception),
+    };
+
+    /// <summary>A 304 answer to a GET sent with If-None-Match: the cached copy is current.</summary>
+    public static bool IsNotModified(AmazonS3Exception exception) => exception.StatusCode == HttpStatusCode.NotModified;
+
+    /// <summary>The key does not exist (as opposed to the bucket).</summary>
+    public static bool IsNoSuchKey(AmazonS3Exception exception) =>
+        exception.ErrorCode == "NoSuchKey"
+        || (exception.StatusCode == HttpStatusCode.NotFound && exception.ErrorCode is null or "" or "NotFound");
+
+    /// <summary>
+    /// A conditional PUT lost: 412 (the ETag moved on, or the key exists for If-None-Match), 409
+    /// (a concurrent conditional write), or 404 for If-Match (the object was deleted).
+    /// </summary>
+    public static bool IsConditionFailure(AmazonS3Exception exception, StoredVersion basedOn) =>
+        exception.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict
+        || (basedOn.Exists && IsNoSuchKey(exception));
+
+    /// <summary>"AccessDenied (403): Access Denied", or the exception's message when S3 did not answer.</summary>
+    public static string Describe(Exception? exception) => exception switch
+    {
+        null => "no answer before the deadline",
+        AmazonServiceException { ErrorCode: { Length: > 0 } code } service =>
+            $"{code} ({(int)service.StatusCode}): {service.Message}",
+        AmazonServiceException { StatusCode: not 0 } service => $"HTTP {(int)service.StatusCode}: {service.Message}",
+        _ => $"{exception.GetType().Name}: {exception.Message}",
+    };
+
+    private static bool IsTransientStatus(HttpStatusCode status) => status is HttpStatusCode.TooManyRequests
+        or HttpStatusCode.InternalServerError or HttpStatusCode.BadGateway
+        or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout;
+
+    private static bool HasNetworkCause(Exception? exception)
+    {
+        for (var cause = exception; cause is not null; cause = cause.InnerException)
+        {
+            if (IsNetworkError(cause))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // FileNotFound and DirectoryNotFound are IOExceptions too, but no retry will make a file appear.
+    private static bool IsNetworkError(Exception exception) => exception is HttpRequestException or SocketException
+        or TimeoutException or (IOException and not FileNotFoundException and not DirectoryNotFoundException);
+}

@@ -1,0 +1,43 @@
+using Amazon;
+using ServerlessDb.Configuration;
+using ServerlessDb.Storage;
+
+namespace ServerlessDb.UnitTests.Storage;
+
+public sealed class S3ClientFactoryTests
+{
+    [Fact]
+    public void An_endpoint_override_sets_the_service_url_and_path_style_and_keeps_the_signing_region()
+    {
+        var config = S3ClientFactory.CreateConfig(new ServerlessDbOptions
+        {
+            Bucket = "b",
+            Region = "eu-west-1",
+            Endpoints = new AwsEndpoints(new Uri("http://127.0.0.1:1/"), new Uri("http://127.0.0.1:5000/"), null),
+        });
+
+        Assert.StartsWith("http://127.0.0.1:5000", config.ServiceURL);
+        Assert.True(config.ForcePathStyle);
+        Assert.Equal("eu-west-1", config.AuthenticationRegion);
+    }
+
+    [Fact]
+    public void Without_an_endpoint_the_region_decides_and_addressing_stays_virtual_hosted()
+    {
+        var config = S3ClientFactory.CreateConfig(new ServerlessDbOptions { Bucket = "b", Region = "eu-west-1" });
+
+        Assert.Equal(RegionEndpoint.EUWest1, config.RegionEndpoint);
+        Assert.Null(config.ServiceURL);
+        Assert.False(config.ForcePathStyle);
+    }
+
+    [Fact]
+    public void The_SDK_does_not_retry_and_an_attempt_never_outlives_the_retry_deadline()
+    {
+        var config = S3ClientFactory.CreateConfig(new ServerlessDbOptions { Bucket = "b", StorageRetryDeadline = TimeSpan.FromSeconds(7) });
+
+        Assert.Equal(0, config.MaxErrorRetry);
+        Assert.Equal(TimeSpan.FromSeconds(7), config.Timeout);
+        Assert.True(config.ConnectTimeout <= TimeSpan.FromSeconds(3));
+    }
+}

@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using Amazon.Runtime;
+using Amazon.S3;
+using ServerlessDb.Configuration;
+using ServerlessDb.Errors;
+using ServerlessDb.Storage;
+
+namespace ServerlessDb.UnitTests.Storage;
+
+/// <summary>The real AmazonS3Client, configured by S3ClientFactory, against a scripted local server.</summary>
+public sealed class S3DatabaseStoreWireTests : IDisposable
+{
+    private const string Bucket = "wire-bucket";
+    private const string Db = "wire";
+    private const string ObjectPath = "/wire-bucket/databases/wire.sqlite";
+
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "sdb-s3wire-tests-" + Guid.NewGuid().ToString("N"));
+
+    public S3DatabaseStoreWireTests() => Directory.CreateDirectory(_root);
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public async Task Commits_put_the_conditions_on_the_wire_and_a_412_is_a_conflict()
+    {
+        var matchingPuts = 0;
+        using var server = new ScriptedHttpServer(request => (request.Method, request.Header("If-Match"), request.Header("If-None-Match")) switch
+        {
+            ("PUT", null, "*") => ScriptedResponse.Ok("\"w1\""),
+            ("PUT", "\"w1\"", null) when ++matchingPuts == 1 => ScriptedResponse.Ok("\"w2\""),
+            ("PUT", _, _) => ScriptedResponse.Error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold"),
+            _ => ScriptedResponse.Error(400, "Unexpected", $"{request.Method} {request.Path}"),
+        });
+        var (store, client) = CreateStore(server);
+        using var _ = client;
+
+        var created = await store.CommitAsync(Db, StoredVersion.Missing, WriteWorkFile("SQLite format 3\0first"), default);
+        var updated = await store.CommitAsync(Db, created, WriteWorkFile("SQLite format 3\0second"), default);
+        var conflict = await Assert.ThrowsAsync<WriteConflictException>(
+            () => store.CommitAsync(Db, created, WriteWorkFile("SQLite format 3\0stale"), default));
+
+        Assert.Equal(new StoredVersion("\"w1\""), created);
+        Assert.Equal(new StoredVersion("\"w2\""), updated);
+        Assert.Contains("PreconditionFailed (412)", conflict.Message);
+        var puts = server.Requests.ToArray();
+        Assert.Equal(3, puts.Length);
+        Assert.All(puts, put => Assert.Equal(("PUT", ObjectPath), (put.Method, put.Path)));
+
+        Assert.Equal("*", puts[0].Header("If-None-Match"));
+        Assert.Null(puts[0].Header("If-Match"));
+        Assert.Equal("\"w1\"", puts[1].Header("If-Match"));
+        Assert.Null(puts[1].Header("If-None-Match"));
+        Assert.Equal("\"w1\"", puts[2].Header("If-Match"));
+
+        Assert.All(puts, put => Assert.Matches("^[0-9a-f]{32}$", put.Header(S3DatabaseStore.CommitIdMetadataKey)));
+        Assert.Contains("SQLite format 3\0second", Encoding.Latin1.GetString(puts[1].Body));
+    }
+
+    [Fact]
+    public async Task A_read_revalidates_with_IfNoneMatch_and_the_SDKs_304_keeps_the_cached_file()
+    {
+        var content = Encoding.ASCII.GetBytes("SQLite format 3\0cached");
+
+        // The SDK checks a GET body against a plain ETag as its MD5, as S3's single-part ETags are.
+        var etag = $"\"{Convert.ToHexStringLower(MD5.HashData(content))}\"";
+        using var server = new ScriptedHttpServer(request => (request.Method, request.Header("If-None-Match")) switch
+        {
+            ("GET", null) => ScriptedResponse.Ok(etag, content),
+            ("GET", var cached) when cached == etag => ScriptedResponse.NotModified(etag),
+            _ => ScriptedResponse.Error(400, "Unexpected", $"{request.Method} {request.Path}"),
+        });
+        var (store, client) = CreateStore(server);
+        using var _ = client;
+
+        using var first = await store.GetAsync(Db, null, default);
+        using var second = await store.GetAsync(Db, null, default);
+
+        Assert.Equal(new StoredVersion(etag), second.Version);
+        Assert.Equal(first.FilePath, second.FilePath);
+        Assert.Equal(content, File.ReadAllBytes(second.FilePath));
+        var gets = server.Requests.ToArray();
+        Assert.Equal(2, gets.Length);
+        Assert.All(gets, get => Assert.Equal(("GET", ObjectPath), (get.Method, get.Path)));
+        Assert.Equal(etag, gets[1].Header("If-None-Match"));
+    }
+
+    [Fact]
+    public async Task A_NoSuchKey_answer_is_a_missing_database_and_AccessDenied_is_unavailable()
+    {
+        var denied = false;
+        using var server = new ScriptedHttpServer(_ => denied
+            ? ScriptedResponse.Error(403, "AccessDenied", "Access Denied")
+            : ScriptedResponse.Error(404, "NoSuchKey", "The specified key does not exist."));
+        var (store, client) = CreateStore(server);
+        using var _ = client;
+
+        using (var missing = await store.GetAsync(Db, null, default))
+        {
+            Assert.Equal(StoredVersion.Missing, missing.Version);
+            Assert.Equal(0, new FileInfo(missing.FilePath).Length);
+        }
+
+        denied = true;
+        var error = await Assert.ThrowsAsync<StorageUnavailableException>(() => store.GetAsync(Db, null, default));
+
+        Assert.Contains($"s3://{Bucket}/databases/wire.sqlite: AccessDenied (403)", error.Message);
+        Assert.Equal(2, server.Requests.Count);
+    }
+
+    [Fact]
+    public async Task A_server_that_does_not_answer_is_unavailable_at_about_the_deadline()
+    {
+        using var server = new ScriptedHttpServer(_ =>
+        {
+            Thread.Sleep(TimeSpan.FromSeconds(3));
+            return ScriptedResponse.Error(500, "InternalError", "too late");
+        });
+        var (store, client) = CreateStore(server, TimeSpan.FromSeconds(1));
+        using var _ = client;
+        var clock = Stopwatch.StartNew();
+
+        var error = await Assert.ThrowsAsync<StorageUnavailableException>(() => store.GetAsync(Db, null, default));
+
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(2.5));
+        Assert.StartsWith($"S3 did not answer GetObject on s3://{Bucket}/databases/wire.sqlite within 1s", error.Message);
+    }
+
+    private (S3DatabaseStore Store, AmazonS3Client Client) CreateStore(ScriptedHttpServer server, TimeSpan? deadline = null)
+    {
+        var options = new ServerlessDbOptions
+        {
+            Bucket = Bucket,
+            Region = "us-east-1",
+            Endpoints = new AwsEndpoints(null, server.Url, null),
+            CacheDirectory = Path.Combine(_root, "cache"),
+            StorageRetryDeadline = deadline ?? TimeSpan.FromSeconds(5),
+        };
+        var client = new AmazonS3Client(new BasicAWSCredentials("AKIDEXAMPLE", "wire-test-secret"), S3ClientFactory.CreateConfig(options));
+        return (new S3DatabaseStore(client, options), client);
+    }
+
+    private string WriteWorkFile(string content)
+    {
+        var path = Path.Combine(_root, "work-" + Guid.NewGuid().ToString("N"));
+        File.WriteAllBytes(path, Encoding.Latin1.GetBytes(content));
+        return path;
+    }
+}
