@@ -222,4 +222,16 @@ public sealed class QueryEngineTests : IDisposable
         var outcome = await _harness.RunAsync(Endpoint.Request, "", "SELECT 1");
         Assert.Single(outcome.Results);
     }
+
+    [Fact]
+    public async Task Level_none_with_freshness_lets_a_read_use_a_cached_copy_but_writes_always_revalidate()
+    {
+        await _harness.RunAsync(Endpoint.Query, new RequestFlags { Level = ConsistencyLevel.None, Freshness = TimeSpan.FromSeconds(5) }, "SELECT 1");
+        await _harness.RunAsync(Endpoint.Query, new RequestFlags { Level = ConsistencyLevel.Strong }, "SELECT 1");
+        await _harness.RunAsync(Endpoint.Execute, new RequestFlags { Level = ConsistencyLevel.None, Freshness = TimeSpan.FromSeconds(5) }, "CREATE TABLE t(a)");
+        Assert.Equal(TimeSpan.FromSeconds(5), _harness.Store.ReadStaleness[0]);
+        Assert.Null(_harness.Store.ReadStaleness[1]);
+        // A write classifies on the allowed copy, then reads again without staleness before it commits.
+        Assert.Null(_harness.Store.ReadStaleness[^1]);
+    }
 }

@@ -21,6 +21,9 @@ public sealed class VersionedTestStore : IDatabaseStore, IDisposable
 
     public int Commits { get; private set; }
 
+    /// <summary>The staleness each read allowed, in order.</summary>
+    public List<TimeSpan?> ReadStaleness { get; } = [];
+
     public int ConflictsRaised { get; private set; }
 
     public string? CurrentETag(string database)
@@ -41,6 +44,11 @@ public sealed class VersionedTestStore : IDatabaseStore, IDisposable
 
     public async Task<DatabaseSnapshot> GetAsync(string database, TimeSpan? maxStaleness, CancellationToken cancellationToken)
     {
+        lock (_gate)
+        {
+            ReadStaleness.Add(maxStaleness);
+        }
+
         if (ReadDelay > TimeSpan.Zero)
         {
             await Task.Delay(ReadDelay, cancellationToken);
