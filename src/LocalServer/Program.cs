@@ -1,0 +1,2 @@
+Console.Error.WriteLine("The local server is being written.");
+return 1;

@@ -1,0 +1,6 @@
+namespace LockReaper;
+
+/// <summary>The LockReaper Lambda entry point (being written).</summary>
+public sealed class Function
+{
+}
