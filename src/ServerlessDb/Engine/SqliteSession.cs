@@ -12,6 +12,12 @@ internal sealed class SqliteSession : IDisposable
 {
     private const int ProgressInterval = 1000;
 
+    /// <summary>
+    /// The largest string or BLOB a statement may build. SQLite's default (1 GB) lets one
+    /// <c>randomblob(1e9)</c> exhaust a Lambda's memory.
+    /// </summary>
+    public const int MaxValueBytes = 128 * 1024 * 1024;
+
     private readonly SqliteConnection _connection;
     private readonly delegate_progress _progress;
     private long _deadline = long.MaxValue;
@@ -21,6 +27,7 @@ internal sealed class SqliteSession : IDisposable
         _connection = connection;
         ReadOnly = readOnly;
         Sandbox = SqliteSandbox.Install(Handle);
+        raw.sqlite3_limit(Handle, raw.SQLITE_LIMIT_LENGTH, MaxValueBytes);
         _progress = _ => Stopwatch.GetTimestamp() > _deadline ? 1 : 0;
         raw.sqlite3_progress_handler(Handle, ProgressInterval, _progress, null);
     }

@@ -150,4 +150,11 @@ public sealed class StatementExecutorTests : IDisposable
         Assert.Equal(3, exec.LastInsertId);
         Assert.Equal(2, exec.RowsAffected);
     }
+
+    [Fact]
+    public void A_value_larger_than_the_length_limit_is_a_statement_error_not_an_allocation()
+    {
+        var error = Assert.IsType<ErrorResult>(Run(new Statement($"SELECT length(randomblob({SqliteSession.MaxValueBytes + 1}))"), readOnly: true));
+        Assert.Equal("string or blob too big", error.Error);
+    }
 }
