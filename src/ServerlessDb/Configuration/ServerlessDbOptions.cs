@@ -11,6 +11,14 @@ public sealed partial record ServerlessDbOptions
     public const string DefaultPrefix = "databases/";
     public const string DefaultLockNamePrefix = "serverlessdb-lock-";
 
+    private const string BucketVariable = "DB_BUCKET";
+
+    /// <summary>
+    /// The variables <see cref="FromEnvironment"/> refuses to start without; a deployment (template.yaml)
+    /// must set each of them.
+    /// </summary>
+    public static IReadOnlyList<string> RequiredVariables { get; } = [BucketVariable];
+
     public required string Bucket { get; init; }
 
     /// <summary>Key prefix; database NAME lives at <c>{Prefix}{NAME}.sqlite</c>.</summary>
@@ -54,7 +62,7 @@ public sealed partial record ServerlessDbOptions
         var read = new EnvironmentReader(environment);
         var options = new ServerlessDbOptions
         {
-            Bucket = read.Required("DB_BUCKET", "the S3 bucket that holds the databases"),
+            Bucket = read.Required(BucketVariable, "the S3 bucket that holds the databases"),
             Prefix = read.Text("DB_PREFIX", DefaultPrefix),
             LockVpcId = read.Optional("LOCK_VPC_ID"),
             LockNamePrefix = read.Text("LOCK_NAME_PREFIX", DefaultLockNamePrefix),
