@@ -1,5 +1,4 @@
 using Polly;
-using Polly.Retry;
 using ServerlessDb.Configuration;
 using ServerlessDb.Locking.Ec2;
 using ServerlessDb.Logging;
@@ -16,7 +15,6 @@ public sealed class StaleLockReaper
 {
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(4);
-    private static readonly ResiliencePropertyKey<Ec2Exception> LastErrorKey = new("ServerlessDb.Reaper.LastError");
 
     private readonly IEc2Client _ec2;
     private readonly ReaperOptions _options;
@@ -36,28 +34,7 @@ public sealed class StaleLockReaper
         _options = options;
         _time = timeProvider;
         _log = log;
-        _deletePipeline = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
-            .AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = args => ValueTask.FromResult(
-                    args.Outcome.Exception is Ec2Exception { IsTransient: true } && !args.Context.CancellationToken.IsCancellationRequested),
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = FirstRetryDelay,
-                MaxDelay = MaxRetryDelay,
-                // The retry window, not a count, ends the retries.
-                MaxRetryAttempts = int.MaxValue,
-                OnRetry = args =>
-                {
-                    if (args.Outcome.Exception is Ec2Exception e)
-                    {
-                        args.Context.Properties.Set(LastErrorKey, e);
-                    }
-
-                    return ValueTask.CompletedTask;
-                },
-            })
-            .Build();
+        _deletePipeline = Ec2Retry.Pipeline(timeProvider, e => e.IsTransient, FirstRetryDelay, MaxRetryDelay);
     }
 
     /// <summary>
@@ -168,7 +145,7 @@ public sealed class StaleLockReaper
         }
         catch (OperationCanceledException e) when (window.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            var last = context.Properties.GetValue(LastErrorKey, null!);
+            var last = Ec2Retry.LastError(context);
             LogGroup("error", $"stale lock not deleted: EC2 kept failing for {_options.DeleteRetryWindow.TotalSeconds:0.###} s; the next pass tries again", group, age, last ?? (Exception)e);
             return DeleteOutcome.Failed;
         }
