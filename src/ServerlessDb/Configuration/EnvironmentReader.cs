@@ -79,6 +79,13 @@ internal sealed class EnvironmentReader(IEnvironment environment)
         return uri;
     }
 
+    /// <summary><c>AWS_REGION</c>, else <c>AWS_DEFAULT_REGION</c>, as the AWS SDKs read them; null when neither is set.</summary>
+    public string? Region() => Optional("AWS_REGION") ?? Optional("AWS_DEFAULT_REGION");
+
+    /// <summary>The SDKs' standard endpoint overrides: <c>AWS_ENDPOINT_URL</c>, <c>AWS_ENDPOINT_URL_S3</c>, <c>AWS_ENDPOINT_URL_EC2</c>.</summary>
+    public AwsEndpoints Endpoints() =>
+        new(Url("AWS_ENDPOINT_URL"), Url("AWS_ENDPOINT_URL_S3"), Url("AWS_ENDPOINT_URL_EC2"));
+
     public void Check(bool condition, string problem)
     {
         if (!condition)

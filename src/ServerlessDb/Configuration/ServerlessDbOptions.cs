@@ -67,11 +67,8 @@ public sealed partial record ServerlessDbOptions
             LockVpcId = read.Optional("LOCK_VPC_ID"),
             LockNamePrefix = read.Text("LOCK_NAME_PREFIX", DefaultLockNamePrefix),
             LockWait = read.Seconds("LOCK_WAIT_SECONDS", 20, 1, 600),
-            Region = read.Optional("AWS_REGION") ?? read.Optional("AWS_DEFAULT_REGION"),
-            Endpoints = new AwsEndpoints(
-                read.Url("AWS_ENDPOINT_URL"),
-                read.Url("AWS_ENDPOINT_URL_S3"),
-                read.Url("AWS_ENDPOINT_URL_EC2")),
+            Region = read.Region(),
+            Endpoints = read.Endpoints(),
             CacheDirectory = read.Text("CACHE_DIR", Path.Combine(Path.GetTempPath(), "serverlessdb")),
             RequestTimeout = read.Seconds("REQUEST_TIMEOUT_SECONDS", 25, 1, 900),
             StorageRetryDeadline = read.Seconds("STORAGE_RETRY_SECONDS", 10, 1, 600),
@@ -85,8 +82,7 @@ public sealed partial record ServerlessDbOptions
         read.Check(options.Bucket.Length == 0 || BucketName().IsMatch(options.Bucket),
             $"DB_BUCKET must be a valid S3 bucket name (3-63 lower-case letters, digits, dots and hyphens); got '{options.Bucket}'.");
         read.Check(!options.Prefix.StartsWith('/'), $"DB_PREFIX must not start with '/'; got '{options.Prefix}'.");
-        read.Check(LockNamePrefixPattern().IsMatch(options.LockNamePrefix),
-            $"LOCK_NAME_PREFIX must be 1-190 characters of letters, digits, and ._-:/()#,@[]+=&;{{}}!$*; got '{options.LockNamePrefix}'.");
+        CheckLockNamePrefix(read, options.LockNamePrefix);
         read.Check(options.StorageRetryDeadline < options.RequestTimeout,
             "STORAGE_RETRY_SECONDS must be smaller than REQUEST_TIMEOUT_SECONDS, so a request can still answer after its retries.");
         read.Check(options.LockWait < options.RequestTimeout,
@@ -94,6 +90,11 @@ public sealed partial record ServerlessDbOptions
         read.ThrowIfInvalid();
         return options;
     }
+
+    /// <summary>Shared with <see cref="ReaperOptions"/>: the reaper must accept exactly the prefixes the QueryRunner accepts.</summary>
+    internal static void CheckLockNamePrefix(EnvironmentReader read, string prefix) =>
+        read.Check(LockNamePrefixPattern().IsMatch(prefix),
+            $"LOCK_NAME_PREFIX must be 1-190 characters of letters, digits, and ._-:/()#,@[]+=&;{{}}!$*; got '{prefix}'.");
 
     [GeneratedRegex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
     private static partial Regex BucketName();

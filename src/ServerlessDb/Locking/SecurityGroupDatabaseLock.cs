@@ -1,5 +1,4 @@
 using Polly;
-using Polly.Retry;
 using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
 using ServerlessDb.Locking.Ec2;
@@ -23,8 +22,6 @@ public sealed class SecurityGroupDatabaseLock : IDatabaseLock
     // A held lock is usually released within a write's time; EC2 throttling or outages take longer.
     private static readonly TimeSpan RetryAfterHeld = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan RetryAfterEc2Trouble = TimeSpan.FromSeconds(5);
-
-    private static readonly ResiliencePropertyKey<Ec2Exception> LastErrorKey = new("ServerlessDb.Lock.LastError");
 
     private readonly IEc2Client _ec2;
     private readonly string _vpcId;
@@ -122,7 +119,7 @@ public sealed class SecurityGroupDatabaseLock : IDatabaseLock
         }
         catch (OperationCanceledException e) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            var last = context.Properties.GetValue(LastErrorKey, null!);
+            var last = Ec2Retry.LastError(context);
             throw NotAcquired(database, last, e);
         }
         catch (Ec2Exception e) when (e.Kind == Ec2ErrorKind.GroupDuplicate || e.IsTransient)
@@ -164,7 +161,7 @@ public sealed class SecurityGroupDatabaseLock : IDatabaseLock
         }
         catch (OperationCanceledException e) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            var last = context.Properties.GetValue(LastErrorKey, null!);
+            var last = Ec2Retry.LastError(context);
             throw NotReleased(lease, last?.Code ?? "no answer", last ?? (Exception)e);
         }
         catch (Ec2Exception e)
@@ -195,28 +192,7 @@ public sealed class SecurityGroupDatabaseLock : IDatabaseLock
     }
 
     private ResiliencePipeline RetryPipeline(Func<Ec2Exception, bool> retryable) =>
-        new ResiliencePipelineBuilder { TimeProvider = _timeProvider }
-            .AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = args => ValueTask.FromResult(
-                    args.Outcome.Exception is Ec2Exception e && retryable(e) && !args.Context.CancellationToken.IsCancellationRequested),
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = FirstRetryDelay,
-                MaxDelay = MaxRetryDelay,
-                // The deadline, not a count, ends the retries.
-                MaxRetryAttempts = int.MaxValue,
-                OnRetry = args =>
-                {
-                    if (args.Outcome.Exception is Ec2Exception e)
-                    {
-                        args.Context.Properties.Set(LastErrorKey, e);
-                    }
-
-                    return ValueTask.CompletedTask;
-                },
-            })
-            .Build();
+        Ec2Retry.Pipeline(_timeProvider, retryable, FirstRetryDelay, MaxRetryDelay);
 
     private LockUnavailableException NotAcquired(string database, Ec2Exception? last, Exception inner)
     {

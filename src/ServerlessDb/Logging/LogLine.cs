@@ -41,6 +41,18 @@ public sealed class LogLine : IDisposable
         return this;
     }
 
+    public LogLine Add(string name, IReadOnlyList<string> values)
+    {
+        _json.WriteStartArray(name);
+        foreach (var value in values)
+        {
+            _json.WriteStringValue(value);
+        }
+
+        _json.WriteEndArray();
+        return this;
+    }
+
     public LogLine Add(string name, IReadOnlyDictionary<string, double> milliseconds)
     {
         _json.WriteStartObject(name);

@@ -1,4 +1,5 @@
 using QueryRunner;
+using ServerlessDb.Api;
 using ServerlessDb.Configuration;
 using ServerlessDb.Hosting;
 
@@ -14,6 +15,16 @@ public sealed class QueryRunnerInstance : IDisposable
     private readonly LambdaInvoker _invoker;
 
     public QueryRunnerInstance(MotoServerFixture moto, string bucket, IReadOnlyDictionary<string, string?>? overrides = null)
+        : this(moto, bucket, overrides, ServerlessDbHost.CreateApiHandler)
+    {
+    }
+
+    /// <param name="createHandler">builds the handler from the environment, as <see cref="ServerlessDbHost"/> does (a test may compose it with seams).</param>
+    public QueryRunnerInstance(
+        MotoServerFixture moto,
+        string bucket,
+        IReadOnlyDictionary<string, string?>? overrides,
+        Func<IEnvironment, IApiHandler> createHandler)
     {
         var environment = new Dictionary<string, string?>
         {
@@ -27,7 +38,7 @@ public sealed class QueryRunnerInstance : IDisposable
             environment[name] = value;
         }
 
-        Function = new Function(ServerlessDbHost.CreateApiHandler(new DictionaryEnvironment(environment)));
+        Function = new Function(createHandler(new DictionaryEnvironment(environment)));
         _invoker = new LambdaInvoker(Function);
     }
 

@@ -1,0 +1,68 @@
+namespace ServerlessDb.Configuration;
+
+/// <summary>
+/// Everything the LockReaper reads from its environment, read once and validated with one message
+/// per bad value. The reaper shares LOCK_VPC_ID and LOCK_NAME_PREFIX with the QueryRunner, so it
+/// looks exactly where the writers create their lock groups.
+/// </summary>
+public sealed record ReaperOptions
+{
+    public const long DefaultStaleSeconds = 960;
+
+    // Lambda's own limit on a function's timeout.
+    private const long MaxQueryRunnerTimeoutSeconds = 900;
+    private const long MaxStaleSeconds = 7 * 24 * 60 * 60;
+
+    /// <summary>The VPC in which the writers create their lock groups.</summary>
+    public required string LockVpcId { get; init; }
+
+    public string LockNamePrefix { get; init; } = ServerlessDbOptions.DefaultLockNamePrefix;
+
+    /// <summary>A lock group whose CreateTime is older than this is stale; always longer than <see cref="QueryRunnerTimeout"/>.</summary>
+    public TimeSpan StaleAfter { get; init; } = TimeSpan.FromSeconds(DefaultStaleSeconds);
+
+    /// <summary>The QueryRunner function's timeout: no writer can hold a lock for longer, because Lambda stops it.</summary>
+    public required TimeSpan QueryRunnerTimeout { get; init; }
+
+    public string? Region { get; init; }
+
+    public AwsEndpoints Endpoints { get; init; } = new(null, null, null);
+
+    /// <summary>
+    /// The least time between two deletes of one pass. EC2 refills the mutating-call budget of an
+    /// account and Region at about 5 calls per second, shared with the writers (each write costs a
+    /// create and a delete): the reaper takes 2 per second at most and leaves the rest to them.
+    /// Not read from the environment.
+    /// </summary>
+    public TimeSpan DeleteInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How long one delete is retried while EC2 throttles it or does not answer. Not read from the environment.</summary>
+    public TimeSpan DeleteRetryWindow { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <exception cref="OptionsException">a value is missing or invalid; the message lists every problem.</exception>
+    public static ReaperOptions FromEnvironment(IEnvironment environment)
+    {
+        var read = new EnvironmentReader(environment);
+        var options = new ReaperOptions
+        {
+            LockVpcId = read.Required("LOCK_VPC_ID", "the VPC in which the QueryRunner creates its lock groups"),
+            LockNamePrefix = read.Text("LOCK_NAME_PREFIX", ServerlessDbOptions.DefaultLockNamePrefix),
+            StaleAfter = read.Seconds("LOCK_STALE_SECONDS", DefaultStaleSeconds, 1, MaxStaleSeconds),
+            QueryRunnerTimeout = TimeSpan.FromSeconds(read.Integer(
+                "QUERY_RUNNER_TIMEOUT_SECONDS", defaultValue: 0, min: 1, max: MaxQueryRunnerTimeoutSeconds)),
+            Region = read.Region(),
+            Endpoints = read.Endpoints(),
+        };
+
+        read.Check(environment.Get("QUERY_RUNNER_TIMEOUT_SECONDS") is not null,
+            "QUERY_RUNNER_TIMEOUT_SECONDS is required: the QueryRunner function's Timeout, the longest a writer can hold a lock.");
+        ServerlessDbOptions.CheckLockNamePrefix(read, options.LockNamePrefix);
+        read.Check(options.Region is not null, "AWS_REGION is required: EC2 requests are signed for a region.");
+        read.Check(options.QueryRunnerTimeout <= TimeSpan.Zero || options.StaleAfter > options.QueryRunnerTimeout,
+            $"LOCK_STALE_SECONDS ({options.StaleAfter.TotalSeconds:0}) must be greater than QUERY_RUNNER_TIMEOUT_SECONDS ({options.QueryRunnerTimeout.TotalSeconds:0}): " +
+            "a writer holds its lock for at most the QueryRunner's timeout, so only a lock older than that is surely abandoned; " +
+            "a smaller threshold would let the reaper delete a live lock.");
+        read.ThrowIfInvalid();
+        return options;
+    }
+}

@@ -1,0 +1,40 @@
+using Polly;
+using Polly.Retry;
+
+namespace ServerlessDb.Locking.Ec2;
+
+/// <summary>
+/// The retry of EC2 calls shared by the lock and the reaper: exponential backoff with jitter, no
+/// attempt limit (the caller's deadline, through the context's token, ends the retries), and the
+/// last error kept in the context so a caller that gives up can say what kept failing.
+/// </summary>
+internal static class Ec2Retry
+{
+    public static readonly ResiliencePropertyKey<Ec2Exception> LastErrorKey = new("ServerlessDb.Ec2.LastError");
+
+    public static ResiliencePipeline Pipeline(TimeProvider timeProvider, Func<Ec2Exception, bool> retryable, TimeSpan firstDelay, TimeSpan maxDelay) =>
+        new ResiliencePipelineBuilder { TimeProvider = timeProvider }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = args => ValueTask.FromResult(
+                    args.Outcome.Exception is Ec2Exception e && retryable(e) && !args.Context.CancellationToken.IsCancellationRequested),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = firstDelay,
+                MaxDelay = maxDelay,
+                MaxRetryAttempts = int.MaxValue,
+                OnRetry = args =>
+                {
+                    if (args.Outcome.Exception is Ec2Exception e)
+                    {
+                        args.Context.Properties.Set(LastErrorKey, e);
+                    }
+
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
+
+    /// <summary>The last error a retry saw, or null when the first attempt was cut short.</summary>
+    public static Ec2Exception? LastError(ResilienceContext context) => context.Properties.GetValue(LastErrorKey, null!);
+}

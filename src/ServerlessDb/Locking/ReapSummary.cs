@@ -1,0 +1,30 @@
+namespace ServerlessDb.Locking;
+
+/// <summary>
+/// What one pass of the <see cref="StaleLockReaper"/> found and did. Every lock group the pass
+/// found is named in exactly one of the lists, so <see cref="Found"/> is the sum of the others.
+/// </summary>
+public sealed record ReapSummary
+{
+    public int Found => Deleted + AlreadyGone + Kept + Failed;
+
+    /// <summary>Stale groups this pass deleted.</summary>
+    public int Deleted => DeletedGroups.Count;
+
+    /// <summary>Stale groups that were gone when this pass deleted them (their holder released them, or another reaper took them).</summary>
+    public int AlreadyGone => AlreadyGoneGroups.Count;
+
+    /// <summary>Groups left alone: fresh ones, and ones without a readable CreateTime (logged: a human must look).</summary>
+    public int Kept => KeptGroups.Count;
+
+    /// <summary>Stale groups this pass could not delete (logged with the reason); the next pass tries again.</summary>
+    public int Failed => FailedGroups.Count;
+
+    public required IReadOnlyList<string> DeletedGroups { get; init; }
+
+    public required IReadOnlyList<string> AlreadyGoneGroups { get; init; }
+
+    public required IReadOnlyList<string> KeptGroups { get; init; }
+
+    public required IReadOnlyList<string> FailedGroups { get; init; }
+}

@@ -1,0 +1,185 @@
+using Polly;
+using ServerlessDb.Configuration;
+using ServerlessDb.Locking.Ec2;
+using ServerlessDb.Logging;
+
+namespace ServerlessDb.Locking;
+
+/// <summary>
+/// Removes write locks whose holder died (DESIGN.md, "The lock", Reap): lists the lock groups of
+/// the VPC and deletes those whose CreateTime tag is older than <see cref="ReaperOptions.StaleAfter"/>,
+/// which the options keep longer than the QueryRunner's timeout, so a live lock is never taken.
+/// Even a wrongly reaped lock cannot lose data: the commit is conditional on the version read.
+/// </summary>
+public sealed class StaleLockReaper
+{
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(4);
+
+    private readonly IEc2Client _ec2;
+    private readonly ReaperOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogSink _log;
+    private readonly ResiliencePipeline _deletePipeline;
+
+    public StaleLockReaper(IEc2Client ec2, ReaperOptions options, TimeProvider timeProvider, ILogSink log)
+    {
+        ArgumentNullException.ThrowIfNull(ec2);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(log);
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.LockVpcId, nameof(options));
+        ArgumentException.ThrowIfNullOrEmpty(options.LockNamePrefix, nameof(options));
+        _ec2 = ec2;
+        _options = options;
+        _time = timeProvider;
+        _log = log;
+        _deletePipeline = Ec2Retry.Pipeline(timeProvider, e => e.IsTransient, FirstRetryDelay, MaxRetryDelay);
+    }
+
+    /// <summary>
+    /// One pass: deletes every stale lock group, keeps fresh ones and ones without a readable
+    /// CreateTime (each logged as a warning), and logs the summary as one JSON line. A group that
+    /// cannot be deleted is logged and counted as failed, and the pass goes on.
+    /// </summary>
+    /// <param name="trigger">what started the pass (the scheduled event's id), logged with the summary; null when unknown.</param>
+    /// <exception cref="Ec2Exception">listing the groups failed: nothing was judged, the invocation should fail.</exception>
+    public async Task<ReapSummary> ReapOnceAsync(string? trigger, CancellationToken cancellationToken)
+    {
+        var groups = await _ec2.DescribeSecurityGroupsAsync(
+            [
+                new Ec2Filter("group-name", LockGroupNaming.GroupNameFilter(_options.LockNamePrefix)),
+                new Ec2Filter("vpc-id", _options.LockVpcId),
+            ],
+            cancellationToken);
+
+        // One "now" for the whole pass: groups only get older while it runs, so judging them all
+        // against its start never reaps a group earlier than the threshold allows.
+        var now = _time.GetUtcNow();
+        List<string> deleted = [], gone = [], kept = [], failed = [];
+        long? lastDeleteAt = null;
+        foreach (var group in groups
+                     .Where(g => LockGroupNaming.DatabaseOf(_options.LockNamePrefix, g.GroupName) is not null)
+                     .OrderBy(g => g.GroupName, StringComparer.Ordinal))
+        {
+            if (!LockGroupNaming.TryParseCreateTime(group.Tags, out var createdAt))
+            {
+                LogGroup("warn", "lock group without a readable CreateTime tag left alone: a human must look, and delete it by hand if its holder is gone", group);
+                kept.Add(group.GroupName);
+                continue;
+            }
+
+            if (now - createdAt <= _options.StaleAfter)
+            {
+                kept.Add(group.GroupName);
+                continue;
+            }
+
+            if (lastDeleteAt is { } last && _options.DeleteInterval - _time.GetElapsedTime(last) is { Ticks: > 0 } pause)
+            {
+                await Task.Delay(pause, _time, cancellationToken);
+            }
+
+            lastDeleteAt = _time.GetTimestamp();
+            var outcome = await DeleteAsync(group, now - createdAt, cancellationToken);
+            (outcome switch
+            {
+                DeleteOutcome.Deleted => deleted,
+                DeleteOutcome.AlreadyGone => gone,
+                _ => failed,
+            }).Add(group.GroupName);
+        }
+
+        var summary = new ReapSummary { DeletedGroups = deleted, AlreadyGoneGroups = gone, KeptGroups = kept, FailedGroups = failed };
+        using (var line = new LogLine(_time, summary.Failed > 0 ? "warn" : "info", "lock reaper pass"))
+        {
+            line.Add("trigger", trigger)
+                .Add("vpcId", _options.LockVpcId)
+                .Add("lockNamePrefix", _options.LockNamePrefix)
+                .Add("staleSeconds", (long)_options.StaleAfter.TotalSeconds)
+                .Add("found", summary.Found)
+                .Add("deleted", summary.Deleted)
+                .Add("alreadyGone", summary.AlreadyGone)
+                .Add("kept", summary.Kept)
+                .Add("failed", summary.Failed)
+                .Add("deletedGroups", summary.DeletedGroups)
+                .Add("alreadyGoneGroups", summary.AlreadyGoneGroups)
+                .Add("keptGroups", summary.KeptGroups)
+                .Add("failedGroups", summary.FailedGroups)
+                .WriteTo(_log);
+        }
+
+        return summary;
+    }
+
+    // Deletes by id, never by name: if the holder released the lock and another writer took it
+    // since the listing, the new group has a new id and this delete finds nothing to delete.
+    private async Task<DeleteOutcome> DeleteAsync(SecurityGroupInfo group, TimeSpan age, CancellationToken cancellationToken)
+    {
+        using var window = new CancellationTokenSource(_options.DeleteRetryWindow, _time);
+        using var waits = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, window.Token);
+        var context = ResilienceContextPool.Shared.Get(waits.Token);
+        try
+        {
+            await _deletePipeline.ExecuteAsync(
+                async _ => await _ec2.DeleteSecurityGroupAsync(group.GroupId, cancellationToken),
+                context);
+            LogGroup("info", "stale lock deleted", group, age);
+            return DeleteOutcome.Deleted;
+        }
+        catch (Ec2Exception e) when (e.Kind == Ec2ErrorKind.GroupNotFound)
+        {
+            LogGroup("info", "stale lock already gone: its holder released it or another pass deleted it", group, age);
+            return DeleteOutcome.AlreadyGone;
+        }
+        catch (Ec2Exception e)
+        {
+            var why = e.Kind switch
+            {
+                Ec2ErrorKind.DependencyViolation => "stale lock not deleted: something references its security group; remove the reference, the next pass deletes it",
+                _ when e.IsTransient => $"stale lock not deleted: EC2 kept failing for {_options.DeleteRetryWindow.TotalSeconds:0.###} s; the next pass tries again",
+                _ => "stale lock not deleted; the next pass tries again",
+            };
+            LogGroup("error", why, group, age, e);
+            return DeleteOutcome.Failed;
+        }
+        catch (OperationCanceledException e) when (window.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            var last = Ec2Retry.LastError(context);
+            LogGroup("error", $"stale lock not deleted: EC2 kept failing for {_options.DeleteRetryWindow.TotalSeconds:0.###} s; the next pass tries again", group, age, last ?? (Exception)e);
+            return DeleteOutcome.Failed;
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private void LogGroup(string level, string message, SecurityGroupInfo group, TimeSpan? age = null, Exception? exception = null)
+    {
+        using var line = new LogLine(_time, level, message);
+        line.Add("group", group.GroupName)
+            .Add("groupId", group.GroupId)
+            .Add("vpcId", _options.LockVpcId)
+            .Add("createTime", group.Tags.TryGetValue(LockGroupNaming.CreateTimeTagKey, out var createTime) ? createTime : null)
+            .Add("holder", group.Tags.TryGetValue(LockGroupNaming.HolderTagKey, out var holder) ? holder : null);
+        if (age is { } known)
+        {
+            line.Add("ageSeconds", (long)known.TotalSeconds);
+        }
+
+        if (exception is Ec2Exception ec2)
+        {
+            line.Add("errorCode", ec2.Code);
+        }
+
+        line.Add("exception", exception).WriteTo(_log);
+    }
+
+    private enum DeleteOutcome
+    {
+        Deleted,
+        AlreadyGone,
+        Failed,
+    }
+}

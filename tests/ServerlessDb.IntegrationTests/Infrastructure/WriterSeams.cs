@@ -1,0 +1,106 @@
+using System.Collections.Concurrent;
+using ServerlessDb.Api;
+using ServerlessDb.Configuration;
+using ServerlessDb.Engine;
+using ServerlessDb.Locking;
+using ServerlessDb.Locking.Ec2;
+using ServerlessDb.Logging;
+using ServerlessDb.Storage;
+
+namespace ServerlessDb.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// Composes a QueryRunner handler from the same pieces as <c>ServerlessDbHost</c> (real S3 store,
+/// real security-group lock, real engine), with seams a test can hold: a gate before every commit,
+/// a record of the writer's EC2 lock calls on a shared timeline, and the writer's log lines.
+/// </summary>
+public sealed class WriterSeams(string name, ConcurrentQueue<string> timeline) : IDatabaseStore, IEc2Client, ILogSink
+{
+    private readonly ConcurrentQueue<string> _logLines = new();
+    private readonly TaskCompletionSource _duplicateSeen = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _commitReached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _commitGate = Opened();
+    private IDatabaseStore _store = null!;
+    private IEc2Client _ec2 = null!;
+
+    /// <summary>
+    /// Completes when a write of this writer reaches its commit (since the gate was last closed):
+    /// it holds the lock and has read the version its commit is conditional on.
+    /// </summary>
+    public Task CommitReached => _commitReached.Task;
+
+    /// <summary>Completes when this writer's CreateSecurityGroup was refused because another writer holds the lock.</summary>
+    public Task DuplicateSeen => _duplicateSeen.Task;
+
+    public IReadOnlyList<string> LogLines => _logLines.ToArray();
+
+    /// <summary>Makes the next commits wait until <see cref="OpenCommitGate"/>, and re-arms <see cref="CommitReached"/>.</summary>
+    public void CloseCommitGate()
+    {
+        _commitReached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _commitGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    public void OpenCommitGate() => _commitGate.TrySetResult();
+
+    /// <summary>Pass to <see cref="QueryRunnerInstance"/>: builds this writer's handler from the environment.</summary>
+    public IApiHandler CreateHandler(IEnvironment environment)
+    {
+        var options = ServerlessDbOptions.FromEnvironment(environment);
+        var time = TimeProvider.System;
+        _store = new S3DatabaseStore(S3ClientFactory.Create(options), options, time);
+        _ec2 = Ec2ClientFactory.Create(options);
+        var databaseLock = new SecurityGroupDatabaseLock(this, options, time, message =>
+        {
+            using var line = new LogLine(time, "warn", message);
+            line.WriteTo(this);
+        });
+        var engine = new QueryEngine(this, databaseLock, new WorkingCopies(options.CacheDirectory), EngineOptions.From(options), time, this);
+        return new ServerlessDbApi(engine, ApiOptions.From(options), time, this);
+    }
+
+    public Task<DatabaseSnapshot> GetAsync(string database, TimeSpan? maxStaleness, CancellationToken cancellationToken) =>
+        _store.GetAsync(database, maxStaleness, cancellationToken);
+
+    public async Task<StoredVersion> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken)
+    {
+        _commitReached.TrySetResult();
+        await _commitGate.Task.WaitAsync(cancellationToken);
+        timeline.Enqueue($"{name} commit");
+        return await _store.CommitAsync(database, basedOn, filePath, cancellationToken);
+    }
+
+    public async Task<string> CreateSecurityGroupAsync(
+        string groupName, string vpcId, string description, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var groupId = await _ec2.CreateSecurityGroupAsync(groupName, vpcId, description, tags, cancellationToken);
+            timeline.Enqueue($"{name} locked");
+            return groupId;
+        }
+        catch (Ec2Exception e) when (e.Kind == Ec2ErrorKind.GroupDuplicate)
+        {
+            _duplicateSeen.TrySetResult();
+            throw;
+        }
+    }
+
+    public async Task DeleteSecurityGroupAsync(string groupId, CancellationToken cancellationToken)
+    {
+        await _ec2.DeleteSecurityGroupAsync(groupId, cancellationToken);
+        timeline.Enqueue($"{name} unlocked");
+    }
+
+    public Task<IReadOnlyList<SecurityGroupInfo>> DescribeSecurityGroupsAsync(IReadOnlyList<Ec2Filter> filters, CancellationToken cancellationToken) =>
+        _ec2.DescribeSecurityGroupsAsync(filters, cancellationToken);
+
+    public void Write(string jsonLine) => _logLines.Enqueue(jsonLine);
+
+    private static TaskCompletionSource Opened()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        gate.SetResult();
+        return gate;
+    }
+}

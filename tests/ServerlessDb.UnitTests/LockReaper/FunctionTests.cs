@@ -1,0 +1,131 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using LockReaper.Events;
+using Moq;
+using ServerlessDb.Configuration;
+using ServerlessDb.Locking;
+using ServerlessDb.Locking.Ec2;
+using ServerlessDb.UnitTests.Locking;
+using ServerlessDb.UnitTests.Support;
+using Function = LockReaper.Function;
+
+namespace ServerlessDb.UnitTests.LockReaper;
+
+public sealed class FunctionTests
+{
+    private const string VpcId = "vpc-1a2b3c4d";
+    private const string Prefix = "serverlessdb-lock-";
+    private static readonly DateTimeOffset Now = new(2024, 1, 2, 3, 4, 5, TimeSpan.Zero);
+
+    private readonly Mock<IEc2Client> _ec2 = new(MockBehavior.Strict);
+    private readonly RecordingLogSink _log = new();
+
+    private static ReaperOptions Options => new()
+    {
+        LockVpcId = VpcId,
+        QueryRunnerTimeout = TimeSpan.FromSeconds(900),
+        Region = "us-east-1",
+        DeleteInterval = TimeSpan.Zero,
+    };
+
+    private Function Function() => new(new StaleLockReaper(_ec2.Object, Options, new FixedTimeProvider(Now), _log));
+
+    private static Stream Utf8(string text) => new MemoryStream(Encoding.UTF8.GetBytes(text));
+
+    private static Stream SampleScheduledEvent() =>
+        File.OpenRead(Path.Combine(AppContext.BaseDirectory, "LockReaper", "Events", "scheduled-event.json"));
+
+    private static SecurityGroupInfo Group(string database, long ageSeconds) =>
+        new("sg-" + database, Prefix + database, VpcId, new Dictionary<string, string>
+        {
+            [LockGroupNaming.CreateTimeTagKey] = (Now.ToUnixTimeSeconds() - ageSeconds).ToString(CultureInfo.InvariantCulture),
+            [LockGroupNaming.HolderTagKey] = "req-" + database,
+        });
+
+    private void Listed(params SecurityGroupInfo[] groups) =>
+        _ec2.Setup(e => e.DescribeSecurityGroupsAsync(It.IsAny<IReadOnlyList<Ec2Filter>>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync(groups);
+
+    private static async Task<string> ReadAsync(Stream output)
+    {
+        using var reader = new StreamReader(output);
+        return await reader.ReadToEndAsync();
+    }
+
+    [Fact]
+    public async Task The_sample_scheduled_event_runs_one_pass_and_returns_its_summary()
+    {
+        Listed(Group("crashed", 2000), Group("busy", 3));
+        _ec2.Setup(e => e.DeleteSecurityGroupAsync("sg-crashed", It.IsAny<CancellationToken>())).Returns(Task.CompletedTask);
+
+        var output = await ReadAsync(await Function().HandleAsync(SampleScheduledEvent()));
+
+        Assert.Equal(
+            """{"found":2,"deleted":1,"alreadyGone":0,"kept":1,"failed":0,"deletedGroups":["serverlessdb-lock-crashed"],"alreadyGoneGroups":[],"keptGroups":["serverlessdb-lock-busy"],"failedGroups":[]}""",
+            output);
+        var pass = JsonDocument.Parse(Assert.Single(_log.Lines, l => l.Contains("\"lock reaper pass\"", StringComparison.Ordinal))).RootElement;
+        Assert.Equal("89d1a02d-5ec7-412e-82f5-13505f849b41", pass.GetProperty("trigger").GetString());
+        _ec2.Verify(e => e.DescribeSecurityGroupsAsync(It.IsAny<IReadOnlyList<Ec2Filter>>(), It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("  \n")]
+    [InlineData("{}")]
+    [InlineData("""{"detail-type":"Scheduled Event","source":"aws.scheduler","detail":{"anything":[1,2]}}""")]
+    public async Task An_empty_or_other_object_input_from_a_manual_invoke_runs_the_pass(string input)
+    {
+        Listed();
+
+        var output = await ReadAsync(await Function().HandleAsync(Utf8(input)));
+
+        Assert.Equal(0, JsonDocument.Parse(output).RootElement.GetProperty("found").GetInt32());
+        _ec2.Verify(e => e.DescribeSecurityGroupsAsync(It.IsAny<IReadOnlyList<Ec2Filter>>(), It.IsAny<CancellationToken>()), Times.Once);
+    }
+
+    [Theory]
+    [InlineData("not json")]
+    [InlineData("[1,2]")]
+    [InlineData("null")]
+    public async Task An_input_that_is_not_a_JSON_object_fails_the_invocation_before_any_EC2_call(string input)
+    {
+        var error = await Assert.ThrowsAsync<InvalidEventException>(() => Function().HandleAsync(Utf8(input)));
+
+        Assert.Contains("scheduled event", error.Message, StringComparison.Ordinal);
+        _ec2.VerifyNoOtherCalls();
+    }
+
+    [Fact]
+    public async Task A_failure_to_list_the_groups_fails_the_invocation()
+    {
+        _ec2.Setup(e => e.DescribeSecurityGroupsAsync(It.IsAny<IReadOnlyList<Ec2Filter>>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new Ec2Exception("DescribeSecurityGroups", "RequestLimitExceeded", "slow down"));
+
+        var error = await Assert.ThrowsAsync<Ec2Exception>(() => Function().HandleAsync(SampleScheduledEvent()));
+
+        Assert.Equal("RequestLimitExceeded", error.Code);
+    }
+
+    [Fact]
+    public async Task Invalid_configuration_fails_every_invocation_with_the_options_message()
+    {
+        var function = new Function(
+            new DictionaryEnvironment(new Dictionary<string, string?>
+            {
+                ["LOCK_VPC_ID"] = VpcId,
+                ["AWS_REGION"] = "us-east-1",
+                ["QUERY_RUNNER_TIMEOUT_SECONDS"] = "900",
+                ["LOCK_STALE_SECONDS"] = "600",
+            }),
+            TimeProvider.System,
+            _log);
+
+        var first = await Assert.ThrowsAsync<OptionsException>(() => function.HandleAsync(SampleScheduledEvent()));
+        var second = await Assert.ThrowsAsync<OptionsException>(() => function.HandleAsync(SampleScheduledEvent()));
+
+        Assert.Contains("LOCK_STALE_SECONDS (600) must be greater than QUERY_RUNNER_TIMEOUT_SECONDS (900)", first.Message, StringComparison.Ordinal);
+        Assert.Equal(first.Message, second.Message);
+        Assert.Empty(_log.Lines);
+    }
+}
