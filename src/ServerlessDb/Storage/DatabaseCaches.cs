@@ -61,6 +61,20 @@ internal sealed partial class DatabaseCaches(string folder, TimeProvider time)
         }
     }
 
+    /// <summary>The cache of <paramref name="database"/>, for committing <paramref name="filePath"/> as its new version.</summary>
+    /// <exception cref="FileNotFoundException"><paramref name="filePath"/> does not exist.</exception>
+    /// <exception cref="ArgumentException"><paramref name="database"/> is not a database name.</exception>
+    public CachedDatabase ForCommit(string database, string filePath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(filePath);
+        if (!File.Exists(filePath))
+        {
+            throw new FileNotFoundException($"The file to commit as database '{database}' does not exist.", filePath);
+        }
+
+        return For(database);
+    }
+
     /// <summary>True for <c>[A-Za-z0-9_-]{1,64}</c>: safe as a file name and an S3 key part.</summary>
     public static bool IsDatabaseName(string database) => DatabaseName().IsMatch(database);
 

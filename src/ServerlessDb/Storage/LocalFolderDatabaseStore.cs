@@ -55,13 +55,7 @@ public sealed class LocalFolderDatabaseStore : IDatabaseStore
 
     public async Task<StoredVersion> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(filePath);
-        if (!File.Exists(filePath))
-        {
-            throw new FileNotFoundException($"The file to commit as database '{database}' does not exist.", filePath);
-        }
-
-        var cache = _caches.For(database);
+        var cache = _caches.ForCommit(database, filePath);
         var startedAt = _time.GetTimestamp();
         var dataPath = PathOf(database);
 

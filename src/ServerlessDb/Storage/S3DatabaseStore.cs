@@ -69,13 +69,7 @@ public sealed class S3DatabaseStore : IDatabaseStore
 
     public async Task<StoredVersion> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(filePath);
-        if (!File.Exists(filePath))
-        {
-            throw new FileNotFoundException($"The file to commit as database '{database}' does not exist.", filePath);
-        }
-
-        var cache = _caches.For(database);
+        var cache = _caches.ForCommit(database, filePath);
         var key = KeyFor(database);
         var commitId = Guid.NewGuid().ToString("N");
         var startedAt = _time.GetTimestamp();
