@@ -1,2 +1,1 @@
-Console.Error.WriteLine("The local server is being written.");
-return 1;
+return await LocalServer.LocalServerApp.RunAsync(args);

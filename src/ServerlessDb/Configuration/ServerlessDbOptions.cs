@@ -14,12 +14,13 @@ public sealed partial record ServerlessDbOptions
     private const string BucketVariable = "DB_BUCKET";
 
     /// <summary>
-    /// The variables <see cref="FromEnvironment"/> refuses to start without; a deployment (template.yaml)
-    /// must set each of them.
+    /// The variables <see cref="FromEnvironment(IEnvironment)"/> refuses to start without; a deployment
+    /// (template.yaml) must set each of them.
     /// </summary>
     public static IReadOnlyList<string> RequiredVariables { get; } = [BucketVariable];
 
-    public required string Bucket { get; init; }
+    /// <summary>The bucket holding the databases; null only where storage is not S3 (the local server's folder).</summary>
+    public string? Bucket { get; init; }
 
     /// <summary>Key prefix; database NAME lives at <c>{Prefix}{NAME}.sqlite</c>.</summary>
     public string Prefix { get; init; } = DefaultPrefix;
@@ -57,12 +58,20 @@ public sealed partial record ServerlessDbOptions
     /// <summary>Run PRAGMA quick_check on every new version before it is uploaded.</summary>
     public bool QuickCheckBeforeUpload { get; init; }
 
-    public static ServerlessDbOptions FromEnvironment(IEnvironment environment)
+    /// <summary>The QueryRunner's options: DB_BUCKET is required.</summary>
+    /// <exception cref="OptionsException">a value is missing or invalid; the message lists every problem.</exception>
+    public static ServerlessDbOptions FromEnvironment(IEnvironment environment) => FromEnvironment(environment, bucketRequired: true);
+
+    /// <param name="bucketRequired">false for hosts whose storage may not be S3 (the local server); a DB_BUCKET that is set is validated either way.</param>
+    /// <exception cref="OptionsException">a value is missing or invalid; the message lists every problem.</exception>
+    public static ServerlessDbOptions FromEnvironment(IEnvironment environment, bool bucketRequired)
     {
         var read = new EnvironmentReader(environment);
         var options = new ServerlessDbOptions
         {
-            Bucket = read.Required(BucketVariable, "the S3 bucket that holds the databases"),
+            Bucket = bucketRequired
+                ? read.Required(BucketVariable, "the S3 bucket that holds the databases")
+                : read.Optional(BucketVariable),
             Prefix = read.Text("DB_PREFIX", DefaultPrefix),
             LockVpcId = read.Optional("LOCK_VPC_ID"),
             LockNamePrefix = read.Text("LOCK_NAME_PREFIX", DefaultLockNamePrefix),
@@ -79,7 +88,7 @@ public sealed partial record ServerlessDbOptions
             QuickCheckBeforeUpload = read.Boolean("QUICK_CHECK_BEFORE_UPLOAD", false),
         };
 
-        read.Check(options.Bucket.Length == 0 || BucketName().IsMatch(options.Bucket),
+        read.Check(string.IsNullOrEmpty(options.Bucket) || BucketName().IsMatch(options.Bucket),
             $"DB_BUCKET must be a valid S3 bucket name (3-63 lower-case letters, digits, dots and hyphens); got '{options.Bucket}'.");
         read.Check(!options.Prefix.StartsWith('/'), $"DB_PREFIX must not start with '/'; got '{options.Prefix}'.");
         CheckLockNamePrefix(read, options.LockNamePrefix);

@@ -19,12 +19,12 @@ public static class ServerlessDbHost
     public static IApiHandler CreateApiHandler(IEnvironment environment) =>
         CreateApiHandler(environment, TimeProvider.System, ConsoleLogSink.Instance);
 
+    /// <summary>The QueryRunner's composition: S3 storage (DB_BUCKET required), the security-group lock when LOCK_VPC_ID is set.</summary>
     public static IApiHandler CreateApiHandler(IEnvironment environment, TimeProvider time, ILogSink log)
     {
         var options = ServerlessDbOptions.FromEnvironment(environment);
         var store = new S3DatabaseStore(S3ClientFactory.Create(options), options, time);
-        var databaseLock = CreateLock(options, time, log);
-        var engine = new QueryEngine(store, databaseLock, new WorkingCopies(options.CacheDirectory), EngineOptions.From(options), time, log);
+        IDatabaseLock databaseLock = options.LockVpcId is null ? new NoOpDatabaseLock(time) : CreateSecurityGroupLock(options, time, log);
         using (var line = new LogLine(time, "info", "started"))
         {
             line.Add("bucket", options.Bucket)
@@ -34,20 +34,57 @@ public static class ServerlessDbHost
                 .WriteTo(log);
         }
 
+        return CreateApiHandler(options, store, databaseLock, time, log);
+    }
+
+    /// <summary>
+    /// The local server's composition. Storage is the folder <paramref name="dataDirectory"/>
+    /// (<see cref="LocalFolderDatabaseStore"/>), or S3 when the environment names an S3 endpoint
+    /// (AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_S3; DB_BUCKET is then required). Writers take turns on a
+    /// <see cref="LocalDatabaseLock"/>, or on the security-group lock when LOCK_VPC_ID is set.
+    /// CACHE_DIR must belong to this process alone.
+    /// </summary>
+    /// <exception cref="OptionsException">the configuration is invalid; the message lists every problem.</exception>
+    public static LocalMode CreateLocalMode(IEnvironment environment, string dataDirectory, TimeProvider time, ILogSink log)
+    {
+        var options = ServerlessDbOptions.FromEnvironment(environment, bucketRequired: false);
+        IDatabaseStore store;
+        string storage;
+        if (options.Endpoints.ForS3 is { } endpoint)
+        {
+            if (options.Bucket is null)
+            {
+                throw new OptionsException(["DB_BUCKET is required when storage is S3 (an S3 endpoint is set): the bucket that holds the databases."]);
+            }
+
+            store = new S3DatabaseStore(S3ClientFactory.Create(options), options, time);
+            storage = $"S3 bucket {options.Bucket} (keys {DatabaseKey.For(options.Prefix, "NAME")}) at {endpoint}";
+        }
+        else
+        {
+            var folder = new LocalFolderDatabaseStore(dataDirectory, options.CacheDirectory, time);
+            store = folder;
+            storage = $"folder {folder.DataDirectory} ({folder.PathOf("NAME")})";
+        }
+
+        IDatabaseLock databaseLock = options.LockVpcId is null
+            ? new LocalDatabaseLock(options.LockWait, time)
+            : CreateSecurityGroupLock(options, time, log);
+        var lockDescription = options.LockVpcId is null ? "local (writers in this process take turns)" : $"security group in {options.LockVpcId}";
+        return new LocalMode(CreateApiHandler(options, store, databaseLock, time, log), storage, lockDescription);
+    }
+
+    /// <summary>The engine and the API over a store and a lock the host chose.</summary>
+    public static IApiHandler CreateApiHandler(ServerlessDbOptions options, IDatabaseStore store, IDatabaseLock databaseLock, TimeProvider time, ILogSink log)
+    {
+        var engine = new QueryEngine(store, databaseLock, new WorkingCopies(options.CacheDirectory), EngineOptions.From(options), time, log);
         return new ServerlessDbApi(engine, ApiOptions.From(options), time, log);
     }
 
-    private static IDatabaseLock CreateLock(ServerlessDbOptions options, TimeProvider time, ILogSink log)
-    {
-        if (options.LockVpcId is null)
-        {
-            return new NoOpDatabaseLock(time);
-        }
-
-        return new SecurityGroupDatabaseLock(Ec2ClientFactory.Create(options), options, time, message =>
+    private static SecurityGroupDatabaseLock CreateSecurityGroupLock(ServerlessDbOptions options, TimeProvider time, ILogSink log) =>
+        new(Ec2ClientFactory.Create(options), options, time, message =>
         {
             using var line = new LogLine(time, "warn", message);
             line.WriteTo(log);
         });
-    }
 }

@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.Globalization;
-using System.Text.RegularExpressions;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
@@ -21,7 +19,7 @@ namespace ServerlessDb.Storage;
 /// conditions are never retried here, they become <see cref="WriteConflictException"/>.
 /// </summary>
 /// <remarks>The cache folder must not be shared with another running process.</remarks>
-public sealed partial class S3DatabaseStore : IDatabaseStore
+public sealed class S3DatabaseStore : IDatabaseStore
 {
     /// <summary>User metadata (<c>x-amz-meta-serverlessdb-commit-id</c>) naming the commit that wrote a version.</summary>
     public const string CommitIdMetadataKey = "x-amz-meta-serverlessdb-commit-id";
@@ -34,8 +32,8 @@ public sealed partial class S3DatabaseStore : IDatabaseStore
     private readonly ServerlessDbOptions _options;
     private readonly TimeProvider _time;
     private readonly ResiliencePipeline _pipeline;
-    private readonly ConcurrentDictionary<string, CachedDatabase> _databases = new(StringComparer.Ordinal);
-    private readonly Lock _databasesGate = new();
+    private readonly DatabaseCaches _caches;
+    private readonly string _bucket;
 
     public S3DatabaseStore(IAmazonS3 s3, ServerlessDbOptions options, TimeProvider? timeProvider = null)
         : this(s3, options, timeProvider ?? TimeProvider.System, DefaultRetryBaseDelay)
@@ -46,7 +44,9 @@ public sealed partial class S3DatabaseStore : IDatabaseStore
     {
         _s3 = s3;
         _options = options;
+        _bucket = options.Bucket ?? throw new ArgumentException("DB_BUCKET is required for S3 storage.", nameof(options));
         _time = timeProvider;
+        _caches = new DatabaseCaches(Path.Combine(options.CacheDirectory, "cache"), timeProvider);
         _pipeline = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
             .AddTimeout(options.StorageRetryDeadline)
             .AddRetry(new RetryStrategyOptions
@@ -64,27 +64,12 @@ public sealed partial class S3DatabaseStore : IDatabaseStore
             .Build();
     }
 
-    public async Task<DatabaseSnapshot> GetAsync(string database, TimeSpan? maxStaleness, CancellationToken cancellationToken)
-    {
-        var cache = CacheFor(database);
-        if (maxStaleness is { } window && cache.TryHoldFresh(window) is { } fresh)
-        {
-            return fresh;
-        }
-
-        await cache.RefreshAsync(known => FetchAsync(cache, known)).WaitAsync(cancellationToken);
-        return cache.HoldCurrent();
-    }
+    public Task<DatabaseSnapshot> GetAsync(string database, TimeSpan? maxStaleness, CancellationToken cancellationToken) =>
+        _caches.GetAsync(database, maxStaleness, FetchAsync, cancellationToken);
 
     public async Task<StoredVersion> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(filePath);
-        if (!File.Exists(filePath))
-        {
-            throw new FileNotFoundException($"The file to commit as database '{database}' does not exist.", filePath);
-        }
-
-        var cache = CacheFor(database);
+        var cache = _caches.ForCommit(database, filePath);
         var key = KeyFor(database);
         var commitId = Guid.NewGuid().ToString("N");
         var startedAt = _time.GetTimestamp();
@@ -107,7 +92,7 @@ public sealed partial class S3DatabaseStore : IDatabaseStore
                 }
 
                 throw new WriteConflictException(
-                    $"Database '{database}' changed since version {basedOn} was read (s3://{_options.Bucket}/{key}: {S3Errors.Describe(e)}); nothing was uploaded.",
+                    $"Database '{database}' changed since version {basedOn} was read (s3://{_bucket}/{key}: {S3Errors.Describe(e)}); nothing was uploaded.",
                     e);
             }
         }, cancellationToken);
@@ -124,7 +109,7 @@ public sealed partial class S3DatabaseStore : IDatabaseStore
         // Not the caller's token: the fetch is shared, and the deadline bounds it.
         return await RunAsync("GetObject", key, async token =>
         {
-            var request = new GetObjectRequest { BucketName = _options.Bucket, Key = key };
+            var request = new GetObjectRequest { BucketName = _bucket, Key = key };
             if (known?.ETag is { } cached)
             {
                 request.EtagToNotMatch = cached;
@@ -174,7 +159,7 @@ public sealed partial class S3DatabaseStore : IDatabaseStore
             FileOptions.Asynchronous | FileOptions.SequentialScan);
         var request = new PutObjectRequest
         {
-            BucketName = _options.Bucket,
+            BucketName = _bucket,
             Key = key,
             InputStream = body,
             AutoCloseStream = false,
@@ -200,7 +185,7 @@ public sealed partial class S3DatabaseStore : IDatabaseStore
         GetObjectMetadataResponse head;
         try
         {
-            head = await _s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _options.Bucket, Key = key }, token);
+            head = await _s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _bucket, Key = key }, token);
         }
         catch (AmazonS3Exception e) when (S3Errors.IsNoSuchKey(e))
         {
@@ -238,12 +223,12 @@ public sealed partial class S3DatabaseStore : IDatabaseStore
                 catch (AmazonServiceException e)
                 {
                     throw new StorageUnavailableException(
-                        $"S3 refused {operation} on s3://{_options.Bucket}/{key}: {S3Errors.Describe(e)}", e);
+                        $"S3 refused {operation} on s3://{_bucket}/{key}: {S3Errors.Describe(e)}", e);
                 }
                 catch (AmazonClientException e)
                 {
                     throw new StorageUnavailableException(
-                        $"S3 client failed {operation} on s3://{_options.Bucket}/{key}: {e.Message}", e);
+                        $"S3 client failed {operation} on s3://{_bucket}/{key}: {e.Message}", e);
                 }
             }, cancellationToken);
         }
@@ -251,44 +236,15 @@ public sealed partial class S3DatabaseStore : IDatabaseStore
         {
             var seconds = _options.StorageRetryDeadline.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
             throw new StorageUnavailableException(
-                $"S3 did not answer {operation} on s3://{_options.Bucket}/{key} within {seconds}s: {S3Errors.Describe(lastError)}",
+                $"S3 did not answer {operation} on s3://{_bucket}/{key} within {seconds}s: {S3Errors.Describe(lastError)}",
                 lastError ?? e);
         }
     }
 
     private string RequireETag(string? etag, string operation, string key) =>
         string.IsNullOrEmpty(etag)
-            ? throw new StorageUnavailableException($"S3 answered {operation} on s3://{_options.Bucket}/{key} without an ETag.")
+            ? throw new StorageUnavailableException($"S3 answered {operation} on s3://{_bucket}/{key} without an ETag.")
             : etag;
 
-    private CachedDatabase CacheFor(string database)
-    {
-        if (!DatabaseName().IsMatch(database))
-        {
-            throw new ArgumentException($"'{database}' is not a database name ([A-Za-z0-9_-]{{1,64}}).", nameof(database));
-        }
-
-        if (_databases.TryGetValue(database, out var cache))
-        {
-            return cache;
-        }
-
-        // Created under a lock: a second instance would delete the first one's files as leftovers.
-        // Not a Lazy: a constructor that failed (say, a full disk) must not fail every later call.
-        lock (_databasesGate)
-        {
-            if (!_databases.TryGetValue(database, out cache))
-            {
-                cache = new CachedDatabase(database, Path.Combine(_options.CacheDirectory, "cache", database), _time);
-                _databases[database] = cache;
-            }
-
-            return cache;
-        }
-    }
-
     private string KeyFor(string database) => DatabaseKey.For(_options.Prefix, database);
-
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
-    private static partial Regex DatabaseName();
 }

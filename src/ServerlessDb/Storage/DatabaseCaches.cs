@@ -1,0 +1,83 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+
+namespace ServerlessDb.Storage;
+
+/// <summary>
+/// The per-process caches of a store, one <see cref="CachedDatabase"/> per database under
+/// <c>{folder}/{NAME}/</c>, and the read path every store shares: serve a copy validated recently
+/// enough, else revalidate it (single-flight) with the store's fetch.
+/// </summary>
+/// <remarks>The folder must not be shared with another running process: leftovers found there are deleted.</remarks>
+internal sealed partial class DatabaseCaches(string folder, TimeProvider time)
+{
+    private readonly ConcurrentDictionary<string, CachedDatabase> _databases = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+
+    /// <summary>
+    /// The current version of <paramref name="database"/>, held for the caller: the cached one if it
+    /// was validated within <paramref name="maxStaleness"/>, else after <paramref name="fetch"/> revalidated it.
+    /// </summary>
+    public async Task<DatabaseSnapshot> GetAsync(
+        string database,
+        TimeSpan? maxStaleness,
+        Func<CachedDatabase, StoredVersion?, Task<FetchedVersion>> fetch,
+        CancellationToken cancellationToken)
+    {
+        var cache = For(database);
+        if (maxStaleness is { } window && cache.TryHoldFresh(window) is { } fresh)
+        {
+            return fresh;
+        }
+
+        await cache.RefreshAsync(known => fetch(cache, known)).WaitAsync(cancellationToken);
+        return cache.HoldCurrent();
+    }
+
+    /// <exception cref="ArgumentException"><paramref name="database"/> is not a database name.</exception>
+    public CachedDatabase For(string database)
+    {
+        if (!IsDatabaseName(database))
+        {
+            throw new ArgumentException($"'{database}' is not a database name ([A-Za-z0-9_-]{{1,64}}).", nameof(database));
+        }
+
+        if (_databases.TryGetValue(database, out var cache))
+        {
+            return cache;
+        }
+
+        // Created under a lock: a second instance would delete the first one's files as leftovers.
+        // Not a Lazy: a constructor that failed (say, a full disk) must not fail every later call.
+        lock (_gate)
+        {
+            if (!_databases.TryGetValue(database, out cache))
+            {
+                cache = new CachedDatabase(database, Path.Combine(folder, database), time);
+                _databases[database] = cache;
+            }
+
+            return cache;
+        }
+    }
+
+    /// <summary>The cache of <paramref name="database"/>, for committing <paramref name="filePath"/> as its new version.</summary>
+    /// <exception cref="FileNotFoundException"><paramref name="filePath"/> does not exist.</exception>
+    /// <exception cref="ArgumentException"><paramref name="database"/> is not a database name.</exception>
+    public CachedDatabase ForCommit(string database, string filePath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(filePath);
+        if (!File.Exists(filePath))
+        {
+            throw new FileNotFoundException($"The file to commit as database '{database}' does not exist.", filePath);
+        }
+
+        return For(database);
+    }
+
+    /// <summary>True for <c>[A-Za-z0-9_-]{1,64}</c>: safe as a file name and an S3 key part.</summary>
+    public static bool IsDatabaseName(string database) => DatabaseName().IsMatch(database);
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    private static partial Regex DatabaseName();
+}

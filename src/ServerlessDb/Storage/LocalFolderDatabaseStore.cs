@@ -1,0 +1,227 @@
+using System.Globalization;
+using ServerlessDb.Errors;
+
+namespace ServerlessDb.Storage;
+
+/// <summary>
+/// Database files in a local folder with S3's semantics, for the local server: database NAME is
+/// <c>{DataDirectory}/{NAME}.sqlite</c>, and its version tag is in <c>{NAME}.sqlite.version</c> beside it
+/// (<c>{counter}-{random}</c>; a file put there by hand, without a tag, gets one from its size and time).
+/// A commit is a compare-and-swap under the lock file <c>{NAME}.sqlite.lock</c>: it fails unless the tag is
+/// still the one read (or, for a new database, unless no file exists), then renames the new file into place,
+/// so several processes may share one folder. Readers get immutable per-version copies from the same
+/// per-process cache as <see cref="S3DatabaseStore"/>, under <c>{cacheDirectory}/cache/{NAME}/</c>.
+/// </summary>
+/// <remarks>
+/// The cache folder must not be shared with another running process. Files in the data folder must
+/// not be changed by hand while a server uses them: a replaced file keeps its old version tag.
+/// </remarks>
+public sealed class LocalFolderDatabaseStore : IDatabaseStore
+{
+    /// <summary>How long a commit or a fetch waits for another process to release a database's lock file.</summary>
+    public static readonly TimeSpan DefaultLockFileWait = TimeSpan.FromSeconds(10);
+
+    private const string DatabaseExtension = ".sqlite";
+    private const string VersionExtension = ".version";
+    private const string LockExtension = ".lock";
+    private const int FileBufferSize = 81920;
+
+    private readonly DatabaseCaches _caches;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _lockFileWait;
+
+    /// <param name="dataDirectory">the folder holding the databases; created if missing.</param>
+    /// <param name="cacheDirectory">this process's own folder for cached versions.</param>
+    /// <exception cref="IOException">the data folder cannot be created or written to; the message names it.</exception>
+    public LocalFolderDatabaseStore(string dataDirectory, string cacheDirectory, TimeProvider? timeProvider = null, TimeSpan? lockFileWait = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(dataDirectory);
+        ArgumentException.ThrowIfNullOrEmpty(cacheDirectory);
+        DataDirectory = Path.GetFullPath(dataDirectory);
+        EnsureWritable(DataDirectory);
+        _time = timeProvider ?? TimeProvider.System;
+        _lockFileWait = lockFileWait ?? DefaultLockFileWait;
+        _caches = new DatabaseCaches(Path.Combine(cacheDirectory, "cache"), _time);
+    }
+
+    /// <summary>The absolute path of the folder holding the databases.</summary>
+    public string DataDirectory { get; }
+
+    /// <summary>The file holding the current version of <paramref name="database"/>.</summary>
+    public string PathOf(string database) => Path.Combine(DataDirectory, database + DatabaseExtension);
+
+    public Task<DatabaseSnapshot> GetAsync(string database, TimeSpan? maxStaleness, CancellationToken cancellationToken) =>
+        _caches.GetAsync(database, maxStaleness, FetchAsync, cancellationToken);
+
+    public async Task<StoredVersion> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken)
+    {
+        var cache = _caches.ForCommit(database, filePath);
+        var startedAt = _time.GetTimestamp();
+        var dataPath = PathOf(database);
+
+        // Copied (and flushed) before the lock is taken, so the lock covers only a compare and two renames.
+        var staged = await StageAsync(filePath, dataPath, cancellationToken);
+        try
+        {
+            StoredVersion version;
+            using (await LockFile.AcquireAsync(dataPath + LockExtension, _lockFileWait, _time, cancellationToken))
+            {
+                var current = CurrentVersion(dataPath);
+                if (current != basedOn)
+                {
+                    throw new WriteConflictException(
+                        $"Database '{database}' changed since version {basedOn} was read ({dataPath} is now version {current}); nothing was written.");
+                }
+
+                version = NextVersion(current);
+                File.Move(staged, dataPath, overwrite: true);
+                WriteVersionTag(dataPath, version);
+            }
+
+            cache.InstallCommitted(version, filePath, startedAt);
+            return version;
+        }
+        finally
+        {
+            File.Delete(staged);
+        }
+    }
+
+    private async Task<FetchedVersion> FetchAsync(CachedDatabase cache, StoredVersion? known)
+    {
+        var dataPath = PathOf(cache.Name);
+
+        // A commit renames the file, then its tag: a tag that still matches means nothing was committed yet.
+        if (known is { } cached && CurrentVersion(dataPath) == cached)
+        {
+            return FetchedVersion.StillCurrent;
+        }
+
+        StoredVersion version;
+        FileStream source;
+
+        // Not the caller's token: the fetch is shared, and the lock-file wait bounds it.
+        using (await LockFile.AcquireAsync(dataPath + LockExtension, _lockFileWait, _time, CancellationToken.None))
+        {
+            // Under the lock the tag and the file belong together; the open handle keeps this version's
+            // bytes readable after the lock is released, even if a commit renames a new file over it.
+            version = CurrentVersion(dataPath);
+            if (version == known)
+            {
+                return FetchedVersion.StillCurrent;
+            }
+
+            if (!version.Exists)
+            {
+                return FetchedVersion.Missing;
+            }
+
+            source = new FileStream(
+                dataPath, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileBufferSize,
+                FileOptions.Asynchronous | FileOptions.SequentialScan);
+        }
+
+        await using (source)
+        {
+            var temp = cache.NewTempPath();
+            try
+            {
+                await using var target = new FileStream(
+                    temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileBufferSize, FileOptions.Asynchronous);
+                await source.CopyToAsync(target);
+            }
+            catch
+            {
+                File.Delete(temp);
+                throw;
+            }
+
+            return FetchedVersion.Downloaded(version, temp);
+        }
+    }
+
+    /// <summary>A copy of <paramref name="filePath"/> beside <paramref name="dataPath"/>, on disk, ready to be renamed over it.</summary>
+    private static async Task<string> StageAsync(string filePath, string dataPath, CancellationToken cancellationToken)
+    {
+        var staged = HiddenTempPathBeside(dataPath);
+        try
+        {
+            await using var source = new FileStream(
+                filePath, FileMode.Open, FileAccess.Read, FileShare.Read, FileBufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            await using var target = new FileStream(
+                staged, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileBufferSize, FileOptions.Asynchronous);
+            await source.CopyToAsync(target, cancellationToken);
+            target.Flush(flushToDisk: true);
+        }
+        catch
+        {
+            File.Delete(staged);
+            throw;
+        }
+
+        return staged;
+    }
+
+    /// <summary>Missing when there is no file; else the tag beside it, or one made from its size and time when it has none.</summary>
+    private static StoredVersion CurrentVersion(string dataPath)
+    {
+        var file = new FileInfo(dataPath);
+        if (!file.Exists)
+        {
+            return StoredVersion.Missing;
+        }
+
+        try
+        {
+            var tag = File.ReadAllText(dataPath + VersionExtension).Trim();
+            if (tag.Length > 0)
+            {
+                return new StoredVersion(tag);
+            }
+        }
+        catch (FileNotFoundException)
+        {
+            // A database file put into the folder by hand.
+        }
+
+        return new StoredVersion(string.Create(CultureInfo.InvariantCulture, $"0-{file.LastWriteTimeUtc.Ticks:x}-{file.Length:x}"));
+    }
+
+    // The counter is for people reading the folder; the random part keeps a tag unique even when a
+    // database is deleted by hand and created again.
+    private static StoredVersion NextVersion(StoredVersion current)
+    {
+        var counter = current.ETag is { } tag && long.TryParse(tag.AsSpan(0, Math.Max(0, tag.IndexOf('-'))), NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+            ? n
+            : 0;
+        return new StoredVersion(string.Create(CultureInfo.InvariantCulture, $"{counter + 1}-{Guid.NewGuid():N}"));
+    }
+
+    private static void WriteVersionTag(string dataPath, StoredVersion version)
+    {
+        var tagPath = dataPath + VersionExtension;
+        var temp = HiddenTempPathBeside(tagPath);
+        File.WriteAllText(temp, version.ETag);
+        File.Move(temp, tagPath, overwrite: true);
+    }
+
+    // Fails at start rather than at the first write, with the folder named.
+    private static void EnsureWritable(string folder)
+    {
+        try
+        {
+            Directory.CreateDirectory(folder);
+            var probe = HiddenTempPathBeside(Path.Combine(folder, "write-check"));
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"The data folder {folder} is not writable: {e.Message}", e);
+        }
+    }
+
+    /// <summary>A fresh hidden file name in the folder of <paramref name="path"/>, so that renaming it to <paramref name="path"/> is atomic.</summary>
+    private static string HiddenTempPathBeside(string path) =>
+        Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+}

@@ -1,0 +1,129 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using LocalServerApp = global::LocalServer.LocalServerApp;
+using LocalServerSettings = global::LocalServer.LocalServerSettings;
+using LocalServerStartException = global::LocalServer.LocalServerStartException;
+
+namespace ServerlessDb.IntegrationTests.LocalServer;
+
+/// <summary>The local server in this process over real HTTP, with its default storage: a local folder and the local lock.</summary>
+public sealed class LocalServerTests
+{
+    [Fact]
+    public async Task It_prints_its_url_and_where_the_data_lives_and_answers_as_the_lambda_does()
+    {
+        await using var server = await LocalServerHandle.StartAsync();
+
+        Assert.Equal(IPAddress.Loopback.ToString(), server.App.Url.Host);
+        Assert.NotEqual(0, server.App.Url.Port);
+        Assert.Contains($"ServerlessDb local server listening on http://127.0.0.1:{server.App.Url.Port}", server.Output);
+        Assert.Contains($"storage: folder {server.DataDirectory} ", server.Output);
+        Assert.Contains("lock: local", server.Output);
+
+        var created = await server.PostAsync("/db/execute", """["CREATE TABLE foo (id INTEGER NOT NULL PRIMARY KEY, name TEXT)", ["INSERT INTO foo(name) VALUES(?)", "fiona"]]""");
+        Assert.Equal("""{"results":[{},{"last_insert_id":1,"rows_affected":1}]}""", created);
+
+        using var query = await server.Http.GetAsync("/db/query?q=SELECT%20*%20FROM%20foo&associative");
+        Assert.Equal(HttpStatusCode.OK, query.StatusCode);
+        Assert.Equal("v8.0.0", query.Headers.GetValues("X-RQLITE-VERSION").Single());
+        Assert.Equal("application/json", query.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("""{"results":[{"types":{"id":"integer","name":"text"},"rows":[{"id":1,"name":"fiona"}]}]}""", await query.Content.ReadAsStringAsync());
+
+        using var notFound = await server.Http.GetAsync("/nowhere");
+        Assert.Equal(HttpStatusCode.NotFound, notFound.StatusCode);
+        Assert.Contains("\"path\":\"/db/execute\"", server.Output);
+    }
+
+    [Fact]
+    public async Task Each_database_is_a_complete_sqlite_file_in_the_data_folder()
+    {
+        await using var server = await LocalServerHandle.StartAsync();
+
+        await server.PostAsync("/db/execute?db=inventory", """["CREATE TABLE t(a)", "INSERT INTO t VALUES ('stored')"]""");
+
+        var file = Path.Combine(server.DataDirectory, "inventory.sqlite");
+        using var connection = new SqliteConnection($"Data Source={file};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = new SqliteCommand("SELECT a FROM t", connection);
+        Assert.Equal("stored", command.ExecuteScalar());
+        Assert.False(File.Exists(file + "-journal"));
+        Assert.False(File.Exists(file + "-wal"));
+    }
+
+    [Fact]
+    public async Task Twenty_parallel_writers_over_http_lose_no_increment()
+    {
+        await using var server = await LocalServerHandle.StartAsync();
+        await server.PostAsync("/db/execute", """["CREATE TABLE counter (n INTEGER NOT NULL)", "INSERT INTO counter VALUES (0)"]""");
+
+        var writers = Enumerable.Range(0, 20).Select(_ => Task.Run(async () =>
+        {
+            using var response = await server.Http.PostAsync(
+                "/db/execute", new StringContent("""["UPDATE counter SET n = n + 1"]""", Encoding.UTF8, "application/json"));
+            return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+        }));
+        var answers = await Task.WhenAll(writers);
+
+        Assert.All(answers, a => Assert.Equal((200, """{"results":[{"rows_affected":1}]}"""), a));
+        using var final = await server.Http.GetAsync("/db/query?q=SELECT%20n%20FROM%20counter");
+        Assert.Equal("""{"results":[{"columns":["n"],"types":["integer"],"values":[[20]]}]}""", await final.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Readers_run_alongside_writers_and_see_whole_versions()
+    {
+        await using var server = await LocalServerHandle.StartAsync();
+        await server.PostAsync("/db/execute", """["CREATE TABLE pairs (a INTEGER, b INTEGER)"]""");
+
+        var writers = Enumerable.Range(1, 10).Select(i => server.PostAsync("/db/execute", $$"""[["INSERT INTO pairs VALUES (?, ?)", {{i}}, {{i}}], ["INSERT INTO pairs VALUES (?, ?)", {{-i}}, {{-i}}]]"""));
+        var readers = Enumerable.Range(0, 20).Select(async _ =>
+        {
+            var body = await server.PostAsync("/db/query", """["SELECT COUNT(*), COALESCE(SUM(a), 0) FROM pairs"]""");
+            var row = JsonDocument.Parse(body).RootElement.GetProperty("results")[0].GetProperty("values")[0];
+            return (Count: row[0].GetInt32(), Sum: row[1].GetInt32());
+        });
+        await Task.WhenAll(writers);
+        var seen = await Task.WhenAll(readers);
+
+        // Each request is one commit: a reader sees both rows of a write or neither.
+        Assert.All(seen, s => Assert.True(s.Count % 2 == 0 && s.Sum == 0, $"a reader saw {s.Count} rows summing to {s.Sum}"));
+        var total = await server.PostAsync("/db/query", """["SELECT COUNT(*) FROM pairs"]""");
+        Assert.Contains("[[20]]", total);
+    }
+
+    [Fact]
+    public async Task A_port_already_taken_fails_the_start_with_a_one_line_message()
+    {
+        await using var first = await LocalServerHandle.StartAsync();
+        var data = Directory.CreateTempSubdirectory("serverlessdb-local-data-").FullName;
+        try
+        {
+            var error = await Assert.ThrowsAsync<LocalServerStartException>(() => LocalServerApp.StartAsync(
+                new LocalServerSettings { Port = first.App.Url.Port, DataDirectory = data },
+                new ServerlessDb.Configuration.DictionaryEnvironment(new Dictionary<string, string?>()),
+                TextWriter.Null,
+                TextWriter.Null));
+
+            Assert.Equal($"Port {first.App.Url.Port} on 127.0.0.1 is already in use: stop what is listening there or choose another port with --port.", error.Message);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task S3_storage_without_a_bucket_fails_the_start_naming_DB_BUCKET()
+    {
+        var error = await Assert.ThrowsAsync<LocalServerStartException>(() => LocalServerApp.StartAsync(
+            new LocalServerSettings { Port = 0, S3Endpoint = new Uri("http://127.0.0.1:9") },
+            new ServerlessDb.Configuration.DictionaryEnvironment(new Dictionary<string, string?>()),
+            TextWriter.Null,
+            TextWriter.Null));
+
+        Assert.StartsWith("Invalid configuration: DB_BUCKET is required when storage is S3", error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+}

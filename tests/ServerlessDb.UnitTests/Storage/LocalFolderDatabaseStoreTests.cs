@@ -1,0 +1,225 @@
+using ServerlessDb.Errors;
+using ServerlessDb.Storage;
+
+namespace ServerlessDb.UnitTests.Storage;
+
+public sealed class LocalFolderDatabaseStoreTests : IDisposable
+{
+    private const string Db = "inventory";
+
+    private readonly string _root = Directory.CreateTempSubdirectory("serverlessdb-local-store-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private string DataFolder => Path.Combine(_root, "data");
+
+    private string DataFile => Path.Combine(DataFolder, Db + ".sqlite");
+
+    /// <summary>A store as one process would have it: the shared data folder, its own cache folder.</summary>
+    private LocalFolderDatabaseStore NewStore(string process = "a", TimeSpan? lockFileWait = null) =>
+        new(DataFolder, Path.Combine(_root, "cache-" + process), TimeProvider.System, lockFileWait);
+
+    private string WorkingFile(params byte[] content)
+    {
+        var path = Path.Combine(_root, Guid.NewGuid().ToString("N") + ".sqlite");
+        File.WriteAllBytes(path, content);
+        return path;
+    }
+
+    /// <summary>The current version and its bytes (as hex, so that tuples compare by value).</summary>
+    private static async Task<(StoredVersion Version, string Content)> ReadAsync(LocalFolderDatabaseStore store)
+    {
+        using var snapshot = await store.GetAsync(Db, maxStaleness: null, CancellationToken.None);
+        return (snapshot.Version, Convert.ToHexString(File.ReadAllBytes(snapshot.FilePath)));
+    }
+
+    private static (StoredVersion, string) Expected(StoredVersion version, params byte[] content) => (version, Convert.ToHexString(content));
+
+    [Fact]
+    public async Task A_database_that_does_not_exist_reads_as_an_empty_file_with_a_missing_version()
+    {
+        var store = NewStore();
+
+        var (version, content) = await ReadAsync(store);
+
+        Assert.False(version.Exists);
+        Assert.Equal("", content);
+        Assert.False(File.Exists(DataFile));
+    }
+
+    [Fact]
+    public async Task A_commit_on_a_missing_database_creates_its_file_and_a_version_that_reads_back()
+    {
+        var store = NewStore();
+
+        var version = await store.CommitAsync(Db, StoredVersion.Missing, WorkingFile(1, 2, 3), CancellationToken.None);
+
+        Assert.True(version.Exists);
+        Assert.StartsWith("1-", version.ETag);
+        Assert.Equal(new byte[] { 1, 2, 3 }, File.ReadAllBytes(DataFile));
+        Assert.Equal(version.ETag, File.ReadAllText(DataFile + ".version"));
+        Assert.Equal(Expected(version, 1, 2, 3), await ReadAsync(store));
+        Assert.Equal(DataFile, store.PathOf(Db));
+    }
+
+    [Fact]
+    public async Task Conditional_create_fails_when_the_database_exists_and_leaves_it_untouched()
+    {
+        var store = NewStore();
+        var first = await store.CommitAsync(Db, StoredVersion.Missing, WorkingFile(1), CancellationToken.None);
+
+        var conflict = await Assert.ThrowsAsync<WriteConflictException>(
+            () => store.CommitAsync(Db, StoredVersion.Missing, WorkingFile(2), CancellationToken.None));
+
+        Assert.Contains(first.ETag!, conflict.Message);
+        Assert.Equal(new byte[] { 1 }, File.ReadAllBytes(DataFile));
+        Assert.Equal(first.ETag, File.ReadAllText(DataFile + ".version"));
+        Assert.DoesNotContain(Directory.EnumerateFiles(DataFolder), f => f.EndsWith(".tmp", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Conditional_replace_succeeds_on_the_version_read_and_fails_on_an_older_one()
+    {
+        var store = NewStore();
+        var v1 = await store.CommitAsync(Db, StoredVersion.Missing, WorkingFile(1), CancellationToken.None);
+        var v2 = await store.CommitAsync(Db, v1, WorkingFile(2), CancellationToken.None);
+
+        await Assert.ThrowsAsync<WriteConflictException>(() => store.CommitAsync(Db, v1, WorkingFile(3), CancellationToken.None));
+
+        Assert.NotEqual(v1, v2);
+        Assert.StartsWith("2-", v2.ETag);
+        Assert.Equal(Expected(v2, 2), await ReadAsync(store));
+    }
+
+    [Fact]
+    public async Task A_held_snapshot_keeps_its_file_and_bytes_across_commits_and_is_removed_once_released()
+    {
+        var store = NewStore();
+        var v1 = await store.CommitAsync(Db, StoredVersion.Missing, WorkingFile(1, 1), CancellationToken.None);
+        var held = await store.GetAsync(Db, null, CancellationToken.None);
+
+        var v2 = await store.CommitAsync(Db, v1, WorkingFile(2, 2), CancellationToken.None);
+        using (var current = await store.GetAsync(Db, null, CancellationToken.None))
+        {
+            Assert.Equal(v2, current.Version);
+            Assert.NotEqual(held.FilePath, current.FilePath);
+            Assert.Equal(new byte[] { 2, 2 }, File.ReadAllBytes(current.FilePath));
+        }
+
+        Assert.Equal(v1, held.Version);
+        Assert.Equal(new byte[] { 1, 1 }, File.ReadAllBytes(held.FilePath));
+
+        held.Dispose();
+        Assert.False(File.Exists(held.FilePath));
+        using var after = await store.GetAsync(Db, null, CancellationToken.None);
+        Assert.True(File.Exists(after.FilePath));
+    }
+
+    [Fact]
+    public async Task Two_stores_on_one_folder_see_each_others_commits_and_conflict_like_two_processes()
+    {
+        var a = NewStore("a");
+        var b = NewStore("b");
+        var v1 = await a.CommitAsync(Db, StoredVersion.Missing, WorkingFile(1), CancellationToken.None);
+        Assert.Equal(Expected(v1, 1), await ReadAsync(b));
+
+        var v2 = await a.CommitAsync(Db, v1, WorkingFile(2), CancellationToken.None);
+        await Assert.ThrowsAsync<WriteConflictException>(() => b.CommitAsync(Db, v1, WorkingFile(3), CancellationToken.None));
+        Assert.Equal(Expected(v2, 2), await ReadAsync(b));
+
+        var v3 = await b.CommitAsync(Db, v2, WorkingFile(3), CancellationToken.None);
+        Assert.Equal(Expected(v3, 3), await ReadAsync(a));
+    }
+
+    [Fact]
+    public async Task Concurrent_commits_from_two_stores_on_the_same_version_let_exactly_one_win()
+    {
+        var a = NewStore("a");
+        var b = NewStore("b");
+        var version = await a.CommitAsync(Db, StoredVersion.Missing, WorkingFile(0), CancellationToken.None);
+        for (byte round = 1; round <= 10; round++)
+        {
+            var fromA = a.CommitAsync(Db, version, WorkingFile(round, 0xA), CancellationToken.None);
+            var fromB = b.CommitAsync(Db, version, WorkingFile(round, 0xB), CancellationToken.None);
+            var outcomes = await Task.WhenAll(Outcome(fromA), Outcome(fromB));
+
+            var winners = outcomes.Where(o => o.Version is not null).ToList();
+            Assert.Single(winners);
+            Assert.Single(outcomes, o => o.Error is WriteConflictException);
+            version = winners[0].Version!.Value;
+            Assert.Equal(version.ETag, File.ReadAllText(DataFile + ".version"));
+            Assert.Equal(round, File.ReadAllBytes(DataFile)[0]);
+        }
+
+        static async Task<(StoredVersion? Version, Exception? Error)> Outcome(Task<StoredVersion> commit)
+        {
+            try
+            {
+                return (await commit, null);
+            }
+            catch (WriteConflictException e)
+            {
+                return (null, e);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_commit_waits_while_another_process_holds_the_lock_file_and_gives_up_at_the_deadline()
+    {
+        var store = NewStore(lockFileWait: TimeSpan.FromMilliseconds(300));
+        var v1 = await store.CommitAsync(Db, StoredVersion.Missing, WorkingFile(1), CancellationToken.None);
+
+        using (new FileStream(DataFile + ".lock", FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+        {
+            var error = await Assert.ThrowsAsync<StorageUnavailableException>(
+                () => store.CommitAsync(Db, v1, WorkingFile(2), CancellationToken.None));
+            Assert.Contains(DataFile + ".lock", error.Message);
+        }
+
+        Assert.Equal(new byte[] { 1 }, File.ReadAllBytes(DataFile));
+        var v2 = await store.CommitAsync(Db, v1, WorkingFile(2), CancellationToken.None);
+        Assert.Equal(Expected(v2, 2), await ReadAsync(store));
+    }
+
+    [Fact]
+    public async Task A_database_file_put_in_the_folder_by_hand_is_read_and_can_be_replaced()
+    {
+        Directory.CreateDirectory(DataFolder);
+        File.WriteAllBytes(DataFile, [7, 7, 7]);
+        var store = NewStore();
+
+        var (handPlaced, content) = await ReadAsync(store);
+        Assert.True(handPlaced.Exists);
+        Assert.Equal("070707", content);
+
+        var next = await store.CommitAsync(Db, handPlaced, WorkingFile(8), CancellationToken.None);
+        Assert.StartsWith("1-", next.ETag);
+        Assert.Equal(Expected(next, 8), await ReadAsync(store));
+    }
+
+    [Fact]
+    public void A_data_folder_that_cannot_be_created_fails_at_construction_naming_the_folder()
+    {
+        var blocker = Path.Combine(_root, "not-a-folder");
+        File.WriteAllText(blocker, "a file where the folder should be");
+        var folder = Path.Combine(blocker, "data");
+
+        var error = Assert.Throws<IOException>(() => new LocalFolderDatabaseStore(folder, Path.Combine(_root, "cache")));
+
+        Assert.StartsWith($"The data folder {folder} is not writable", error.Message);
+    }
+
+    [Theory]
+    [InlineData("../escape")]
+    [InlineData("a/b")]
+    [InlineData("")]
+    public async Task A_name_that_is_not_a_database_name_is_refused(string name)
+    {
+        var store = NewStore();
+
+        await Assert.ThrowsAsync<ArgumentException>(() => store.GetAsync(name, null, CancellationToken.None));
+        await Assert.ThrowsAsync<ArgumentException>(() => store.CommitAsync(name, StoredVersion.Missing, WorkingFile(1), CancellationToken.None));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(DataFolder));
+    }
+}
