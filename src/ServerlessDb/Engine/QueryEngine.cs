@@ -1,9 +1,9 @@
 using Polly;
-using Polly.Retry;
 using ServerlessDb.Errors;
 using ServerlessDb.Locking;
 using ServerlessDb.Logging;
 using ServerlessDb.Protocol;
+using ServerlessDb.Resilience;
 using ServerlessDb.Storage;
 
 namespace ServerlessDb.Engine;
@@ -37,15 +37,11 @@ public sealed class QueryEngine
         _conflictRetry = options.WriteAttempts <= 1
             ? ResiliencePipeline.Empty
             : new ResiliencePipelineBuilder { TimeProvider = time }
-                .AddRetry(new RetryStrategyOptions
-                {
-                    ShouldHandle = new PredicateBuilder().Handle<WriteConflictException>(),
-                    MaxRetryAttempts = options.WriteAttempts - 1,
-                    BackoffType = DelayBackoffType.Exponential,
-                    UseJitter = true,
-                    Delay = TimeSpan.FromMilliseconds(25),
-                    MaxDelay = TimeSpan.FromSeconds(1),
-                })
+                .AddRetry(Backoff.Retry(
+                    args => args.Outcome.Exception is WriteConflictException,
+                    firstDelay: TimeSpan.FromMilliseconds(25),
+                    maxDelay: TimeSpan.FromSeconds(1),
+                    maxRetryAttempts: options.WriteAttempts - 1))
                 .Build();
     }
 

@@ -3,10 +3,10 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Polly;
-using Polly.Retry;
 using Polly.Timeout;
 using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
+using ServerlessDb.Resilience;
 
 namespace ServerlessDb.Storage;
 
@@ -49,18 +49,11 @@ public sealed class S3DatabaseStore : IDatabaseStore
         _caches = new DatabaseCaches(Path.Combine(options.CacheDirectory, "cache"), timeProvider);
         _pipeline = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
             .AddTimeout(options.StorageRetryDeadline)
-            .AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = args => ValueTask.FromResult(
-                    args.Outcome.Exception is { } e && S3Errors.IsTransient(e, args.Context.CancellationToken)),
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = retryBaseDelay,
-                MaxDelay = MaxRetryDelay,
-
-                // The deadline above is what ends the retries.
-                MaxRetryAttempts = int.MaxValue,
-            })
+            // The timeout above, not a count, ends the retries.
+            .AddRetry(Backoff.Retry(
+                args => args.Outcome.Exception is { } e && S3Errors.IsTransient(e, args.Context.CancellationToken),
+                retryBaseDelay,
+                MaxRetryDelay))
             .Build();
     }
 

@@ -1,5 +1,5 @@
 using Polly;
-using Polly.Retry;
+using ServerlessDb.Resilience;
 
 namespace ServerlessDb.Locking.Ec2;
 
@@ -12,28 +12,23 @@ internal static class Ec2Retry
 {
     public static readonly ResiliencePropertyKey<Ec2Exception> LastErrorKey = new("ServerlessDb.Ec2.LastError");
 
-    public static ResiliencePipeline Pipeline(TimeProvider timeProvider, Func<Ec2Exception, bool> retryable, TimeSpan firstDelay, TimeSpan maxDelay) =>
-        new ResiliencePipelineBuilder { TimeProvider = timeProvider }
-            .AddRetry(new RetryStrategyOptions
+    public static ResiliencePipeline Pipeline(TimeProvider timeProvider, Func<Ec2Exception, bool> retryable, TimeSpan firstDelay, TimeSpan maxDelay)
+    {
+        var retry = Backoff.Retry(
+            args => args.Outcome.Exception is Ec2Exception e && retryable(e) && !args.Context.CancellationToken.IsCancellationRequested,
+            firstDelay,
+            maxDelay);
+        retry.OnRetry = args =>
+        {
+            if (args.Outcome.Exception is Ec2Exception e)
             {
-                ShouldHandle = args => ValueTask.FromResult(
-                    args.Outcome.Exception is Ec2Exception e && retryable(e) && !args.Context.CancellationToken.IsCancellationRequested),
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = firstDelay,
-                MaxDelay = maxDelay,
-                MaxRetryAttempts = int.MaxValue,
-                OnRetry = args =>
-                {
-                    if (args.Outcome.Exception is Ec2Exception e)
-                    {
-                        args.Context.Properties.Set(LastErrorKey, e);
-                    }
+                args.Context.Properties.Set(LastErrorKey, e);
+            }
 
-                    return ValueTask.CompletedTask;
-                },
-            })
-            .Build();
+            return ValueTask.CompletedTask;
+        };
+        return new ResiliencePipelineBuilder { TimeProvider = timeProvider }.AddRetry(retry).Build();
+    }
 
     /// <summary>The last error a retry saw, or null when the first attempt was cut short.</summary>
     public static Ec2Exception? LastError(ResilienceContext context) => context.Properties.GetValue(LastErrorKey, null!);
