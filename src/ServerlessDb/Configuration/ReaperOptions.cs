@@ -9,6 +9,15 @@ public sealed record ReaperOptions
 {
     public const long DefaultStaleSeconds = 960;
 
+    private const string VpcVariable = "LOCK_VPC_ID";
+    private const string TimeoutVariable = "QUERY_RUNNER_TIMEOUT_SECONDS";
+
+    /// <summary>
+    /// The variables a deployment must set for <see cref="FromEnvironment"/> to start. AWS_REGION is
+    /// required too, but Lambda sets it in every function.
+    /// </summary>
+    public static IReadOnlyList<string> RequiredVariables { get; } = [VpcVariable, TimeoutVariable];
+
     // Lambda's own limit on a function's timeout.
     private const long MaxQueryRunnerTimeoutSeconds = 900;
     private const long MaxStaleSeconds = 7 * 24 * 60 * 60;
@@ -45,17 +54,17 @@ public sealed record ReaperOptions
         var read = new EnvironmentReader(environment);
         var options = new ReaperOptions
         {
-            LockVpcId = read.Required("LOCK_VPC_ID", "the VPC in which the QueryRunner creates its lock groups"),
+            LockVpcId = read.Required(VpcVariable, "the VPC in which the QueryRunner creates its lock groups"),
             LockNamePrefix = read.Text("LOCK_NAME_PREFIX", ServerlessDbOptions.DefaultLockNamePrefix),
             StaleAfter = read.Seconds("LOCK_STALE_SECONDS", DefaultStaleSeconds, 1, MaxStaleSeconds),
             QueryRunnerTimeout = TimeSpan.FromSeconds(read.Integer(
-                "QUERY_RUNNER_TIMEOUT_SECONDS", defaultValue: 0, min: 1, max: MaxQueryRunnerTimeoutSeconds)),
+                TimeoutVariable, defaultValue: 0, min: 1, max: MaxQueryRunnerTimeoutSeconds)),
             Region = read.Region(),
             Endpoints = read.Endpoints(),
         };
 
-        read.Check(environment.Get("QUERY_RUNNER_TIMEOUT_SECONDS") is not null,
-            "QUERY_RUNNER_TIMEOUT_SECONDS is required: the QueryRunner function's Timeout, the longest a writer can hold a lock.");
+        read.Check(environment.Get(TimeoutVariable) is not null,
+            $"{TimeoutVariable} is required: the QueryRunner function's Timeout, the longest a writer can hold a lock.");
         ServerlessDbOptions.CheckLockNamePrefix(read, options.LockNamePrefix);
         read.Check(options.Region is not null, "AWS_REGION is required: EC2 requests are signed for a region.");
         read.Check(options.QueryRunnerTimeout <= TimeSpan.Zero || options.StaleAfter > options.QueryRunnerTimeout,

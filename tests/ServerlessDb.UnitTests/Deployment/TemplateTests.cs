@@ -22,11 +22,6 @@ public sealed class TemplateTests
 {
     private const string ServerlessFunction = "AWS::Serverless::Function";
 
-    // The LockReaper's options are being written elsewhere; until they expose their own list, these are the
-    // variables its code cannot start without (DESIGN.md: the VPC to sweep, and the QueryRunner timeout that
-    // the stale threshold must exceed).
-    private static readonly string[] LockReaperRequiredVariables = ["LOCK_VPC_ID", "QUERY_RUNNER_TIMEOUT_SECONDS"];
-
     // Converts the template to JSON. CloudFormation's short-form tags (!Ref, !Sub, !GetAtt, ...) become their
     // long forms ({"Ref": ...}, {"Fn::Sub": ...}) whatever the node kind, so no tag can make the parse fail.
     private const string YamlToJson = """
@@ -72,8 +67,6 @@ public sealed class TemplateTests
         Assert.Equal(["LockReaper", "QueryRunner"], functions);
     }
 
-    // The LockReaper case fails until LockReaper.Function has `public Task<Stream> HandleAsync(Stream)`
-    // (being written on another branch); it passes once that lands.
     [Theory]
     [MemberData(nameof(FunctionNames))]
     public void Handler_resolves_to_a_public_stream_entry_point_in_the_assembly_its_CodeUri_builds(string function)
@@ -126,8 +119,23 @@ public sealed class TemplateTests
     }
 
     [Fact]
+    public void LockReaper_required_variables_are_those_its_options_refuse_to_start_without()
+    {
+        var missing = Assert.Throws<OptionsException>(() => ReaperOptions.FromEnvironment(
+            new DictionaryEnvironment(new Dictionary<string, string?> { ["AWS_REGION"] = "us-east-1" })));
+        foreach (var name in ReaperOptions.RequiredVariables)
+        {
+            Assert.Contains(missing.Problems, p => p.StartsWith(name + " ", StringComparison.Ordinal));
+        }
+
+        var onlyRequired = new Dictionary<string, string?> { ["AWS_REGION"] = "us-east-1", ["LOCK_VPC_ID"] = "vpc-1", ["QUERY_RUNNER_TIMEOUT_SECONDS"] = "30" };
+        Assert.Equal(ReaperOptions.RequiredVariables.Order(), onlyRequired.Keys.Where(k => k != "AWS_REGION").Order());
+        Assert.NotNull(ReaperOptions.FromEnvironment(new DictionaryEnvironment(onlyRequired)));
+    }
+
+    [Fact]
     public void LockReaper_gets_every_variable_its_code_requires() =>
-        AssertSetsVariables("LockReaper", LockReaperRequiredVariables);
+        AssertSetsVariables("LockReaper", ReaperOptions.RequiredVariables);
 
     [Theory]
     [MemberData(nameof(FunctionNames))]
