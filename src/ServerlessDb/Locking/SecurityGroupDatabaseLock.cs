@@ -103,6 +103,11 @@ public sealed class SecurityGroupDatabaseLock : IDatabaseLock
                         answerLost = true;
                         throw;
                     }
+                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                    {
+                        await RemoveAbandonedCreateAsync(groupName, database, holder);
+                        throw;
+                    }
                     catch (Ec2Exception e) when (e.Kind == Ec2ErrorKind.GroupDuplicate && answerLost)
                     {
                         // An earlier attempt may have created the group and lost only its answer.
@@ -171,6 +176,27 @@ public sealed class SecurityGroupDatabaseLock : IDatabaseLock
         finally
         {
             ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    // The request gave up while a create was in flight. EC2 may still carry it out, and that group would
+    // lock the database for no one until the reaper; so look for it under our holder tag and delete it.
+    private async Task RemoveAbandonedCreateAsync(string groupName, string database, string holder)
+    {
+        using var cleanup = new CancellationTokenSource(_releaseWait, _timeProvider);
+        try
+        {
+            if (await FindOwnLeaseAsync(groupName, database, holder, cleanup.Token) is { } abandoned)
+            {
+                await _ec2.DeleteSecurityGroupAsync(abandoned.Token, cleanup.Token);
+                _logWarning($"The request gave up while creating the write lock of database '{database}'; the group {abandoned.Token} it created anyway was deleted.");
+            }
+        }
+        catch (Exception e) when (e is Ec2Exception or OperationCanceledException)
+        {
+            _logWarning(
+                $"The request gave up while creating the write lock of database '{database}', and checking whether that create landed failed ({e.Message}); " +
+                "if it did, the LockReaper removes the group once it is stale.");
         }
     }
 

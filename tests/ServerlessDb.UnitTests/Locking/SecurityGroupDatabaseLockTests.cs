@@ -257,4 +257,46 @@ public sealed class SecurityGroupDatabaseLockTests
 
         Assert.Equal("sg-opt", lease.Token);
     }
+
+    [Fact]
+    public async Task A_create_the_request_abandons_is_deleted_if_it_landed_anyway()
+    {
+        using var request = new CancellationTokenSource();
+        _ec2.Setup(e => e.CreateSecurityGroupAsync(Prefix + "orders", VpcId, It.IsAny<string>(), It.IsAny<IReadOnlyDictionary<string, string>>(), It.IsAny<CancellationToken>()))
+            .Returns(async (string _, string _, string _, IReadOnlyDictionary<string, string> _, CancellationToken token) =>
+            {
+                // EC2 creates the group, but the request's deadline passes before the answer arrives.
+                await request.CancelAsync();
+                token.ThrowIfCancellationRequested();
+                return "never seen";
+            });
+        _ec2.Setup(e => e.DescribeSecurityGroupsAsync(It.IsAny<IReadOnlyList<Ec2Filter>>(), It.Is<CancellationToken>(t => !t.IsCancellationRequested)))
+            .ReturnsAsync([new SecurityGroupInfo("sg-orphan", Prefix + "orders", VpcId, new Dictionary<string, string> { ["CreateTime"] = "1", ["Holder"] = "req-1" })]);
+        _ec2.Setup(e => e.DeleteSecurityGroupAsync("sg-orphan", It.Is<CancellationToken>(t => !t.IsCancellationRequested))).Returns(Task.CompletedTask);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Lock().AcquireAsync("orders", "req-1", request.Token));
+
+        _ec2.Verify(e => e.DeleteSecurityGroupAsync("sg-orphan", It.IsAny<CancellationToken>()), Times.Once);
+        Assert.Contains(_warnings, w => w.Contains("sg-orphan", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_create_the_request_abandons_deletes_nothing_when_it_did_not_land_or_another_holder_has_the_group()
+    {
+        using var request = new CancellationTokenSource();
+        _ec2.Setup(e => e.CreateSecurityGroupAsync(Prefix + "orders", VpcId, It.IsAny<string>(), It.IsAny<IReadOnlyDictionary<string, string>>(), It.IsAny<CancellationToken>()))
+            .Returns(async (string _, string _, string _, IReadOnlyDictionary<string, string> _, CancellationToken token) =>
+            {
+                await request.CancelAsync();
+                token.ThrowIfCancellationRequested();
+                return "never seen";
+            });
+        _ec2.Setup(e => e.DescribeSecurityGroupsAsync(It.IsAny<IReadOnlyList<Ec2Filter>>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync([new SecurityGroupInfo("sg-other", Prefix + "orders", VpcId, new Dictionary<string, string> { ["CreateTime"] = "1", ["Holder"] = "someone-else" })]);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Lock().AcquireAsync("orders", "req-1", request.Token));
+
+        // Strict mock: any DeleteSecurityGroupAsync call would have thrown.
+        _ec2.Verify(e => e.DescribeSecurityGroupsAsync(It.IsAny<IReadOnlyList<Ec2Filter>>(), It.IsAny<CancellationToken>()), Times.Once);
+    }
 }
