@@ -29,7 +29,7 @@ public static class ServerlessDbHost
         {
             line.Add("bucket", options.Bucket)
                 .Add("prefix", options.Prefix)
-                .Add("lock", databaseLock is NoOpDatabaseLock ? "none (conditional commits only)" : $"security group in {options.LockVpcId}")
+                .Add("lock", LockDescription(options, withoutVpc: "none (conditional commits only)"))
                 .Add("cacheDirectory", options.CacheDirectory)
                 .WriteTo(log);
         }
@@ -70,8 +70,10 @@ public static class ServerlessDbHost
         IDatabaseLock databaseLock = options.LockVpcId is null
             ? new LocalDatabaseLock(options.LockWait, time)
             : CreateSecurityGroupLock(options, time, log);
-        var lockDescription = options.LockVpcId is null ? "local (writers in this process take turns)" : $"security group in {options.LockVpcId}";
-        return new LocalMode(CreateApiHandler(options, store, databaseLock, time, log), storage, lockDescription);
+        return new LocalMode(
+            CreateApiHandler(options, store, databaseLock, time, log),
+            storage,
+            LockDescription(options, withoutVpc: "local (writers in this process take turns)"));
     }
 
     /// <summary>The engine and the API over a store and a lock the host chose.</summary>
@@ -80,6 +82,9 @@ public static class ServerlessDbHost
         var engine = new QueryEngine(store, databaseLock, new WorkingCopies(options.CacheDirectory), EngineOptions.From(options), time, log);
         return new ServerlessDbApi(engine, ApiOptions.From(options), time, log);
     }
+
+    private static string LockDescription(ServerlessDbOptions options, string withoutVpc) =>
+        options.LockVpcId is null ? withoutVpc : $"security group in {options.LockVpcId}";
 
     private static SecurityGroupDatabaseLock CreateSecurityGroupLock(ServerlessDbOptions options, TimeProvider time, ILogSink log) =>
         new(Ec2ClientFactory.Create(options), options, time, message =>

@@ -1,15 +1,15 @@
-using System.Text.RegularExpressions;
 using ServerlessDb.Errors;
+using ServerlessDb.Storage;
 
 namespace ServerlessDb.Protocol;
 
 /// <summary>Reads <see cref="RequestFlags"/> from a query string. Flags count by presence; unknown ones are ignored, as rqlite does.</summary>
-public static partial class RequestFlagsParser
+public static class RequestFlagsParser
 {
     public static RequestFlags Parse(IReadOnlyDictionary<string, string> query)
     {
         var database = query.TryGetValue("db", out var db) ? db : RequestFlags.DefaultDatabase;
-        if (!DatabaseName().IsMatch(database))
+        if (!DatabaseName.IsValid(database))
         {
             throw new BadRequestException(ProtocolMessages.InvalidDatabaseName(database));
         }
@@ -54,7 +54,4 @@ public static partial class RequestFlagsParser
             ? duration
             : throw new BadRequestException(ProtocolMessages.InvalidDuration(flag, value));
     }
-
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
-    private static partial Regex DatabaseName();
 }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.RegularExpressions;
 
 namespace ServerlessDb.Storage;
 
@@ -9,7 +8,7 @@ namespace ServerlessDb.Storage;
 /// enough, else revalidate it (single-flight) with the store's fetch.
 /// </summary>
 /// <remarks>The folder must not be shared with another running process: leftovers found there are deleted.</remarks>
-internal sealed partial class DatabaseCaches(string folder, TimeProvider time)
+internal sealed class DatabaseCaches(string folder, TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, CachedDatabase> _databases = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
@@ -37,7 +36,7 @@ internal sealed partial class DatabaseCaches(string folder, TimeProvider time)
     /// <exception cref="ArgumentException"><paramref name="database"/> is not a database name.</exception>
     public CachedDatabase For(string database)
     {
-        if (!IsDatabaseName(database))
+        if (!DatabaseName.IsValid(database))
         {
             throw new ArgumentException($"'{database}' is not a database name ([A-Za-z0-9_-]{{1,64}}).", nameof(database));
         }
@@ -74,10 +73,4 @@ internal sealed partial class DatabaseCaches(string folder, TimeProvider time)
 
         return For(database);
     }
-
-    /// <summary>True for <c>[A-Za-z0-9_-]{1,64}</c>: safe as a file name and an S3 key part.</summary>
-    public static bool IsDatabaseName(string database) => DatabaseName().IsMatch(database);
-
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
-    private static partial Regex DatabaseName();
 }

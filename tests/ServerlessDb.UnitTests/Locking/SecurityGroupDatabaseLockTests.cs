@@ -258,18 +258,21 @@ public sealed class SecurityGroupDatabaseLockTests
         Assert.Equal("sg-opt", lease.Token);
     }
 
-    [Fact]
-    public async Task A_create_the_request_abandons_is_deleted_if_it_landed_anyway()
-    {
-        using var request = new CancellationTokenSource();
+    // The create is in flight when the request's deadline passes; EC2 may still carry it out.
+    private void SetupCreateThatTheRequestAbandons(CancellationTokenSource request) =>
         _ec2.Setup(e => e.CreateSecurityGroupAsync(Prefix + "orders", VpcId, It.IsAny<string>(), It.IsAny<IReadOnlyDictionary<string, string>>(), It.IsAny<CancellationToken>()))
             .Returns(async (string _, string _, string _, IReadOnlyDictionary<string, string> _, CancellationToken token) =>
             {
-                // EC2 creates the group, but the request's deadline passes before the answer arrives.
                 await request.CancelAsync();
                 token.ThrowIfCancellationRequested();
                 return "never seen";
             });
+
+    [Fact]
+    public async Task A_create_the_request_abandons_is_deleted_if_it_landed_anyway()
+    {
+        using var request = new CancellationTokenSource();
+        SetupCreateThatTheRequestAbandons(request);
         _ec2.Setup(e => e.DescribeSecurityGroupsAsync(It.IsAny<IReadOnlyList<Ec2Filter>>(), It.Is<CancellationToken>(t => !t.IsCancellationRequested)))
             .ReturnsAsync([new SecurityGroupInfo("sg-orphan", Prefix + "orders", VpcId, new Dictionary<string, string> { ["CreateTime"] = "1", ["Holder"] = "req-1" })]);
         _ec2.Setup(e => e.DeleteSecurityGroupAsync("sg-orphan", It.Is<CancellationToken>(t => !t.IsCancellationRequested))).Returns(Task.CompletedTask);
@@ -284,13 +287,7 @@ public sealed class SecurityGroupDatabaseLockTests
     public async Task A_create_the_request_abandons_deletes_nothing_when_it_did_not_land_or_another_holder_has_the_group()
     {
         using var request = new CancellationTokenSource();
-        _ec2.Setup(e => e.CreateSecurityGroupAsync(Prefix + "orders", VpcId, It.IsAny<string>(), It.IsAny<IReadOnlyDictionary<string, string>>(), It.IsAny<CancellationToken>()))
-            .Returns(async (string _, string _, string _, IReadOnlyDictionary<string, string> _, CancellationToken token) =>
-            {
-                await request.CancelAsync();
-                token.ThrowIfCancellationRequested();
-                return "never seen";
-            });
+        SetupCreateThatTheRequestAbandons(request);
         _ec2.Setup(e => e.DescribeSecurityGroupsAsync(It.IsAny<IReadOnlyList<Ec2Filter>>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync([new SecurityGroupInfo("sg-other", Prefix + "orders", VpcId, new Dictionary<string, string> { ["CreateTime"] = "1", ["Holder"] = "someone-else" })]);
 
