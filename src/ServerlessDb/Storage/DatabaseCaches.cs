@@ -5,11 +5,13 @@ namespace ServerlessDb.Storage;
 /// <summary>
 /// The per-process caches of a store, one <see cref="CachedDatabase"/> per database under
 /// <c>{folder}/{NAME}/</c>, and the read path every store shares: serve a copy validated recently
-/// enough, else revalidate it (single-flight) with the store's fetch.
+/// enough, else revalidate it (single-flight) with the store's fetch. All databases share one
+/// <see cref="CacheBudget"/> of <c>maxBytes</c>.
 /// </summary>
-/// <remarks>The folder must not be shared with another running process: leftovers found there are deleted.</remarks>
-internal sealed class DatabaseCaches(string folder, TimeProvider time)
+/// <remarks>The folder belongs to this instance: it is the cache folder of the process's own <see cref="CacheFolder"/>.</remarks>
+internal sealed class DatabaseCaches(string folder, long maxBytes, TimeProvider time)
 {
+    private readonly CacheBudget _budget = new(maxBytes);
     private readonly ConcurrentDictionary<string, CachedDatabase> _databases = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
@@ -29,8 +31,7 @@ internal sealed class DatabaseCaches(string folder, TimeProvider time)
             return fresh;
         }
 
-        await cache.RefreshAsync(known => fetch(cache, known)).WaitAsync(cancellationToken);
-        return cache.HoldCurrent();
+        return await cache.RefreshAndHoldAsync(known => fetch(cache, known), cancellationToken);
     }
 
     /// <exception cref="ArgumentException"><paramref name="database"/> is not a database name.</exception>
@@ -46,19 +47,22 @@ internal sealed class DatabaseCaches(string folder, TimeProvider time)
             return cache;
         }
 
-        // Created under a lock: a second instance would delete the first one's files as leftovers.
+        // Created under a lock: two instances would keep two views of one folder.
         // Not a Lazy: a constructor that failed (say, a full disk) must not fail every later call.
         lock (_gate)
         {
             if (!_databases.TryGetValue(database, out cache))
             {
-                cache = new CachedDatabase(database, Path.Combine(folder, database), time);
+                cache = new CachedDatabase(database, Path.Combine(folder, database), time, _budget);
                 _databases[database] = cache;
             }
 
             return cache;
         }
     }
+
+    /// <summary>The total size of the cached version files, which trimming keeps within the bound unless snapshots hold more.</summary>
+    public long CachedBytes => _budget.TotalBytes;
 
     /// <summary>The cache of <paramref name="database"/>, for committing <paramref name="filePath"/> as its new version.</summary>
     /// <exception cref="FileNotFoundException"><paramref name="filePath"/> does not exist.</exception>

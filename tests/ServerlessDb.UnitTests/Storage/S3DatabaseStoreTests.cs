@@ -39,7 +39,10 @@ public sealed class S3DatabaseStoreTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private string CacheFolder => Path.Combine(_root, "cache", "cache", Db);
+    // The last store created: each claims a folder of its own under the cache directory.
+    private S3DatabaseStore? _store;
+
+    private string CacheFolder => Path.Combine(_store!.CacheFolder.CacheDirectory, Db);
 
     [Fact]
     public async Task First_read_downloads_the_object_into_a_file_named_by_its_etag()
@@ -114,6 +117,23 @@ public sealed class S3DatabaseStoreTests : IDisposable
 
         Assert.False(File.Exists(oldPath));
         Assert.Equal(new[] { current.FilePath }, Directory.GetFiles(CacheFolder));
+    }
+
+    [Fact]
+    public async Task Two_stores_on_one_cache_directory_keep_each_others_cached_versions()
+    {
+        StoreObject("\"e1\"", [1]);
+        var first = CreateStore();
+        using var held = await first.GetAsync(Db, null, default);
+
+        var second = CreateStore();
+        using var other = await second.GetAsync(Db, null, default);
+        using var again = await first.GetAsync(Db, null, default);
+
+        Assert.NotEqual(held.FilePath, other.FilePath);
+        Assert.Equal(new byte[] { 1 }, File.ReadAllBytes(held.FilePath));
+        Assert.Equal(held.FilePath, again.FilePath);
+        Assert.Equal("\"e1\"", _gets.Last().EtagToNotMatch);
     }
 
     [Fact]
@@ -462,7 +482,8 @@ public sealed class S3DatabaseStoreTests : IDisposable
             CacheDirectory = Path.Combine(_root, "cache"),
             StorageRetryDeadline = deadline ?? TimeSpan.FromSeconds(5),
         };
-        return new S3DatabaseStore(_s3.Object, options, _clock, TimeSpan.FromMilliseconds(10));
+        _store = new S3DatabaseStore(_s3.Object, options, _clock, TimeSpan.FromMilliseconds(10));
+        return _store;
     }
 
     private Task<GetObjectResponse> Get(GetObjectRequest request, CancellationToken token)
