@@ -1,11 +1,14 @@
 using System.Collections.Concurrent;
+using ServerlessDb.Engine;
+using ServerlessDb.Errors;
 
 namespace ServerlessDb.Storage;
 
 /// <summary>
 /// The per-process caches of a store, one <see cref="CachedDatabase"/> per database under
 /// <c>{folder}/{NAME}/</c>, and the read path every store shares: serve a copy validated recently
-/// enough, else revalidate it (single-flight) with the store's fetch. All databases share one
+/// enough, else revalidate it (single-flight) with the store's fetch, and check what it downloaded
+/// before it is cached: an object that is not a whole SQLite file is never served. All databases share one
 /// <see cref="CacheBudget"/> of <c>maxBytes</c>.
 /// </summary>
 /// <remarks>The folder belongs to this instance: it is the cache folder of the process's own <see cref="CacheFolder"/>.</remarks>
@@ -19,6 +22,7 @@ internal sealed class DatabaseCaches(string folder, long maxBytes, TimeProvider 
     /// The current version of <paramref name="database"/>, held for the caller: the cached one if it
     /// was validated within <paramref name="maxStaleness"/>, else after <paramref name="fetch"/> revalidated it.
     /// </summary>
+    /// <exception cref="DatabaseCorruptException">the downloaded object is not a whole SQLite file; it was deleted, not cached.</exception>
     public async Task<DatabaseSnapshot> GetAsync(
         string database,
         TimeSpan? maxStaleness,
@@ -31,7 +35,7 @@ internal sealed class DatabaseCaches(string folder, long maxBytes, TimeProvider 
             return fresh;
         }
 
-        return await cache.RefreshAndHoldAsync(known => fetch(cache, known), cancellationToken);
+        return await cache.RefreshAndHoldAsync(known => FetchCheckedAsync(cache, known, fetch), cancellationToken);
     }
 
     /// <exception cref="ArgumentException"><paramref name="database"/> is not a database name.</exception>
@@ -76,5 +80,18 @@ internal sealed class DatabaseCaches(string folder, long maxBytes, TimeProvider 
         }
 
         return For(database);
+    }
+
+    private static async Task<FetchedVersion> FetchCheckedAsync(
+        CachedDatabase cache, StoredVersion? known, Func<CachedDatabase, StoredVersion?, Task<FetchedVersion>> fetch)
+    {
+        var fetched = await fetch(cache, known);
+        if (fetched.DownloadedFile is { } file && DatabaseFileHeader.FindProblem(file) is { } problem)
+        {
+            File.Delete(file);
+            throw new DatabaseCorruptException(cache.Name, $"{fetched.Source}, version {fetched.Version}", problem);
+        }
+
+        return fetched;
     }
 }

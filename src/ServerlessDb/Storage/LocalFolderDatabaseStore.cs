@@ -152,7 +152,7 @@ public sealed class LocalFolderDatabaseStore : IDatabaseStore
                 throw;
             }
 
-            return FetchedVersion.Downloaded(version, temp);
+            return FetchedVersion.Downloaded(version, temp, dataPath);
         }
     }
 

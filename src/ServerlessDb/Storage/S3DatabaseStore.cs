@@ -159,7 +159,7 @@ public sealed class S3DatabaseStore : IDatabaseStore
                     throw;
                 }
 
-                return FetchedVersion.Downloaded(new StoredVersion(etag), temp);
+                return FetchedVersion.Downloaded(new StoredVersion(etag), temp, $"s3://{_bucket}/{key}");
             }
         }, CancellationToken.None);
     }

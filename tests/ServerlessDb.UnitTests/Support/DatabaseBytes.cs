@@ -12,6 +12,9 @@ public static class DatabaseBytes
 {
     public const int PageSize = 512;
 
+    /// <summary>A one-page database told apart by <paramref name="marker"/> (at most 4 bytes, packed into user_version).</summary>
+    public static byte[] Marked(params byte[] marker) => Valid(marker: marker.Aggregate(0u, (packed, b) => (packed << 8) | b));
+
     /// <summary><paramref name="pages"/> pages of <see cref="PageSize"/> bytes, the header declaring that size; pages after the first are zeros.</summary>
     public static byte[] Valid(int pages = 1, uint marker = 0)
     {
