@@ -10,7 +10,10 @@ namespace ServerlessDb.Engine;
 /// <remarks>
 /// sqlite3_stmt_readonly is true for BEGIN and ATTACH, so these are refused here rather than by the
 /// read/write test. VACUUM INTO reaches the authorizer as an ATTACH of its target file, so denying
-/// ATTACH also stops it from writing files, even on a read-only connection.
+/// ATTACH also stops it from writing files, even on a read-only connection. Plain VACUUM attaches a
+/// private temporary database (an empty file name) inside a transaction of its own while it runs;
+/// those are allowed, because it only rebuilds the request's own file, which a whole-file upload
+/// wants compact.
 /// </remarks>
 internal sealed class SqliteSandbox
 {
@@ -40,6 +43,13 @@ internal sealed class SqliteSandbox
     /// <summary>True except while the service runs its own statements (<see cref="SqliteSession.Control"/>).</summary>
     public bool Enforcing { get; set; } = true;
 
+    /// <summary>
+    /// True while a prepared user statement runs (sqlite3_step), as opposed to being prepared: user SQL
+    /// is judged when it is prepared, so what the authorizer sees only while stepping is SQLite's own
+    /// work on behalf of an allowed statement.
+    /// </summary>
+    public bool Stepping { get; set; }
+
     public static SqliteSandbox Install(sqlite3 db)
     {
         var sandbox = new SqliteSandbox();
@@ -66,6 +76,9 @@ internal sealed class SqliteSandbox
 
         var refusal = actionCode switch
         {
+            // Plain VACUUM's own work while it runs: a temporary database (an empty file name) in a transaction.
+            raw.SQLITE_ATTACH when Stepping && param0.utf8_to_string() is "" => null,
+            raw.SQLITE_DETACH or raw.SQLITE_TRANSACTION when Stepping => null,
             raw.SQLITE_ATTACH or raw.SQLITE_DETACH => SandboxMessages.Attach,
             raw.SQLITE_TRANSACTION or raw.SQLITE_SAVEPOINT => SandboxMessages.TransactionControl,
             raw.SQLITE_FUNCTION when DeniedFunctions.Contains(param1.utf8_to_string()) =>
