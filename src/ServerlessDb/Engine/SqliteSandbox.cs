@@ -85,6 +85,8 @@ internal sealed class SqliteSandbox
                 SandboxMessages.Function(param1.utf8_to_string()),
             raw.SQLITE_PRAGMA when ManagedPragmas.Contains(param0.utf8_to_string()) && IsAssignment(param0, param1) =>
                 SandboxMessages.Pragma(param0.utf8_to_string()),
+            _ when !Stepping && ChangesSchemaOrRows(actionCode) && (IsReserved(param0) || IsReserved(param1)) =>
+                SandboxMessages.Reserved(IdempotencyRecords.ReservedPrefix),
             _ => null,
         };
 
@@ -96,6 +98,17 @@ internal sealed class SqliteSandbox
         _violation ??= refusal;
         return raw.SQLITE_DENY;
     }
+
+    // The service's own tables may be read, never changed (the idempotency records vouch for past writes).
+    private static bool ChangesSchemaOrRows(int actionCode) => actionCode is raw.SQLITE_INSERT or raw.SQLITE_UPDATE or raw.SQLITE_DELETE
+        or raw.SQLITE_CREATE_TABLE or raw.SQLITE_CREATE_TEMP_TABLE or raw.SQLITE_CREATE_INDEX or raw.SQLITE_CREATE_TEMP_INDEX
+        or raw.SQLITE_CREATE_TRIGGER or raw.SQLITE_CREATE_TEMP_TRIGGER or raw.SQLITE_CREATE_VIEW or raw.SQLITE_CREATE_TEMP_VIEW
+        or raw.SQLITE_DROP_TABLE or raw.SQLITE_DROP_TEMP_TABLE or raw.SQLITE_DROP_INDEX or raw.SQLITE_DROP_TEMP_INDEX
+        or raw.SQLITE_DROP_TRIGGER or raw.SQLITE_DROP_TEMP_TRIGGER or raw.SQLITE_DROP_VIEW or raw.SQLITE_DROP_TEMP_VIEW
+        or raw.SQLITE_ALTER_TABLE or raw.SQLITE_CREATE_VTABLE or raw.SQLITE_DROP_VTABLE;
+
+    private static bool IsReserved(utf8z name) =>
+        name.utf8_to_string()?.StartsWith(IdempotencyRecords.ReservedPrefix, StringComparison.OrdinalIgnoreCase) == true;
 
     // Reading these pragmas is harmless; wal_checkpoint has effects even without an argument.
     private static bool IsAssignment(utf8z name, utf8z value) =>
