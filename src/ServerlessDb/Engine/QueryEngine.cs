@@ -18,7 +18,10 @@ namespace ServerlessDb.Engine;
 /// </summary>
 public sealed class QueryEngine
 {
-    private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(5);
+    // A release gets at least this long even when the request is out of time: a lock left behind
+    // blocks every writer of the database until the reaper, so it is worth the few seconds beyond the
+    // request's deadline that the Lambda timeout leaves (REQUEST_TIMEOUT_SECONDS is set below it).
+    private static readonly TimeSpan MinimumReleaseWindow = TimeSpan.FromSeconds(3);
 
     private readonly IDatabaseStore _store;
     private readonly IDatabaseLock _lock;
@@ -76,6 +79,15 @@ public sealed class QueryEngine
         {
             trace.VersionRead = snapshot.Version.ToString();
             using var session = SqliteSession.OpenReadOnly(snapshot.FilePath);
+
+            // A retry of a write that already committed needs neither the lock nor a new version, nor
+            // even to prepare its statements again: a committed record is final.
+            if (request.Idempotency is { } idempotency && FindAnswer(session, request, idempotency) is { } earlier)
+            {
+                trace.Path = "replay";
+                return QueryOutcome.Replay(earlier, snapshot.Version);
+            }
+
             IReadOnlyList<Classification> classifications;
             using (trace.Phase("classify"))
             {
@@ -113,15 +125,17 @@ public sealed class QueryEngine
         }
         finally
         {
-            await ReleaseAsync(lease, request.RequestId, trace);
+            await ReleaseAsync(lease, request.RequestId, deadline, trace);
         }
     }
 
     // A release that fails must not replace the request's answer: after a commit, a 503 would make the
-    // client apply the write twice. The group stays until the reaper removes it, so it is logged loudly.
-    private async Task ReleaseAsync(LockLease lease, string requestId, RequestTrace trace)
+    // client apply the write twice. It is retried for the time the request has left; a group that
+    // still stays until the reaper removes it is logged loudly.
+    private async Task ReleaseAsync(LockLease lease, string requestId, DateTimeOffset deadline, RequestTrace trace)
     {
-        using var releaseTimeout = new CancellationTokenSource(ReleaseTimeout, _time);
+        var timeLeft = deadline - _time.GetUtcNow();
+        using var releaseTimeout = new CancellationTokenSource(timeLeft > MinimumReleaseWindow ? timeLeft : MinimumReleaseWindow, _time);
         using (trace.Phase("lock"))
         {
             try
@@ -158,15 +172,22 @@ public sealed class QueryEngine
             try
             {
                 var changesBefore = DatabaseFileHeader.ReadChangeCounter(workingCopy);
-                List<StatementResult> results;
+                Execution execution;
                 using (trace.Phase("execute"))
                 {
-                    results = Execute(workingCopy, request, deadline);
+                    execution = Execute(workingCopy, request, deadline);
                 }
 
+                if (execution.Replayed)
+                {
+                    trace.Path = "replay";
+                    return QueryOutcome.Replay(execution.Answer!, snapshot.Version);
+                }
+
+                var results = execution.Results;
                 if (DatabaseFileHeader.ReadChangeCounter(workingCopy) == changesBefore)
                 {
-                    return new QueryOutcome(results, Committed: false, snapshot.Version);
+                    return new QueryOutcome(results, Committed: false, snapshot.Version) { Answer = execution.Answer };
                 }
 
                 WorkingCopies.EnsureComplete(workingCopy);
@@ -179,7 +200,7 @@ public sealed class QueryEngine
                 workingCopy = null; // the store moved it into its cache
                 trace.Committed = true;
                 trace.VersionWritten = committed.ToString();
-                return new QueryOutcome(results, Committed: true, committed);
+                return new QueryOutcome(results, Committed: true, committed) { Answer = execution.Answer };
             }
             finally
             {
@@ -191,17 +212,39 @@ public sealed class QueryEngine
         }
     }
 
-    private List<StatementResult> Execute(string workingCopy, QueryRequest request, DateTimeOffset deadline)
+    private Execution Execute(string workingCopy, QueryRequest request, DateTimeOffset deadline)
     {
         using var session = SqliteSession.OpenWorkingCopy(workingCopy);
+        var idempotency = request.Idempotency;
+
+        // Under the lock, on the version this write would be based on: another container may have
+        // committed the same key since the first look.
+        if (idempotency is not null && FindAnswer(session, request, idempotency) is { } earlier)
+        {
+            return new Execution([], earlier, Replayed: true);
+        }
+
         var results = BatchRunner.Run(session, request, classifications: null, NewExecutor(session, request, deadline));
+        string? answer = null;
+        if (idempotency is not null)
+        {
+            answer = idempotency.RenderAnswer(results);
+            IdempotencyRecords.Add(session, request, idempotency, answer, _time.GetUtcNow(), _options.IdempotencyRetention);
+        }
+
         if (_options.QuickCheckBeforeUpload)
         {
             QuickCheck(session);
         }
 
-        return results;
+        return new Execution(results, answer, Replayed: false);
     }
+
+    private string? FindAnswer(SqliteSession session, QueryRequest request, IdempotentWrite idempotency) =>
+        IdempotencyRecords.Find(session, request, idempotency, _time.GetUtcNow(), _options.IdempotencyRetention);
+
+    /// <summary>What running a write's statements on its working copy gave: results, and the recorded answer.</summary>
+    private sealed record Execution(List<StatementResult> Results, string? Answer, bool Replayed);
 
     private static void QuickCheck(SqliteSession session)
     {

@@ -15,7 +15,7 @@ public sealed class EngineHarness : IDisposable
     {
         Lock = databaseLock ?? new NoOpDatabaseLock(TimeProvider.System);
         _cacheFolder = CacheFolder.Claim(_cache);
-        Engine = new QueryEngine(Store, Lock, new WorkingCopies(_cacheFolder), new EngineOptions(writeAttempts, maxResultBytes, QuickCheckBeforeUpload: true), TimeProvider.System, Log);
+        Engine = new QueryEngine(Store, Lock, new WorkingCopies(_cacheFolder), new EngineOptions(writeAttempts, maxResultBytes, QuickCheckBeforeUpload: true, TimeSpan.FromHours(24)), TimeProvider.System, Log);
     }
 
     public VersionedTestStore Store { get; } = new();
