@@ -28,7 +28,6 @@ public sealed class LocalFolderDatabaseStore : IDatabaseStore
     private const string LockExtension = ".lock";
     private const int FileBufferSize = 81920;
 
-    private readonly CacheFolder _cacheFolder;
     private readonly DatabaseCaches _caches;
     private readonly TimeProvider _time;
     private readonly TimeSpan _lockFileWait;
@@ -53,7 +52,7 @@ public sealed class LocalFolderDatabaseStore : IDatabaseStore
         EnsureWritable(DataDirectory);
         _time = timeProvider ?? TimeProvider.System;
         _lockFileWait = lockFileWait ?? DefaultLockFileWait;
-        _cacheFolder = cacheFolder;
+        CacheFolder = cacheFolder;
         _caches = new DatabaseCaches(cacheFolder.CacheDirectory, cacheMaxBytes, _time);
     }
 
@@ -61,7 +60,7 @@ public sealed class LocalFolderDatabaseStore : IDatabaseStore
     public string DataDirectory { get; }
 
     /// <summary>The folder this store caches in.</summary>
-    public CacheFolder CacheFolder => _cacheFolder;
+    public CacheFolder CacheFolder { get; }
 
     /// <summary>The file holding the current version of <paramref name="database"/>.</summary>
     public string PathOf(string database) => Path.Combine(DataDirectory, database + DatabaseExtension);

@@ -38,7 +38,6 @@ public sealed class S3DatabaseStore : IDatabaseStore
     private readonly ServerlessDbOptions _options;
     private readonly TimeProvider _time;
     private readonly ResiliencePipeline _pipeline;
-    private readonly CacheFolder _cacheFolder;
     private readonly DatabaseCaches _caches;
     private readonly string _bucket;
 
@@ -65,7 +64,7 @@ public sealed class S3DatabaseStore : IDatabaseStore
         _options = options;
         _bucket = options.Bucket ?? throw new ArgumentException("DB_BUCKET is required for S3 storage.", nameof(options));
         _time = timeProvider;
-        _cacheFolder = cacheFolder;
+        CacheFolder = cacheFolder;
         _caches = new DatabaseCaches(cacheFolder.CacheDirectory, options.CacheMaxBytes, timeProvider);
         // Each call's deadline (see RunAsync), not a count, ends the retries.
         _pipeline = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
@@ -77,7 +76,7 @@ public sealed class S3DatabaseStore : IDatabaseStore
     }
 
     /// <summary>The folder this store caches in.</summary>
-    public CacheFolder CacheFolder => _cacheFolder;
+    public CacheFolder CacheFolder { get; }
 
     /// <summary>The total size of the cached version files.</summary>
     internal long CachedBytes => _caches.CachedBytes;
