@@ -167,7 +167,7 @@ public sealed class ServerlessDbApi : IApiHandler
     private void LogRequest(ApiRequest request, ApiResponse response, RequestTrace trace, TimeSpan elapsed, Exception? failure)
     {
         var bug = response.StatusCode >= 500 && failure is not null && ErrorResponses.For(failure) is null
-            && failure is not OperationCanceledException;
+            && failure is not (OperationCanceledException or TimeoutException);
         var level = bug || ErrorResponses.NeedsRepair(failure) ? "error" : response.StatusCode >= 500 ? "warn" : "info";
         using var line = new LogLine(_time, level, "request");
         line.Add("requestId", request.RequestId)
