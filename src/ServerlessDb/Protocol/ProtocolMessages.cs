@@ -8,6 +8,7 @@ public static class ProtocolMessages
     public const string NoStatements = "no statements";
     public const string UnsupportedType = "unsupported type";
     public const string AttemptToChangeViaQuery = "attempt to change database via query operation";
+    public const string NulInSql = "SQL contains a NUL character (U+0000): SQLite ignores everything after it; remove it";
     public const string MissingQuery = "missing q parameter: GET /db/query needs ?q=SQL";
 
     public static string InvalidDatabaseName(string name) =>

@@ -14,6 +14,11 @@ public static class SqlScriptSplitter
 
     public static IReadOnlyList<Statement> Split(string script, int maxStatements)
     {
+        if (script.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new BadRequestException(ProtocolMessages.NulInSql);
+        }
+
         var statements = new List<Statement>();
         var start = 0;
         for (var i = script.IndexOf(';'); i >= 0; i = script.IndexOf(';', i + 1))

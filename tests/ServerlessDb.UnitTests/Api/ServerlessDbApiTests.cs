@@ -3,6 +3,7 @@ using Moq;
 using ServerlessDb.Api;
 using ServerlessDb.Errors;
 using ServerlessDb.Locking;
+using ServerlessDb.Protocol;
 using ServerlessDb.UnitTests.Support;
 
 namespace ServerlessDb.UnitTests.Api;
@@ -217,5 +218,18 @@ public sealed class ServerlessDbApiTests : IDisposable
         {
             Assert.True(phases.TryGetProperty(phase, out _), $"missing phase {phase}");
         }
+    }
+
+    [Theory]
+    [InlineData("GET", "/db/query", null, "q=SELECT%201%00", "application/json")]
+    [InlineData("POST", "/db/query", "[\"SELECT 1\\u0000\"]", null, "application/json")]
+    [InlineData("POST", "/db/execute", "SELECT 1\0", null, "text/plain")]
+    [InlineData("POST", "/sql", "CREATE TABLE t(a);\0", null, "text/plain")]
+    public async Task Sql_with_a_nul_character_is_400_and_answers_at_once(string method, string path, string? body, string? query, string contentType)
+    {
+        var response = await _api.SendAsync(method, path, body, query, contentType).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(400, response.StatusCode);
+        Assert.Equal(ProtocolMessages.NulInSql + "\n", response.Body);
     }
 }

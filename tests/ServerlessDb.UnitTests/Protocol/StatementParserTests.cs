@@ -105,4 +105,28 @@ public sealed class StatementParserTests
         var error = Assert.Throws<BadRequestException>(() => StatementParser.ParsePlainText(new byte[] { 0x53, 0xff, 0xfe }));
         Assert.Contains("UTF-8", error.Message);
     }
+
+    [Theory]
+    [InlineData("[\"SELECT 1\\u0000\"]")]
+    [InlineData("[[\"SELECT ?\\u0000\", 1]]")]
+    [InlineData("[\"SELECT 1\", \"SELECT 2; \\u0000 DROP TABLE t\"]")]
+    public void Sql_with_a_nul_character_is_refused_in_a_json_body(string body)
+    {
+        var error = Assert.Throws<BadRequestException>(() => Parse(body));
+        Assert.Equal(ProtocolMessages.NulInSql, error.Message);
+    }
+
+    [Fact]
+    public void Sql_with_a_nul_character_is_refused_in_a_plain_text_body()
+    {
+        var error = Assert.Throws<BadRequestException>(() => StatementParser.ParsePlainText("SELECT 1\0"u8.ToArray()));
+        Assert.Equal(ProtocolMessages.NulInSql, error.Message);
+    }
+
+    [Fact]
+    public void A_nul_character_in_a_parameter_value_is_data_not_sql()
+    {
+        var statement = Assert.Single(Parse("[[\"SELECT ?\", \"a\\u0000b\"]]"));
+        Assert.Equal("a\0b", statement.Positional[0]);
+    }
 }
