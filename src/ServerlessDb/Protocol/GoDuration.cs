@@ -44,9 +44,9 @@ public static partial class GoDuration
         return true;
     }
 
-    [GeneratedRegex(@"^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$")]
+    [GeneratedRegex(@"\A(?:[0-9]+(?:\.[0-9]+)?(?:ns|us|µs|ms|s|m|h))+\z")]
     private static partial Regex WholePattern();
 
-    [GeneratedRegex(@"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")]
+    [GeneratedRegex(@"([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)")]
     private static partial Regex PartPattern();
 }

@@ -58,6 +58,11 @@ public sealed class RequestFlagsParserTests
     [InlineData("level", "eventual")]
     [InlineData("freshness", "soon")]
     [InlineData("db_timeout", "-1s")]
+    [InlineData("db", "sneaky\n")]
+    [InlineData("db_timeout", "5s\n")]
+    [InlineData("freshness", "5s\n")]
+    [InlineData("db_timeout", "\u0663s")]
+    [InlineData("freshness", "1\u0660s")]
     public void Bad_values_are_400s(string flag, string value) =>
         Assert.Throws<BadRequestException>(() => Parse((flag, value)));
 }
