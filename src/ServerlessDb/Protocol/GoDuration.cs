@@ -35,7 +35,8 @@ public static partial class GoDuration
             };
         }
 
-        if (ticks > TimeSpan.MaxValue.Ticks)
+        // As doubles, TimeSpan.MaxValue.Ticks rounds up to 2^63, which a long cannot hold.
+        if (!(ticks < TimeSpan.MaxValue.Ticks))
         {
             return false;
         }

@@ -232,4 +232,19 @@ public sealed class ServerlessDbApiTests : IDisposable
         Assert.Equal(400, response.StatusCode);
         Assert.Equal(ProtocolMessages.NulInSql + "\n", response.Body);
     }
+
+    [Theory]
+    [InlineData("POST", "/db/query", "[\"SELECT '\\ud800'\"]", null)]
+    [InlineData("POST", "/db/execute", "[[\"SELECT ?\", \"\\ud800\"]]", null)]
+    [InlineData("POST", "/db/execute", "[[\"SELECT :a\", {\"\\udc00\": 1}]]", null)]
+    [InlineData("POST", "/db/query", "[[\"SELECT ?\", 1e400]]", null)]
+    [InlineData("GET", "/db/query", null, "q=SELECT%201&db_timeout=99999999999999")]
+    [InlineData("GET", "/db/query", null, "q=SELECT%201&level=none&freshness=99999999999999")]
+    public async Task Hostile_strings_numbers_and_durations_are_400_not_500(string method, string path, string? body, string? query)
+    {
+        var response = await _api.SendAsync(method, path, body, query);
+
+        Assert.True(response.StatusCode == 400, $"{response.StatusCode}: {response.Body}");
+        Assert.NotEqual(ErrorResponses.InternalError + "\n", response.Body);
+    }
 }
