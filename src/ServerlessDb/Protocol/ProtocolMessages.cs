@@ -36,6 +36,9 @@ public static class ProtocolMessages
     public static string ResultTooLarge(int maxBytes) =>
         $"result too large: more than {maxBytes} bytes; select fewer rows or columns (LIMIT/OFFSET)";
 
+    public static string ResponseTooLarge(long size, int maxBytes) =>
+        $"response too large: {size} bytes as Lambda returns it, the limit is {maxBytes}; select fewer rows or columns (LIMIT/OFFSET)";
+
     public static string RequestTooLarge(int size, int maxBytes) =>
         $"request too large: {size} bytes, the limit is {maxBytes}";
 
