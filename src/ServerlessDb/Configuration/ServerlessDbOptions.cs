@@ -126,11 +126,11 @@ public sealed partial record ServerlessDbOptions
         read.Check(LockNamePrefixPattern().IsMatch(prefix),
             $"LOCK_NAME_PREFIX must be 1-190 characters of letters, digits, and ._-:/()#,@[]+=&;{{}}!$*; got '{prefix}'.");
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+    [GeneratedRegex(@"\A[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\z")]
     private static partial Regex BucketName();
 
     // Security-group names allow a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$* up to 255 characters;
     // the prefix leaves room for a 64-character database name.
-    [GeneratedRegex(@"^[A-Za-z0-9._\-:/()#,@\[\]+=&;{}!$*]{1,190}$")]
+    [GeneratedRegex(@"\A[A-Za-z0-9._\-:/()#,@\[\]+=&;{}!$*]{1,190}\z")]
     private static partial Regex LockNamePrefixPattern();
 }

@@ -91,7 +91,7 @@ public sealed class QueryEngine
             IReadOnlyList<Classification> classifications;
             using (trace.Phase("classify"))
             {
-                classifications = StatementClassifier.ClassifyAll(session, request.Statements);
+                classifications = StatementClassifier.ClassifyAll(session, request.Statements, deadline - _time.GetUtcNow());
             }
 
             if (request.Endpoint == Endpoint.Query || classifications.All(c => c.Kind is StatementKind.Empty or StatementKind.ReadOnly))

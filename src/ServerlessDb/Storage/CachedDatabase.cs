@@ -304,6 +304,6 @@ internal sealed partial class CachedDatabase
         File.Delete(file.Path);
     }
 
-    [GeneratedRegex("^[A-Za-z0-9-]{1,128}$")]
+    [GeneratedRegex(@"\A[A-Za-z0-9-]{1,128}\z")]
     private static partial Regex SafeETag();
 }
