@@ -10,7 +10,7 @@ namespace QueryRunner.ApiGateway;
 /// <summary>
 /// Writes an <see cref="ApiResponse"/> as the proxy response of the payload version the event came in,
 /// holding Lambda's response limit on the bytes actually returned: the body is escaped as little as JSON
-/// allows, sent base64-encoded when that is smaller, and a response still over the limit becomes a 413.
+/// allows, sent base64-encoded only when that is what fits, and a response that fits neither way becomes a 413.
 /// </summary>
 internal static class ProxyResponseWriter
 {
@@ -24,54 +24,41 @@ internal static class ProxyResponseWriter
 
     public static Stream Write(PayloadVersion version, ApiResponse response)
     {
-        var output = Serialize(version, response);
+        var output = Serialize(version, response, asBase64: false);
         if (output.Length <= MaxResponseBytes)
         {
             return output;
         }
 
-        var tooLarge = ErrorResponses.For(new PayloadTooLargeException(ProtocolMessages.ResponseTooLarge(output.Length, MaxResponseBytes)))!;
-        return Serialize(version, tooLarge);
+        // Text that escaping inflated (quotes, control characters) may still fit as base64, a flat 4/3;
+        // only then, because a REST API without binary media types would hand base64 to the client.
+        var encoded = Serialize(version, response, asBase64: true);
+        if (encoded.Length <= MaxResponseBytes)
+        {
+            return encoded;
+        }
+
+        var tooLarge = ErrorResponses.For(new PayloadTooLargeException(ProtocolMessages.ResponseTooLarge(Math.Min(output.Length, encoded.Length), MaxResponseBytes)))!;
+        return Serialize(version, tooLarge, asBase64: false);
     }
 
-    private static MemoryStream Serialize(PayloadVersion version, ApiResponse response)
+    private static MemoryStream Serialize(PayloadVersion version, ApiResponse response, bool asBase64)
     {
-        var (body, isBase64Encoded) = EncodeBody(response.Body);
+        var body = asBase64 ? Convert.ToBase64String(Encoding.UTF8.GetBytes(response.Body)) : response.Body;
         var output = new MemoryStream();
         using (var json = new Utf8JsonWriter(output, WriterOptions))
         {
             if (version == PayloadVersion.HttpApiV2)
             {
-                JsonSerializer.Serialize(json, HttpApiV2Mapper.ToResponse(response, body, isBase64Encoded), ApiGatewayJsonContext.Default.HttpApiV2Response);
+                JsonSerializer.Serialize(json, HttpApiV2Mapper.ToResponse(response, body, asBase64), ApiGatewayJsonContext.Default.HttpApiV2Response);
             }
             else
             {
-                JsonSerializer.Serialize(json, RestApiV1Mapper.ToResponse(response, body, isBase64Encoded), ApiGatewayJsonContext.Default.RestApiV1Response);
+                JsonSerializer.Serialize(json, RestApiV1Mapper.ToResponse(response, body, asBase64), ApiGatewayJsonContext.Default.RestApiV1Response);
             }
         }
 
         output.Position = 0;
         return output;
-    }
-
-    /// <summary>The body as the proxy response carries it: JSON-escaped text, or base64 when that is smaller (API Gateway decodes it for the client).</summary>
-    private static (string Body, bool IsBase64Encoded) EncodeBody(string body)
-    {
-        var utf8Length = Encoding.UTF8.GetByteCount(body);
-        var base64Length = 4L * ((utf8Length + 2) / 3);
-        long escapedLength;
-        try
-        {
-            escapedLength = JsonEncodedText.Encode(body, Encoder).EncodedUtf8Bytes.Length;
-        }
-        catch (ArgumentException)
-        {
-            // Text that JSON cannot carry as a string (a lone surrogate) still travels as base64 of its UTF-8.
-            escapedLength = long.MaxValue;
-        }
-
-        return escapedLength <= base64Length
-            ? (body, false)
-            : (Convert.ToBase64String(Encoding.UTF8.GetBytes(body)), true);
     }
 }

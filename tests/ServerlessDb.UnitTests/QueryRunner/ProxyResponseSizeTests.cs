@@ -40,6 +40,21 @@ public sealed class ProxyResponseSizeTests
     [Theory]
     [InlineData(SampleEvents.HttpApiV2)]
     [InlineData(SampleEvents.RestApiProxy)]
+    public async Task A_response_that_fits_as_text_stays_text_however_many_quotes_it_has(string sample)
+    {
+        // Escaped, this body is twice its size, still far below the limit: base64 would only puzzle a
+        // REST API deployment without binary media types.
+        var body = ResultBody('"', 1000);
+
+        var (_, response) = await InvokeAsync(sample, body);
+
+        Assert.False(response.GetProperty("isBase64Encoded").GetBoolean());
+        Assert.Equal(body, response.GetProperty("body").GetString());
+    }
+
+    [Theory]
+    [InlineData(SampleEvents.HttpApiV2)]
+    [InlineData(SampleEvents.RestApiProxy)]
     public async Task A_result_full_of_quotes_under_the_result_limit_is_sent_whole_within_lambdas_limit(string sample)
     {
         // 4.4 MB of \" : escaped again it would be 8.8 MB (17.6 MB with \u0022); as base64 it is 5.9 MB.
