@@ -110,8 +110,25 @@ public sealed class FaultProxy : IAsyncDisposable
     public IReadOnlyList<ProxiedExchange> Where(Func<ProxiedRequest, bool> matches) =>
         Exchanges.Where(e => matches(e.Request)).ToList();
 
-    /// <summary>Every exchange on one line each, for assertion messages.</summary>
-    public string Describe() => string.Join(Environment.NewLine, Exchanges);
+    /// <summary>Every exchange on one line each, for assertion messages; a run of alike exchanges is one line with its count.</summary>
+    public string Describe()
+    {
+        var lines = new List<string>();
+        var exchanges = Exchanges;
+        for (var i = 0; i < exchanges.Count;)
+        {
+            var alike = 1;
+            while (i + alike < exchanges.Count && Alike(exchanges[i], exchanges[i + alike]))
+            {
+                alike++;
+            }
+
+            lines.Add(alike == 1 ? exchanges[i].ToString() : $"{exchanges[i]} (x{alike}, to #{exchanges[i + alike - 1].Sequence})");
+            i += alike;
+        }
+
+        return string.Join(Environment.NewLine, lines);
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -205,6 +222,9 @@ public sealed class FaultProxy : IAsyncDisposable
                 Interlocked.Increment(ref _sequence), proxied, headers, rule?.Kind, upstreamStatus, clientSaw));
         }
     }
+
+    private static bool Alike(ProxiedExchange a, ProxiedExchange b) =>
+        a.Request == b.Request && a.Fault == b.Fault && a.UpstreamStatus == b.UpstreamStatus && a.ClientSaw == b.ClientSaw;
 
     private FaultRule? Pick(ProxiedRequest request)
     {
