@@ -14,7 +14,8 @@ public static class ErrorResponses
         PayloadTooLargeException => ApiResponses.Text(413, exception.Message),
         WriteConflictException => ApiResponses.Text(409, exception.Message),
         LockUnavailableException locked => ApiResponses.Text(503, locked.Message, [ApiResponses.RetryAfter(locked.RetryAfter)]),
-        StorageUnavailableException => ApiResponses.Text(503, exception.Message, [ApiResponses.RetryAfter(TimeSpan.FromSeconds(1))]),
+        StorageUnavailableException or CommitOutcomeUnknownException =>
+            ApiResponses.Text(503, exception.Message, [ApiResponses.RetryAfter(TimeSpan.FromSeconds(1))]),
         _ => null,
     };
 

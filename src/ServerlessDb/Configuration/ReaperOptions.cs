@@ -7,7 +7,12 @@ namespace ServerlessDb.Configuration;
 /// </summary>
 public sealed record ReaperOptions
 {
-    public const long DefaultStaleSeconds = 960;
+    /// <summary>
+    /// What the default staleness threshold adds to the QueryRunner's timeout: the writer's and the
+    /// reaper's clocks may disagree by this much (EC2 tags carry the writer's clock) and a lock is still
+    /// never taken from a live writer.
+    /// </summary>
+    public static readonly TimeSpan ClockSkewMargin = TimeSpan.FromMinutes(2);
 
     private const string VpcVariable = "LOCK_VPC_ID";
     private const string TimeoutVariable = "QUERY_RUNNER_TIMEOUT_SECONDS";
@@ -27,8 +32,11 @@ public sealed record ReaperOptions
 
     public string LockNamePrefix { get; init; } = ServerlessDbOptions.DefaultLockNamePrefix;
 
-    /// <summary>A lock group whose CreateTime is older than this is stale; always longer than <see cref="QueryRunnerTimeout"/>.</summary>
-    public TimeSpan StaleAfter { get; init; } = TimeSpan.FromSeconds(DefaultStaleSeconds);
+    /// <summary>
+    /// A lock group whose CreateTime is older than this is stale; always longer than <see cref="QueryRunnerTimeout"/>.
+    /// Defaults to the timeout plus <see cref="ClockSkewMargin"/>.
+    /// </summary>
+    public required TimeSpan StaleAfter { get; init; }
 
     /// <summary>The QueryRunner function's timeout: no writer can hold a lock for longer, because Lambda stops it.</summary>
     public required TimeSpan QueryRunnerTimeout { get; init; }
@@ -52,13 +60,13 @@ public sealed record ReaperOptions
     public static ReaperOptions FromEnvironment(IEnvironment environment)
     {
         var read = new EnvironmentReader(environment);
+        var queryRunnerTimeout = TimeSpan.FromSeconds(read.Integer(TimeoutVariable, defaultValue: 0, min: 1, max: MaxQueryRunnerTimeoutSeconds));
         var options = new ReaperOptions
         {
             LockVpcId = read.Required(VpcVariable, "the VPC in which the QueryRunner creates its lock groups"),
             LockNamePrefix = read.Text("LOCK_NAME_PREFIX", ServerlessDbOptions.DefaultLockNamePrefix),
-            StaleAfter = read.Seconds("LOCK_STALE_SECONDS", DefaultStaleSeconds, 1, MaxStaleSeconds),
-            QueryRunnerTimeout = TimeSpan.FromSeconds(read.Integer(
-                TimeoutVariable, defaultValue: 0, min: 1, max: MaxQueryRunnerTimeoutSeconds)),
+            StaleAfter = read.Seconds("LOCK_STALE_SECONDS", (long)(queryRunnerTimeout + ClockSkewMargin).TotalSeconds, 1, MaxStaleSeconds),
+            QueryRunnerTimeout = queryRunnerTimeout,
             Region = read.Region(),
             Endpoints = read.Endpoints(),
         };

@@ -16,7 +16,10 @@ namespace ServerlessDb.Engine;
 /// </summary>
 public sealed class QueryEngine
 {
-    private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(5);
+    // A release gets at least this long even when the request is out of time: a lock left behind
+    // blocks every writer of the database until the reaper, so it is worth the few seconds beyond the
+    // request's deadline that the Lambda timeout leaves (REQUEST_TIMEOUT_SECONDS is set below it).
+    private static readonly TimeSpan MinimumReleaseWindow = TimeSpan.FromSeconds(3);
 
     private readonly IDatabaseStore _store;
     private readonly IDatabaseLock _lock;
@@ -96,15 +99,17 @@ public sealed class QueryEngine
         }
         finally
         {
-            await ReleaseAsync(lease, request.RequestId, trace);
+            await ReleaseAsync(lease, request.RequestId, deadline, trace);
         }
     }
 
     // A release that fails must not replace the request's answer: after a commit, a 503 would make the
-    // client apply the write twice. The group stays until the reaper removes it, so it is logged loudly.
-    private async Task ReleaseAsync(LockLease lease, string requestId, RequestTrace trace)
+    // client apply the write twice. It is retried for the time the request has left; a group that
+    // still stays until the reaper removes it is logged loudly.
+    private async Task ReleaseAsync(LockLease lease, string requestId, DateTimeOffset deadline, RequestTrace trace)
     {
-        using var releaseTimeout = new CancellationTokenSource(ReleaseTimeout, _time);
+        var timeLeft = deadline - _time.GetUtcNow();
+        using var releaseTimeout = new CancellationTokenSource(timeLeft > MinimumReleaseWindow ? timeLeft : MinimumReleaseWindow, _time);
         using (trace.Phase("lock"))
         {
             try

@@ -13,8 +13,8 @@ namespace ServerlessDb.Locking;
 /// </summary>
 public sealed class SecurityGroupDatabaseLock : IDatabaseLock
 {
-    /// <summary>How long a release keeps retrying transient failures.</summary>
-    public static readonly TimeSpan DefaultReleaseWait = TimeSpan.FromSeconds(5);
+    /// <summary>How long the removal of a create the request abandoned may take.</summary>
+    public static readonly TimeSpan DefaultCleanupWait = TimeSpan.FromSeconds(5);
 
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(1);
@@ -27,7 +27,7 @@ public sealed class SecurityGroupDatabaseLock : IDatabaseLock
     private readonly string _vpcId;
     private readonly string _namePrefix;
     private readonly TimeSpan _lockWait;
-    private readonly TimeSpan _releaseWait;
+    private readonly TimeSpan _cleanupWait;
     private readonly TimeProvider _timeProvider;
     private readonly Action<string> _logWarning;
     private readonly ResiliencePipeline _acquirePipeline;
@@ -41,7 +41,7 @@ public sealed class SecurityGroupDatabaseLock : IDatabaseLock
             options?.LockVpcId ?? throw new ArgumentException("LOCK_VPC_ID is required for the security-group lock.", nameof(options)),
             options.LockNamePrefix,
             options.LockWait,
-            DefaultReleaseWait,
+            DefaultCleanupWait,
             timeProvider,
             logWarning)
     {
@@ -52,7 +52,7 @@ public sealed class SecurityGroupDatabaseLock : IDatabaseLock
         string vpcId,
         string namePrefix,
         TimeSpan lockWait,
-        TimeSpan releaseWait,
+        TimeSpan cleanupWait,
         TimeProvider timeProvider,
         Action<string>? logWarning = null)
     {
@@ -60,13 +60,13 @@ public sealed class SecurityGroupDatabaseLock : IDatabaseLock
         ArgumentException.ThrowIfNullOrWhiteSpace(vpcId);
         ArgumentException.ThrowIfNullOrEmpty(namePrefix);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lockWait, TimeSpan.Zero);
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(releaseWait, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(cleanupWait, TimeSpan.Zero);
         ArgumentNullException.ThrowIfNull(timeProvider);
         _ec2 = ec2;
         _vpcId = vpcId;
         _namePrefix = namePrefix;
         _lockWait = lockWait;
-        _releaseWait = releaseWait;
+        _cleanupWait = cleanupWait;
         _timeProvider = timeProvider;
         _logWarning = logWarning ?? (message => Console.Error.WriteLine(message));
         _acquirePipeline = RetryPipeline(e => e.Kind == Ec2ErrorKind.GroupDuplicate || e.IsTransient);
@@ -145,17 +145,20 @@ public sealed class SecurityGroupDatabaseLock : IDatabaseLock
         }
     }
 
+    /// <summary>
+    /// Deletes the lease's group, retrying throttling and lost answers until
+    /// <paramref name="cancellationToken"/> is cancelled: the caller gives it the time its request has
+    /// left, because a group left behind blocks every writer of the database until the reaper.
+    /// </summary>
     public async Task ReleaseAsync(LockLease lease, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lease);
         ArgumentException.ThrowIfNullOrEmpty(lease.Token, nameof(lease));
-        using var deadline = new CancellationTokenSource(_releaseWait, _timeProvider);
-        using var waits = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
-        var context = ResilienceContextPool.Shared.Get(waits.Token);
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
         try
         {
             await _releasePipeline.ExecuteAsync(
-                async _ => await _ec2.DeleteSecurityGroupAsync(lease.Token, cancellationToken),
+                async attempt => await _ec2.DeleteSecurityGroupAsync(lease.Token, attempt.CancellationToken),
                 context);
         }
         catch (Ec2Exception e) when (e.Kind == Ec2ErrorKind.GroupNotFound)
@@ -164,7 +167,7 @@ public sealed class SecurityGroupDatabaseLock : IDatabaseLock
                 $"The write lock of database '{lease.Database}' held by '{lease.Holder}' (security group {lease.Token}) was already gone at release: " +
                 "the reaper took it (or an earlier attempt of this release succeeded). The conditional commit protected the data.");
         }
-        catch (OperationCanceledException e) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
         {
             var last = Ec2Retry.LastError(context);
             throw NotReleased(lease, last?.Code ?? "no answer", last ?? (Exception)e);
@@ -183,7 +186,7 @@ public sealed class SecurityGroupDatabaseLock : IDatabaseLock
     // lock the database for no one until the reaper; so look for it under our holder tag and delete it.
     private async Task RemoveAbandonedCreateAsync(string groupName, string database, string holder)
     {
-        using var cleanup = new CancellationTokenSource(_releaseWait, _timeProvider);
+        using var cleanup = new CancellationTokenSource(_cleanupWait, _timeProvider);
         try
         {
             if (await FindOwnLeaseAsync(groupName, database, holder, cleanup.Token) is { } abandoned)

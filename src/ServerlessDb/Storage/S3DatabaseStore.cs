@@ -3,7 +3,6 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Polly;
-using Polly.Timeout;
 using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
 using ServerlessDb.Resilience;
@@ -23,6 +22,13 @@ public sealed class S3DatabaseStore : IDatabaseStore
 {
     /// <summary>User metadata (<c>x-amz-meta-serverlessdb-commit-id</c>) naming the commit that wrote a version.</summary>
     public const string CommitIdMetadataKey = "x-amz-meta-serverlessdb-commit-id";
+
+    /// <summary>User metadata naming the ETag of the version a commit was based on (<c>none</c> for a create).</summary>
+    public const string ParentETagMetadataKey = "x-amz-meta-serverlessdb-parent-etag";
+
+    // Checking whether a commit landed after its retries ran out gets a budget of its own, so the
+    // answer is known rather than guessed; it is short, since the request is already late.
+    private static readonly TimeSpan SettleDeadline = TimeSpan.FromSeconds(3);
 
     private const int FileBufferSize = 81920;
     private static readonly TimeSpan DefaultRetryBaseDelay = TimeSpan.FromMilliseconds(100);
@@ -47,11 +53,10 @@ public sealed class S3DatabaseStore : IDatabaseStore
         _bucket = options.Bucket ?? throw new ArgumentException("DB_BUCKET is required for S3 storage.", nameof(options));
         _time = timeProvider;
         _caches = new DatabaseCaches(Path.Combine(options.CacheDirectory, "cache"), timeProvider);
+        // Each call's deadline (see RunAsync), not a count, ends the retries.
         _pipeline = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
-            .AddTimeout(options.StorageRetryDeadline)
-            // The timeout above, not a count, ends the retries.
             .AddRetry(Backoff.Retry(
-                args => args.Outcome.Exception is { } e && S3Errors.IsTransient(e, args.Context.CancellationToken),
+                args => args.Outcome.Exception is { } e && IsRetryable(e, args.Context.CancellationToken),
                 retryBaseDelay,
                 MaxRetryDelay))
             .Build();
@@ -66,34 +71,83 @@ public sealed class S3DatabaseStore : IDatabaseStore
         var key = KeyFor(database);
         var commitId = Guid.NewGuid().ToString("N");
         var startedAt = _time.GetTimestamp();
-        var attempts = 0;
 
-        var etag = await RunAsync("PutObject", key, async token =>
+        // Set when an attempt ended without an answer from S3 (a timeout, a reset): that PUT may still land.
+        var unanswered = false;
+        string etag;
+        try
         {
-            // After a failed attempt the upload may have landed anyway (a timeout, a 5xx), so a
-            // lost condition on a later attempt may be our own earlier success.
-            var mayHaveLanded = ++attempts > 1;
-            try
+            etag = await RunAsync("PutObject", key, async token =>
             {
-                return await PutAsync(key, basedOn, filePath, commitId, token);
-            }
-            catch (AmazonS3Exception e) when (S3Errors.IsConditionFailure(e, basedOn))
-            {
-                if (mayHaveLanded && await FindCommitAsync(key, commitId, token) is { } landed)
+                try
                 {
-                    return landed;
+                    return await PutAsync(key, basedOn, filePath, commitId, token);
                 }
-
-                throw new WriteConflictException(
-                    $"Database '{database}' changed since version {basedOn} was read (s3://{_bucket}/{key}: {S3Errors.Describe(e)}); nothing was uploaded.",
-                    e);
-            }
-        }, cancellationToken);
+                catch (AmazonS3Exception e) when (S3Errors.IsConditionFailure(e, basedOn))
+                {
+                    // Never taken for a conflict unchecked: a layer below this one (the HTTP stack) may
+                    // have sent the PUT twice, and this 412 may be the answer to our own landed commit.
+                    var stored = await InspectAsync(key, token);
+                    return StoredCommit.Judge(stored, basedOn, commitId) switch
+                    {
+                        CommitCheck.Landed => stored!.ETag,
+                        CommitCheck.NotYetChanged => throw new CommitNotYetVisibleException(e),
+                        CommitCheck.Superseded => throw new WriteConflictException(
+                            $"Database '{database}' changed since version {basedOn} was read (s3://{_bucket}/{key} is now {stored?.ETag ?? "deleted"}, " +
+                            $"written by another commit: {S3Errors.Describe(e)}); nothing was uploaded.",
+                            e),
+                        _ => throw Unknown(database, key, $"S3 answered {S3Errors.Describe(e)}, and more than one commit has landed since version {basedOn}", e),
+                    };
+                }
+                catch (Exception e) when (e is not AmazonServiceException { StatusCode: not 0 } and not ServerlessDbException and not CommitNotYetVisibleException)
+                {
+                    unanswered = true;
+                    throw;
+                }
+            }, cancellationToken);
+        }
+        catch (StorageUnavailableException e) when (unanswered || e.InnerException is CommitNotYetVisibleException)
+        {
+            etag = await SettleAsync(database, key, basedOn, commitId, unanswered, e);
+        }
 
         var version = new StoredVersion(etag);
         cache.InstallCommitted(version, filePath, startedAt);
         return version;
     }
+
+    /// <summary>
+    /// The retries ran out while our PUT may have landed: look once more (with a budget of its own)
+    /// and answer what is known. Returns the ETag when our commit is stored.
+    /// </summary>
+    private async Task<string> SettleAsync(string database, string key, StoredVersion basedOn, string commitId, bool unanswered, StorageUnavailableException failure)
+    {
+        StoredCommit? stored;
+        try
+        {
+            stored = await RunAsync("HeadObject", key, token => InspectAsync(key, token), CancellationToken.None, SettleDeadline);
+        }
+        catch (StorageUnavailableException e)
+        {
+            throw Unknown(database, key, $"{failure.Message}; checking whether it landed failed too ({e.Message})", failure);
+        }
+
+        return StoredCommit.Judge(stored, basedOn, commitId) switch
+        {
+            CommitCheck.Landed => stored!.ETag,
+            CommitCheck.Superseded => throw new WriteConflictException(
+                $"Database '{database}' changed since version {basedOn} was read (s3://{_bucket}/{key} now holds another commit); nothing was uploaded.",
+                failure),
+            CommitCheck.NotYetChanged when !unanswered => throw new StorageUnavailableException(
+                $"{failure.Message}; the stored object is still version {basedOn}, so nothing was committed.", failure),
+            _ => throw Unknown(database, key, failure.Message, failure),
+        };
+    }
+
+    private CommitOutcomeUnknownException Unknown(string database, string key, string why, Exception inner) =>
+        new($"The write to database '{database}' may have been committed: {why}; s3://{_bucket}/{key} could not show whether it holds this commit. " +
+            "Read the database before retrying, or retry with the same Idempotency-Key.",
+            inner);
 
     private async Task<FetchedVersion> FetchAsync(CachedDatabase cache, StoredVersion? known)
     {
@@ -159,6 +213,7 @@ public sealed class S3DatabaseStore : IDatabaseStore
             ContentType = "application/vnd.sqlite3",
         };
         request.Metadata.Add(CommitIdMetadataKey, commitId);
+        request.Metadata.Add(ParentETagMetadataKey, StoredCommit.ParentOf(basedOn));
         if (basedOn.ETag is { } etag)
         {
             request.IfMatch = etag;
@@ -172,8 +227,8 @@ public sealed class S3DatabaseStore : IDatabaseStore
         return RequireETag(response.ETag, "PutObject", key);
     }
 
-    /// <summary>The ETag of the stored object if it carries <paramref name="commitId"/>, else null.</summary>
-    private async Task<string?> FindCommitAsync(string key, string commitId, CancellationToken token)
+    /// <summary>The stored object's ETag and the commit it records, or null when there is no object.</summary>
+    private async Task<StoredCommit?> InspectAsync(string key, CancellationToken token)
     {
         GetObjectMetadataResponse head;
         try
@@ -185,20 +240,33 @@ public sealed class S3DatabaseStore : IDatabaseStore
             return null;
         }
 
-        // The metadata dictionary keeps the header names' case as the server sent them.
-        var stored = head.Metadata.Keys
-            .Where(name => string.Equals(name, CommitIdMetadataKey, StringComparison.OrdinalIgnoreCase))
-            .Select(name => head.Metadata[name])
-            .FirstOrDefault();
-        return stored == commitId ? RequireETag(head.ETag, "HeadObject", key) : null;
+        return new StoredCommit(
+            RequireETag(head.ETag, "HeadObject", key),
+            Metadata(head.Metadata, CommitIdMetadataKey),
+            Metadata(head.Metadata, ParentETagMetadataKey));
     }
+
+    // The metadata dictionary keeps the header names' case as the server sent them.
+    private static string? Metadata(MetadataCollection metadata, string name) => metadata.Keys
+        .Where(key => string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+        .Select(key => metadata[key])
+        .FirstOrDefault();
 
     /// <summary>
     /// Runs one S3 operation under the retry pipeline and turns its failures into domain errors:
-    /// a transient failure is retried until the deadline, any other S3 error fails at once.
+    /// a transient failure is retried until the deadline (STORAGE_RETRY_SECONDS unless given), any
+    /// other S3 error fails at once.
     /// </summary>
-    private async Task<T> RunAsync<T>(string operation, string key, Func<CancellationToken, Task<T>> attempt, CancellationToken cancellationToken)
+    private async Task<T> RunAsync<T>(
+        string operation,
+        string key,
+        Func<CancellationToken, Task<T>> attempt,
+        CancellationToken cancellationToken,
+        TimeSpan? deadline = null)
     {
+        var budget = deadline ?? _options.StorageRetryDeadline;
+        using var expiry = new CancellationTokenSource(budget, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expiry.Token);
         Exception? lastError = null;
         try
         {
@@ -208,7 +276,7 @@ public sealed class S3DatabaseStore : IDatabaseStore
                 {
                     return await attempt(token);
                 }
-                catch (Exception e) when (S3Errors.IsTransient(e, token))
+                catch (Exception e) when (IsRetryable(e, token))
                 {
                     lastError = e;
                     throw;
@@ -223,16 +291,19 @@ public sealed class S3DatabaseStore : IDatabaseStore
                     throw new StorageUnavailableException(
                         $"S3 client failed {operation} on s3://{_bucket}/{key}: {e.Message}", e);
                 }
-            }, cancellationToken);
+            }, linked.Token);
         }
-        catch (TimeoutRejectedException e)
+        catch (OperationCanceledException e) when (expiry.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            var seconds = _options.StorageRetryDeadline.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+            var seconds = budget.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
             throw new StorageUnavailableException(
                 $"S3 did not answer {operation} on s3://{_bucket}/{key} within {seconds}s: {S3Errors.Describe(lastError)}",
                 lastError ?? e);
         }
     }
+
+    private static bool IsRetryable(Exception exception, CancellationToken attemptToken) =>
+        exception is CommitNotYetVisibleException || S3Errors.IsTransient(exception, attemptToken);
 
     private string RequireETag(string? etag, string operation, string key) =>
         string.IsNullOrEmpty(etag)
@@ -240,4 +311,11 @@ public sealed class S3DatabaseStore : IDatabaseStore
             : etag;
 
     private string KeyFor(string database) => DatabaseKey.For(_options.Prefix, database);
+
+    /// <summary>
+    /// A conditional PUT failed while the object is still the version it was based on: another
+    /// conditional write (perhaps our own, re-sent below us) is under way. S3 asks for a retry.
+    /// </summary>
+    private sealed class CommitNotYetVisibleException(AmazonS3Exception conditionFailure)
+        : Exception($"the conditional PUT failed ({S3Errors.Describe(conditionFailure)}) while the object was still the version it was based on", conditionFailure);
 }

@@ -154,6 +154,7 @@ public sealed class TemplateTests
         Assert.True(timeout <= 30, $"The QueryRunner Timeout ({timeout} s) is longer than API Gateway's 30 s integration limit.");
         Assert.True(timeout < Number(staleParameter["Default"]),
             $"LockStaleSeconds' default ({staleParameter["Default"]}) must exceed the QueryRunner Timeout ({timeout} s).");
+        Assert.Equal(timeout + ReaperOptions.ClockSkewMargin.TotalSeconds, Number(staleParameter["Default"]));
         Assert.True(timeout < Number(staleParameter["MinValue"]),
             $"LockStaleSeconds' MinValue ({staleParameter["MinValue"]}) must exceed the QueryRunner Timeout ({timeout} s), so no deployment can break a live lock.");
     }

@@ -25,6 +25,7 @@ public sealed class FunctionTests
     {
         LockVpcId = VpcId,
         QueryRunnerTimeout = TimeSpan.FromSeconds(900),
+        StaleAfter = TimeSpan.FromSeconds(960),
         Region = "us-east-1",
         DeleteInterval = TimeSpan.Zero,
     };

@@ -26,7 +26,7 @@ public sealed class ReaperOptionsTests
         Assert.Equal("vpc-1a2b3c4d", options.LockVpcId);
         Assert.Equal(ServerlessDbOptions.DefaultLockNamePrefix, options.LockNamePrefix);
         Assert.Equal("serverlessdb-lock-", options.LockNamePrefix);
-        Assert.Equal(TimeSpan.FromSeconds(960), options.StaleAfter);
+        Assert.Equal(TimeSpan.FromSeconds(30) + TimeSpan.FromMinutes(2), options.StaleAfter);
         Assert.Equal(TimeSpan.FromSeconds(30), options.QueryRunnerTimeout);
         Assert.Equal("eu-west-1", options.Region);
         Assert.Equal(new AwsEndpoints(null, null, null), options.Endpoints);
@@ -67,6 +67,18 @@ public sealed class ReaperOptionsTests
         var problem = Assert.Single(error.Problems);
         Assert.StartsWith($"LOCK_STALE_SECONDS ({stale}) must be greater than QUERY_RUNNER_TIMEOUT_SECONDS ({timeout})", problem, StringComparison.Ordinal);
         Assert.Contains("live lock", problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("30", 150)]
+    [InlineData("900", 1020)]
+    public void The_default_threshold_is_the_timeout_plus_a_clock_skew_margin_of_minutes(string timeout, long expectedSeconds)
+    {
+        var values = Valid();
+        values["QUERY_RUNNER_TIMEOUT_SECONDS"] = timeout;
+
+        Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), Read(values).StaleAfter);
+        Assert.Equal(TimeSpan.FromMinutes(2), ReaperOptions.ClockSkewMargin);
     }
 
     [Fact]

@@ -21,7 +21,7 @@ public sealed class SecurityGroupDatabaseLockTests
         new("CreateSecurityGroup", code, $"EC2 says {code}", status, "req-id");
 
     private SecurityGroupDatabaseLock Lock(TimeProvider? timeProvider = null) =>
-        new(_ec2.Object, VpcId, Prefix, LockWait, releaseWait: TimeSpan.FromSeconds(1), timeProvider ?? TimeProvider.System, _warnings.Add);
+        new(_ec2.Object, VpcId, Prefix, LockWait, cleanupWait: TimeSpan.FromSeconds(1), timeProvider ?? TimeProvider.System, _warnings.Add);
 
     private void SetupCreate(params Func<string>[] attempts)
     {
@@ -208,18 +208,37 @@ public sealed class SecurityGroupDatabaseLockTests
     }
 
     [Fact]
-    public async Task Release_that_keeps_failing_transiently_gives_up_within_its_deadline()
+    public async Task Release_that_keeps_failing_transiently_gives_up_when_the_callers_window_closes()
     {
         _ec2.Setup(e => e.DeleteSecurityGroupAsync("sg-0123", It.IsAny<CancellationToken>()))
             .ThrowsAsync(new Ec2Exception("DeleteSecurityGroup", "Unavailable", "try later", HttpStatusCode.ServiceUnavailable));
+        using var window = new CancellationTokenSource(TimeSpan.FromSeconds(1));
         var stopwatch = Stopwatch.StartNew();
 
         var error = await Assert.ThrowsAsync<LockUnavailableException>(
-            () => Lock().ReleaseAsync(new LockLease("orders", "req-1", "sg-0123", DateTimeOffset.UtcNow), CancellationToken.None));
+            () => Lock().ReleaseAsync(new LockLease("orders", "req-1", "sg-0123", DateTimeOffset.UtcNow), window.Token));
 
         Assert.InRange(stopwatch.Elapsed, TimeSpan.FromMilliseconds(900), TimeSpan.FromSeconds(2));
         Assert.Contains("DeleteSecurityGroup", error.Message, StringComparison.Ordinal);
         Assert.Contains("Unavailable", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Release_keeps_retrying_throttling_for_as_long_as_the_caller_allows()
+    {
+        // Five seconds of throttling, then EC2 lets the delete through: a release that gave up after a
+        // fixed few seconds would leave the group blocking every writer until the reaper.
+        var stopwatch = Stopwatch.StartNew();
+        _ec2.Setup(e => e.DeleteSecurityGroupAsync("sg-0123", It.IsAny<CancellationToken>()))
+            .Returns(() => stopwatch.Elapsed < TimeSpan.FromSeconds(5)
+                ? Task.FromException(new Ec2Exception("DeleteSecurityGroup", "RequestLimitExceeded", "Request limit exceeded.", HttpStatusCode.ServiceUnavailable))
+                : Task.CompletedTask);
+        using var window = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+
+        await Lock().ReleaseAsync(new LockLease("orders", "req-1", "sg-0123", DateTimeOffset.UtcNow), window.Token);
+
+        Assert.True(stopwatch.Elapsed >= TimeSpan.FromSeconds(5));
+        Assert.Empty(_warnings);
     }
 
     [Fact]

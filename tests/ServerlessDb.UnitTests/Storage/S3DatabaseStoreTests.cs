@@ -246,11 +246,12 @@ public sealed class S3DatabaseStoreTests : IDisposable
     [InlineData(HttpStatusCode.Conflict, "ConditionalRequestConflict", true)]
     [InlineData(HttpStatusCode.Conflict, "ConditionalRequestConflict", false)]
     [InlineData(HttpStatusCode.NotFound, "NoSuchKey", true)]
-    public async Task A_lost_condition_is_a_write_conflict_and_is_not_retried(HttpStatusCode status, string code, bool basedOnExisting)
+    public async Task A_lost_condition_is_a_write_conflict_once_another_commit_on_the_same_parent_is_seen(HttpStatusCode status, string code, bool basedOnExisting)
     {
         _s3.Setup(s => s.PutObjectAsync(It.IsAny<PutObjectRequest>(), It.IsAny<CancellationToken>()))
             .Callback((PutObjectRequest request, CancellationToken _) => _puts.Enqueue(request))
             .ThrowsAsync(S3Error(status, code));
+        SetupHead(() => "another-writer", "\"theirs\"", parent: basedOnExisting ? "e1" : StoredCommit.NoParent);
         var store = CreateStore();
         var work = WriteWorkFile([1]);
         var basedOn = basedOnExisting ? new StoredVersion("\"e1\"") : StoredVersion.Missing;
@@ -260,7 +261,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
         Assert.IsType<AmazonS3Exception>(error.InnerException);
         Assert.Contains(code, error.Message);
         Assert.Single(_puts);
-        _s3.Verify(s => s.GetObjectMetadataAsync(It.IsAny<GetObjectMetadataRequest>(), It.IsAny<CancellationToken>()), Times.Never);
+        _s3.Verify(s => s.GetObjectMetadataAsync(It.IsAny<GetObjectMetadataRequest>(), It.IsAny<CancellationToken>()), Times.Once);
         Assert.True(File.Exists(work), "a file that was not committed stays with the caller");
     }
 
@@ -401,7 +402,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
             .Returns(() => throw (++calls == 1
                 ? S3Error(HttpStatusCode.InternalServerError, "InternalError")
                 : S3Error(HttpStatusCode.PreconditionFailed, "PreconditionFailed")));
-        SetupHead(() => "someone-else", "\"theirs\"");
+        SetupHead(() => "someone-else", "\"theirs\"", parent: "e1");
 
         await Assert.ThrowsAsync<WriteConflictException>(
             () => store.CommitAsync(Db, new StoredVersion("\"e1\""), WriteWorkFile([1]), default));
@@ -492,13 +493,18 @@ public sealed class S3DatabaseStoreTests : IDisposable
         return new PutObjectResponse { ETag = etag, HttpStatusCode = HttpStatusCode.OK };
     }
 
-    private void SetupHead(Func<string> commitId, string etag) =>
+    private void SetupHead(Func<string> commitId, string etag, string? parent = null) =>
         _s3.Setup(s => s.GetObjectMetadataAsync(It.IsAny<GetObjectMetadataRequest>(), It.IsAny<CancellationToken>()))
             .Returns((GetObjectMetadataRequest request, CancellationToken _) =>
             {
                 Assert.Equal(Key, request.Key);
                 var head = new GetObjectMetadataResponse { ETag = etag };
                 head.Metadata.Add(S3DatabaseStore.CommitIdMetadataKey, commitId());
+                if (parent is not null)
+                {
+                    head.Metadata.Add(S3DatabaseStore.ParentETagMetadataKey, parent);
+                }
+
                 return Task.FromResult(head);
             });
 

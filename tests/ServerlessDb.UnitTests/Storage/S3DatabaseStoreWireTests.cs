@@ -23,7 +23,7 @@ public sealed class S3DatabaseStoreWireTests : IDisposable
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     [Fact]
-    public async Task Commits_put_the_conditions_on_the_wire_and_a_412_is_a_conflict()
+    public async Task Commits_put_the_conditions_on_the_wire_and_a_412_is_a_conflict_once_the_stored_commit_is_seen()
     {
         var matchingPuts = 0;
         using var server = new ScriptedHttpServer(request => (request.Method, request.Header("If-Match"), request.Header("If-None-Match")) switch
@@ -31,6 +31,7 @@ public sealed class S3DatabaseStoreWireTests : IDisposable
             ("PUT", null, "*") => ScriptedResponse.Ok("\"w1\""),
             ("PUT", "\"w1\"", null) when ++matchingPuts == 1 => ScriptedResponse.Ok("\"w2\""),
             ("PUT", _, _) => ScriptedResponse.Error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold"),
+            ("HEAD", _, _) => StoredHead("\"w2\"", commitId: "another-writer", parent: "w1"),
             _ => ScriptedResponse.Error(400, "Unexpected", $"{request.Method} {request.Path}"),
         });
         var (store, client) = CreateStore(server);
@@ -44,9 +45,10 @@ public sealed class S3DatabaseStoreWireTests : IDisposable
         Assert.Equal(new StoredVersion("\"w1\""), created);
         Assert.Equal(new StoredVersion("\"w2\""), updated);
         Assert.Contains("PreconditionFailed (412)", conflict.Message);
-        var puts = server.Requests.ToArray();
-        Assert.Equal(3, puts.Length);
-        Assert.All(puts, put => Assert.Equal(("PUT", ObjectPath), (put.Method, put.Path)));
+        var requests = server.Requests.ToArray();
+        Assert.Equal(["PUT", "PUT", "PUT", "HEAD"], requests.Select(r => r.Method));
+        Assert.All(requests, r => Assert.Equal(ObjectPath, r.Path));
+        var puts = requests[..3];
 
         Assert.Equal("*", puts[0].Header("If-None-Match"));
         Assert.Null(puts[0].Header("If-Match"));
@@ -55,8 +57,45 @@ public sealed class S3DatabaseStoreWireTests : IDisposable
         Assert.Equal("\"w1\"", puts[2].Header("If-Match"));
 
         Assert.All(puts, put => Assert.Matches("^[0-9a-f]{32}$", put.Header(S3DatabaseStore.CommitIdMetadataKey)));
+        Assert.Equal(["none", "w1", "w1"], puts.Select(put => put.Header(S3DatabaseStore.ParentETagMetadataKey)));
         Assert.Contains("SQLite format 3\0second", Encoding.Latin1.GetString(puts[1].Body));
     }
+
+    [Fact]
+    public async Task A_412_for_a_put_that_landed_is_our_commit_when_the_stored_object_carries_our_commit_id()
+    {
+        // As when the HTTP stack re-sends a PUT whose first copy landed: the copy's answer is a 412.
+        string? sentCommitId = null;
+        using var server = new ScriptedHttpServer(request =>
+        {
+            if (request.Method == "PUT")
+            {
+                sentCommitId = request.Header(S3DatabaseStore.CommitIdMetadataKey);
+                return ScriptedResponse.Error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
+            }
+
+            return request.Method == "HEAD"
+                ? StoredHead("\"mine\"", sentCommitId!, parent: "w1")
+                : ScriptedResponse.Error(400, "Unexpected", $"{request.Method} {request.Path}");
+        });
+        var (store, client) = CreateStore(server);
+        using var _ = client;
+
+        var version = await store.CommitAsync(Db, new StoredVersion("\"w1\""), WriteWorkFile("SQLite format 3\0mine"), default);
+
+        Assert.Equal(new StoredVersion("\"mine\""), version);
+        Assert.Equal(["PUT", "HEAD"], server.Requests.Select(r => r.Method));
+    }
+
+    private static ScriptedResponse StoredHead(string etag, string commitId, string parent) => new(
+        200,
+        [],
+        new Dictionary<string, string>
+        {
+            ["ETag"] = etag,
+            [S3DatabaseStore.CommitIdMetadataKey] = commitId,
+            [S3DatabaseStore.ParentETagMetadataKey] = parent,
+        });
 
     [Fact]
     public async Task A_read_revalidates_with_IfNoneMatch_and_the_SDKs_304_keeps_the_cached_file()
