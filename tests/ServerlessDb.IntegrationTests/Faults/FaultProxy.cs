@@ -97,6 +97,25 @@ public sealed class FaultProxy : IAsyncDisposable
         return rule;
     }
 
+    /// <summary>Adds a rule before those already there, so it is consulted first.</summary>
+    public FaultRule Insert(FaultRule rule)
+    {
+        lock (_rules)
+        {
+            _rules.Insert(0, rule);
+        }
+
+        return rule;
+    }
+
+    public void Remove(FaultRule rule)
+    {
+        lock (_rules)
+        {
+            _rules.Remove(rule);
+        }
+    }
+
     /// <summary>Removes every rule: from now on every request is forwarded untouched.</summary>
     public void ClearRules()
     {
@@ -160,16 +179,19 @@ public sealed class FaultProxy : IAsyncDisposable
             switch (rule?.Kind)
             {
                 case FaultKind.ResetBeforeForward:
+                    rule.NoteActed();
                     context.Abort();
                     clientSaw = "reset";
                     break;
                 case FaultKind.S3Error:
                     await DrainAsync(request, formBody, aborted);
+                    rule.NoteActed();
                     await WriteErrorAsync(context, rule.Status, S3ErrorBody(rule.Code, proxied.Path), "application/xml");
                     clientSaw = rule.Status.ToString(CultureInfo.InvariantCulture);
                     break;
                 case FaultKind.Ec2Throttle:
                     await DrainAsync(request, formBody, aborted);
+                    rule.NoteActed();
                     await WriteErrorAsync(context, 503, Ec2ThrottleBody(), "text/xml;charset=UTF-8");
                     clientSaw = "503";
                     break;
@@ -181,6 +203,7 @@ public sealed class FaultProxy : IAsyncDisposable
                         {
                             // moto has answered in full: the request landed, whatever the client sees now.
                             await upstream.Content.LoadIntoBufferAsync(aborted);
+                            rule.NoteActed();
                         }
 
                         if (rule?.Kind == FaultKind.DropAnswer)

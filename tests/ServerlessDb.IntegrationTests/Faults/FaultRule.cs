@@ -9,6 +9,7 @@ public sealed class FaultRule
     private readonly Func<ProxiedRequest, bool> _matches;
     private readonly FaultTimes _times;
     private readonly object _gate = new();
+    private readonly TaskCompletionSource _acted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _matched;
     private int _fired;
 
@@ -44,6 +45,12 @@ public sealed class FaultRule
             }
         }
     }
+
+    /// <summary>
+    /// Completes the first time this rule acted: for a fault that forwards (<see cref="FaultKind.DropAnswer"/>,
+    /// <see cref="FaultKind.DelayAnswer"/>), once moto has answered, so the request has landed and its answer is held or lost.
+    /// </summary>
+    public Task Acted => _acted.Task;
 
     /// <summary>An S3 request: <paramref name="method"/> (GET, HEAD, PUT) on the path <c>/bucket/key</c>; null matches any path.</summary>
     public static Func<ProxiedRequest, bool> S3(string method, string? path = null) =>
@@ -89,6 +96,8 @@ public sealed class FaultRule
             return fires;
         }
     }
+
+    internal void NoteActed() => _acted.TrySetResult();
 
     public override string ToString() => $"{Name} ({_times})";
 }

@@ -40,6 +40,9 @@ public sealed class WriteTally
 
     public void RecordNoAnswer(string why) => _answers.Enqueue((WriteOutcome.NoAnswer, why));
 
+    /// <summary>The request never reached a server (the connection was refused: the writer was down).</summary>
+    public void RecordNotSent(string why) => _answers.Enqueue((WriteOutcome.NotApplied, why));
+
     /// <summary>Asserts ok200 &lt;= <paramref name="stored"/> &lt;= ok200 + mayHaveCommitted + noAnswer.</summary>
     public void AssertExplains(long stored, string context)
     {
