@@ -16,10 +16,11 @@ public sealed class QueryRunnerFaultTests(MotoServerFixture moto)
     private static readonly string PutKey = "/{bucket}/" + StoredCounter.Key;
 
     /// <summary>Small budgets so that a case takes seconds: one S3 attempt and the whole retry end after STORAGE_RETRY_SECONDS.</summary>
-    private static Dictionary<string, string?> Budgets(Uri proxy, string vpcId) => new()
+    private static Dictionary<string, string?> Budgets(Uri proxy, string vpcId, string lockNamePrefix) => new()
     {
         ["AWS_ENDPOINT_URL"] = proxy.ToString(),
         ["LOCK_VPC_ID"] = vpcId,
+        ["LOCK_NAME_PREFIX"] = lockNamePrefix,
         ["STORAGE_RETRY_SECONDS"] = "2",
         ["LOCK_WAIT_SECONDS"] = "2",
         ["REQUEST_TIMEOUT_SECONDS"] = "6",
@@ -101,9 +102,10 @@ public sealed class QueryRunnerFaultTests(MotoServerFixture moto)
     private async Task<(WriteTally Tally, long Stored, string Proxy)> RunIncrementsAsync(string fault)
     {
         var bucket = await moto.CreateBucketAsync();
-        var vpcId = await moto.CreateVpcAsync();
+        var vpcId = await SharedVpc.GetAsync(moto);
+        var lockNamePrefix = SharedVpc.NewLockNamePrefix();
         await using var proxy = await FaultProxy.StartAsync(moto.EndpointUrl);
-        using var runner = new QueryRunnerInstance(moto, bucket, Budgets(proxy.Url, vpcId));
+        using var runner = new QueryRunnerInstance(moto, bucket, Budgets(proxy.Url, vpcId, lockNamePrefix));
         var created = await runner.PostAsync("/db/execute", StoredCounter.CreateJson).WaitAsync(InvocationDeadline);
         Assert.True(created.StatusCode == 200, $"creating the counter: {created.StatusCode} {created.Body}");
 
@@ -119,7 +121,7 @@ public sealed class QueryRunnerFaultTests(MotoServerFixture moto)
         var record = $"{fault}; rules: {string.Join(", ", rules)}{Environment.NewLine}proxy:{Environment.NewLine}{proxy.Describe()}";
         Assert.True(rules.All(r => r.Fired > 0), $"a scripted fault never fired, so the case tested nothing: {record}");
         var stored = await StoredCounter.ReadAsync(moto, bucket);
-        var leftover = await StoredCounter.LockGroupsAsync(moto, vpcId);
+        var leftover = await StoredCounter.LockGroupsAsync(moto, vpcId, lockNamePrefix);
         Assert.True(leftover.Count == 0, $"lock groups left behind: {string.Join(", ", leftover.Select(g => g.Name))}{Environment.NewLine}{tally.Describe()}{Environment.NewLine}{record}");
         return (tally, stored, record);
     }

@@ -46,7 +46,7 @@ public static class StoredCounter
         }
     }
 
-    /// <summary>The lock groups left in <paramref name="vpcId"/>, described by the aws CLI on moto directly.</summary>
-    public static async Task<IReadOnlyList<DescribedGroup>> LockGroupsAsync(MotoServerFixture moto, string vpcId) =>
-        await new SecurityGroupsCli(moto).DescribeAsync(vpcId, "serverlessdb-lock-");
+    /// <summary>The lock groups named <paramref name="lockNamePrefix"/>* left in <paramref name="vpcId"/>, described by the aws CLI on moto directly.</summary>
+    public static async Task<IReadOnlyList<DescribedGroup>> LockGroupsAsync(MotoServerFixture moto, string vpcId, string lockNamePrefix) =>
+        await new SecurityGroupsCli(moto).DescribeAsync(vpcId, lockNamePrefix);
 }

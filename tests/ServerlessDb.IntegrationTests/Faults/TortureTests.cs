@@ -37,27 +37,27 @@ public sealed class TortureTests(MotoServerFixture moto, ITestOutputHelper outpu
     private const string QueryRunnerTimeoutSeconds = "6";
     private const string LockStaleSeconds = "7";
 
+    // The VPC is shared by the fault tests and created once, outside the budget.
     [Fact]
-    public Task Killed_writers_dropped_answers_and_the_reaper_leave_a_counter_the_answers_explain() =>
-        RunAsync(idempotent: false).WaitAsync(TestBudget);
+    public async Task Killed_writers_dropped_answers_and_the_reaper_leave_a_counter_the_answers_explain() =>
+        await RunAsync(await SharedVpc.GetAsync(moto), idempotent: false).WaitAsync(TestBudget);
 
     /// <summary>Needs the Idempotency-Key feature (a retried key applies once); fails until it lands.</summary>
     [Fact]
-    public Task With_an_idempotency_key_per_increment_retried_until_200_the_counter_is_exact() =>
-        RunAsync(idempotent: true).WaitAsync(TestBudget);
+    public async Task With_an_idempotency_key_per_increment_retried_until_200_the_counter_is_exact() =>
+        await RunAsync(await SharedVpc.GetAsync(moto), idempotent: true).WaitAsync(TestBudget);
 
-    private async Task RunAsync(bool idempotent)
+    private async Task RunAsync(string vpcId, bool idempotent)
     {
         var elapsed = Stopwatch.StartNew();
-        var creatingBucket = moto.CreateBucketAsync();
-        var vpcId = await moto.CreateVpcAsync();
-        var bucket = await creatingBucket;
+        var bucket = await moto.CreateBucketAsync();
+        var lockNamePrefix = SharedVpc.NewLockNamePrefix();
         var cacheRoot = Directory.CreateTempSubdirectory("serverlessdb-torture-").FullName;
         var writers = new List<TortureWriter>();
         try
         {
             void Mark(string phase) => output.WriteLine($"{elapsed.Elapsed.TotalSeconds,5:0.0}s {phase}");
-            Mark("bucket and VPC created");
+            Mark("bucket and VPC ready");
             using (var creator = new QueryRunnerInstance(moto, bucket))
             {
                 var created = await creator.PostAsync("/db/execute", StoredCounter.CreateJson);
@@ -71,6 +71,7 @@ public sealed class TortureTests(MotoServerFixture moto, ITestOutputHelper outpu
                 ["AWS_SECRET_ACCESS_KEY"] = MotoServerFixture.SecretAccessKey,
                 ["DB_BUCKET"] = bucket,
                 ["LOCK_VPC_ID"] = vpcId,
+                ["LOCK_NAME_PREFIX"] = lockNamePrefix,
                 ["REQUEST_TIMEOUT_SECONDS"] = RequestTimeoutSeconds,
                 ["LOCK_WAIT_SECONDS"] = "3",
                 ["STORAGE_RETRY_SECONDS"] = "3",
@@ -96,6 +97,7 @@ public sealed class TortureTests(MotoServerFixture moto, ITestOutputHelper outpu
             {
                 ["QUERY_RUNNER_TIMEOUT_SECONDS"] = QueryRunnerTimeoutSeconds,
                 ["LOCK_STALE_SECONDS"] = LockStaleSeconds,
+                ["LOCK_NAME_PREFIX"] = lockNamePrefix,
             });
             using var stopReaping = new CancellationTokenSource();
             var reaping = ReapEverySecondAsync(reaper, stopReaping.Token);
@@ -120,7 +122,7 @@ public sealed class TortureTests(MotoServerFixture moto, ITestOutputHelper outpu
 
             await stopReaping.CancelAsync();
             await reaping.WaitAsync(ReaperPassDeadline);
-            var leftover = await ReapUntilNoLockAsync(reaper, vpcId);
+            var leftover = await ReapUntilNoLockAsync(reaper, vpcId, lockNamePrefix);
             Mark("final reaper passes done");
             var stored = await StoredCounter.ReadAsync(moto, bucket);
 
@@ -308,7 +310,7 @@ public sealed class TortureTests(MotoServerFixture moto, ITestOutputHelper outpu
     /// Reaper passes until one keeps no lock group (a killed writer's lock becomes stale LOCK_STALE_SECONDS
     /// after it was taken), bounded by <see cref="ReapPhase"/>; then the groups left, as the aws CLI sees them.
     /// </summary>
-    private async Task<IReadOnlyList<DescribedGroup>> ReapUntilNoLockAsync(LockReaperInstance reaper, string vpcId)
+    private async Task<IReadOnlyList<DescribedGroup>> ReapUntilNoLockAsync(LockReaperInstance reaper, string vpcId, string lockNamePrefix)
     {
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < ReapPhase)
@@ -322,7 +324,7 @@ public sealed class TortureTests(MotoServerFixture moto, ITestOutputHelper outpu
             await Task.Delay(TimeSpan.FromSeconds(1));
         }
 
-        return await StoredCounter.LockGroupsAsync(moto, vpcId);
+        return await StoredCounter.LockGroupsAsync(moto, vpcId, lockNamePrefix);
     }
 
     private static string ReapedGroups(string logLine)
