@@ -11,7 +11,16 @@ public static class ApiResponses
     public const string JsonContentType = "application/json; charset=utf-8";
     public const string TextContentType = "text/plain; charset=utf-8";
 
-    public static ApiResponse Json(int status, string body) => new(status, JsonContentType, body, CommonHeaders());
+    public static ApiResponse Json(int status, string body, IEnumerable<KeyValuePair<string, string>>? extraHeaders = null)
+    {
+        var headers = CommonHeaders();
+        foreach (var (name, value) in extraHeaders ?? [])
+        {
+            headers[name] = value;
+        }
+
+        return new ApiResponse(status, JsonContentType, body, headers);
+    }
 
     public static ApiResponse Text(int status, string message, IEnumerable<KeyValuePair<string, string>>? extraHeaders = null)
     {
@@ -28,7 +37,7 @@ public static class ApiResponses
     {
         var headers = CommonHeaders();
         headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS";
-        headers["Access-Control-Allow-Headers"] = "Content-Type, Authorization, X-Amz-Date, X-Amz-Security-Token, X-Amz-Content-Sha256";
+        headers["Access-Control-Allow-Headers"] = "Content-Type, Authorization, X-Amz-Date, X-Amz-Security-Token, X-Amz-Content-Sha256, Idempotency-Key";
         headers["Access-Control-Max-Age"] = "86400";
         return new ApiResponse(200, TextContentType, string.Empty, headers);
     }

@@ -13,6 +13,7 @@ public static class ErrorResponses
         BadRequestException or StatementRefusedException => ApiResponses.Text(400, exception.Message),
         PayloadTooLargeException => ApiResponses.Text(413, exception.Message),
         WriteConflictException => ApiResponses.Text(409, exception.Message),
+        IdempotencyKeyReusedException => ApiResponses.Text(422, exception.Message),
         LockUnavailableException locked => ApiResponses.Text(503, locked.Message, [ApiResponses.RetryAfter(locked.RetryAfter)]),
         StorageUnavailableException or CommitOutcomeUnknownException =>
             ApiResponses.Text(503, exception.Message, [ApiResponses.RetryAfter(TimeSpan.FromSeconds(1))]),

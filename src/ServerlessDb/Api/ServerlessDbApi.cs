@@ -11,6 +11,16 @@ namespace ServerlessDb.Api;
 /// </summary>
 public sealed class ServerlessDbApi : IApiHandler
 {
+    /// <summary>The request header that makes a write apply at most once (see README, "Failure semantics").</summary>
+    public const string IdempotencyKeyHeader = "Idempotency-Key";
+
+    /// <summary>Set on the answer of a retry that was given the first request's recorded answer.</summary>
+    public const string IdempotentReplayedHeader = "Idempotent-Replayed";
+
+    // How long past its own deadline a request is waited for before it is answered as timed out: the
+    // engine stops at the deadline by itself; this only bounds a phase that does not.
+    private static readonly TimeSpan DeadlineGrace = TimeSpan.FromSeconds(1);
+
     private readonly QueryEngine _engine;
     private readonly ApiOptions _options;
     private readonly TimeProvider _time;
@@ -38,7 +48,7 @@ public sealed class ServerlessDbApi : IApiHandler
         {
             response = await RouteAsync(request, trace, timeout.Token);
         }
-        catch (OperationCanceledException ex) when (timeout.IsCancellationRequested)
+        catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && timeout.IsCancellationRequested))
         {
             failure = ex;
             response = ErrorResponses.TimedOut(_options.RequestTimeout);
@@ -87,13 +97,33 @@ public sealed class ServerlessDbApi : IApiHandler
         var flags = RequestFlagsParser.Parse(request.Query);
         var started = _time.GetTimestamp();
         var deadline = _time.GetUtcNow() + _options.RequestTimeout;
-        var outcome = await _engine.RunAsync(new QueryRequest(request.RequestId, endpoint, statements, flags), deadline, trace, cancellationToken);
-        var body = ResultsJsonWriter.Write(
-            outcome.Results,
-            ResponseFormat.For(flags, endpoint),
-            _time.GetElapsedTime(started).TotalSeconds,
-            _options.MaxResultBytes);
-        return ApiResponses.Json(200, body);
+        var format = ResponseFormat.For(flags, endpoint);
+        string Render(IReadOnlyList<StatementResult> results) =>
+            ResultsJsonWriter.Write(results, format, _time.GetElapsedTime(started).TotalSeconds, _options.MaxResultBytes);
+
+        var idempotency = endpoint == Endpoint.Query ? null : IdempotencyOf(request, Render);
+        var query = new QueryRequest(request.RequestId, endpoint, statements, flags, idempotency);
+
+        // The engine's SQLite work is synchronous; on a thread of its own, the deadline below bounds
+        // it whatever it does, and the answer says the write may have been committed.
+        var outcome = await Task.Run(() => _engine.RunAsync(query, deadline, trace, cancellationToken), cancellationToken)
+            .WaitAsync(_options.RequestTimeout + DeadlineGrace, _time, cancellationToken);
+        var body = outcome.Answer ?? Render(outcome.Results);
+        return outcome.Replayed
+            ? ApiResponses.Json(200, body, [new(IdempotentReplayedHeader, "true")])
+            : ApiResponses.Json(200, body);
+    }
+
+    private static IdempotentWrite? IdempotencyOf(ApiRequest request, Func<IReadOnlyList<StatementResult>, string> render)
+    {
+        if (request.Header(IdempotencyKeyHeader) is not { } key)
+        {
+            return null;
+        }
+
+        return key.Length is 0 or > IdempotentWrite.MaxKeyLength
+            ? throw new BadRequestException(ProtocolMessages.InvalidIdempotencyKey(IdempotentWrite.MaxKeyLength))
+            : new IdempotentWrite(key, render);
     }
 
     private IReadOnlyList<Statement> ParseBody(ApiRequest request)

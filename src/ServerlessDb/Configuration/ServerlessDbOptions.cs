@@ -58,6 +58,9 @@ public sealed partial record ServerlessDbOptions
     /// <summary>Run PRAGMA quick_check on every new version before it is uploaded.</summary>
     public bool QuickCheckBeforeUpload { get; init; }
 
+    /// <summary>How long the answer of a write sent with an Idempotency-Key is kept for its retries.</summary>
+    public TimeSpan IdempotencyRetention { get; init; } = TimeSpan.FromHours(24);
+
     /// <summary>The QueryRunner's options: DB_BUCKET is required.</summary>
     /// <exception cref="OptionsException">a value is missing or invalid; the message lists every problem.</exception>
     public static ServerlessDbOptions FromEnvironment(IEnvironment environment) => FromEnvironment(environment, bucketRequired: true);
@@ -86,6 +89,7 @@ public sealed partial record ServerlessDbOptions
             MaxResultBytes = (int)read.Integer("MAX_RESULT_BYTES", 5 * 1024 * 1024, 1024, 6 * 1024 * 1024),
             MaxStatements = (int)read.Integer("MAX_STATEMENTS", 1000, 1, 100_000),
             QuickCheckBeforeUpload = read.Boolean("QUICK_CHECK_BEFORE_UPLOAD", false),
+            IdempotencyRetention = read.Seconds("IDEMPOTENCY_RETENTION_SECONDS", 24 * 60 * 60, 60, 30 * 24 * 60 * 60),
         };
 
         read.Check(string.IsNullOrEmpty(options.Bucket) || BucketName().IsMatch(options.Bucket),

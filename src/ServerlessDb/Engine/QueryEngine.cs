@@ -62,6 +62,15 @@ public sealed class QueryEngine
         {
             trace.VersionRead = snapshot.Version.ToString();
             using var session = SqliteSession.OpenReadOnly(snapshot.FilePath);
+
+            // A retry of a write that already committed needs neither the lock nor a new version, nor
+            // even to prepare its statements again: a committed record is final.
+            if (request.Idempotency is { } idempotency && FindAnswer(session, request, idempotency) is { } earlier)
+            {
+                trace.Path = "replay";
+                return QueryOutcome.Replay(earlier, snapshot.Version);
+            }
+
             IReadOnlyList<Classification> classifications;
             using (trace.Phase("classify"))
             {
@@ -146,15 +155,22 @@ public sealed class QueryEngine
             try
             {
                 var changesBefore = DatabaseFileHeader.ReadChangeCounter(workingCopy);
-                List<StatementResult> results;
+                Execution execution;
                 using (trace.Phase("execute"))
                 {
-                    results = Execute(workingCopy, request, deadline);
+                    execution = Execute(workingCopy, request, deadline);
                 }
 
+                if (execution.Replayed)
+                {
+                    trace.Path = "replay";
+                    return QueryOutcome.Replay(execution.Answer!, snapshot.Version);
+                }
+
+                var results = execution.Results;
                 if (DatabaseFileHeader.ReadChangeCounter(workingCopy) == changesBefore)
                 {
-                    return new QueryOutcome(results, Committed: false, snapshot.Version);
+                    return new QueryOutcome(results, Committed: false, snapshot.Version) { Answer = execution.Answer };
                 }
 
                 WorkingCopies.EnsureComplete(workingCopy);
@@ -167,7 +183,7 @@ public sealed class QueryEngine
                 workingCopy = null; // the store moved it into its cache
                 trace.Committed = true;
                 trace.VersionWritten = committed.ToString();
-                return new QueryOutcome(results, Committed: true, committed);
+                return new QueryOutcome(results, Committed: true, committed) { Answer = execution.Answer };
             }
             finally
             {
@@ -179,17 +195,39 @@ public sealed class QueryEngine
         }
     }
 
-    private List<StatementResult> Execute(string workingCopy, QueryRequest request, DateTimeOffset deadline)
+    private Execution Execute(string workingCopy, QueryRequest request, DateTimeOffset deadline)
     {
         using var session = SqliteSession.OpenWorkingCopy(workingCopy);
+        var idempotency = request.Idempotency;
+
+        // Under the lock, on the version this write would be based on: another container may have
+        // committed the same key since the first look.
+        if (idempotency is not null && FindAnswer(session, request, idempotency) is { } earlier)
+        {
+            return new Execution([], earlier, Replayed: true);
+        }
+
         var results = BatchRunner.Run(session, request, classifications: null, NewExecutor(session, request, deadline));
+        string? answer = null;
+        if (idempotency is not null)
+        {
+            answer = idempotency.RenderAnswer(results);
+            IdempotencyRecords.Add(session, request, idempotency, answer, _time.GetUtcNow(), _options.IdempotencyRetention);
+        }
+
         if (_options.QuickCheckBeforeUpload)
         {
             QuickCheck(session);
         }
 
-        return results;
+        return new Execution(results, answer, Replayed: false);
     }
+
+    private string? FindAnswer(SqliteSession session, QueryRequest request, IdempotentWrite idempotency) =>
+        IdempotencyRecords.Find(session, request, idempotency, _time.GetUtcNow(), _options.IdempotencyRetention);
+
+    /// <summary>What running a write's statements on its working copy gave: results, and the recorded answer.</summary>
+    private sealed record Execution(List<StatementResult> Results, string? Answer, bool Replayed);
 
     private static void QuickCheck(SqliteSession session)
     {

@@ -2,5 +2,13 @@ using ServerlessDb.Protocol;
 
 namespace ServerlessDb.Engine;
 
-/// <summary>A parsed request: its statements, how it came in, and its flags.</summary>
-public sealed record QueryRequest(string RequestId, Endpoint Endpoint, IReadOnlyList<Statement> Statements, RequestFlags Flags);
+/// <summary>
+/// A parsed request: its statements, how it came in, and its flags; <paramref name="Idempotency"/>
+/// when the client sent an Idempotency-Key with a write.
+/// </summary>
+public sealed record QueryRequest(
+    string RequestId,
+    Endpoint Endpoint,
+    IReadOnlyList<Statement> Statements,
+    RequestFlags Flags,
+    IdempotentWrite? Idempotency = null);

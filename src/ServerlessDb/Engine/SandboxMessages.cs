@@ -12,4 +12,7 @@ public static class SandboxMessages
     public static string Function(string name) => $"the SQL function {name}() is not allowed";
 
     public static string Pragma(string name) => $"PRAGMA {name} cannot be changed: the service manages it";
+
+    public static string Reserved(string prefix) =>
+        $"tables, indexes, triggers and views named {prefix}* belong to the service (they record idempotent writes): they can be read, not changed";
 }

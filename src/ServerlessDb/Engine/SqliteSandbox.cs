@@ -10,7 +10,10 @@ namespace ServerlessDb.Engine;
 /// <remarks>
 /// sqlite3_stmt_readonly is true for BEGIN and ATTACH, so these are refused here rather than by the
 /// read/write test. VACUUM INTO reaches the authorizer as an ATTACH of its target file, so denying
-/// ATTACH also stops it from writing files, even on a read-only connection.
+/// ATTACH also stops it from writing files, even on a read-only connection. Plain VACUUM attaches a
+/// private temporary database (an empty file name) inside a transaction of its own while it runs;
+/// those are allowed, because it only rebuilds the request's own file, which a whole-file upload
+/// wants compact.
 /// </remarks>
 internal sealed class SqliteSandbox
 {
@@ -40,6 +43,13 @@ internal sealed class SqliteSandbox
     /// <summary>True except while the service runs its own statements (<see cref="SqliteSession.Control"/>).</summary>
     public bool Enforcing { get; set; } = true;
 
+    /// <summary>
+    /// True while a prepared user statement runs (sqlite3_step), as opposed to being prepared: user SQL
+    /// is judged when it is prepared, so what the authorizer sees only while stepping is SQLite's own
+    /// work on behalf of an allowed statement.
+    /// </summary>
+    public bool Stepping { get; set; }
+
     public static SqliteSandbox Install(sqlite3 db)
     {
         var sandbox = new SqliteSandbox();
@@ -66,12 +76,17 @@ internal sealed class SqliteSandbox
 
         var refusal = actionCode switch
         {
+            // Plain VACUUM's own work while it runs: a temporary database (an empty file name) in a transaction.
+            raw.SQLITE_ATTACH when Stepping && param0.utf8_to_string() is "" => null,
+            raw.SQLITE_DETACH or raw.SQLITE_TRANSACTION when Stepping => null,
             raw.SQLITE_ATTACH or raw.SQLITE_DETACH => SandboxMessages.Attach,
             raw.SQLITE_TRANSACTION or raw.SQLITE_SAVEPOINT => SandboxMessages.TransactionControl,
             raw.SQLITE_FUNCTION when DeniedFunctions.Contains(param1.utf8_to_string()) =>
                 SandboxMessages.Function(param1.utf8_to_string()),
             raw.SQLITE_PRAGMA when ManagedPragmas.Contains(param0.utf8_to_string()) && IsAssignment(param0, param1) =>
                 SandboxMessages.Pragma(param0.utf8_to_string()),
+            _ when !Stepping && ChangesSchemaOrRows(actionCode) && (IsReserved(param0) || IsReserved(param1)) =>
+                SandboxMessages.Reserved(IdempotencyRecords.ReservedPrefix),
             _ => null,
         };
 
@@ -83,6 +98,17 @@ internal sealed class SqliteSandbox
         _violation ??= refusal;
         return raw.SQLITE_DENY;
     }
+
+    // The service's own tables may be read, never changed (the idempotency records vouch for past writes).
+    private static bool ChangesSchemaOrRows(int actionCode) => actionCode is raw.SQLITE_INSERT or raw.SQLITE_UPDATE or raw.SQLITE_DELETE
+        or raw.SQLITE_CREATE_TABLE or raw.SQLITE_CREATE_TEMP_TABLE or raw.SQLITE_CREATE_INDEX or raw.SQLITE_CREATE_TEMP_INDEX
+        or raw.SQLITE_CREATE_TRIGGER or raw.SQLITE_CREATE_TEMP_TRIGGER or raw.SQLITE_CREATE_VIEW or raw.SQLITE_CREATE_TEMP_VIEW
+        or raw.SQLITE_DROP_TABLE or raw.SQLITE_DROP_TEMP_TABLE or raw.SQLITE_DROP_INDEX or raw.SQLITE_DROP_TEMP_INDEX
+        or raw.SQLITE_DROP_TRIGGER or raw.SQLITE_DROP_TEMP_TRIGGER or raw.SQLITE_DROP_VIEW or raw.SQLITE_DROP_TEMP_VIEW
+        or raw.SQLITE_ALTER_TABLE or raw.SQLITE_CREATE_VTABLE or raw.SQLITE_DROP_VTABLE;
+
+    private static bool IsReserved(utf8z name) =>
+        name.utf8_to_string()?.StartsWith(IdempotencyRecords.ReservedPrefix, StringComparison.OrdinalIgnoreCase) == true;
 
     // Reading these pragmas is harmless; wal_checkpoint has effects even without an argument.
     private static bool IsAssignment(utf8z name, utf8z value) =>

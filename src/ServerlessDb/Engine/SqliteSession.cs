@@ -73,37 +73,77 @@ internal sealed class SqliteSession : IDisposable
         _deadline = remaining is { } r ? Stopwatch.GetTimestamp() + (long)(r.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
 
     /// <summary>Runs the service's own SQL (transaction control, pragmas), which the sandbox does not judge.</summary>
-    public void Control(string sql)
+    public void Control(string sql) => Unjudged(() =>
     {
-        var enforcing = Sandbox.Enforcing;
-        Sandbox.Enforcing = false;
-        try
+        var rc = raw.sqlite3_exec(Handle, sql, out var error);
+        if (rc != raw.SQLITE_OK)
         {
-            var rc = raw.sqlite3_exec(Handle, sql, out var error);
-            if (rc != raw.SQLITE_OK)
-            {
-                throw new SqliteException($"SQLite Error {rc}: '{error}' running {sql}", rc);
-            }
+            throw new SqliteException($"SQLite Error {rc}: '{error}' running {sql}", rc);
         }
-        finally
-        {
-            Sandbox.Enforcing = enforcing;
-        }
-    }
+    });
 
     /// <summary>Runs the service's own single-column query and hands each row's text to <paramref name="row"/>.</summary>
-    public void Query(string sql, Action<string> row)
+    public void Query(string sql, Action<string> row) => Unjudged(() =>
+    {
+        using var command = new SqliteCommand(sql, _connection);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            row(reader.GetString(0));
+        }
+    });
+
+    /// <summary>Runs the service's own statement with parameters, which the sandbox does not judge.</summary>
+    public void Execute(string sql, params (string Name, object? Value)[] parameters) =>
+        Unjudged(() =>
+        {
+            using var command = Command(sql, parameters);
+            command.ExecuteNonQuery();
+        });
+
+    /// <summary>The first row of the service's own query, or null when it has none.</summary>
+    public object?[]? QueryRow(string sql, params (string Name, object? Value)[] parameters) =>
+        Unjudged(() =>
+        {
+            using var command = Command(sql, parameters);
+            using var reader = command.ExecuteReader();
+            if (!reader.Read())
+            {
+                return null;
+            }
+
+            var row = new object?[reader.FieldCount];
+            for (var i = 0; i < row.Length; i++)
+            {
+                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+            }
+
+            return row;
+        });
+
+    public bool TableExists(string name) =>
+        QueryRow("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = $name", ("$name", name)) is not null;
+
+    public bool InTransaction => raw.sqlite3_get_autocommit(Handle) == 0;
+
+    private SqliteCommand Command(string sql, (string Name, object? Value)[] parameters)
+    {
+        var command = new SqliteCommand(sql, _connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return command;
+    }
+
+    private T Unjudged<T>(Func<T> action)
     {
         var enforcing = Sandbox.Enforcing;
         Sandbox.Enforcing = false;
         try
         {
-            using var command = new SqliteCommand(sql, _connection);
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                row(reader.GetString(0));
-            }
+            return action();
         }
         finally
         {
@@ -111,7 +151,11 @@ internal sealed class SqliteSession : IDisposable
         }
     }
 
-    public bool InTransaction => raw.sqlite3_get_autocommit(Handle) == 0;
+    private void Unjudged(Action action) => Unjudged(() =>
+    {
+        action();
+        return 0;
+    });
 
     public void Dispose()
     {

@@ -84,11 +84,24 @@ internal sealed class StatementExecutor(
     private StatementResult Step(sqlite3_stmt prepared)
     {
         int rc;
-        while ((rc = raw.sqlite3_step(prepared)) == raw.SQLITE_ROW)
+        while ((rc = StepOnce(prepared)) == raw.SQLITE_ROW)
         {
         }
 
         return rc == raw.SQLITE_DONE ? new ExecResult(0, 0) : Failure(rc);
+    }
+
+    private int StepOnce(sqlite3_stmt prepared)
+    {
+        session.Sandbox.Stepping = true;
+        try
+        {
+            return raw.sqlite3_step(prepared);
+        }
+        finally
+        {
+            session.Sandbox.Stepping = false;
+        }
     }
 
     private StatementResult ReadRows(sqlite3_stmt prepared)
@@ -106,7 +119,7 @@ internal sealed class StatementExecutor(
 
         var rows = new List<object?[]>();
         int rc;
-        while ((rc = raw.sqlite3_step(prepared)) == raw.SQLITE_ROW)
+        while ((rc = StepOnce(prepared)) == raw.SQLITE_ROW)
         {
             var row = new object?[columnCount];
             for (var i = 0; i < columnCount; i++)

@@ -29,4 +29,7 @@ public static class ProtocolMessages
         $"request too large: {size} bytes, the limit is {maxBytes}";
 
     public static string TooManyStatements(int limit) => $"too many statements: at most {limit} per request";
+
+    public static string InvalidIdempotencyKey(int maxLength) =>
+        $"invalid Idempotency-Key header: it must be 1 to {maxLength} characters";
 }

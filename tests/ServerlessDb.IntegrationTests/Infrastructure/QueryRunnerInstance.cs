@@ -44,8 +44,21 @@ public sealed class QueryRunnerInstance : IDisposable
 
     public Function Function { get; }
 
-    public Task<LambdaResponse> PostAsync(string path, string body, string? query = null, string contentType = "application/json") =>
-        _invoker.InvokeAsync(ApiGatewayEvents.HttpApiV2("POST", path, query, new Dictionary<string, string> { ["content-type"] = contentType }, body));
+    public Task<LambdaResponse> PostAsync(
+        string path,
+        string body,
+        string? query = null,
+        string contentType = "application/json",
+        IReadOnlyDictionary<string, string>? headers = null)
+    {
+        var allHeaders = new Dictionary<string, string> { ["content-type"] = contentType };
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            allHeaders[name] = value;
+        }
+
+        return _invoker.InvokeAsync(ApiGatewayEvents.HttpApiV2("POST", path, query, allHeaders, body));
+    }
 
     public Task<LambdaResponse> GetAsync(string path, string? query = null) =>
         _invoker.InvokeAsync(ApiGatewayEvents.HttpApiV2("GET", path, query));

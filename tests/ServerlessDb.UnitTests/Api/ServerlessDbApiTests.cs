@@ -166,6 +166,23 @@ public sealed class ServerlessDbApiTests : IDisposable
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10));
     }
 
+    [Fact]
+    public async Task A_phase_that_blocks_without_looking_at_the_deadline_is_still_answered_in_time_and_says_the_write_may_have_landed()
+    {
+        using var api = new ApiHarness(requestTimeout: TimeSpan.FromMilliseconds(500));
+        await api.SendAsync("POST", "/db/execute", """["CREATE TABLE t(a)"]""");
+        using var release = new ManualResetEventSlim();
+        api.Store.BeforeCommit = _ => release.Wait(TimeSpan.FromSeconds(30));
+        var started = DateTime.UtcNow;
+
+        var response = await api.SendAsync("POST", "/db/execute", """["INSERT INTO t VALUES (1)"]""");
+
+        release.Set();
+        Assert.Equal(503, response.StatusCode);
+        Assert.Contains("may have been committed", response.Body);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10), $"answered after {DateTime.UtcNow - started}");
+    }
+
     [Theory]
     [InlineData("GET", "/db/execute", 405)]
     [InlineData("PUT", "/db/query", 405)]

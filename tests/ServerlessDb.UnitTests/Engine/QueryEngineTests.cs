@@ -54,6 +54,20 @@ public sealed class QueryEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task Plain_vacuum_on_the_write_path_commits_a_compact_file()
+    {
+        await _harness.RunAsync(Endpoint.Execute, "CREATE TABLE big(a)", "INSERT INTO big SELECT zeroblob(10000) FROM (WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c LIMIT 200) SELECT n FROM c)");
+        await _harness.RunAsync(Endpoint.Execute, "DELETE FROM big");
+        var before = new FileInfo(_harness.Store.CurrentPath("default")!).Length;
+
+        var outcome = await _harness.RunAsync(Endpoint.Execute, "VACUUM");
+
+        Assert.True(outcome.Committed);
+        Assert.IsType<ExecResult>(Assert.Single(outcome.Results));
+        Assert.True(new FileInfo(_harness.Store.CurrentPath("default")!).Length < before / 10, $"{before} bytes before VACUUM, {new FileInfo(_harness.Store.CurrentPath("default")!).Length} after");
+    }
+
+    [Fact]
     public async Task A_read_only_request_takes_the_read_path_even_on_execute()
     {
         await SeedAsync();

@@ -125,6 +125,38 @@ public sealed class StatementExecutorTests : IDisposable
     }
 
     [Fact]
+    public void Plain_vacuum_compacts_the_working_copy_and_keeps_its_rows()
+    {
+        Run(new Statement("INSERT INTO users(name) SELECT printf('%.1000c', 'x') FROM (WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c LIMIT 500) SELECT n FROM c)"));
+        Run(new Statement("DELETE FROM users WHERE id > 1"));
+        var before = new FileInfo(_database.FilePath).Length;
+
+        var vacuum = Run(new Statement("VACUUM"));
+
+        Assert.False(vacuum is ErrorResult, (vacuum as ErrorResult)?.Error);
+        Assert.True(new FileInfo(_database.FilePath).Length < before / 10, $"{before} bytes before, {new FileInfo(_database.FilePath).Length} after");
+        var rows = Assert.IsType<RowsResult>(Run(new Statement("SELECT name FROM users"), readOnly: true));
+        Assert.Equal("fiona", Assert.Single(rows.Rows)[0]);
+        Assert.Empty(Directory.GetFiles(_database.Directory, "*-journal"));
+    }
+
+    [Fact]
+    public void Attaching_an_unnamed_database_is_still_refused_when_a_user_asks()
+    {
+        var refused = Assert.Throws<StatementRefusedException>(() => Run(new Statement("ATTACH '' AS scratch")));
+        Assert.Equal(SandboxMessages.Attach, refused.Message);
+    }
+
+    [Fact]
+    public void Vacuum_into_is_refused_on_a_working_copy_too()
+    {
+        var target = Path.Combine(_database.Directory, "copy.sqlite");
+        var refused = Assert.Throws<StatementRefusedException>(() => Run(new Statement($"VACUUM INTO '{target}'")));
+        Assert.Equal(SandboxMessages.Attach, refused.Message);
+        Assert.False(File.Exists(target));
+    }
+
+    [Fact]
     public void A_statement_past_its_time_limit_is_interrupted()
     {
         var error = Assert.IsType<ErrorResult>(Run(

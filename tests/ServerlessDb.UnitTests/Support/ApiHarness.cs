@@ -10,10 +10,18 @@ public sealed class ApiHarness : IDisposable
 {
     private readonly string _cache = Directory.CreateTempSubdirectory("serverlessdb-api-").FullName;
 
-    public ApiHarness(int maxRequestBytes = 1 << 20, int maxResultBytes = 1 << 20, TimeSpan? requestTimeout = null, IDatabaseLock? databaseLock = null)
+    public ApiHarness(
+        int maxRequestBytes = 1 << 20,
+        int maxResultBytes = 1 << 20,
+        TimeSpan? requestTimeout = null,
+        IDatabaseLock? databaseLock = null,
+        TimeProvider? time = null,
+        TimeSpan? idempotencyRetention = null)
     {
-        var engine = new QueryEngine(Store, databaseLock ?? new NoOpDatabaseLock(TimeProvider.System), new WorkingCopies(_cache), new EngineOptions(5, maxResultBytes, false), TimeProvider.System, Log);
-        Api = new ServerlessDbApi(engine, new ApiOptions(requestTimeout ?? TimeSpan.FromSeconds(30), maxRequestBytes, maxResultBytes, 100), TimeProvider.System, Log);
+        time ??= TimeProvider.System;
+        var options = new EngineOptions(5, maxResultBytes, false, idempotencyRetention ?? TimeSpan.FromHours(24));
+        var engine = new QueryEngine(Store, databaseLock ?? new NoOpDatabaseLock(time), new WorkingCopies(_cache), options, time, Log);
+        Api = new ServerlessDbApi(engine, new ApiOptions(requestTimeout ?? TimeSpan.FromSeconds(30), maxRequestBytes, maxResultBytes, 100), time, Log);
     }
 
     public VersionedTestStore Store { get; } = new();
@@ -22,14 +30,25 @@ public sealed class ApiHarness : IDisposable
 
     public ServerlessDbApi Api { get; }
 
-    public Task<ApiResponse> SendAsync(string method, string path, string? body = null, string? query = null, string contentType = "application/json")
+    public Task<ApiResponse> SendAsync(
+        string method,
+        string path,
+        string? body = null,
+        string? query = null,
+        string contentType = "application/json",
+        IReadOnlyDictionary<string, string>? headers = null)
     {
         var queryValues = (query ?? string.Empty)
             .Split('&', StringSplitOptions.RemoveEmptyEntries)
             .Select(pair => pair.Split('=', 2))
             .ToDictionary(parts => parts[0], parts => parts.Length > 1 ? Uri.UnescapeDataString(parts[1]) : string.Empty);
-        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["Content-Type"] = contentType, ["Host"] = "db.example.com" };
-        return Api.HandleAsync(new ApiRequest(method, path, queryValues, headers, Encoding.UTF8.GetBytes(body ?? string.Empty), "req-1"), CancellationToken.None);
+        var allHeaders = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["Content-Type"] = contentType, ["Host"] = "db.example.com" };
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            allHeaders[name] = value;
+        }
+
+        return Api.HandleAsync(new ApiRequest(method, path, queryValues, allHeaders, Encoding.UTF8.GetBytes(body ?? string.Empty), "req-1"), CancellationToken.None);
     }
 
     public void Dispose()

@@ -12,7 +12,7 @@ public sealed class EngineHarness : IDisposable
     public EngineHarness(int writeAttempts = 5, int maxResultBytes = 1 << 20, IDatabaseLock? databaseLock = null)
     {
         Lock = databaseLock ?? new NoOpDatabaseLock(TimeProvider.System);
-        Engine = new QueryEngine(Store, Lock, new WorkingCopies(_cache), new EngineOptions(writeAttempts, maxResultBytes, QuickCheckBeforeUpload: true), TimeProvider.System, Log);
+        Engine = new QueryEngine(Store, Lock, new WorkingCopies(_cache), new EngineOptions(writeAttempts, maxResultBytes, QuickCheckBeforeUpload: true, TimeSpan.FromHours(24)), TimeProvider.System, Log);
     }
 
     public VersionedTestStore Store { get; } = new();
