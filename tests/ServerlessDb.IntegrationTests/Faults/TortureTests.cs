@@ -23,7 +23,7 @@ public sealed class TortureTests(MotoServerFixture moto, ITestOutputHelper outpu
     private const int Seed = 20261201;
     private const int MaxAttemptsPerIncrement = 60;
     private static readonly TimeSpan TestBudget = TimeSpan.FromSeconds(58);
-    private static readonly TimeSpan LoadPhase = TimeSpan.FromSeconds(12);
+    private static readonly TimeSpan LoadPhase = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan AimDeadline = TimeSpan.FromSeconds(4);
     private static readonly TimeSpan FinishPhase = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan ReapPhase = TimeSpan.FromSeconds(12);
@@ -321,7 +321,7 @@ public sealed class TortureTests(MotoServerFixture moto, ITestOutputHelper outpu
                 break;
             }
 
-            await Task.Delay(TimeSpan.FromSeconds(1));
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
         }
 
         return await StoredCounter.LockGroupsAsync(moto, vpcId, lockNamePrefix);
