@@ -1,17 +1,8 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Text;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using ServerlessDb.Configuration;
 using ServerlessDb.IntegrationTests.Infrastructure;
 using ServerlessDb.Locking.Ec2;
@@ -210,45 +201,4 @@ public sealed class FaultProxyTests(MotoServerFixture moto)
         using var reader = new StreamReader(get.ResponseStream);
         return await reader.ReadToEndAsync();
     }
-
-    /// <summary>An upstream that records what it received and answers 200 with an ETag, as a PUT expects.</summary>
-    private sealed class EchoServer : IAsyncDisposable
-    {
-        private readonly WebApplication _app;
-        private readonly ConcurrentQueue<Received> _received = new();
-
-        private EchoServer(WebApplication app) => _app = app;
-
-        public Uri Url { get; private set; } = null!;
-
-        public IReadOnlyList<Received> Received => _received.ToArray();
-
-        public static async Task<EchoServer> StartAsync()
-        {
-            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
-            builder.Logging.ClearProviders();
-            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-            var app = builder.Build();
-            var server = new EchoServer(app);
-            app.Run(async context =>
-            {
-                using var body = new MemoryStream();
-                await context.Request.Body.CopyToAsync(body);
-                var target = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
-                server._received.Enqueue(new Received(
-                    context.Request.Method,
-                    target,
-                    context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
-                    body.Length));
-                context.Response.Headers.ETag = "\"echo\"";
-            });
-            await app.StartAsync();
-            server.Url = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single());
-            return server;
-        }
-
-        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
-    }
-
-    private sealed record Received(string Method, string Target, IReadOnlyDictionary<string, string> Headers, long BodyLength);
 }

@@ -13,7 +13,6 @@ public sealed class QueryRunnerFaultTests(MotoServerFixture moto)
 {
     private const int Increments = 4;
     private static readonly TimeSpan InvocationDeadline = TimeSpan.FromSeconds(30);
-    private static readonly string PutKey = "/{bucket}/" + StoredCounter.Key;
 
     /// <summary>Small budgets so that a case takes seconds: one S3 attempt and the whole retry end after STORAGE_RETRY_SECONDS.</summary>
     private static Dictionary<string, string?> Budgets(Uri proxy, string vpcId, string lockNamePrefix) => new()
@@ -76,7 +75,7 @@ public sealed class QueryRunnerFaultTests(MotoServerFixture moto)
 
     private static IEnumerable<FaultRule> RulesFor(string fault, string bucket)
     {
-        var put = FaultRule.S3("PUT", PutKey.Replace("{bucket}", bucket, StringComparison.Ordinal));
+        var put = FaultRule.S3("PUT", $"/{bucket}/{StoredCounter.Key}");
         var anyOnKey = (Func<ProxiedRequest, bool>)(r => r.Ec2Action is null && r.Path == $"/{bucket}/{StoredCounter.Key}");
         return fault switch
         {
@@ -121,6 +120,9 @@ public sealed class QueryRunnerFaultTests(MotoServerFixture moto)
         var record = $"{fault}; rules: {string.Join(", ", rules)}{Environment.NewLine}proxy:{Environment.NewLine}{proxy.Describe()}";
         Assert.True(rules.All(r => r.Fired > 0), $"a scripted fault never fired, so the case tested nothing: {record}");
         var stored = await StoredCounter.ReadAsync(moto, bucket);
+        // Each PUT moto stored is one version, the first creating the counter and each later one adding 1.
+        var landedPuts = proxy.Where(FaultRule.S3("PUT", $"/{bucket}/{StoredCounter.Key}")).Count(e => e.Landed);
+        Assert.True(landedPuts == 1 + stored, $"{landedPuts} PUTs landed, but the counter is {stored}: {record}");
         var leftover = await StoredCounter.LockGroupsAsync(moto, vpcId, lockNamePrefix);
         Assert.True(leftover.Count == 0, $"lock groups left behind: {string.Join(", ", leftover.Select(g => g.Name))}{Environment.NewLine}{tally.Describe()}{Environment.NewLine}{record}");
         return (tally, stored, record);

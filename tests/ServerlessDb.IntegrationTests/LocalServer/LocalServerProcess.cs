@@ -87,8 +87,6 @@ public sealed class LocalServerProcess : IDisposable
         throw new Xunit.Sdk.XunitException($"No line starting with '{prefix}' within {timeout.TotalSeconds:0} s. stdout:\n{Stdout}\nstderr:\n{Stderr}");
     }
 
-    public bool HasExited => _process.HasExited;
-
     /// <summary>Sends SIGKILL: the server stops at once, mid-request, without releasing anything; waits until it is gone.</summary>
     public async Task KillAsync()
     {
