@@ -167,7 +167,7 @@ public sealed class ServerlessDbApi : IApiHandler
     private void LogRequest(ApiRequest request, ApiResponse response, RequestTrace trace, TimeSpan elapsed, Exception? failure)
     {
         var bug = response.StatusCode >= 500 && failure is not null && ErrorResponses.For(failure) is null
-            && failure is not OperationCanceledException;
+            && failure is not (OperationCanceledException or TimeoutException);
         using var line = new LogLine(_time, bug ? "error" : response.StatusCode >= 500 ? "warn" : "info", "request");
         line.Add("requestId", request.RequestId)
             .Add("method", request.Method)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Amazon.Runtime;
 using Amazon.S3;
@@ -26,6 +27,9 @@ public sealed class S3DatabaseStore : IDatabaseStore
     /// <summary>User metadata naming the ETag of the version a commit was based on (<c>none</c> for a create).</summary>
     public const string ParentETagMetadataKey = "x-amz-meta-serverlessdb-parent-etag";
 
+    /// <summary>User metadata listing the commit's nearest ancestors (<see cref="StoredCommit.Format"/>), newest first.</summary>
+    public const string LineageMetadataKey = "x-amz-meta-serverlessdb-lineage";
+
     // Checking whether a commit landed after its retries ran out gets a budget of its own, so the
     // answer is known rather than guessed; it is short, since the request is already late.
     private static readonly TimeSpan SettleDeadline = TimeSpan.FromSeconds(3);
@@ -40,6 +44,10 @@ public sealed class S3DatabaseStore : IDatabaseStore
     private readonly ResiliencePipeline _pipeline;
     private readonly DatabaseCaches _caches;
     private readonly string _bucket;
+
+    // The commit record of the version of each database this process read or wrote last, so that the
+    // next commit on it can carry the lineage forward.
+    private readonly ConcurrentDictionary<string, StoredCommit> _lastSeen = new(StringComparer.Ordinal);
 
     public S3DatabaseStore(IAmazonS3 s3, ServerlessDbOptions options, TimeProvider? timeProvider = null)
         : this(s3, options, timeProvider ?? TimeProvider.System, DefaultRetryBaseDelay)
@@ -70,6 +78,7 @@ public sealed class S3DatabaseStore : IDatabaseStore
         var cache = _caches.ForCommit(database, filePath);
         var key = KeyFor(database);
         var commitId = Guid.NewGuid().ToString("N");
+        var lineage = StoredCommit.Extend(commitId, basedOn, LineageOf(database, basedOn));
         var startedAt = _time.GetTimestamp();
 
         // Set when an attempt ended without an answer from S3 (a timeout, a reset): that PUT may still land.
@@ -81,22 +90,23 @@ public sealed class S3DatabaseStore : IDatabaseStore
             {
                 try
                 {
-                    return await PutAsync(key, basedOn, filePath, commitId, token);
+                    return await PutAsync(key, filePath, basedOn, lineage, token);
                 }
                 catch (AmazonS3Exception e) when (S3Errors.IsConditionFailure(e, basedOn))
                 {
                     // Never taken for a conflict unchecked: a layer below this one (the HTTP stack) may
                     // have sent the PUT twice, and this 412 may be the answer to our own landed commit.
                     var stored = await InspectAsync(key, token);
-                    return StoredCommit.Judge(stored, basedOn, commitId) switch
+                    var verdict = StoredCommit.Judge(stored, basedOn, commitId);
+                    return verdict.Check switch
                     {
-                        CommitCheck.Landed => stored!.ETag,
+                        CommitCheck.Landed => verdict.ETag!,
                         CommitCheck.NotYetChanged => throw new CommitNotYetVisibleException(e),
                         CommitCheck.Superseded => throw new WriteConflictException(
                             $"Database '{database}' changed since version {basedOn} was read (s3://{_bucket}/{key} is now {stored?.ETag ?? "deleted"}, " +
                             $"written by another commit: {S3Errors.Describe(e)}); nothing was uploaded.",
                             e),
-                        _ => throw Unknown(database, key, $"S3 answered {S3Errors.Describe(e)}, and more than one commit has landed since version {basedOn}", e),
+                        _ => throw Unknown(database, key, $"S3 answered {S3Errors.Describe(e)}, and more commits have landed since version {basedOn} than the stored object remembers", e),
                     };
                 }
                 catch (Exception e) when (e is not AmazonServiceException { StatusCode: not 0 } and not ServerlessDbException and not CommitNotYetVisibleException)
@@ -112,6 +122,7 @@ public sealed class S3DatabaseStore : IDatabaseStore
         }
 
         var version = new StoredVersion(etag);
+        _lastSeen[database] = new StoredCommit(etag, lineage);
         cache.InstallCommitted(version, filePath, startedAt);
         return version;
     }
@@ -132,9 +143,10 @@ public sealed class S3DatabaseStore : IDatabaseStore
             throw Unknown(database, key, $"{failure.Message}; checking whether it landed failed too ({e.Message})", failure);
         }
 
-        return StoredCommit.Judge(stored, basedOn, commitId) switch
+        var verdict = StoredCommit.Judge(stored, basedOn, commitId);
+        return verdict.Check switch
         {
-            CommitCheck.Landed => stored!.ETag,
+            CommitCheck.Landed => verdict.ETag!,
             CommitCheck.Superseded => throw new WriteConflictException(
                 $"Database '{database}' changed since version {basedOn} was read (s3://{_bucket}/{key} now holds another commit); nothing was uploaded.",
                 failure),
@@ -193,12 +205,13 @@ public sealed class S3DatabaseStore : IDatabaseStore
                     throw;
                 }
 
+                _lastSeen[cache.Name] = ReadCommit(etag, response.Metadata);
                 return FetchedVersion.Downloaded(new StoredVersion(etag), temp);
             }
         }, CancellationToken.None);
     }
 
-    private async Task<string> PutAsync(string key, StoredVersion basedOn, string filePath, string commitId, CancellationToken token)
+    private async Task<string> PutAsync(string key, string filePath, StoredVersion basedOn, IReadOnlyList<CommitLink> lineage, CancellationToken token)
     {
         // A fresh stream per attempt: a retry must send the file from its start.
         await using var body = new FileStream(
@@ -212,8 +225,12 @@ public sealed class S3DatabaseStore : IDatabaseStore
             AutoCloseStream = false,
             ContentType = "application/vnd.sqlite3",
         };
-        request.Metadata.Add(CommitIdMetadataKey, commitId);
-        request.Metadata.Add(ParentETagMetadataKey, StoredCommit.ParentOf(basedOn));
+        request.Metadata.Add(CommitIdMetadataKey, lineage[0].CommitId);
+        request.Metadata.Add(ParentETagMetadataKey, lineage[0].ParentETag);
+        if (lineage.Count > 1)
+        {
+            request.Metadata.Add(LineageMetadataKey, StoredCommit.Format(lineage.Skip(1)));
+        }
         if (basedOn.ETag is { } etag)
         {
             request.IfMatch = etag;
@@ -240,11 +257,21 @@ public sealed class S3DatabaseStore : IDatabaseStore
             return null;
         }
 
-        return new StoredCommit(
-            RequireETag(head.ETag, "HeadObject", key),
-            Metadata(head.Metadata, CommitIdMetadataKey),
-            Metadata(head.Metadata, ParentETagMetadataKey));
+        return ReadCommit(RequireETag(head.ETag, "HeadObject", key), head.Metadata);
     }
+
+    private static StoredCommit ReadCommit(string etag, MetadataCollection metadata)
+    {
+        if (Metadata(metadata, CommitIdMetadataKey) is not { } commitId || Metadata(metadata, ParentETagMetadataKey) is not { } parent)
+        {
+            return new StoredCommit(etag, []);
+        }
+
+        return new StoredCommit(etag, [new CommitLink(commitId, parent), .. StoredCommit.Parse(Metadata(metadata, LineageMetadataKey))]);
+    }
+
+    private IReadOnlyList<CommitLink> LineageOf(string database, StoredVersion version) =>
+        _lastSeen.TryGetValue(database, out var seen) && seen.ETag == version.ETag ? seen.Lineage : [];
 
     // The metadata dictionary keeps the header names' case as the server sent them.
     private static string? Metadata(MetadataCollection metadata, string name) => metadata.Keys

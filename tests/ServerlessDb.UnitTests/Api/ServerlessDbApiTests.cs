@@ -180,6 +180,7 @@ public sealed class ServerlessDbApiTests : IDisposable
         release.Set();
         Assert.Equal(503, response.StatusCode);
         Assert.Contains("may have been committed", response.Body);
+        Assert.Contains("\"level\":\"warn\"", api.Log.Lines.Last());
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10), $"answered after {DateTime.UtcNow - started}");
     }
 

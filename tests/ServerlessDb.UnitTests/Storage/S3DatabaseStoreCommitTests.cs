@@ -25,7 +25,7 @@ public sealed class S3DatabaseStoreCommitTests : IDisposable
     private readonly List<string> _calls = [];
 
     // The fake bucket's object: a conditional PUT replaces it; HEAD shows its metadata.
-    private StoredCommit? _stored = new("\"v1\"", "first-commit", StoredCommit.NoParent);
+    private StoredCommit? _stored = new("\"v1\"", [new CommitLink("first-commit", StoredCommit.NoParent)]);
     private int _versions = 1;
 
     // What each PUT attempt does, in order; once used up, PUTs behave as S3 does.
@@ -122,7 +122,7 @@ public sealed class S3DatabaseStoreCommitTests : IDisposable
         var error = await Assert.ThrowsAsync<WriteConflictException>(() => CreateStore().CommitAsync(Db, Read, WorkFile(), default));
 
         Assert.Contains("nothing was uploaded", error.Message);
-        Assert.Equal("another-writer", _stored!.CommitId);
+        Assert.Equal("another-writer", _stored!.Lineage[0].CommitId);
         Assert.Equal(2, _versions);
     }
 
@@ -186,35 +186,113 @@ public sealed class S3DatabaseStoreCommitTests : IDisposable
     }
 
     [Fact]
-    public async Task A_412_when_more_than_one_commit_landed_since_the_read_is_unknown_not_a_conflict()
+    public async Task A_412_after_other_commits_landed_on_top_of_ours_is_our_commit_found_in_the_lineage()
     {
-        _stored = new StoredCommit("\"v3\"", "third-commit", "v2");
+        _putFaults.Enqueue(PutFault.LandAndLoseAnswer);
         _s3.Setup(s => s.PutObjectAsync(It.IsAny<PutObjectRequest>(), It.IsAny<CancellationToken>()))
-            .ThrowsAsync(new AmazonS3Exception("precondition", ErrorType.Sender, "PreconditionFailed", "r", HttpStatusCode.PreconditionFailed));
+            .Returns(async (PutObjectRequest request, CancellationToken token) =>
+            {
+                try
+                {
+                    return await PutAsync(request, token);
+                }
+                catch (HttpRequestException)
+                {
+                    // Before the retry, two more writers commit on top of ours.
+                    Apply(_stored!.ETag, "second-writer", _stored.ETag.Trim('"'));
+                    Apply(_stored!.ETag, "third-writer", _stored.ETag.Trim('"'));
+                    throw;
+                }
+            });
+
+        var version = await CreateStore().CommitAsync(Db, Read, WorkFile(), default);
+
+        Assert.Equal(new StoredVersion("\"v2\""), version);
+        Assert.Equal(4, _versions);
+        Assert.Equal(["third-writer", "second-writer"], _stored!.Lineage.Take(2).Select(l => l.CommitId));
+    }
+
+    [Fact]
+    public async Task A_412_after_several_other_commits_is_a_conflict_when_the_lineage_names_another_child_of_our_version()
+    {
+        Apply("\"v1\"", "other-child", "v1");
+        Apply(_stored!.ETag, "grandchild", _stored.ETag.Trim('"'));
+
+        await Assert.ThrowsAsync<WriteConflictException>(() => CreateStore().CommitAsync(Db, Read, WorkFile(), default));
+        Assert.Equal(3, _versions);
+    }
+
+    [Fact]
+    public async Task A_412_when_more_commits_landed_than_the_object_remembers_is_unknown_not_a_conflict()
+    {
+        for (var i = 0; i < StoredCommit.LineageLength + 1; i++)
+        {
+            Apply(_stored!.ETag, $"writer-{i}", _stored.ETag.Trim('"'));
+        }
 
         await Assert.ThrowsAsync<CommitOutcomeUnknownException>(() => CreateStore().CommitAsync(Db, Read, WorkFile(), default));
     }
 
-    [Theory]
-    [InlineData("mine", "v1", "\"v2\"", "v1", "Landed")]
-    [InlineData("theirs", "v1", "\"v2\"", "v1", "Superseded")]
-    [InlineData("theirs", "v1", "\"v1\"", "none", "NotYetChanged")]
-    [InlineData("theirs", "v1", "\"v3\"", "v2", "Unknown")]
-    [InlineData(null, "v1", "\"v2\"", null, "Unknown")]
-    [InlineData("theirs", null, "\"v1\"", "none", "Superseded")]
-    [InlineData("mine", null, "\"v1\"", "none", "Landed")]
-    public void The_stored_commit_tells_whether_ours_landed(string? storedCommit, string? readETag, string storedETag, string? storedParent, string expected)
+    [Fact]
+    public async Task A_commit_carries_the_lineage_of_the_version_it_read_forward()
     {
-        var read = readETag is null ? StoredVersion.Missing : new StoredVersion($"\"{readETag}\"");
+        var store = CreateStore();
+        var first = await store.CommitAsync(Db, Read, WorkFile(), default);
+        await store.CommitAsync(Db, first, WorkFile(), default);
 
-        Assert.Equal(Enum.Parse<CommitCheck>(expected), StoredCommit.Judge(new StoredCommit(storedETag, storedCommit, storedParent), read, "mine"));
+        // This process never saw v1's own record, so the lineage starts at the first commit it made.
+        Assert.Equal(["v2", "v1"], _stored!.Lineage.Select(l => l.ParentETag));
+    }
+
+    [Theory]
+    [InlineData("mine:v1", "\"v2\"", "Landed")]
+    [InlineData("theirs:v1", "\"v2\"", "Superseded")]
+    [InlineData("theirs:v0", "\"v1\"", "NotYetChanged")]
+    [InlineData("third:v2", "\"v3\"", "Unknown")]
+    [InlineData("third:v2 mine:v1", "\"v3\"", "Landed")]
+    [InlineData("third:v2 theirs:v1", "\"v3\"", "Superseded")]
+    [InlineData("", "\"v2\"", "Unknown")]
+    public void The_stored_lineage_tells_whether_ours_landed(string lineage, string storedETag, string expected)
+    {
+        var links = lineage.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split(':'))
+            .Select(p => new CommitLink(p[0], p[1]))
+            .ToList();
+
+        var verdict = StoredCommit.Judge(new StoredCommit(storedETag, links), Read, "mine");
+
+        Assert.Equal(Enum.Parse<CommitCheck>(expected), verdict.Check);
+        if (verdict.Check == CommitCheck.Landed)
+        {
+            Assert.Equal(links.Count == 1 ? storedETag : "\"v2\"", verdict.ETag);
+        }
+    }
+
+    [Fact]
+    public void A_create_is_judged_by_the_child_of_no_parent()
+    {
+        Assert.Equal(CommitCheck.Landed, StoredCommit.Judge(new StoredCommit("\"v1\"", [new CommitLink("mine", StoredCommit.NoParent)]), StoredVersion.Missing, "mine").Check);
+        Assert.Equal(CommitCheck.Superseded, StoredCommit.Judge(new StoredCommit("\"v1\"", [new CommitLink("theirs", StoredCommit.NoParent)]), StoredVersion.Missing, "mine").Check);
     }
 
     [Fact]
     public void A_missing_object_is_not_yet_changed_for_a_create_and_superseded_for_an_update()
     {
-        Assert.Equal(CommitCheck.NotYetChanged, StoredCommit.Judge(null, StoredVersion.Missing, "mine"));
-        Assert.Equal(CommitCheck.Superseded, StoredCommit.Judge(null, Read, "mine"));
+        Assert.Equal(CommitCheck.NotYetChanged, StoredCommit.Judge(null, StoredVersion.Missing, "mine").Check);
+        Assert.Equal(CommitCheck.Superseded, StoredCommit.Judge(null, Read, "mine").Check);
+    }
+
+    [Fact]
+    public void A_lineage_survives_its_metadata_form_and_stays_within_its_length()
+    {
+        var links = Enumerable.Range(0, 30).Select(i => new CommitLink(Guid.NewGuid().ToString("N"), $"{i:x32}")).ToList();
+
+        var extended = StoredCommit.Extend("mine", Read, links);
+        var text = StoredCommit.Format(extended);
+
+        Assert.Equal(StoredCommit.LineageLength, extended.Count);
+        Assert.Equal(extended, StoredCommit.Parse(text).ToList());
+        Assert.True(text.Length < 1500, $"{text.Length} characters of metadata");
     }
 
     private async Task<PutObjectResponse> PutAsync(PutObjectRequest request, CancellationToken token)
@@ -267,20 +345,27 @@ public sealed class S3DatabaseStoreCommitTests : IDisposable
         lock (_gate)
         {
             var holds = request.IfNoneMatch == "*" ? _stored is null : _stored?.ETag == request.IfMatch;
-            return holds
-                ? Apply(request.IfMatch, request.Metadata[S3DatabaseStore.CommitIdMetadataKey], request.Metadata[S3DatabaseStore.ParentETagMetadataKey])
-                : null;
+            if (!holds)
+            {
+                return null;
+            }
+
+            var ancestors = request.Metadata.Keys.Contains(S3DatabaseStore.LineageMetadataKey)
+                ? StoredCommit.Parse(request.Metadata[S3DatabaseStore.LineageMetadataKey]).ToList()
+                : [];
+            return Apply(request.IfMatch, request.Metadata[S3DatabaseStore.CommitIdMetadataKey], request.Metadata[S3DatabaseStore.ParentETagMetadataKey], ancestors);
         }
     }
 
-    private string Apply(string? basedOn, string commitId, string parent)
+    private string Apply(string? basedOn, string commitId, string parent, IReadOnlyList<CommitLink>? ancestors = null)
     {
         lock (_gate)
         {
             Assert.Equal(basedOn is null ? StoredCommit.NoParent : basedOn.Trim('"'), parent);
             _versions++;
             var etag = $"\"v{_versions}\"";
-            _stored = new StoredCommit(etag, commitId, parent);
+            IEnumerable<CommitLink> older = ancestors ?? _stored?.Lineage ?? [];
+            _stored = new StoredCommit(etag, [new CommitLink(commitId, parent), .. older.Take(StoredCommit.LineageLength - 1)]);
             return etag;
         }
     }
@@ -301,8 +386,9 @@ public sealed class S3DatabaseStoreCommitTests : IDisposable
             }
 
             var head = new GetObjectMetadataResponse { ETag = stored.ETag };
-            head.Metadata.Add(S3DatabaseStore.CommitIdMetadataKey, stored.CommitId);
-            head.Metadata.Add(S3DatabaseStore.ParentETagMetadataKey, stored.ParentETag);
+            head.Metadata.Add(S3DatabaseStore.CommitIdMetadataKey, stored.Lineage[0].CommitId);
+            head.Metadata.Add(S3DatabaseStore.ParentETagMetadataKey, stored.Lineage[0].ParentETag);
+            head.Metadata.Add(S3DatabaseStore.LineageMetadataKey, StoredCommit.Format(stored.Lineage.Skip(1)));
             return Task.FromResult(head);
         }
     }

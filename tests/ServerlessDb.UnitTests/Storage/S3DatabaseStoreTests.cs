@@ -381,7 +381,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
                     ? (Exception)new HttpRequestException("connection reset after the request was sent")
                     : S3Error(HttpStatusCode.PreconditionFailed, "PreconditionFailed");
             });
-        SetupHead(() => _puts.First().Metadata[S3DatabaseStore.CommitIdMetadataKey], "\"landed\"");
+        SetupHead(() => _puts.First().Metadata[S3DatabaseStore.CommitIdMetadataKey], "\"landed\"", parent: "e1");
 
         var version = await store.CommitAsync(Db, new StoredVersion("\"e1\""), work, default);
 
