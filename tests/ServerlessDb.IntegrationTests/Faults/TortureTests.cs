@@ -8,8 +8,8 @@ namespace ServerlessDb.IntegrationTests.Faults;
 /// <summary>
 /// Several local servers in S3 mode (separate processes, the security-group lock, every S3 and EC2 call
 /// through a <see cref="FaultProxy"/> of each writer's own) increment one counter concurrently while the
-/// test SIGKILLs some of them mid-write (each kill aimed at a moment when the victim's PUT has landed
-/// and its answer is held, so the outcome is unknown to everyone but S3) and restarts them, the proxies
+/// test SIGKILLs some of them mid-write (each kill aimed at the writer whose PUT has just landed and
+/// whose answer is held, so the outcome is unknown to everyone but S3) and restarts them, the proxies
 /// drop or delay some answers, and the LockReaper removes the killed writers' locks. Bounded: the whole
 /// test must finish within <see cref="TestBudget"/>.
 /// </summary>
@@ -23,7 +23,7 @@ public sealed class TortureTests(MotoServerFixture moto, ITestOutputHelper outpu
     private const int MaxAttemptsPerIncrement = 60;
     private static readonly TimeSpan TestBudget = TimeSpan.FromSeconds(58);
     private static readonly TimeSpan LoadPhase = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan AimDeadline = TimeSpan.FromSeconds(4);
+    private static readonly TimeSpan AimDeadline = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan FinishPhase = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan ReapPhase = TimeSpan.FromSeconds(12);
     private static readonly TimeSpan WriterUpDeadline = TimeSpan.FromSeconds(30);
@@ -237,10 +237,11 @@ public sealed class TortureTests(MotoServerFixture moto, ITestOutputHelper outpu
     }
 
     /// <summary>
-    /// SIGKILLs <see cref="Kills"/> writers, chosen by a seeded Random, spread over the first two thirds of
-    /// the load phase (so the clients still run on the restarted writer). Each kill is aimed: the victim's
-    /// proxy holds the answer of its next PUT once moto has stored it, and the kill comes then (or after
-    /// <see cref="AimDeadline"/> if no PUT of the victim lands, say while a dead writer's lock blocks it).
+    /// SIGKILLs <see cref="Kills"/> writers at moments spread over the first two thirds of the load phase
+    /// (so the clients still run on the restarted writer). Each kill is aimed: every writer's proxy holds
+    /// the answer of the next PUT once moto has stored it, and the writer whose PUT that was is killed
+    /// (so its lock stays behind and its write's outcome is unknown to its client). If no PUT lands within
+    /// <see cref="AimDeadline"/>, a writer chosen by a seeded Random is killed at whatever it is doing.
     /// Returns how many kills hit a held answer.
     /// </summary>
     private static async Task<int> KillSomeAsync(IReadOnlyList<TortureWriter> writers, Func<ProxiedRequest, bool> put, Action<string> mark)
@@ -251,29 +252,35 @@ public sealed class TortureTests(MotoServerFixture moto, ITestOutputHelper outpu
         var restarts = new List<Task>();
         for (var kill = 1; kill <= Kills; kill++)
         {
-            // Chaos pacing, not synchronization; the aim below waits on the proxy's signal.
+            // Chaos pacing, not synchronization; the aim below waits on the proxies' signal.
             var at = LoadPhase * 2 / 3 * kill / (Kills + 1);
             if (at > load.Elapsed)
             {
                 await Task.Delay(at - load.Elapsed);
             }
 
-            var victim = writers[random.Next(writers.Count)];
-            var hold = FaultRule.DelayAnswer(put, FaultTimes.First(1), TimeSpan.FromSeconds(30));
-            victim.Proxy.Insert(hold);
+            var holds = writers
+                .Select(w => (Writer: w, Hold: w.Proxy.Insert(FaultRule.DelayAnswer(put, FaultTimes.First(1), TimeSpan.FromSeconds(30)))))
+                .ToList();
             try
             {
-                await hold.Acted.WaitAsync(AimDeadline);
+                await Task.WhenAny(holds.Select(h => h.Hold.Acted)).WaitAsync(AimDeadline);
             }
             catch (TimeoutException)
             {
-                // Killed at whatever it is doing instead.
+                // No PUT landed (a dead writer's lock may block them all until the reaper takes it).
             }
 
-            victim.Proxy.Remove(hold);
-            var landed = hold.Acted.IsCompleted;
-            aimed += landed ? 1 : 0;
-            mark($"killing {victim.Name} ({(landed ? "its PUT landed, answer held" : "no PUT seen")})");
+            foreach (var (writer, hold) in holds)
+            {
+                writer.Proxy.Remove(hold);
+            }
+
+            // The lock lets one PUT through at a time, so at most one hold has acted.
+            var landed = holds.Where(h => h.Hold.Acted.IsCompleted).Select(h => h.Writer).FirstOrDefault();
+            var victim = landed ?? writers[random.Next(writers.Count)];
+            aimed += landed is null ? 0 : 1;
+            mark($"killing {victim.Name} ({(landed is null ? "no PUT landed, killed at whatever it does" : "its PUT landed, answer held")})");
             await victim.KillAsync();
             // Restarting takes seconds on a busy machine; the next kill need not wait for it.
             restarts.Add(RestartAsync(victim, mark));
