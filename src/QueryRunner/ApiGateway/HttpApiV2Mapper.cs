@@ -41,6 +41,7 @@ internal static class HttpApiV2Mapper
             string.IsNullOrEmpty(context?.RequestId) ? fallbackRequestId : context.RequestId);
     }
 
-    public static HttpApiV2Response ToResponse(ApiResponse response) =>
-        new(response.StatusCode, ResponseHeaders.From(response), response.Body, IsBase64Encoded: false);
+    /// <param name="body">The body as sent: <paramref name="response"/>'s, or its base64 when <paramref name="isBase64Encoded"/>.</param>
+    public static HttpApiV2Response ToResponse(ApiResponse response, string body, bool isBase64Encoded) =>
+        new(response.StatusCode, ResponseHeaders.From(response), body, isBase64Encoded);
 }

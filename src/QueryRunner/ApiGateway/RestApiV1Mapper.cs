@@ -22,8 +22,9 @@ internal static class RestApiV1Mapper
             string.IsNullOrEmpty(context?.RequestId) ? fallbackRequestId : context.RequestId);
     }
 
-    public static RestApiV1Response ToResponse(ApiResponse response) =>
-        new(response.StatusCode, ResponseHeaders.From(response), MultiValueHeaders: null, response.Body, IsBase64Encoded: false);
+    /// <param name="body">The body as sent: <paramref name="response"/>'s, or its base64 when <paramref name="isBase64Encoded"/>.</param>
+    public static RestApiV1Response ToResponse(ApiResponse response, string body, bool isBase64Encoded) =>
+        new(response.StatusCode, ResponseHeaders.From(response), MultiValueHeaders: null, body, isBase64Encoded);
 
     // API Gateway has already percent-decoded these (and turned '+' into a space); decoding again
     // would corrupt values such as "LIKE '100%25'" or "1+1", so they are taken as they are.

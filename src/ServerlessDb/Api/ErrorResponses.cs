@@ -17,8 +17,14 @@ public static class ErrorResponses
         LockUnavailableException locked => ApiResponses.Text(503, locked.Message, [ApiResponses.RetryAfter(locked.RetryAfter)]),
         StorageUnavailableException or CommitOutcomeUnknownException =>
             ApiResponses.Text(503, exception.Message, [ApiResponses.RetryAfter(TimeSpan.FromSeconds(1))]),
+
+        // Not a bug, and no retry helps: the stored object must be restored, so the message says which and why.
+        DatabaseCorruptException => ApiResponses.Text(500, exception.Message),
         _ => null,
     };
+
+    /// <summary>An expected failure that someone must repair (a corrupt stored database): logged as an error, like a bug.</summary>
+    public static bool NeedsRepair(Exception? exception) => exception is DatabaseCorruptException;
 
     public static ApiResponse TimedOut(TimeSpan timeout) => ApiResponses.Text(
         503,

@@ -168,7 +168,8 @@ public sealed class ServerlessDbApi : IApiHandler
     {
         var bug = response.StatusCode >= 500 && failure is not null && ErrorResponses.For(failure) is null
             && failure is not (OperationCanceledException or TimeoutException);
-        using var line = new LogLine(_time, bug ? "error" : response.StatusCode >= 500 ? "warn" : "info", "request");
+        var level = bug || ErrorResponses.NeedsRepair(failure) ? "error" : response.StatusCode >= 500 ? "warn" : "info";
+        using var line = new LogLine(_time, level, "request");
         line.Add("requestId", request.RequestId)
             .Add("method", request.Method)
             .Add("path", request.Path)

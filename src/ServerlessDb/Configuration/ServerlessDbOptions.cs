@@ -13,6 +13,10 @@ public sealed partial record ServerlessDbOptions
 
     private const string BucketVariable = "DB_BUCKET";
 
+    // 1 MiB to 1 TiB: below a megabyte no real database stays cached; above a terabyte is a typo.
+    private const long MinCacheMaxBytes = 1024 * 1024;
+    private const long MaxCacheMaxBytes = 1024L * 1024 * 1024 * 1024;
+
     /// <summary>
     /// The variables <see cref="FromEnvironment(IEnvironment)"/> refuses to start without; a deployment
     /// (template.yaml) must set each of them.
@@ -36,8 +40,20 @@ public sealed partial record ServerlessDbOptions
 
     public AwsEndpoints Endpoints { get; init; } = new(null, null, null);
 
-    /// <summary>Local folder for cached versions and working copies (Lambda's /tmp).</summary>
+    /// <summary>
+    /// 256 MiB: half of Lambda's default 512 MB /tmp, leaving the rest for working copies (a write
+    /// copies its database) and what else the function keeps there.
+    /// </summary>
+    public const long DefaultCacheMaxBytes = 256L * 1024 * 1024;
+
+    /// <summary>Local folder for cached versions and working copies (Lambda's /tmp); each process claims its own folder in it.</summary>
     public string CacheDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "serverlessdb");
+
+    /// <summary>
+    /// The bound on the total size of cached version files: beyond it the least recently used files no
+    /// reader holds are evicted. Working copies are not counted.
+    /// </summary>
+    public long CacheMaxBytes { get; init; } = DefaultCacheMaxBytes;
 
     /// <summary>How long one request may take in all, waits and retries included.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(25);
@@ -82,6 +98,7 @@ public sealed partial record ServerlessDbOptions
             Region = read.Region(),
             Endpoints = read.Endpoints(),
             CacheDirectory = read.Text("CACHE_DIR", Path.Combine(Path.GetTempPath(), "serverlessdb")),
+            CacheMaxBytes = read.Integer("CACHE_MAX_BYTES", DefaultCacheMaxBytes, MinCacheMaxBytes, MaxCacheMaxBytes),
             RequestTimeout = read.Seconds("REQUEST_TIMEOUT_SECONDS", 25, 1, 900),
             StorageRetryDeadline = read.Seconds("STORAGE_RETRY_SECONDS", 10, 1, 600),
             WriteAttempts = (int)read.Integer("WRITE_ATTEMPTS", 8, 1, 100),
@@ -109,11 +126,11 @@ public sealed partial record ServerlessDbOptions
         read.Check(LockNamePrefixPattern().IsMatch(prefix),
             $"LOCK_NAME_PREFIX must be 1-190 characters of letters, digits, and ._-:/()#,@[]+=&;{{}}!$*; got '{prefix}'.");
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+    [GeneratedRegex(@"\A[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\z")]
     private static partial Regex BucketName();
 
     // Security-group names allow a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$* up to 255 characters;
     // the prefix leaves room for a 64-character database name.
-    [GeneratedRegex(@"^[A-Za-z0-9._\-:/()#,@\[\]+=&;{}!$*]{1,190}$")]
+    [GeneratedRegex(@"\A[A-Za-z0-9._\-:/()#,@\[\]+=&;{}!$*]{1,190}\z")]
     private static partial Regex LockNamePrefixPattern();
 }

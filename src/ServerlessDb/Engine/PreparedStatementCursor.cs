@@ -7,6 +7,8 @@ namespace ServerlessDb.Engine;
 /// <summary>
 /// Walks the SQL statements of one string with sqlite3_prepare_v2 and its tail, skipping empty ones
 /// (whitespace, comments), as Microsoft.Data.Sqlite's PrepareAndEnumerateStatements does.
+/// Every step advances or ends the walk: at a NUL character SQLite prepares nothing and leaves the
+/// tail where it was, and retrying there would loop forever.
 /// </summary>
 internal sealed class PreparedStatementCursor(SqliteSession session, string sql)
 {
@@ -39,7 +41,8 @@ internal sealed class PreparedStatementCursor(SqliteSession session, string sql)
                 return true;
             }
 
-            _offset = _sql.Length - tail.Length;
+            var next = _sql.Length - tail.Length;
+            _offset = next > _offset ? next : _sql.Length;
             if (statement is not null && !statement.IsInvalid)
             {
                 error = null;

@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using Polly;
 using ServerlessDb.Errors;
 using ServerlessDb.Locking;
@@ -5,6 +6,7 @@ using ServerlessDb.Logging;
 using ServerlessDb.Protocol;
 using ServerlessDb.Resilience;
 using ServerlessDb.Storage;
+using SQLitePCL;
 
 namespace ServerlessDb.Engine;
 
@@ -49,7 +51,22 @@ public sealed class QueryEngine
     }
 
     /// <param name="deadline">When the request must have answered; statements are interrupted past it.</param>
+    /// <exception cref="DatabaseCorruptException">SQLite found the database file corrupt or not a database.</exception>
     public async Task<QueryOutcome> RunAsync(QueryRequest request, DateTimeOffset deadline, RequestTrace trace, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await RunOnSnapshotAsync(request, deadline, trace, cancellationToken);
+        }
+        catch (SqliteException e) when ((e.SqliteErrorCode & 0xFF) is raw.SQLITE_CORRUPT or raw.SQLITE_NOTADB)
+        {
+            // Statement errors are results; this is SQLite refusing the file itself (opening it, or
+            // the service's own pragmas and transaction control), so no write can run on it.
+            throw new DatabaseCorruptException(request.Flags.Database, $"version {trace.VersionRead}", e.Message, e);
+        }
+    }
+
+    private async Task<QueryOutcome> RunOnSnapshotAsync(QueryRequest request, DateTimeOffset deadline, RequestTrace trace, CancellationToken cancellationToken)
     {
         var database = request.Flags.Database;
         DatabaseSnapshot snapshot;
@@ -74,7 +91,7 @@ public sealed class QueryEngine
             IReadOnlyList<Classification> classifications;
             using (trace.Phase("classify"))
             {
-                classifications = StatementClassifier.ClassifyAll(session, request.Statements);
+                classifications = StatementClassifier.ClassifyAll(session, request.Statements, deadline - _time.GetUtcNow());
             }
 
             if (request.Endpoint == Endpoint.Query || classifications.All(c => c.Kind is StatementKind.Empty or StatementKind.ReadOnly))

@@ -37,6 +37,23 @@ internal static class StatementClassifier
         return new Classification(kind, null);
     }
 
-    public static IReadOnlyList<Classification> ClassifyAll(SqliteSession session, IReadOnlyList<Statement> statements) =>
-        statements.Select(statement => Classify(session, statement)).ToList();
+    /// <summary>
+    /// How long classifying one request may take. Preparing reads the schema and can be made slow on
+    /// purpose (a huge schema, a pathological statement); past this the prepare is interrupted, the
+    /// statement counts as unprepared, and execution, with its own deadline, reports the error.
+    /// </summary>
+    public static readonly TimeSpan DefaultTimeLimit = TimeSpan.FromSeconds(10);
+
+    public static IReadOnlyList<Classification> ClassifyAll(SqliteSession session, IReadOnlyList<Statement> statements, TimeSpan? timeLimit = null)
+    {
+        session.SetDeadline(timeLimit ?? DefaultTimeLimit);
+        try
+        {
+            return statements.Select(statement => Classify(session, statement)).ToList();
+        }
+        finally
+        {
+            session.SetDeadline(null);
+        }
+    }
 }

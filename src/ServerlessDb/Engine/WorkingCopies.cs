@@ -1,28 +1,29 @@
+using ServerlessDb.Storage;
+
 namespace ServerlessDb.Engine;
 
 /// <summary>
 /// Private scratch copies of snapshots that a write runs on; a snapshot itself is never modified.
-/// Leftovers from a crashed earlier invocation in the same container are removed at start.
+/// They live in the process's own <see cref="CacheFolder"/>, so a process never sees another's; the
+/// leftovers of a crashed earlier process go with its folder when the next one claims its own.
 /// </summary>
 public sealed class WorkingCopies
 {
-    private readonly string _directory;
+    private readonly CacheFolder _folder;
 
+    /// <summary>Working copies in a new folder of this process's own under <paramref name="cacheDirectory"/>.</summary>
     public WorkingCopies(string cacheDirectory)
+        : this(CacheFolder.Claim(cacheDirectory))
     {
-        _directory = Path.Combine(cacheDirectory, "work");
-        if (Directory.Exists(_directory))
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-
-        Directory.CreateDirectory(_directory);
     }
+
+    /// <summary>Working copies in <paramref name="folder"/>'s work folder; the caller keeps owning the folder.</summary>
+    public WorkingCopies(CacheFolder folder) => _folder = folder;
 
     /// <summary>Copies <paramref name="snapshotPath"/> (a streaming file copy) and returns the copy's path.</summary>
     public string CreateFrom(string snapshotPath)
     {
-        var path = Path.Combine(_directory, Guid.NewGuid().ToString("N") + ".sqlite");
+        var path = Path.Combine(_folder.WorkDirectory, Guid.NewGuid().ToString("N") + ".sqlite");
         File.Copy(snapshotPath, path);
         return path;
     }

@@ -23,18 +23,20 @@ public static class ServerlessDbHost
     public static IApiHandler CreateApiHandler(IEnvironment environment, TimeProvider time, ILogSink log)
     {
         var options = ServerlessDbOptions.FromEnvironment(environment);
-        var store = new S3DatabaseStore(S3ClientFactory.Create(options), options, time);
+        var cacheFolder = CacheFolder.Claim(options.CacheDirectory);
+        var store = new S3DatabaseStore(S3ClientFactory.Create(options), options, cacheFolder, time);
         IDatabaseLock databaseLock = options.LockVpcId is null ? new NoOpDatabaseLock(time) : CreateSecurityGroupLock(options, time, log);
         using (var line = new LogLine(time, "info", "started"))
         {
             line.Add("bucket", options.Bucket)
                 .Add("prefix", options.Prefix)
                 .Add("lock", LockDescription(options, withoutVpc: "none (conditional commits only)"))
-                .Add("cacheDirectory", options.CacheDirectory)
+                .Add("cacheDirectory", cacheFolder.FolderPath)
+                .Add("cacheMaxBytes", options.CacheMaxBytes)
                 .WriteTo(log);
         }
 
-        return CreateApiHandler(options, store, databaseLock, time, log);
+        return CreateApiHandler(options, store, new WorkingCopies(cacheFolder), databaseLock, time, log);
     }
 
     /// <summary>
@@ -42,12 +44,13 @@ public static class ServerlessDbHost
     /// (<see cref="LocalFolderDatabaseStore"/>), or S3 when the environment names an S3 endpoint
     /// (AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_S3; DB_BUCKET is then required). Writers take turns on a
     /// <see cref="LocalDatabaseLock"/>, or on the security-group lock when LOCK_VPC_ID is set.
-    /// CACHE_DIR must belong to this process alone.
+    /// The process claims its own folder in CACHE_DIR, which several processes may share.
     /// </summary>
     /// <exception cref="OptionsException">the configuration is invalid; the message lists every problem.</exception>
     public static LocalMode CreateLocalMode(IEnvironment environment, string dataDirectory, TimeProvider time, ILogSink log)
     {
         var options = ServerlessDbOptions.FromEnvironment(environment, bucketRequired: false);
+        var cacheFolder = CacheFolder.Claim(options.CacheDirectory);
         IDatabaseStore store;
         string storage;
         if (options.Endpoints.ForS3 is { } endpoint)
@@ -57,12 +60,12 @@ public static class ServerlessDbHost
                 throw new OptionsException(["DB_BUCKET is required when storage is S3 (an S3 endpoint is set): the bucket that holds the databases."]);
             }
 
-            store = new S3DatabaseStore(S3ClientFactory.Create(options), options, time);
+            store = new S3DatabaseStore(S3ClientFactory.Create(options), options, cacheFolder, time);
             storage = $"S3 bucket {options.Bucket} (keys {DatabaseKey.For(options.Prefix, "NAME")}) at {endpoint}";
         }
         else
         {
-            var folder = new LocalFolderDatabaseStore(dataDirectory, options.CacheDirectory, time);
+            var folder = new LocalFolderDatabaseStore(dataDirectory, cacheFolder, options.CacheMaxBytes, time);
             store = folder;
             storage = $"folder {folder.DataDirectory} ({folder.PathOf("NAME")})";
         }
@@ -71,15 +74,20 @@ public static class ServerlessDbHost
             ? new LocalDatabaseLock(options.LockWait, time)
             : CreateSecurityGroupLock(options, time, log);
         return new LocalMode(
-            CreateApiHandler(options, store, databaseLock, time, log),
+            CreateApiHandler(options, store, new WorkingCopies(cacheFolder), databaseLock, time, log),
             storage,
             LockDescription(options, withoutVpc: "local (writers in this process take turns)"));
     }
 
-    /// <summary>The engine and the API over a store and a lock the host chose.</summary>
-    public static IApiHandler CreateApiHandler(ServerlessDbOptions options, IDatabaseStore store, IDatabaseLock databaseLock, TimeProvider time, ILogSink log)
+    /// <summary>The engine and the API over a store and a lock the host chose; working copies in a folder of their own under CACHE_DIR.</summary>
+    public static IApiHandler CreateApiHandler(ServerlessDbOptions options, IDatabaseStore store, IDatabaseLock databaseLock, TimeProvider time, ILogSink log) =>
+        CreateApiHandler(options, store, new WorkingCopies(options.CacheDirectory), databaseLock, time, log);
+
+    /// <summary>The engine and the API over a store, working copies and a lock the host chose.</summary>
+    public static IApiHandler CreateApiHandler(
+        ServerlessDbOptions options, IDatabaseStore store, WorkingCopies workingCopies, IDatabaseLock databaseLock, TimeProvider time, ILogSink log)
     {
-        var engine = new QueryEngine(store, databaseLock, new WorkingCopies(options.CacheDirectory), EngineOptions.From(options), time, log);
+        var engine = new QueryEngine(store, databaseLock, workingCopies, EngineOptions.From(options), time, log);
         return new ServerlessDbApi(engine, ApiOptions.From(options), time, log);
     }
 

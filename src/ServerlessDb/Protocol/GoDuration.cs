@@ -35,7 +35,8 @@ public static partial class GoDuration
             };
         }
 
-        if (ticks > TimeSpan.MaxValue.Ticks)
+        // As doubles, TimeSpan.MaxValue.Ticks rounds up to 2^63, which a long cannot hold.
+        if (!(ticks < TimeSpan.MaxValue.Ticks))
         {
             return false;
         }
@@ -44,9 +45,9 @@ public static partial class GoDuration
         return true;
     }
 
-    [GeneratedRegex(@"^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$")]
+    [GeneratedRegex(@"\A(?:[0-9]+(?:\.[0-9]+)?(?:ns|us|µs|ms|s|m|h))+\z")]
     private static partial Regex WholePattern();
 
-    [GeneratedRegex(@"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")]
+    [GeneratedRegex(@"([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)")]
     private static partial Regex PartPattern();
 }

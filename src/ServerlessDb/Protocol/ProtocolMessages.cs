@@ -8,6 +8,8 @@ public static class ProtocolMessages
     public const string NoStatements = "no statements";
     public const string UnsupportedType = "unsupported type";
     public const string AttemptToChangeViaQuery = "attempt to change database via query operation";
+    public const string NulInSql = "SQL contains a NUL character (U+0000): SQLite ignores everything after it; remove it";
+    public const string InvalidUtf8Body = "request body is not valid UTF-8";
     public const string MissingQuery = "missing q parameter: GET /db/query needs ?q=SQL";
 
     public static string InvalidDatabaseName(string name) =>
@@ -22,8 +24,20 @@ public static class ProtocolMessages
     public static string UnsupportedParameter(string where) =>
         $"unsupported type for parameter {where}: use a number, string, boolean, null or an array of bytes (0-255)";
 
+    public static string InvalidText(string where) =>
+        $"invalid text in {where}: it is not valid UTF-8 or has a lone surrogate escape such as \\ud800";
+
+    public static string NumberOutOfRange(string where) =>
+        $"number out of range for parameter {where}: use at most a 64-bit integer or a finite double";
+
+    public static string DurationOutOfRange(string flag, string value) =>
+        $"invalid {flag} '{value}': too long a duration";
+
     public static string ResultTooLarge(int maxBytes) =>
         $"result too large: more than {maxBytes} bytes; select fewer rows or columns (LIMIT/OFFSET)";
+
+    public static string ResponseTooLarge(long size, int maxBytes) =>
+        $"response too large: {size} bytes as Lambda returns it, the limit is {maxBytes}; select fewer rows or columns (LIMIT/OFFSET)";
 
     public static string RequestTooLarge(int size, int maxBytes) =>
         $"request too large: {size} bytes, the limit is {maxBytes}";

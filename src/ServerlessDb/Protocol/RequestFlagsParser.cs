@@ -1,3 +1,4 @@
+using System.Globalization;
 using ServerlessDb.Errors;
 using ServerlessDb.Storage;
 
@@ -6,6 +7,8 @@ namespace ServerlessDb.Protocol;
 /// <summary>Reads <see cref="RequestFlags"/> from a query string. Flags count by presence; unknown ones are ignored, as rqlite does.</summary>
 public static class RequestFlagsParser
 {
+    private static readonly ulong MaxSeconds = (ulong)TimeSpan.MaxValue.TotalSeconds;
+
     public static RequestFlags Parse(IReadOnlyDictionary<string, string> query)
     {
         var database = query.TryGetValue("db", out var db) ? db : RequestFlags.DefaultDatabase;
@@ -45,9 +48,11 @@ public static class RequestFlagsParser
         }
 
         // A bare number is taken as seconds, for curl users; anything else must be a Go duration.
-        if (long.TryParse(value, out var seconds) && seconds >= 0)
+        if (value.All(char.IsAsciiDigit))
         {
-            return TimeSpan.FromSeconds(seconds);
+            return ulong.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds <= MaxSeconds
+                ? TimeSpan.FromSeconds(seconds)
+                : throw new BadRequestException(ProtocolMessages.DurationOutOfRange(flag, value));
         }
 
         return GoDuration.TryParse(value, out var duration)

@@ -76,7 +76,7 @@ public static class StatementParser
         }
         catch (DecoderFallbackException)
         {
-            throw new BadRequestException("request body is not valid UTF-8");
+            throw new BadRequestException(ProtocolMessages.InvalidUtf8Body);
         }
     }
 
@@ -85,7 +85,7 @@ public static class StatementParser
         switch (element.ValueKind)
         {
             case JsonValueKind.String:
-                return new Statement(element.GetString()!);
+                return new Statement(ReadString(element, $"the SQL of statement {index}"));
             case JsonValueKind.Array:
                 break;
             default:
@@ -111,7 +111,8 @@ public static class StatementParser
             {
                 foreach (var property in parts[i].EnumerateObject())
                 {
-                    named[property.Name] = ParseValue(property.Value, $"'{property.Name}' of statement {index}");
+                    var name = ReadName(property, $"a parameter name of statement {index}");
+                    named[name] = ParseValue(property.Value, $"'{name}' of statement {index}");
                 }
             }
             else
@@ -120,7 +121,7 @@ public static class StatementParser
             }
         }
 
-        return new Statement(parts[0].GetString()!, positional, named);
+        return new Statement(ReadString(parts[0], $"the SQL of statement {index}"), positional, named);
     }
 
     private static object? ParseValue(JsonElement value, string where) => value.ValueKind switch
@@ -128,11 +129,50 @@ public static class StatementParser
         JsonValueKind.Null => null,
         JsonValueKind.True => true,
         JsonValueKind.False => false,
-        JsonValueKind.String => value.GetString(),
-        JsonValueKind.Number => value.TryGetInt64(out var integer) ? (object)integer : value.GetDouble(),
+        JsonValueKind.String => ReadString(value, $"parameter {where}"),
+        JsonValueKind.Number => ParseNumber(value, where),
         JsonValueKind.Array => ParseBlob(value, where),
         _ => throw new BadRequestException(ProtocolMessages.UnsupportedParameter(where)),
     };
+
+    private static object ParseNumber(JsonElement value, string where)
+    {
+        if (value.TryGetInt64(out var integer))
+        {
+            return integer;
+        }
+
+        // A number no double can hold (1e400) reads as infinity; silently storing that would change the data.
+        return value.TryGetDouble(out var real) && double.IsFinite(real)
+            ? real
+            : throw new BadRequestException(ProtocolMessages.NumberOutOfRange(where));
+    }
+
+    // A JSON string can hold what no .NET or SQLite string can: invalid UTF-8 bytes, or an escaped
+    // lone surrogate ("\ud800"). Reading it throws InvalidOperationException; that is the client's error.
+    private static string ReadString(JsonElement value, string where)
+    {
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw new BadRequestException(ProtocolMessages.InvalidText(where));
+        }
+    }
+
+    private static string ReadName(JsonProperty property, string where)
+    {
+        try
+        {
+            return property.Name;
+        }
+        catch (InvalidOperationException)
+        {
+            throw new BadRequestException(ProtocolMessages.InvalidText(where));
+        }
+    }
 
     private static byte[] ParseBlob(JsonElement array, string where)
     {

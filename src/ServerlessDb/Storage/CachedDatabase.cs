@@ -8,37 +8,44 @@ namespace ServerlessDb.Storage;
 /// The local copies of one database in one process: one immutable file per version, named by its
 /// ETag. A file lives while it is the current version or a snapshot holds it, and is deleted as
 /// soon as it is neither. Revalidations are single-flight: concurrent readers share one fetch.
+/// The store's <see cref="CacheBudget"/> may also evict the current version when no snapshot holds
+/// it and no reader is waiting for it; the next read then downloads it again in full.
 /// </summary>
 /// <remarks>
-/// The folder belongs to this process: files found there when the database is first touched are
-/// leftovers of an earlier process and are deleted.
+/// The folder is new and belongs to this instance (it lives in the process's own <see cref="CacheFolder"/>).
+/// Lock order: this database's gate, then the budget's; the budget is trimmed only outside the gate.
 /// </remarks>
 internal sealed partial class CachedDatabase
 {
     private const string MissingFileName = "missing.sqlite";
     private const string TempFilePrefix = ".download-";
 
+    // A reader that finds no current version after a refresh (evicted before it joined) refreshes
+    // again; the second refresh runs while it waits, so its version cannot be evicted.
+    private const int RefreshAttempts = 3;
+
     private readonly Lock _gate = new();
     private readonly Dictionary<string, CachedVersionFile> _files = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
+    private readonly CacheBudget _budget;
     private CachedVersionFile? _current;
     private long _validatedAt;
 
-    // Bumped whenever the current version is replaced or revalidated, so that a fetch that started
-    // before a commit cannot install its older answer over the committed version.
+    // Readers waiting for a refresh to finish: while there are any, the current version is not evicted.
+    private int _waiters;
+
+    // Bumped whenever the current version is replaced, revalidated or evicted, so that a fetch that
+    // started before cannot install its older answer over the newer state.
     private long _generation;
     private Task? _refresh;
 
-    public CachedDatabase(string name, string folder, TimeProvider time)
+    public CachedDatabase(string name, string folder, TimeProvider time, CacheBudget budget)
     {
         Name = name;
         Folder = Path.GetFullPath(folder);
         _time = time;
+        _budget = budget;
         Directory.CreateDirectory(Folder);
-        foreach (var leftover in Directory.EnumerateFiles(Folder))
-        {
-            File.Delete(leftover);
-        }
     }
 
     public string Name { get; }
@@ -75,23 +82,62 @@ internal sealed partial class CachedDatabase
         }
     }
 
-    /// <summary>The current version, held for the caller. Call after a successful <see cref="RefreshAsync"/>.</summary>
-    public DatabaseSnapshot HoldCurrent()
+    /// <summary>
+    /// The current version, held for the caller, after revalidating it with <paramref name="fetch"/>
+    /// (given the version held now, if any) or joining the revalidation already under way. The fetch
+    /// runs on its own, bounded by the store's deadline, so a caller that gives up does not cancel it
+    /// for the others.
+    /// </summary>
+    public async Task<DatabaseSnapshot> RefreshAndHoldAsync(Func<StoredVersion?, Task<FetchedVersion>> fetch, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
-            return _current is not null
-                ? Hold(_current)
-                : throw new InvalidOperationException($"Database '{Name}' has no current version after a successful refresh.");
+            _waiters++;
+        }
+
+        try
+        {
+            for (var attempt = 1; attempt <= RefreshAttempts; attempt++)
+            {
+                await RefreshAsync(fetch).WaitAsync(cancellationToken);
+                lock (_gate)
+                {
+                    if (_current is not null)
+                    {
+                        return Hold(_current);
+                    }
+                }
+            }
+
+            throw new InvalidOperationException($"Database '{Name}' has no current version after {RefreshAttempts} successful refreshes.");
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _waiters--;
+            }
+
+            _budget.Trim();
         }
     }
 
     /// <summary>
-    /// Revalidates the cached copy with <paramref name="fetch"/> (given the version held now, if
-    /// any), or joins the revalidation already under way. The fetch runs on its own, bounded by the
-    /// store's deadline, so a caller that gives up does not cancel it for the others.
+    /// Makes <paramref name="committedFile"/> the current version (moving it into the cache),
+    /// validated at <paramref name="validatedAt"/>.
     /// </summary>
-    public Task RefreshAsync(Func<StoredVersion?, Task<FetchedVersion>> fetch)
+    public void InstallCommitted(StoredVersion version, string committedFile, long validatedAt)
+    {
+        lock (_gate)
+        {
+            SetCurrent(Adopt(version, committedFile), validatedAt);
+        }
+
+        _budget.Trim();
+    }
+
+    /// <summary>Starts a revalidation with <paramref name="fetch"/>, or joins the one under way.</summary>
+    private Task RefreshAsync(Func<StoredVersion?, Task<FetchedVersion>> fetch)
     {
         lock (_gate)
         {
@@ -111,14 +157,31 @@ internal sealed partial class CachedDatabase
     }
 
     /// <summary>
-    /// Makes <paramref name="committedFile"/> the current version (moving it into the cache),
-    /// validated at <paramref name="validatedAt"/>.
+    /// Deletes <paramref name="file"/> unless a snapshot holds it or, when it is the current version,
+    /// a reader is waiting for it; the budget's eviction. Takes this database's gate.
     /// </summary>
-    public void InstallCommitted(StoredVersion version, string committedFile, long validatedAt)
+    private void TryEvict(CachedVersionFile file)
     {
         lock (_gate)
         {
-            SetCurrent(Adopt(version, committedFile), validatedAt);
+            if (file.Holders > 0 || !_files.TryGetValue(Path.GetFileName(file.Path), out var known) || known != file)
+            {
+                return;
+            }
+
+            if (file == _current)
+            {
+                if (_waiters > 0)
+                {
+                    return;
+                }
+
+                // Forgotten, so the next read downloads it in full instead of asking If-None-Match.
+                _current = null;
+                _generation++;
+            }
+
+            Evict(file);
         }
     }
 
@@ -146,7 +209,8 @@ internal sealed partial class CachedDatabase
     {
         if (generation != _generation)
         {
-            // A commit installed a newer version while this fetch was under way; readers get that one.
+            // While this fetch was under way a commit installed a newer version (readers get that one),
+            // or the budget evicted the version it revalidated (readers refresh again).
             if (fetched.DownloadedFile is { } stale)
             {
                 File.Delete(stale);
@@ -182,8 +246,9 @@ internal sealed partial class CachedDatabase
 
         var path = Path.Combine(Folder, name);
         File.Move(source, path, overwrite: true);
-        var file = new CachedVersionFile(version, path);
+        var file = new CachedVersionFile(version, path, new FileInfo(path).Length);
         _files.Add(name, file);
+        _budget.Add(file, () => TryEvict(file));
         return file;
     }
 
@@ -214,6 +279,7 @@ internal sealed partial class CachedDatabase
     private DatabaseSnapshot Hold(CachedVersionFile file)
     {
         file.Holders++;
+        _budget.Touch(file);
         return new DatabaseSnapshot(Name, file.Version, file.Path, () => Release(file));
     }
 
@@ -227,14 +293,17 @@ internal sealed partial class CachedDatabase
                 Evict(file);
             }
         }
+
+        _budget.Trim();
     }
 
     private void Evict(CachedVersionFile file)
     {
         _files.Remove(Path.GetFileName(file.Path));
+        _budget.Remove(file);
         File.Delete(file.Path);
     }
 
-    [GeneratedRegex("^[A-Za-z0-9-]{1,128}$")]
+    [GeneratedRegex(@"\A[A-Za-z0-9-]{1,128}\z")]
     private static partial Regex SafeETag();
 }

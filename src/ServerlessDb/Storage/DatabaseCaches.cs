@@ -1,15 +1,20 @@
 using System.Collections.Concurrent;
+using ServerlessDb.Engine;
+using ServerlessDb.Errors;
 
 namespace ServerlessDb.Storage;
 
 /// <summary>
 /// The per-process caches of a store, one <see cref="CachedDatabase"/> per database under
 /// <c>{folder}/{NAME}/</c>, and the read path every store shares: serve a copy validated recently
-/// enough, else revalidate it (single-flight) with the store's fetch.
+/// enough, else revalidate it (single-flight) with the store's fetch, and check what it downloaded
+/// before it is cached: an object that is not a whole SQLite file is never served. All databases share one
+/// <see cref="CacheBudget"/> of <c>maxBytes</c>.
 /// </summary>
-/// <remarks>The folder must not be shared with another running process: leftovers found there are deleted.</remarks>
-internal sealed class DatabaseCaches(string folder, TimeProvider time)
+/// <remarks>The folder belongs to this instance: it is the cache folder of the process's own <see cref="CacheFolder"/>.</remarks>
+internal sealed class DatabaseCaches(string folder, long maxBytes, TimeProvider time)
 {
+    private readonly CacheBudget _budget = new(maxBytes);
     private readonly ConcurrentDictionary<string, CachedDatabase> _databases = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
@@ -17,6 +22,7 @@ internal sealed class DatabaseCaches(string folder, TimeProvider time)
     /// The current version of <paramref name="database"/>, held for the caller: the cached one if it
     /// was validated within <paramref name="maxStaleness"/>, else after <paramref name="fetch"/> revalidated it.
     /// </summary>
+    /// <exception cref="DatabaseCorruptException">the downloaded object is not a whole SQLite file; it was deleted, not cached.</exception>
     public async Task<DatabaseSnapshot> GetAsync(
         string database,
         TimeSpan? maxStaleness,
@@ -29,8 +35,7 @@ internal sealed class DatabaseCaches(string folder, TimeProvider time)
             return fresh;
         }
 
-        await cache.RefreshAsync(known => fetch(cache, known)).WaitAsync(cancellationToken);
-        return cache.HoldCurrent();
+        return await cache.RefreshAndHoldAsync(known => FetchCheckedAsync(cache, known, fetch), cancellationToken);
     }
 
     /// <exception cref="ArgumentException"><paramref name="database"/> is not a database name.</exception>
@@ -46,19 +51,22 @@ internal sealed class DatabaseCaches(string folder, TimeProvider time)
             return cache;
         }
 
-        // Created under a lock: a second instance would delete the first one's files as leftovers.
+        // Created under a lock: two instances would keep two views of one folder.
         // Not a Lazy: a constructor that failed (say, a full disk) must not fail every later call.
         lock (_gate)
         {
             if (!_databases.TryGetValue(database, out cache))
             {
-                cache = new CachedDatabase(database, Path.Combine(folder, database), time);
+                cache = new CachedDatabase(database, Path.Combine(folder, database), time, _budget);
                 _databases[database] = cache;
             }
 
             return cache;
         }
     }
+
+    /// <summary>The total size of the cached version files, which trimming keeps within the bound unless snapshots hold more.</summary>
+    public long CachedBytes => _budget.TotalBytes;
 
     /// <summary>The cache of <paramref name="database"/>, for committing <paramref name="filePath"/> as its new version.</summary>
     /// <exception cref="FileNotFoundException"><paramref name="filePath"/> does not exist.</exception>
@@ -72,5 +80,18 @@ internal sealed class DatabaseCaches(string folder, TimeProvider time)
         }
 
         return For(database);
+    }
+
+    private static async Task<FetchedVersion> FetchCheckedAsync(
+        CachedDatabase cache, StoredVersion? known, Func<CachedDatabase, StoredVersion?, Task<FetchedVersion>> fetch)
+    {
+        var fetched = await fetch(cache, known);
+        if (fetched.DownloadedFile is { } file && DatabaseFileHeader.FindProblem(file) is { } problem)
+        {
+            File.Delete(file);
+            throw new DatabaseCorruptException(cache.Name, $"{fetched.Source}, version {fetched.Version}", problem);
+        }
+
+        return fetched;
     }
 }

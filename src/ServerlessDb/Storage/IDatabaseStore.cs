@@ -13,6 +13,7 @@ public interface IDatabaseStore
     /// current). A database that does not exist yet comes back empty, with a missing version.
     /// </summary>
     /// <exception cref="Errors.StorageUnavailableException">the store did not answer within its retry deadline.</exception>
+    /// <exception cref="Errors.DatabaseCorruptException">the stored object is not a whole SQLite file; nothing was cached.</exception>
     Task<DatabaseSnapshot> GetAsync(string database, TimeSpan? maxStaleness, CancellationToken cancellationToken);
 
     /// <summary>

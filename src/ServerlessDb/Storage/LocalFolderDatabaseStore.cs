@@ -1,4 +1,5 @@
 using System.Globalization;
+using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
 
 namespace ServerlessDb.Storage;
@@ -10,11 +11,12 @@ namespace ServerlessDb.Storage;
 /// A commit is a compare-and-swap under the lock file <c>{NAME}.sqlite.lock</c>: it fails unless the tag is
 /// still the one read (or, for a new database, unless no file exists), then renames the new file into place,
 /// so several processes may share one folder. Readers get immutable per-version copies from the same
-/// per-process cache as <see cref="S3DatabaseStore"/>, under <c>{cacheDirectory}/cache/{NAME}/</c>.
+/// per-process cache as <see cref="S3DatabaseStore"/>, in the process's own <see cref="CacheFolder"/>
+/// under <c>cache/{NAME}/</c>, within a size bound.
 /// </summary>
 /// <remarks>
-/// The cache folder must not be shared with another running process. Files in the data folder must
-/// not be changed by hand while a server uses them: a replaced file keeps its old version tag.
+/// Files in the data folder must not be changed by hand while a server uses them: a replaced file
+/// keeps its old version tag.
 /// </remarks>
 public sealed class LocalFolderDatabaseStore : IDatabaseStore
 {
@@ -31,21 +33,34 @@ public sealed class LocalFolderDatabaseStore : IDatabaseStore
     private readonly TimeSpan _lockFileWait;
 
     /// <param name="dataDirectory">the folder holding the databases; created if missing.</param>
-    /// <param name="cacheDirectory">this process's own folder for cached versions.</param>
+    /// <param name="cacheDirectory">CACHE_DIR: the store claims a new folder of its own in it, bounded by <see cref="ServerlessDbOptions.DefaultCacheMaxBytes"/>.</param>
     /// <exception cref="IOException">the data folder cannot be created or written to; the message names it.</exception>
     public LocalFolderDatabaseStore(string dataDirectory, string cacheDirectory, TimeProvider? timeProvider = null, TimeSpan? lockFileWait = null)
+        : this(dataDirectory, ClaimCacheFolder(cacheDirectory), ServerlessDbOptions.DefaultCacheMaxBytes, timeProvider, lockFileWait)
+    {
+    }
+
+    /// <param name="dataDirectory">the folder holding the databases; created if missing.</param>
+    /// <param name="cacheFolder">the process's own folder, whose cache folder no other store may use; the caller keeps owning it.</param>
+    /// <param name="cacheMaxBytes">the bound on the total size of cached version files.</param>
+    /// <exception cref="IOException">the data folder cannot be created or written to; the message names it.</exception>
+    public LocalFolderDatabaseStore(string dataDirectory, CacheFolder cacheFolder, long cacheMaxBytes, TimeProvider? timeProvider = null, TimeSpan? lockFileWait = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(dataDirectory);
-        ArgumentException.ThrowIfNullOrEmpty(cacheDirectory);
+        ArgumentNullException.ThrowIfNull(cacheFolder);
         DataDirectory = Path.GetFullPath(dataDirectory);
         EnsureWritable(DataDirectory);
         _time = timeProvider ?? TimeProvider.System;
         _lockFileWait = lockFileWait ?? DefaultLockFileWait;
-        _caches = new DatabaseCaches(Path.Combine(cacheDirectory, "cache"), _time);
+        CacheFolder = cacheFolder;
+        _caches = new DatabaseCaches(cacheFolder.CacheDirectory, cacheMaxBytes, _time);
     }
 
     /// <summary>The absolute path of the folder holding the databases.</summary>
     public string DataDirectory { get; }
+
+    /// <summary>The folder this store caches in.</summary>
+    public CacheFolder CacheFolder { get; }
 
     /// <summary>The file holding the current version of <paramref name="database"/>.</summary>
     public string PathOf(string database) => Path.Combine(DataDirectory, database + DatabaseExtension);
@@ -136,7 +151,7 @@ public sealed class LocalFolderDatabaseStore : IDatabaseStore
                 throw;
             }
 
-            return FetchedVersion.Downloaded(version, temp);
+            return FetchedVersion.Downloaded(version, temp, dataPath);
         }
     }
 
@@ -203,6 +218,12 @@ public sealed class LocalFolderDatabaseStore : IDatabaseStore
         var temp = HiddenTempPathBeside(tagPath);
         File.WriteAllText(temp, version.ETag);
         File.Move(temp, tagPath, overwrite: true);
+    }
+
+    private static CacheFolder ClaimCacheFolder(string cacheDirectory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(cacheDirectory);
+        return CacheFolder.Claim(cacheDirectory);
     }
 
     // Fails at start rather than at the first write, with the folder named.

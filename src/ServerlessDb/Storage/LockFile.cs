@@ -42,6 +42,20 @@ internal sealed class LockFile : IDisposable
         }
     }
 
+    /// <summary>Takes the lock on <paramref name="path"/> (creating the file) if no other holder has it; null when one does.</summary>
+    /// <exception cref="DirectoryNotFoundException">the folder of <paramref name="path"/> does not exist.</exception>
+    public static LockFile? TryAcquire(string path)
+    {
+        try
+        {
+            return new LockFile(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 1));
+        }
+        catch (IOException e) when (IsHeldElsewhere(e))
+        {
+            return null;
+        }
+    }
+
     public void Dispose() => _stream.Dispose();
 
     // Unix reports flock's EWOULDBLOCK as the raw errno (11 on Linux, 35 on macOS); Windows as

@@ -11,14 +11,14 @@ using ServerlessDb.Resilience;
 namespace ServerlessDb.Storage;
 
 /// <summary>
-/// Database files in S3 at <c>s3://{Bucket}/{Prefix}{NAME}.sqlite</c>, cached per process under
-/// <c>{CacheDirectory}/cache/{NAME}/</c> with one immutable file per ETag. Reads revalidate with
+/// Database files in S3 at <c>s3://{Bucket}/{Prefix}{NAME}.sqlite</c>, cached in the process's own
+/// <see cref="CacheFolder"/> under <c>cache/{NAME}/</c> with one immutable file per ETag, within
+/// <see cref="ServerlessDbOptions.CacheMaxBytes"/> in all. Reads revalidate with
 /// If-None-Match (a 304 moves no bytes); commits are conditional PUTs (If-Match, or
 /// If-None-Match: * for a new database). Transient S3 failures are retried with exponential
 /// backoff and jitter until <see cref="ServerlessDbOptions.StorageRetryDeadline"/>; lost
 /// conditions are never retried here, they become <see cref="WriteConflictException"/>.
 /// </summary>
-/// <remarks>The cache folder must not be shared with another running process.</remarks>
 public sealed class S3DatabaseStore : IDatabaseStore
 {
     /// <summary>User metadata (<c>x-amz-meta-serverlessdb-commit-id</c>) naming the commit that wrote a version.</summary>
@@ -49,18 +49,31 @@ public sealed class S3DatabaseStore : IDatabaseStore
     // next commit on it can carry the lineage forward.
     private readonly ConcurrentDictionary<string, StoredCommit> _lastSeen = new(StringComparer.Ordinal);
 
+    /// <summary>A store caching in a new folder of its own under <see cref="ServerlessDbOptions.CacheDirectory"/>.</summary>
     public S3DatabaseStore(IAmazonS3 s3, ServerlessDbOptions options, TimeProvider? timeProvider = null)
-        : this(s3, options, timeProvider ?? TimeProvider.System, DefaultRetryBaseDelay)
+        : this(s3, options, CacheFolder.Claim(options.CacheDirectory), timeProvider ?? TimeProvider.System, DefaultRetryBaseDelay)
+    {
+    }
+
+    /// <summary>A store caching in <paramref name="cacheFolder"/>'s cache folder, which no other store may use; the caller keeps owning it.</summary>
+    public S3DatabaseStore(IAmazonS3 s3, ServerlessDbOptions options, CacheFolder cacheFolder, TimeProvider? timeProvider = null)
+        : this(s3, options, cacheFolder, timeProvider ?? TimeProvider.System, DefaultRetryBaseDelay)
     {
     }
 
     internal S3DatabaseStore(IAmazonS3 s3, ServerlessDbOptions options, TimeProvider timeProvider, TimeSpan retryBaseDelay)
+        : this(s3, options, CacheFolder.Claim(options.CacheDirectory), timeProvider, retryBaseDelay)
+    {
+    }
+
+    internal S3DatabaseStore(IAmazonS3 s3, ServerlessDbOptions options, CacheFolder cacheFolder, TimeProvider timeProvider, TimeSpan retryBaseDelay)
     {
         _s3 = s3;
         _options = options;
         _bucket = options.Bucket ?? throw new ArgumentException("DB_BUCKET is required for S3 storage.", nameof(options));
         _time = timeProvider;
-        _caches = new DatabaseCaches(Path.Combine(options.CacheDirectory, "cache"), timeProvider);
+        CacheFolder = cacheFolder;
+        _caches = new DatabaseCaches(cacheFolder.CacheDirectory, options.CacheMaxBytes, timeProvider);
         // Each call's deadline (see RunAsync), not a count, ends the retries.
         _pipeline = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
             .AddRetry(Backoff.Retry(
@@ -69,6 +82,12 @@ public sealed class S3DatabaseStore : IDatabaseStore
                 MaxRetryDelay))
             .Build();
     }
+
+    /// <summary>The folder this store caches in.</summary>
+    public CacheFolder CacheFolder { get; }
+
+    /// <summary>The total size of the cached version files.</summary>
+    internal long CachedBytes => _caches.CachedBytes;
 
     public Task<DatabaseSnapshot> GetAsync(string database, TimeSpan? maxStaleness, CancellationToken cancellationToken) =>
         _caches.GetAsync(database, maxStaleness, FetchAsync, cancellationToken);
@@ -206,7 +225,7 @@ public sealed class S3DatabaseStore : IDatabaseStore
                 }
 
                 _lastSeen[cache.Name] = ReadCommit(etag, response.Metadata);
-                return FetchedVersion.Downloaded(new StoredVersion(etag), temp);
+                return FetchedVersion.Downloaded(new StoredVersion(etag), temp, $"s3://{_bucket}/{key}");
             }
         }, CancellationToken.None);
     }

@@ -94,6 +94,18 @@ public sealed class LocalServerTests
     }
 
     [Fact]
+    public async Task A_result_full_of_quotes_travels_base64_encoded_and_arrives_decoded()
+    {
+        await using var server = await LocalServerHandle.StartAsync();
+
+        // 2,000,000 quotes: a 4 MB body of \" that the handler sends base64-encoded to stay under Lambda's limit.
+        var body = await server.PostAsync("/db/query", """["SELECT replace(hex(zeroblob(1000000)), '0', '\"') AS q"]""");
+
+        var value = JsonDocument.Parse(body).RootElement.GetProperty("results")[0].GetProperty("values")[0][0].GetString();
+        Assert.Equal(new string('"', 2_000_000), value);
+    }
+
+    [Fact]
     public async Task A_port_already_taken_fails_the_start_with_a_one_line_message()
     {
         await using var first = await LocalServerHandle.StartAsync();

@@ -3,6 +3,7 @@ using Moq;
 using ServerlessDb.Api;
 using ServerlessDb.Errors;
 using ServerlessDb.Locking;
+using ServerlessDb.Protocol;
 using ServerlessDb.UnitTests.Support;
 
 namespace ServerlessDb.UnitTests.Api;
@@ -235,5 +236,33 @@ public sealed class ServerlessDbApiTests : IDisposable
         {
             Assert.True(phases.TryGetProperty(phase, out _), $"missing phase {phase}");
         }
+    }
+
+    [Theory]
+    [InlineData("GET", "/db/query", null, "q=SELECT%201%00", "application/json")]
+    [InlineData("POST", "/db/query", "[\"SELECT 1\\u0000\"]", null, "application/json")]
+    [InlineData("POST", "/db/execute", "SELECT 1\0", null, "text/plain")]
+    [InlineData("POST", "/sql", "CREATE TABLE t(a);\0", null, "text/plain")]
+    public async Task Sql_with_a_nul_character_is_400_and_answers_at_once(string method, string path, string? body, string? query, string contentType)
+    {
+        var response = await _api.SendAsync(method, path, body, query, contentType).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(400, response.StatusCode);
+        Assert.Equal(ProtocolMessages.NulInSql + "\n", response.Body);
+    }
+
+    [Theory]
+    [InlineData("POST", "/db/query", "[\"SELECT '\\ud800'\"]", null)]
+    [InlineData("POST", "/db/execute", "[[\"SELECT ?\", \"\\ud800\"]]", null)]
+    [InlineData("POST", "/db/execute", "[[\"SELECT :a\", {\"\\udc00\": 1}]]", null)]
+    [InlineData("POST", "/db/query", "[[\"SELECT ?\", 1e400]]", null)]
+    [InlineData("GET", "/db/query", null, "q=SELECT%201&db_timeout=99999999999999")]
+    [InlineData("GET", "/db/query", null, "q=SELECT%201&level=none&freshness=99999999999999")]
+    public async Task Hostile_strings_numbers_and_durations_are_400_not_500(string method, string path, string? body, string? query)
+    {
+        var response = await _api.SendAsync(method, path, body, query);
+
+        Assert.True(response.StatusCode == 400, $"{response.StatusCode}: {response.Body}");
+        Assert.NotEqual(ErrorResponses.InternalError + "\n", response.Body);
     }
 }

@@ -120,4 +120,20 @@ public sealed class StatementClassifierTests : IDisposable
         var refused = Assert.Throws<StatementRefusedException>(() => Classify(sql));
         Assert.Equal(SandboxMessages.Pragma(name), refused.Message);
     }
+
+    [Fact]
+    public void Classification_runs_under_its_time_limit_and_clears_it_afterwards()
+    {
+        using var wide = new TempDatabase([.. Enumerable.Range(0, 2000).Select(i => $"CREATE TABLE t{i}(a, b, c)")]);
+        using var session = SqliteSession.OpenReadOnly(wide.FilePath);
+
+        // Loading a 2000-table schema runs thousands of SQLite instructions; a spent time limit interrupts it.
+        var interrupted = StatementClassifier.ClassifyAll(session, [new Statement("SELECT * FROM t1999")], TimeSpan.Zero);
+        Assert.Equal(StatementKind.Unprepared, interrupted[0].Kind);
+        Assert.Equal("interrupted", interrupted[0].PrepareError);
+
+        var classified = StatementClassifier.ClassifyAll(session, [new Statement("SELECT * FROM t1999")]);
+        Assert.Equal(StatementKind.ReadOnly, classified[0].Kind);
+        Assert.False(session.DeadlinePassed);
+    }
 }

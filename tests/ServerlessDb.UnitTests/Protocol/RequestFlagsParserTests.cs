@@ -58,6 +58,28 @@ public sealed class RequestFlagsParserTests
     [InlineData("level", "eventual")]
     [InlineData("freshness", "soon")]
     [InlineData("db_timeout", "-1s")]
+    [InlineData("db", "sneaky\n")]
+    [InlineData("db_timeout", "5s\n")]
+    [InlineData("freshness", "5s\n")]
+    [InlineData("db_timeout", "\u0663s")]
+    [InlineData("freshness", "1\u0660s")]
     public void Bad_values_are_400s(string flag, string value) =>
         Assert.Throws<BadRequestException>(() => Parse((flag, value)));
+
+    [Theory]
+    [InlineData("db_timeout", "99999999999999")]
+    [InlineData("freshness", "99999999999999")]
+    [InlineData("db_timeout", "99999999999999999999999999")]
+    [InlineData("freshness", "9999999999999999999h")]
+    [InlineData("db_timeout", "256204779h")]
+    [InlineData("db_timeout", "99999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999h")]
+    public void A_duration_longer_than_a_timespan_is_400_not_an_overflow(string flag, string value) =>
+        Assert.Throws<BadRequestException>(() => Parse((flag, value)));
+
+    [Fact]
+    public void The_longest_durations_that_fit_are_accepted()
+    {
+        Assert.Equal(TimeSpan.FromHours(256204778), Parse(("db_timeout", "256204778h")).StatementTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(9_000_000_000), Parse(("freshness", "9000000000")).Freshness);
+    }
 }

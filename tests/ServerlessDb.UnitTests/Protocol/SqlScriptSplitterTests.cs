@@ -33,4 +33,14 @@ public sealed class SqlScriptSplitterTests
     {
         Assert.Throws<BadRequestException>(() => SqlScriptSplitter.Split("SELECT 1; SELECT 2; SELECT 3;", 2));
     }
+
+    [Theory]
+    [InlineData("SELECT 1\0")]
+    [InlineData("SELECT 1; SELECT 2\0; SELECT 3")]
+    [InlineData("\0")]
+    public void A_script_with_a_nul_character_is_refused(string script)
+    {
+        var error = Assert.Throws<BadRequestException>(() => SqlScriptSplitter.Split(script, 100));
+        Assert.Equal(ProtocolMessages.NulInSql, error.Message);
+    }
 }

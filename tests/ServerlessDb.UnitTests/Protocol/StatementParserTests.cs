@@ -105,4 +105,76 @@ public sealed class StatementParserTests
         var error = Assert.Throws<BadRequestException>(() => StatementParser.ParsePlainText(new byte[] { 0x53, 0xff, 0xfe }));
         Assert.Contains("UTF-8", error.Message);
     }
+
+    [Theory]
+    [InlineData("[\"SELECT 1\\u0000\"]")]
+    [InlineData("[[\"SELECT ?\\u0000\", 1]]")]
+    [InlineData("[\"SELECT 1\", \"SELECT 2; \\u0000 DROP TABLE t\"]")]
+    public void Sql_with_a_nul_character_is_refused_in_a_json_body(string body)
+    {
+        var error = Assert.Throws<BadRequestException>(() => Parse(body));
+        Assert.Equal(ProtocolMessages.NulInSql, error.Message);
+    }
+
+    [Fact]
+    public void Sql_with_a_nul_character_is_refused_in_a_plain_text_body()
+    {
+        var error = Assert.Throws<BadRequestException>(() => StatementParser.ParsePlainText("SELECT 1\0"u8.ToArray()));
+        Assert.Equal(ProtocolMessages.NulInSql, error.Message);
+    }
+
+    [Fact]
+    public void A_nul_character_in_a_parameter_value_is_data_not_sql()
+    {
+        var statement = Assert.Single(Parse("[[\"SELECT ?\", \"a\\u0000b\"]]"));
+        Assert.Equal("a\0b", statement.Positional[0]);
+    }
+
+    [Theory]
+    [InlineData("[\"SELECT '\\ud800'\"]", "the SQL of statement 1")]
+    [InlineData("[\"SELECT 1\", [\"SELECT '\\udc00x'\"]]", "the SQL of statement 2")]
+    [InlineData("[[\"SELECT ?\", \"\\ud800\"]]", "parameter 1 of statement 1")]
+    [InlineData("[[\"SELECT :a\", {\"a\": \"ok\\udfff\"}]]", "parameter 'a' of statement 1")]
+    [InlineData("[[\"SELECT :a\", {\"\\ud800\": 1}]]", "a parameter name of statement 1")]
+    public void A_lone_surrogate_escape_is_a_bad_request(string body, string where)
+    {
+        var error = Assert.Throws<BadRequestException>(() => Parse(body));
+        Assert.Equal(ProtocolMessages.InvalidText(where), error.Message);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0xff })]
+    [InlineData(new byte[] { 0xc3 })]
+    [InlineData(new byte[] { 0xed, 0xa0, 0x80 })]
+    public void Invalid_utf8_inside_a_json_string_is_a_bad_request(byte[] bad)
+    {
+        byte[] body = [.. "[\"SELECT '"u8, .. bad, .. "'\"]"u8];
+        var error = Assert.Throws<BadRequestException>(() => StatementParser.ParseJson(body, 100));
+        Assert.Equal(ProtocolMessages.InvalidText("the SQL of statement 1"), error.Message);
+    }
+
+    [Fact]
+    public void Invalid_utf8_inside_a_parameter_is_a_bad_request()
+    {
+        byte[] body = [.. "[[\"SELECT ?\", \"a"u8, 0xff, 0xfe, .. "\"]]"u8];
+        var error = Assert.Throws<BadRequestException>(() => StatementParser.ParseJson(body, 100));
+        Assert.Equal(ProtocolMessages.InvalidText("parameter 1 of statement 1"), error.Message);
+    }
+
+    [Theory]
+    [InlineData("1e400")]
+    [InlineData("-1e400")]
+    [InlineData("1" + "0000000000" + "0000000000" + "0000000000" + "e300")]
+    public void A_number_no_double_can_hold_is_a_bad_request(string number)
+    {
+        var error = Assert.Throws<BadRequestException>(() => Parse($"[[\"SELECT ?\", {number}]]"));
+        Assert.Equal(ProtocolMessages.NumberOutOfRange("1 of statement 1"), error.Message);
+    }
+
+    [Fact]
+    public void Nesting_deeper_than_the_statement_shape_is_invalid_json()
+    {
+        var error = Assert.Throws<BadRequestException>(() => Parse(new string('[', 10_000) + new string(']', 10_000)));
+        Assert.Equal(ProtocolMessages.InvalidJson, error.Message);
+    }
 }

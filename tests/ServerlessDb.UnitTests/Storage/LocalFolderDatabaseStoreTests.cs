@@ -1,5 +1,6 @@
 using ServerlessDb.Errors;
 using ServerlessDb.Storage;
+using ServerlessDb.UnitTests.Support;
 
 namespace ServerlessDb.UnitTests.Storage;
 
@@ -19,10 +20,11 @@ public sealed class LocalFolderDatabaseStoreTests : IDisposable
     private LocalFolderDatabaseStore NewStore(string process = "a", TimeSpan? lockFileWait = null) =>
         new(DataFolder, Path.Combine(_root, "cache-" + process), TimeProvider.System, lockFileWait);
 
-    private string WorkingFile(params byte[] content)
+    /// <summary>A working copy holding a small database told apart by <paramref name="marker"/>.</summary>
+    private string WorkingFile(params byte[] marker)
     {
         var path = Path.Combine(_root, Guid.NewGuid().ToString("N") + ".sqlite");
-        File.WriteAllBytes(path, content);
+        File.WriteAllBytes(path, DatabaseBytes.Marked(marker));
         return path;
     }
 
@@ -33,7 +35,7 @@ public sealed class LocalFolderDatabaseStoreTests : IDisposable
         return (snapshot.Version, Convert.ToHexString(File.ReadAllBytes(snapshot.FilePath)));
     }
 
-    private static (StoredVersion, string) Expected(StoredVersion version, params byte[] content) => (version, Convert.ToHexString(content));
+    private static (StoredVersion, string) Expected(StoredVersion version, params byte[] marker) => (version, Convert.ToHexString(DatabaseBytes.Marked(marker)));
 
     [Fact]
     public async Task A_database_that_does_not_exist_reads_as_an_empty_file_with_a_missing_version()
@@ -56,7 +58,7 @@ public sealed class LocalFolderDatabaseStoreTests : IDisposable
 
         Assert.True(version.Exists);
         Assert.StartsWith("1-", version.ETag);
-        Assert.Equal(new byte[] { 1, 2, 3 }, File.ReadAllBytes(DataFile));
+        Assert.Equal(DatabaseBytes.Marked(1, 2, 3), File.ReadAllBytes(DataFile));
         Assert.Equal(version.ETag, File.ReadAllText(DataFile + ".version"));
         Assert.Equal(Expected(version, 1, 2, 3), await ReadAsync(store));
         Assert.Equal(DataFile, store.PathOf(Db));
@@ -72,7 +74,7 @@ public sealed class LocalFolderDatabaseStoreTests : IDisposable
             () => store.CommitAsync(Db, StoredVersion.Missing, WorkingFile(2), CancellationToken.None));
 
         Assert.Contains(first.ETag!, conflict.Message);
-        Assert.Equal(new byte[] { 1 }, File.ReadAllBytes(DataFile));
+        Assert.Equal(DatabaseBytes.Marked(1), File.ReadAllBytes(DataFile));
         Assert.Equal(first.ETag, File.ReadAllText(DataFile + ".version"));
         Assert.DoesNotContain(Directory.EnumerateFiles(DataFolder), f => f.EndsWith(".tmp", StringComparison.Ordinal));
     }
@@ -103,11 +105,11 @@ public sealed class LocalFolderDatabaseStoreTests : IDisposable
         {
             Assert.Equal(v2, current.Version);
             Assert.NotEqual(held.FilePath, current.FilePath);
-            Assert.Equal(new byte[] { 2, 2 }, File.ReadAllBytes(current.FilePath));
+            Assert.Equal(DatabaseBytes.Marked(2, 2), File.ReadAllBytes(current.FilePath));
         }
 
         Assert.Equal(v1, held.Version);
-        Assert.Equal(new byte[] { 1, 1 }, File.ReadAllBytes(held.FilePath));
+        Assert.Equal(DatabaseBytes.Marked(1, 1), File.ReadAllBytes(held.FilePath));
 
         held.Dispose();
         Assert.False(File.Exists(held.FilePath));
@@ -148,7 +150,9 @@ public sealed class LocalFolderDatabaseStoreTests : IDisposable
             Assert.Single(outcomes, o => o.Error is WriteConflictException);
             version = winners[0].Version!.Value;
             Assert.Equal(version.ETag, File.ReadAllText(DataFile + ".version"));
-            Assert.Equal(round, File.ReadAllBytes(DataFile)[0]);
+            Assert.Contains(
+                Convert.ToHexString(File.ReadAllBytes(DataFile)),
+                new[] { Convert.ToHexString(DatabaseBytes.Marked(round, 0xA)), Convert.ToHexString(DatabaseBytes.Marked(round, 0xB)) });
         }
 
         static async Task<(StoredVersion? Version, Exception? Error)> Outcome(Task<StoredVersion> commit)
@@ -177,7 +181,7 @@ public sealed class LocalFolderDatabaseStoreTests : IDisposable
             Assert.Contains(DataFile + ".lock", error.Message);
         }
 
-        Assert.Equal(new byte[] { 1 }, File.ReadAllBytes(DataFile));
+        Assert.Equal(DatabaseBytes.Marked(1), File.ReadAllBytes(DataFile));
         var v2 = await store.CommitAsync(Db, v1, WorkingFile(2), CancellationToken.None);
         Assert.Equal(Expected(v2, 2), await ReadAsync(store));
     }
@@ -186,16 +190,37 @@ public sealed class LocalFolderDatabaseStoreTests : IDisposable
     public async Task A_database_file_put_in_the_folder_by_hand_is_read_and_can_be_replaced()
     {
         Directory.CreateDirectory(DataFolder);
-        File.WriteAllBytes(DataFile, [7, 7, 7]);
+        File.WriteAllBytes(DataFile, DatabaseBytes.Marked(7, 7, 7));
         var store = NewStore();
 
         var (handPlaced, content) = await ReadAsync(store);
         Assert.True(handPlaced.Exists);
-        Assert.Equal("070707", content);
+        Assert.Equal(Convert.ToHexString(DatabaseBytes.Marked(7, 7, 7)), content);
 
         var next = await store.CommitAsync(Db, handPlaced, WorkingFile(8), CancellationToken.None);
         Assert.StartsWith("1-", next.ETag);
         Assert.Equal(Expected(next, 8), await ReadAsync(store));
+    }
+
+    [Fact]
+    public async Task A_truncated_database_file_is_refused_naming_its_path_and_is_left_as_it_is()
+    {
+        Directory.CreateDirectory(DataFolder);
+        var truncated = DatabaseBytes.Valid(pages: 3)[..1024];
+        File.WriteAllBytes(DataFile, truncated);
+        var store = NewStore();
+
+        var error = await Assert.ThrowsAsync<DatabaseCorruptException>(() => ReadAsync(store));
+        var again = await Assert.ThrowsAsync<DatabaseCorruptException>(() => ReadAsync(store));
+
+        Assert.StartsWith($"Database '{Db}' ({DataFile}, version 0-", error.Message);
+        Assert.EndsWith(
+            "is not a valid SQLite database: it is truncated: 1024 bytes (2 pages) where its header says 3 pages of 512 bytes. "
+            + "Nothing was changed; restore a good version of the object.",
+            error.Message);
+        Assert.Equal(error.Message, again.Message);
+        Assert.Equal(truncated, File.ReadAllBytes(DataFile));
+        Assert.Empty(Directory.EnumerateFiles(store.CacheFolder.CacheDirectory, "*", SearchOption.AllDirectories));
     }
 
     [Fact]

@@ -8,6 +8,7 @@ using Moq;
 using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
 using ServerlessDb.Storage;
+using ServerlessDb.UnitTests.Support;
 
 namespace ServerlessDb.UnitTests.Storage;
 
@@ -39,19 +40,22 @@ public sealed class S3DatabaseStoreTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private string CacheFolder => Path.Combine(_root, "cache", "cache", Db);
+    // The last store created: each claims a folder of its own under the cache directory.
+    private S3DatabaseStore? _store;
+
+    private string CacheFolder => Path.Combine(_store!.CacheFolder.CacheDirectory, Db);
 
     [Fact]
     public async Task First_read_downloads_the_object_into_a_file_named_by_its_etag()
     {
-        StoreObject("\"e1\"", [1, 2, 3]);
+        StoreObject("\"e1\"", DatabaseBytes.Marked(1, 2, 3));
         var store = CreateStore();
 
         using var snapshot = await store.GetAsync(Db, null, default);
 
         Assert.Equal(new StoredVersion("\"e1\""), snapshot.Version);
         Assert.Equal(Path.Combine(CacheFolder, "v-e1.sqlite"), snapshot.FilePath);
-        Assert.Equal(new byte[] { 1, 2, 3 }, File.ReadAllBytes(snapshot.FilePath));
+        Assert.Equal(DatabaseBytes.Marked(1, 2, 3), File.ReadAllBytes(snapshot.FilePath));
         var get = Assert.Single(_gets);
         Assert.Equal(Bucket, get.BucketName);
         Assert.Equal(Key, get.Key);
@@ -61,7 +65,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
     [Fact]
     public async Task Second_read_revalidates_with_the_cached_etag_and_a_304_returns_the_same_file()
     {
-        StoreObject("\"e1\"", [1, 2, 3]);
+        StoreObject("\"e1\"", DatabaseBytes.Marked(1, 2, 3));
         var store = CreateStore();
         using var first = await store.GetAsync(Db, null, default);
 
@@ -71,24 +75,24 @@ public sealed class S3DatabaseStoreTests : IDisposable
         Assert.Equal("\"e1\"", _gets.Last().EtagToNotMatch);
         Assert.Equal(first.FilePath, second.FilePath);
         Assert.Equal(first.Version, second.Version);
-        Assert.Equal(new byte[] { 1, 2, 3 }, File.ReadAllBytes(second.FilePath));
+        Assert.Equal(DatabaseBytes.Marked(1, 2, 3), File.ReadAllBytes(second.FilePath));
         Assert.Single(Directory.GetFiles(CacheFolder));
     }
 
     [Fact]
     public async Task A_changed_object_gets_a_new_file_and_the_old_one_lives_until_its_snapshot_is_released()
     {
-        StoreObject("\"e1\"", [1]);
+        StoreObject("\"e1\"", DatabaseBytes.Marked(1));
         var store = CreateStore();
         var old = await store.GetAsync(Db, null, default);
-        StoreObject("\"e2\"", [2, 2]);
+        StoreObject("\"e2\"", DatabaseBytes.Marked(2, 2));
 
         using var current = await store.GetAsync(Db, null, default);
 
         Assert.Equal(new StoredVersion("\"e2\""), current.Version);
         Assert.NotEqual(old.FilePath, current.FilePath);
-        Assert.Equal(new byte[] { 2, 2 }, File.ReadAllBytes(current.FilePath));
-        Assert.Equal(new byte[] { 1 }, File.ReadAllBytes(old.FilePath));
+        Assert.Equal(DatabaseBytes.Marked(2, 2), File.ReadAllBytes(current.FilePath));
+        Assert.Equal(DatabaseBytes.Marked(1), File.ReadAllBytes(old.FilePath));
 
         old.Dispose();
 
@@ -99,7 +103,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
     [Fact]
     public async Task Only_the_current_version_is_kept_when_no_snapshot_holds_the_old_one()
     {
-        StoreObject("\"e1\"", [1]);
+        StoreObject("\"e1\"", DatabaseBytes.Marked(1));
         var store = CreateStore();
         string oldPath;
         using (var old = await store.GetAsync(Db, null, default))
@@ -108,12 +112,82 @@ public sealed class S3DatabaseStoreTests : IDisposable
         }
 
         Assert.True(File.Exists(oldPath), "the current version stays cached after its snapshot is released");
-        StoreObject("\"e2\"", [2]);
+        StoreObject("\"e2\"", DatabaseBytes.Marked(2));
 
         using var current = await store.GetAsync(Db, null, default);
 
         Assert.False(File.Exists(oldPath));
         Assert.Equal(new[] { current.FilePath }, Directory.GetFiles(CacheFolder));
+    }
+
+    [Fact]
+    public async Task Two_stores_on_one_cache_directory_keep_each_others_cached_versions()
+    {
+        StoreObject("\"e1\"", DatabaseBytes.Marked(1));
+        var first = CreateStore();
+        using var held = await first.GetAsync(Db, null, default);
+
+        var second = CreateStore();
+        using var other = await second.GetAsync(Db, null, default);
+        using var again = await first.GetAsync(Db, null, default);
+
+        Assert.NotEqual(held.FilePath, other.FilePath);
+        Assert.Equal(DatabaseBytes.Marked(1), File.ReadAllBytes(held.FilePath));
+        Assert.Equal(held.FilePath, again.FilePath);
+        Assert.Equal("\"e1\"", _gets.Last().EtagToNotMatch);
+    }
+
+    [Fact]
+    public async Task An_object_that_is_not_sqlite_is_refused_on_download_and_nothing_is_cached()
+    {
+        StoreObject("\"bad\"", "<html>not a database</html>"u8.ToArray());
+        var store = CreateStore();
+
+        var error = await Assert.ThrowsAsync<DatabaseCorruptException>(() => store.GetAsync(Db, null, default));
+
+        Assert.Equal(
+            "Database 'shop' (s3://test-bucket/databases/shop.sqlite, version \"bad\") is not a valid SQLite database: "
+            + "it is 27 bytes long, shorter than the 100-byte SQLite header. Nothing was changed; restore a good version of the object.",
+            error.Message);
+        Assert.Empty(Directory.GetFiles(CacheFolder));
+        Assert.Equal(0, store.CachedBytes);
+    }
+
+    [Fact]
+    public async Task A_truncated_object_is_refused_on_every_read_until_a_good_version_is_restored()
+    {
+        StoreObject("\"cut\"", DatabaseBytes.Valid(pages: 4)[..1024]);
+        var store = CreateStore();
+
+        var first = await Assert.ThrowsAsync<DatabaseCorruptException>(() => store.GetAsync(Db, null, default));
+        var second = await Assert.ThrowsAsync<DatabaseCorruptException>(() => store.GetAsync(Db, TimeSpan.FromMinutes(1), default));
+
+        Assert.Contains("it is truncated: 1024 bytes (2 pages) where its header says 4 pages of 512 bytes", first.Message);
+        Assert.Equal(first.Message, second.Message);
+        Assert.All(_gets, get => Assert.Null(get.EtagToNotMatch));
+        Assert.Empty(Directory.GetFiles(CacheFolder));
+
+        StoreObject("\"good\"", DatabaseBytes.Marked(1));
+        using var restored = await store.GetAsync(Db, null, default);
+        Assert.Equal(DatabaseBytes.Marked(1), File.ReadAllBytes(restored.FilePath));
+    }
+
+    [Fact]
+    public async Task A_corrupt_new_version_leaves_a_held_good_version_readable()
+    {
+        StoreObject("\"e1\"", DatabaseBytes.Marked(1));
+        var store = CreateStore();
+        using var held = await store.GetAsync(Db, null, default);
+        var badPageSize = DatabaseBytes.Marked(2);
+        badPageSize[16] = 0x03; // 768
+        StoreObject("\"e2\"", badPageSize);
+
+        var error = await Assert.ThrowsAsync<DatabaseCorruptException>(() => store.GetAsync(Db, null, default));
+
+        Assert.Contains("version \"e2\"", error.Message);
+        Assert.Contains("page size field (header bytes 16-17) is 768", error.Message);
+        Assert.Equal(DatabaseBytes.Marked(1), File.ReadAllBytes(held.FilePath));
+        Assert.Equal(new[] { held.FilePath }, Directory.GetFiles(CacheFolder));
     }
 
     [Fact]
@@ -132,7 +206,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
     [Fact]
     public async Task A_read_within_max_staleness_does_not_ask_S3_and_one_beyond_it_does()
     {
-        StoreObject("\"e1\"", [1]);
+        StoreObject("\"e1\"", DatabaseBytes.Marked(1));
         var store = CreateStore();
         using var first = await store.GetAsync(Db, null, default);
 
@@ -160,7 +234,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
 
         var reads = Enumerable.Range(0, 10).Select(_ => store.GetAsync(Db, null, default)).ToList();
         Assert.All(reads, read => Assert.False(read.IsCompleted));
-        answer.SetResult(ObjectResponse("\"e1\"", [7]));
+        answer.SetResult(ObjectResponse("\"e1\"", DatabaseBytes.Marked(7)));
         var snapshots = await Task.WhenAll(reads);
 
         Assert.Single(_gets);
@@ -180,7 +254,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
         var slow = new TaskCompletionSource<GetObjectResponse>(TaskCreationOptions.RunContinuationsAsynchronously);
         _s3.Setup(s => s.GetObjectAsync(It.IsAny<GetObjectRequest>(), It.IsAny<CancellationToken>()))
             .Returns((GetObjectRequest request, CancellationToken _) =>
-                request.Key == Key ? slow.Task : Task.FromResult(ObjectResponse("\"b1\"", [9])));
+                request.Key == Key ? slow.Task : Task.FromResult(ObjectResponse("\"b1\"", DatabaseBytes.Marked(9))));
         var store = CreateStore();
 
         var blocked = store.GetAsync(Db, null, default);
@@ -188,7 +262,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
 
         Assert.Equal(new StoredVersion("\"b1\""), other.Version);
         Assert.False(blocked.IsCompleted);
-        slow.SetResult(ObjectResponse("\"e1\"", [1]));
+        slow.SetResult(ObjectResponse("\"e1\"", DatabaseBytes.Marked(1)));
         using var late = await blocked;
         Assert.Equal(new StoredVersion("\"e1\""), late.Version);
     }
@@ -214,7 +288,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
     [Fact]
     public async Task Committing_on_a_read_version_sends_IfMatch_with_its_etag()
     {
-        StoreObject("\"e1\"", [1]);
+        StoreObject("\"e1\"", DatabaseBytes.Marked(1));
         var store = CreateStore();
         var work = WriteWorkFile([1, 1]);
 
@@ -271,7 +345,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
     [MemberData(nameof(TransientFailures))]
     public async Task A_transient_failure_on_read_is_retried(string failure)
     {
-        StoreObject("\"e1\"", [1]);
+        StoreObject("\"e1\"", DatabaseBytes.Marked(1));
         var store = CreateStore();
         var calls = 0;
         _s3.Setup(s => s.GetObjectAsync(It.IsAny<GetObjectRequest>(), It.IsAny<CancellationToken>()))
@@ -418,14 +492,14 @@ public sealed class S3DatabaseStoreTests : IDisposable
         _s3.Setup(s => s.GetObjectAsync(It.IsAny<GetObjectRequest>(), It.IsAny<CancellationToken>()))
             .Returns(() => Task.FromResult(++calls == 1
                 ? new GetObjectResponse { ETag = "\"e1\"", ResponseStream = new BrokenStream() }
-                : ObjectResponse("\"e1\"", [5])));
+                : ObjectResponse("\"e1\"", DatabaseBytes.Marked(5))));
         var store = CreateStore();
 
         using var snapshot = await store.GetAsync(Db, null, default);
 
         Assert.Equal(2, calls);
         Assert.Equal(new[] { snapshot.FilePath }, Directory.GetFiles(CacheFolder));
-        Assert.Equal(new byte[] { 5 }, File.ReadAllBytes(snapshot.FilePath));
+        Assert.Equal(DatabaseBytes.Marked(5), File.ReadAllBytes(snapshot.FilePath));
     }
 
     [Theory]
@@ -463,7 +537,8 @@ public sealed class S3DatabaseStoreTests : IDisposable
             CacheDirectory = Path.Combine(_root, "cache"),
             StorageRetryDeadline = deadline ?? TimeSpan.FromSeconds(5),
         };
-        return new S3DatabaseStore(_s3.Object, options, _clock, TimeSpan.FromMilliseconds(10));
+        _store = new S3DatabaseStore(_s3.Object, options, _clock, TimeSpan.FromMilliseconds(10));
+        return _store;
     }
 
     private Task<GetObjectResponse> Get(GetObjectRequest request, CancellationToken token)

@@ -6,6 +6,7 @@ using Amazon.S3;
 using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
 using ServerlessDb.Storage;
+using ServerlessDb.UnitTests.Support;
 
 namespace ServerlessDb.UnitTests.Storage;
 
@@ -100,7 +101,7 @@ public sealed class S3DatabaseStoreWireTests : IDisposable
     [Fact]
     public async Task A_read_revalidates_with_IfNoneMatch_and_the_SDKs_304_keeps_the_cached_file()
     {
-        var content = Encoding.ASCII.GetBytes("SQLite format 3\0cached");
+        var content = DatabaseBytes.Marked(42);
 
         // The SDK checks a GET body against a plain ETag as its MD5, as S3's single-part ETags are.
         var etag = $"\"{Convert.ToHexStringLower(MD5.HashData(content))}\"";

@@ -1,6 +1,7 @@
 using ServerlessDb.Engine;
 using ServerlessDb.Locking;
 using ServerlessDb.Protocol;
+using ServerlessDb.Storage;
 
 namespace ServerlessDb.UnitTests.Support;
 
@@ -8,11 +9,13 @@ namespace ServerlessDb.UnitTests.Support;
 public sealed class EngineHarness : IDisposable
 {
     private readonly string _cache = Directory.CreateTempSubdirectory("serverlessdb-cache-").FullName;
+    private readonly CacheFolder _cacheFolder;
 
     public EngineHarness(int writeAttempts = 5, int maxResultBytes = 1 << 20, IDatabaseLock? databaseLock = null)
     {
         Lock = databaseLock ?? new NoOpDatabaseLock(TimeProvider.System);
-        Engine = new QueryEngine(Store, Lock, new WorkingCopies(_cache), new EngineOptions(writeAttempts, maxResultBytes, QuickCheckBeforeUpload: true, TimeSpan.FromHours(24)), TimeProvider.System, Log);
+        _cacheFolder = CacheFolder.Claim(_cache);
+        Engine = new QueryEngine(Store, Lock, new WorkingCopies(_cacheFolder), new EngineOptions(writeAttempts, maxResultBytes, QuickCheckBeforeUpload: true, TimeSpan.FromHours(24)), TimeProvider.System, Log);
     }
 
     public VersionedTestStore Store { get; } = new();
@@ -25,7 +28,7 @@ public sealed class EngineHarness : IDisposable
 
     public RequestTrace LastTrace { get; private set; } = new();
 
-    public string WorkDirectory => Path.Combine(_cache, "work");
+    public string WorkDirectory => _cacheFolder.WorkDirectory;
 
     public Task<QueryOutcome> RunAsync(Endpoint endpoint, params string[] sql) => RunAsync(endpoint, new RequestFlags(), sql);
 
@@ -44,6 +47,7 @@ public sealed class EngineHarness : IDisposable
     public void Dispose()
     {
         Store.Dispose();
+        _cacheFolder.Dispose();
         Directory.Delete(_cache, recursive: true);
     }
 }

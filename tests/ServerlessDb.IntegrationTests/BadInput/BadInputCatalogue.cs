@@ -1,0 +1,165 @@
+using System.Text;
+using QueryRunnerEvents = ServerlessDb.IntegrationTests.Infrastructure.ApiGatewayEvents;
+
+namespace ServerlessDb.IntegrationTests.BadInput;
+
+/// <summary>
+/// The bad-input catalogue, shared by the Lambda handler on moto and the local server over HTTP. Every
+/// case runs against a database "default" holding <c>t(a)</c> with one row, and must leave it
+/// byte-identical. Messages are the ones the README documents.
+/// </summary>
+public static class BadInputCatalogue
+{
+    public const string Database = "default";
+
+    public static readonly string[] Setup = ["CREATE TABLE t(a)", "INSERT INTO t VALUES ('kept')"];
+
+    private const string Json = "application/json";
+    private const string Text = "text/plain";
+    private const string Nul = "SQL contains a NUL character";
+    private const string InvalidText = "invalid text in";
+    private const string Attach = "ATTACH, DETACH and VACUUM INTO are not allowed";
+    private const string TransactionControl = "transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE) is not allowed";
+    private const string Bomb = "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c)";
+
+    public static IReadOnlyList<BadInputCase> Cases { get; } =
+    [
+        // Malformed bodies.
+        Post("body not json", "/db/execute", "not json", 400, "invalid JSON body"),
+        Post("body empty", "/db/execute", "", 400, "invalid JSON body"),
+        Post("body truncated", "/db/execute", "[\"SELECT 1\"", 400, "invalid JSON body"),
+        Post("body with trailing garbage", "/db/query", "[\"SELECT 1\"] x", 400, "invalid JSON body"),
+        Post("body nested 10000 deep", "/db/request", new string('[', 10_000) + new string(']', 10_000), 400, "invalid JSON body"),
+        Post("body an object", "/db/execute", """{"sql": "SELECT 1"}""", 400, "invalid request"),
+        Post("body a string", "/db/execute", "\"SELECT 1\"", 400, "invalid request"),
+        Post("body a number", "/db/query", "42", 400, "invalid request"),
+        Post("body an empty array", "/db/execute", "[]", 400, "no statements"),
+        Post("statement an empty array", "/db/execute", "[[]]", 400, "no statements"),
+        Post("statement a number", "/db/execute", "[42]", 400, "invalid request"),
+        Post("statement null", "/db/execute", "[null]", 400, "invalid request"),
+        Post("statement sql a number", "/db/execute", "[[42, 1]]", 400, "invalid request"),
+        Post("too many statements", "/db/query", "[" + string.Join(",", Enumerable.Repeat("\"SELECT 1\"", 1001)) + "]", 400, "too many statements"),
+        Post("request over MAX_REQUEST_BYTES", "/db/execute", "[\"SELECT '" + new string('x', 1024 * 1024) + "'\"]", 413, "request too large"),
+        Post("text body only whitespace", "/db/execute", " \n\t ", 400, "no statements", Text),
+        Raw("text body invalid UTF-8", "POST", "/db/execute", null, Text, [0x53, 0x45, 0xff, 0xfe], 400, "request body is not valid UTF-8"),
+        Raw("json string invalid UTF-8", "POST", "/db/query", null, Json, [.. "[\"SELECT '"u8, 0xff, .. "'\"]"u8], 400, InvalidText),
+        Raw("json string overlong UTF-8", "POST", "/db/query", null, Json, [.. "[\"SELECT '"u8, 0xc0, 0xaf, .. "'\"]"u8], 400, InvalidText),
+        Raw("json string UTF-8 surrogate", "POST", "/db/query", null, Json, [.. "[\"SELECT '"u8, 0xed, 0xa0, 0x80, .. "'\"]"u8], 400, InvalidText),
+
+        // Strings: NULs and lone surrogates.
+        Post("nul in json sql", "/db/query", "[\"SELECT 1\\u0000\"]", 400, Nul),
+        Post("nul hiding a second statement", "/db/execute", "[\"SELECT 1;\\u0000DELETE FROM t\"]", 400, Nul),
+        Post("nul in parameterized sql", "/db/execute", "[[\"INSERT INTO t VALUES (?)\\u0000\", 1]]", 400, Nul),
+        Post("nul in text body", "/db/execute", "DELETE FROM t\0", 400, Nul, Text),
+        Get("nul in q", "q=SELECT%201%00", 400, Nul),
+        Post("nul in sql script", "/sql", "SELECT 1;\0DELETE FROM t;", 400, Nul, Text),
+        Post("lone surrogate in sql", "/db/query", "[\"SELECT '\\ud800'\"]", 400, InvalidText),
+        Post("lone low surrogate in sql", "/db/execute", "[\"DELETE FROM t WHERE a = '\\udc00'\"]", 400, InvalidText),
+        Post("lone surrogate in parameter", "/db/execute", "[[\"INSERT INTO t VALUES (?)\", \"\\ud800\"]]", 400, InvalidText),
+        Post("lone surrogate in named parameter", "/db/execute", "[[\"INSERT INTO t VALUES (:a)\", {\"a\": \"x\\udfff\"}]]", 400, InvalidText),
+        Post("lone surrogate in parameter name", "/db/execute", "[[\"INSERT INTO t VALUES (:a)\", {\"\\ud800\": 1}]]", 400, InvalidText),
+
+        // Parameters.
+        Post("parameter an object", "/db/execute", "[[\"INSERT INTO t VALUES (:a)\", {\"a\": {\"b\": 1}}]]", 400, "unsupported type for parameter"),
+        Post("blob byte 256", "/db/execute", "[[\"INSERT INTO t VALUES (?)\", [256]]]", 400, "unsupported type for parameter"),
+        Post("blob byte negative", "/db/execute", "[[\"INSERT INTO t VALUES (?)\", [-1]]]", 400, "unsupported type for parameter"),
+        Post("blob byte fraction", "/db/execute", "[[\"INSERT INTO t VALUES (?)\", [1.5]]]", 400, "unsupported type for parameter"),
+        Post("blob of strings", "/db/execute", "[[\"INSERT INTO t VALUES (?)\", [\"a\"]]]", 400, "unsupported type for parameter"),
+        Post("number beyond double", "/db/execute", "[[\"INSERT INTO t VALUES (?)\", 1e400]]", 400, "number out of range for parameter"),
+        Post("number far beyond double", "/db/execute", "[[\"INSERT INTO t VALUES (?)\", -" + new string('9', 400) + "]]", 400, "number out of range for parameter"),
+        Post("missing parameter value", "/db/execute", "[[\"UPDATE t SET a = ? WHERE a = ?\", 1]]", 200, "missing value for parameter"),
+
+        // Flags.
+        Get("level unknown", "q=SELECT%201&level=eventual", 400, "unrecognized consistency level"),
+        Get("db_timeout not a duration", "q=SELECT%201&db_timeout=soon", 400, "invalid db_timeout"),
+        Get("db_timeout negative", "q=SELECT%201&db_timeout=-1s", 400, "invalid db_timeout"),
+        Get("db_timeout huge seconds", "q=SELECT%201&db_timeout=99999999999999", 400, "invalid db_timeout"),
+        Get("db_timeout huge hours", "q=SELECT%201&db_timeout=9999999999999999999h", 400, "invalid db_timeout"),
+        Get("db_timeout final newline", "q=SELECT%201&db_timeout=5s%0A", 400, "invalid db_timeout"),
+        Get("db_timeout arabic digit", "q=SELECT%201&db_timeout=%D9%A3s", 400, "invalid db_timeout"),
+        Get("freshness huge", "q=SELECT%201&level=none&freshness=99999999999999", 400, "invalid freshness"),
+        Get("freshness not a duration", "q=SELECT%201&level=none&freshness=soon", 400, "invalid freshness"),
+
+        // Database names.
+        Get("db final newline", "q=SELECT%201&db=sneaky%0A", 400, "invalid database name"),
+        Get("db default with final newline", "q=SELECT%20*%20FROM%20t&db=default%0A", 400, "invalid database name"),
+        Post("db final newline on a write", "/db/execute", "[\"CREATE TABLE x(a)\"]", 400, "invalid database name", query: "db=sneaky%0A"),
+        Get("db empty", "q=SELECT%201&db=", 400, "invalid database name"),
+        Get("db path traversal", "q=SELECT%201&db=..%2Fdefault", 400, "invalid database name"),
+        Get("db nul", "q=SELECT%201&db=default%00", 400, "invalid database name"),
+        Get("db 65 characters", "q=SELECT%201&db=" + new string('a', 65), 400, "invalid database name"),
+        Get("db non-ascii", "q=SELECT%201&db=caf%C3%A9", 400, "invalid database name"),
+        Get("db with a space", "q=SELECT%201&db=has%20space", 400, "invalid database name"),
+
+        // Routes and methods.
+        Raw("unknown route", "GET", "/nowhere", null, Json, null, 404, "not found"),
+        Raw("unknown route under db", "POST", "/db/drop", null, Json, "[\"SELECT 1\"]"u8.ToArray(), 404, "not found"),
+        Raw("delete on execute", "DELETE", "/db/execute", null, Json, null, 405, "method not allowed"),
+        Raw("get on execute", "GET", "/db/execute", "q=DELETE%20FROM%20t", Json, null, 405, "method not allowed"),
+        Raw("put on query", "PUT", "/db/query", null, Json, "[\"DELETE FROM t\"]"u8.ToArray(), 405, "method not allowed"),
+        Raw("post on status", "POST", "/status", null, Json, null, 405, "method not allowed"),
+        Get("query without q", null, 400, "missing q parameter"),
+        Get("query with empty q", "q=", 400, "missing q parameter"),
+        Get("query with blank q", "q=%20%0A", 400, "missing q parameter"),
+
+        // SQL the sandbox refuses, the engine bounds, or rqlite answers per statement.
+        Post("attach", "/db/request", "[\"ATTACH DATABASE '/tmp/other.sqlite' AS other\"]", 400, Attach),
+        Post("attach memory after a write", "/db/execute", "[\"DELETE FROM t\", \"ATTACH ':memory:' AS m\"]", 400, Attach),
+        Post("detach", "/db/execute", "[\"DETACH DATABASE main\"]", 400, Attach),
+        Post("vacuum into", "/db/execute", "[\"VACUUM INTO '/tmp/stolen.sqlite'\"]", 400, Attach),
+        Post("vacuum into in a script", "/sql", "DELETE FROM t; VACUUM INTO '/tmp/stolen.sqlite';", 400, Attach, Text),
+        Post("load_extension", "/db/query", "[\"SELECT load_extension('/tmp/evil.so')\"]", 400, "load_extension() is not allowed"),
+        Post("writable_schema on", "/db/execute", "[\"PRAGMA writable_schema = ON\", \"DELETE FROM t\"]", 400, "PRAGMA writable_schema cannot be changed"),
+        Post("writable_schema reset", "/db/execute", "[\"PRAGMA writable_schema = RESET\"]", 400, "PRAGMA writable_schema cannot be changed"),
+        Post("journal_mode wal", "/db/execute", "[\"PRAGMA journal_mode = WAL\"]", 400, "PRAGMA journal_mode cannot be changed"),
+        Post("begin", "/db/execute", "[\"BEGIN\", \"DELETE FROM t\"]", 400, TransactionControl),
+        Post("commit", "/db/execute", "[\"DELETE FROM t\", \"COMMIT\"]", 400, TransactionControl),
+        Post("rollback", "/db/request", "[\"ROLLBACK\"]", 400, TransactionControl),
+        Post("savepoint", "/db/execute", "[\"SAVEPOINT s1\", \"DELETE FROM t\", \"RELEASE s1\"]", 400, TransactionControl),
+        Post("begin in text body", "/db/execute", "BEGIN; DELETE FROM t; COMMIT", 400, TransactionControl, Text),
+        Post("huge randomblob", "/db/query", "[\"SELECT length(randomblob(200000000))\"]", 200, "string or blob too big"),
+        Post("huge zeroblob written", "/db/execute", "[\"INSERT INTO t VALUES (zeroblob(200000000))\"]", 200, "string or blob too big"),
+        Post("huge hex of a zeroblob", "/db/query", "[\"SELECT length(hex(zeroblob(100000000)))\"]", 200, "string or blob too big"),
+        Post("result over MAX_RESULT_BYTES", "/db/query", "[\"SELECT zeroblob(6000000)\"]", 413, "result too large"),
+        Post("recursive cte bomb read", "/db/query", "[\"" + Bomb + " SELECT count(*) FROM c\"]", 200, "statement timed out", query: "db_timeout=200ms"),
+        Post("recursive cte bomb write", "/db/execute", "[\"INSERT INTO t " + Bomb + " SELECT n FROM c\"]", 200, "statement timed out", query: "db_timeout=200ms"),
+        Post("recursive cte bomb in a transaction", "/db/execute", "[\"DELETE FROM t\", \"INSERT INTO t " + Bomb + " SELECT n FROM c\"]", 200, "statement timed out", query: "db_timeout=200ms&transaction"),
+        Post("write sent to query", "/db/query", "[\"DELETE FROM t\"]", 200, "attempt to change database via query operation"),
+        Post("deep expression", "/db/query", "[\"SELECT " + string.Concat(Enumerable.Repeat("abs(", 5000)) + "1" + new string(')', 5000) + "\"]", 200, "Expression tree is too large"),
+        Post("syntax error", "/db/execute", "[\"DELET FROM t\"]", 200, "syntax error"),
+        Post("failing transaction", "/db/execute", "[\"DELETE FROM t\", \"INSERT INTO nowhere VALUES (1)\"]", 200, "no such table: nowhere", query: "transaction"),
+
+        // Malformed Lambda events: the handler only.
+        Event("event not json", "hello", "invalid event: not JSON"),
+        Event("event empty", "", "invalid event: not JSON"),
+        Event("event an array", "[1, 2]", "invalid event: expected an API Gateway proxy event"),
+        Event("event an empty object", "{}", "invalid event: expected an API Gateway proxy event"),
+        Event("event a scheduled event", """{"source": "aws.events", "detail-type": "Scheduled Event"}""", "invalid event: expected an API Gateway proxy event"),
+        Event("event v2 without method", """{"version": "2.0", "rawPath": "/db/query"}""", "invalid event: a payload 2.0 event needs"),
+        Event("event v1 without path", """{"httpMethod": "GET"}""", "invalid event: a payload 1.0 event needs"),
+        Event("event headers of the wrong type", """{"httpMethod": "POST", "path": "/db/query", "headers": 5}""", "invalid event"),
+        Event("event isBase64Encoded a string", """{"httpMethod": "POST", "path": "/db/query", "body": "W10=", "isBase64Encoded": "yes"}""", "invalid event"),
+        Event("event body not base64", QueryRunnerEvents.HttpApiV2("POST", "/db/execute", body: "not base64!").Replace("\"isBase64Encoded\":false", "\"isBase64Encoded\":true", StringComparison.Ordinal), "invalid event: isBase64Encoded is true but the body is not base64"),
+        Event("event v1 body not base64", QueryRunnerEvents.RestApiV1("POST", "/db/execute", body: "%%%", base64: false).Replace("\"isBase64Encoded\":false", "\"isBase64Encoded\":true", StringComparison.Ordinal), "invalid event: isBase64Encoded is true but the body is not base64"),
+        Event("event body a lone surrogate", QueryRunnerEvents.HttpApiV2("POST", "/db/execute", body: "[\"DELETE FROM t\"]").Replace("DELETE FROM t", "\\ud800", StringComparison.Ordinal), "invalid"),
+        Event("event nested 1000 deep", "{\"a\":" + new string('[', 1000) + new string(']', 1000) + "}", "invalid event: not JSON"),
+    ];
+
+    public static TheoryData<string> HttpCaseNames { get; } = [.. Cases.Where(c => !c.LambdaOnly).Select(c => c.Name)];
+
+    public static TheoryData<string> AllCaseNames { get; } = [.. Cases.Select(c => c.Name)];
+
+    public static BadInputCase Named(string name) => Cases.Single(c => c.Name == name);
+
+    private static BadInputCase Post(string name, string path, string body, int status, string expected, string contentType = Json, string? query = null) =>
+        new(name, "POST", path, query, contentType, Encoding.UTF8.GetBytes(body), status, expected);
+
+    private static BadInputCase Get(string name, string? query, int status, string expected) =>
+        new(name, "GET", "/db/query", query, Json, null, status, expected);
+
+    private static BadInputCase Raw(string name, string method, string path, string? query, string contentType, byte[]? body, int status, string expected) =>
+        new(name, method, path, query, contentType, body, status, expected);
+
+    private static BadInputCase Event(string name, string rawEvent, string expected) =>
+        new(name, "", "", null, Json, null, 400, expected, rawEvent);
+}
