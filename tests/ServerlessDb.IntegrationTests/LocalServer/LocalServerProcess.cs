@@ -31,7 +31,10 @@ public sealed class LocalServerProcess : IDisposable
 
     public string Stderr => Read(_stderr);
 
-    public static LocalServerProcess Start(params string[] arguments)
+    public static LocalServerProcess Start(params string[] arguments) => Start(new Dictionary<string, string?>(), arguments);
+
+    /// <summary>Starts the server with <paramref name="environment"/> set on top of this process's (S3 mode: AWS_ENDPOINT_URL, DB_BUCKET, ...).</summary>
+    public static LocalServerProcess Start(IReadOnlyDictionary<string, string?> environment, params string[] arguments)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "LocalServer.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing: the test project must reference src/LocalServer.");
@@ -51,6 +54,11 @@ public sealed class LocalServerProcess : IDisposable
         foreach (var name in new[] { "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "DB_BUCKET", "CACHE_DIR", "LOCK_VPC_ID" })
         {
             startInfo.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            startInfo.Environment[name] = value;
         }
 
         return new LocalServerProcess(Process.Start(startInfo) ?? throw new InvalidOperationException("dotnet did not start."));
@@ -77,6 +85,13 @@ public sealed class LocalServerProcess : IDisposable
         }
 
         throw new Xunit.Sdk.XunitException($"No line starting with '{prefix}' within {timeout.TotalSeconds:0} s. stdout:\n{Stdout}\nstderr:\n{Stderr}");
+    }
+
+    /// <summary>Sends SIGKILL: the server stops at once, mid-request, without releasing anything; waits until it is gone.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await WaitForExitAsync();
     }
 
     /// <summary>Sends SIGINT, what Ctrl+C sends.</summary>

@@ -1,0 +1,103 @@
+namespace ServerlessDb.IntegrationTests.Faults;
+
+/// <summary>
+/// One scripted fault of the <see cref="FaultProxy"/>: which requests it matches (an S3 operation by
+/// method and path, or an EC2 Action), which of those it acts on (<see cref="FaultTimes"/>), and what it does.
+/// </summary>
+public sealed class FaultRule
+{
+    private readonly Func<ProxiedRequest, bool> _matches;
+    private readonly FaultTimes _times;
+    private readonly object _gate = new();
+    private readonly TaskCompletionSource _acted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _matched;
+    private int _fired;
+
+    private FaultRule(string name, Func<ProxiedRequest, bool> matches, FaultKind kind, FaultTimes times)
+    {
+        Name = name;
+        _matches = matches;
+        Kind = kind;
+        _times = times;
+    }
+
+    public string Name { get; }
+
+    public FaultKind Kind { get; }
+
+    /// <summary>With <see cref="FaultKind.S3Error"/>: the HTTP status.</summary>
+    public int Status { get; private init; }
+
+    /// <summary>With <see cref="FaultKind.S3Error"/>: S3's error code (InternalError, SlowDown).</summary>
+    public string Code { get; private init; } = "";
+
+    /// <summary>With <see cref="FaultKind.DelayAnswer"/>: how long the answer waits after moto gave it.</summary>
+    public TimeSpan Delay { get; private init; }
+
+    /// <summary>How many times this rule acted.</summary>
+    public int Fired
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _fired;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Completes the first time this rule acted: for a fault that forwards (<see cref="FaultKind.DropAnswer"/>,
+    /// <see cref="FaultKind.DelayAnswer"/>), once moto has answered, so the request has landed and its answer is held or lost.
+    /// </summary>
+    public Task Acted => _acted.Task;
+
+    /// <summary>An S3 request: <paramref name="method"/> (GET, HEAD, PUT) on the path <c>/bucket/key</c>; null matches any path.</summary>
+    public static Func<ProxiedRequest, bool> S3(string method, string? path = null) =>
+        r => r.Ec2Action is null && r.Method == method && (path is null || r.Path == path);
+
+    /// <summary>An EC2 Query API request whose form body has <c>Action=</c><paramref name="action"/>.</summary>
+    public static Func<ProxiedRequest, bool> Ec2(string action) => r => r.Ec2Action == action;
+
+    /// <summary>500 InternalError (or another 5xx and code), with S3's XML error body.</summary>
+    public static FaultRule S3Error(Func<ProxiedRequest, bool> matches, FaultTimes times, int status = 500, string code = "InternalError") =>
+        new($"{status} {code}", matches, FaultKind.S3Error, times) { Status = status, Code = code };
+
+    public static FaultRule SlowDown(Func<ProxiedRequest, bool> matches, FaultTimes times) => S3Error(matches, times, 503, "SlowDown");
+
+    public static FaultRule Ec2Throttle(Func<ProxiedRequest, bool> matches, FaultTimes times) =>
+        new("RequestLimitExceeded", matches, FaultKind.Ec2Throttle, times);
+
+    public static FaultRule DropAnswer(Func<ProxiedRequest, bool> matches, FaultTimes times) =>
+        new("drop answer", matches, FaultKind.DropAnswer, times);
+
+    public static FaultRule ResetBeforeForward(Func<ProxiedRequest, bool> matches, FaultTimes times) =>
+        new("reset before forwarding", matches, FaultKind.ResetBeforeForward, times);
+
+    public static FaultRule DelayAnswer(Func<ProxiedRequest, bool> matches, FaultTimes times, TimeSpan delay) =>
+        new($"answer {delay.TotalSeconds:0.#}s late", matches, FaultKind.DelayAnswer, times) { Delay = delay };
+
+    /// <summary>Whether this rule acts on <paramref name="request"/>; counts the match either way.</summary>
+    internal bool TryFire(ProxiedRequest request)
+    {
+        if (!_matches(request))
+        {
+            return false;
+        }
+
+        lock (_gate)
+        {
+            var fires = _times.Fires(_matched++);
+            if (fires)
+            {
+                _fired++;
+            }
+
+            return fires;
+        }
+    }
+
+    internal void NoteActed() => _acted.TrySetResult();
+
+    public override string ToString() => $"{Name} ({_times})";
+}
