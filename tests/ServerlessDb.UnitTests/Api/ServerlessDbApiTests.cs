@@ -170,16 +170,19 @@ public sealed class ServerlessDbApiTests : IDisposable
     [Fact]
     public async Task A_phase_that_blocks_without_looking_at_the_deadline_is_still_answered_in_time_and_says_the_write_may_have_landed()
     {
-        using var api = new ApiHarness(requestTimeout: TimeSpan.FromMilliseconds(500));
+        var writeFinished = new ReleaseSignal(new NoOpDatabaseLock(TimeProvider.System));
+        using var api = new ApiHarness(requestTimeout: TimeSpan.FromSeconds(3), databaseLock: writeFinished);
         await api.SendAsync("POST", "/db/execute", """["CREATE TABLE t(a)"]""");
         using var release = new ManualResetEventSlim();
         api.Store.BeforeCommit = _ => release.Wait(TimeSpan.FromSeconds(30));
+        writeFinished.Arm();
         var started = DateTime.UtcNow;
 
         var response = await api.SendAsync("POST", "/db/execute", """["INSERT INTO t VALUES (1)"]""");
 
         release.Set();
-        Assert.Equal(503, response.StatusCode);
+        await writeFinished.Released.WaitAsync(TimeSpan.FromSeconds(30)); // the abandoned write ends before the harness goes
+        Assert.True(response.StatusCode == 503, $"{response.StatusCode}: {response.Body} {string.Join("\n", api.Log.Lines)}");
         Assert.Contains("may have been committed", response.Body);
         Assert.Contains("\"level\":\"warn\"", api.Log.Lines.Last());
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10), $"answered after {DateTime.UtcNow - started}");
@@ -264,5 +267,24 @@ public sealed class ServerlessDbApiTests : IDisposable
 
         Assert.True(response.StatusCode == 400, $"{response.StatusCode}: {response.Body}");
         Assert.NotEqual(ErrorResponses.InternalError + "\n", response.Body);
+    }
+
+    /// <summary>A lock that signals when a lease is released: the last thing a write does.</summary>
+    private sealed class ReleaseSignal(IDatabaseLock inner) : IDatabaseLock
+    {
+        private TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Released => _released.Task;
+
+        public void Arm() => _released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task<LockLease> AcquireAsync(string database, string holder, CancellationToken cancellationToken) =>
+            inner.AcquireAsync(database, holder, cancellationToken);
+
+        public async Task ReleaseAsync(LockLease lease, CancellationToken cancellationToken)
+        {
+            await inner.ReleaseAsync(lease, cancellationToken);
+            _released.TrySetResult();
+        }
     }
 }
