@@ -20,8 +20,8 @@ public sealed class SecurityGroupDatabaseLockTests
     private static Ec2Exception Error(string code, HttpStatusCode status = HttpStatusCode.BadRequest) =>
         new("CreateSecurityGroup", code, $"EC2 says {code}", status, "req-id");
 
-    private SecurityGroupDatabaseLock Lock(TimeProvider? timeProvider = null) =>
-        new(_ec2.Object, VpcId, Prefix, LockWait, cleanupWait: TimeSpan.FromSeconds(1), timeProvider ?? TimeProvider.System, _warnings.Add);
+    private SecurityGroupDatabaseLock Lock(TimeProvider? timeProvider = null, TimeSpan? lockWait = null) =>
+        new(_ec2.Object, VpcId, Prefix, lockWait ?? LockWait, cleanupWait: TimeSpan.FromSeconds(1), timeProvider ?? TimeProvider.System, _warnings.Add);
 
     private void SetupCreate(params Func<string>[] attempts)
     {
@@ -74,7 +74,9 @@ public sealed class SecurityGroupDatabaseLockTests
             () => throw new Ec2Exception("CreateSecurityGroup", Ec2Exception.TransportErrorCode, "connection reset"),
             () => throw Error("InternalError", HttpStatusCode.InternalServerError),
             () => "sg-after-throttling");
-        var lease = await Lock().AcquireAsync("orders", "req-1", CancellationToken.None);
+
+        // Three backoffs fit a second only on a quiet machine; this test is about retrying, not the wait.
+        var lease = await Lock(lockWait: TimeSpan.FromSeconds(20)).AcquireAsync("orders", "req-1", CancellationToken.None);
 
         Assert.Equal("sg-after-throttling", lease.Token);
     }
