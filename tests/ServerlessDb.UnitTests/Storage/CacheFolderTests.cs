@@ -58,8 +58,9 @@ public sealed class CacheFolderTests : IDisposable
     {
         var other = Leftover("p-other-process");
 
-        // util-linux flock(1) takes the same advisory flock .NET takes for FileShare.None.
-        using var holder = Process.Start(new ProcessStartInfo("flock", ["--exclusive", Path.Combine(other, LockFileName), "sleep", "60"])
+        // util-linux flock(1) takes the same advisory flock .NET takes for FileShare.None. --close keeps
+        // the lock out of the sleep it runs, so the lock goes exactly when flock itself exits.
+        using var holder = Process.Start(new ProcessStartInfo("flock", ["--exclusive", "--close", Path.Combine(other, LockFileName), "sleep", "60"])
         {
             RedirectStandardError = true,
         })!;
