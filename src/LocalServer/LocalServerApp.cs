@@ -84,7 +84,7 @@ public sealed class LocalServerApp : IAsyncDisposable
         {
             var log = new TextWriterLogSink(output);
             var mode = Compose(new OverlayEnvironment(environment, overrides), settings.DataDirectory, log);
-            var app = Build(address, settings.Port, new Function(mode.Handler, errorLog));
+            var app = Build(address, settings.Port, new Function(mode.Handler, new TextWriterLogSink(errorLog), TimeProvider.System));
             await StartListeningAsync(app, address, settings.Port, cancellationToken);
 
             var url = new Uri(app.Urls.First());

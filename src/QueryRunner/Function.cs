@@ -1,9 +1,8 @@
-using System.Text;
-using System.Text.Json;
 using QueryRunner.ApiGateway;
 using ServerlessDb.Api;
 using ServerlessDb.Configuration;
 using ServerlessDb.Hosting;
+using ServerlessDb.Logging;
 
 namespace QueryRunner;
 
@@ -16,7 +15,8 @@ namespace QueryRunner;
 public sealed class Function
 {
     private readonly IApiHandler _handler;
-    private readonly TextWriter _errorLog;
+    private readonly ILogSink _log;
+    private readonly TimeProvider _time;
 
     /// <summary>Used by the Lambda runtime: builds the handler once per container, from the environment.</summary>
     public Function()
@@ -25,18 +25,21 @@ public sealed class Function
     }
 
     public Function(IApiHandler handler)
-        : this(handler, Console.Error)
+        : this(handler, ConsoleLogSink.Instance, TimeProvider.System)
     {
     }
 
     /// <param name="handler">Answers the mapped request.</param>
-    /// <param name="errorLog">Where an unexpected exception is logged, one JSON line each (Lambda sends stderr to CloudWatch).</param>
-    public Function(IApiHandler handler, TextWriter errorLog)
+    /// <param name="log">Where an unexpected exception is logged, in the one line shape every component uses.</param>
+    /// <param name="time">Stamps the log lines.</param>
+    public Function(IApiHandler handler, ILogSink log, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        ArgumentNullException.ThrowIfNull(errorLog);
+        ArgumentNullException.ThrowIfNull(log);
+        ArgumentNullException.ThrowIfNull(time);
         _handler = handler;
-        _errorLog = errorLog;
+        _log = log;
+        _time = time;
     }
 
     /// <summary>
@@ -75,21 +78,12 @@ public sealed class Function
 
     private void LogUnhandled(Exception exception, ApiRequest? request)
     {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteString("level", "ERROR");
-            json.WriteString("message", "unhandled exception while answering a request");
-            json.WriteString("requestId", request?.RequestId);
-            json.WriteString("method", request?.Method);
-            json.WriteString("path", request?.Path);
-            json.WriteString("exceptionType", exception.GetType().FullName);
-            json.WriteString("exception", exception.ToString());
-            json.WriteEndObject();
-        }
-
-        _errorLog.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
-        _errorLog.Flush();
+        using var line = new LogLine(_time, "error", "unhandled exception while answering a request");
+        line.Add("requestId", request?.RequestId)
+            .Add("method", request?.Method)
+            .Add("path", request?.Path)
+            .Add("exceptionType", exception.GetType().FullName)
+            .Add("exception", exception)
+            .WriteTo(_log);
     }
 }

@@ -95,9 +95,5 @@ public static class ServerlessDbHost
         options.LockVpcId is null ? withoutVpc : $"security group in {options.LockVpcId}";
 
     private static SecurityGroupDatabaseLock CreateSecurityGroupLock(ServerlessDbOptions options, TimeProvider time, ILogSink log) =>
-        new(Ec2ClientFactory.Create(options), options, time, message =>
-        {
-            using var line = new LogLine(time, "warn", message);
-            line.WriteTo(log);
-        });
+        new(Ec2ClientFactory.Create(options), options, time, log);
 }

@@ -2,6 +2,7 @@ using Polly;
 using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
 using ServerlessDb.Locking.Ec2;
+using ServerlessDb.Logging;
 
 namespace ServerlessDb.Locking;
 
@@ -29,13 +30,13 @@ public sealed class SecurityGroupDatabaseLock : IDatabaseLock
     private readonly TimeSpan _lockWait;
     private readonly TimeSpan _cleanupWait;
     private readonly TimeProvider _timeProvider;
-    private readonly Action<string> _logWarning;
+    private readonly ILogSink _log;
     private readonly ResiliencePipeline _acquirePipeline;
     private readonly ResiliencePipeline _releasePipeline;
 
-    /// <param name="logWarning">receives warnings (a lease found reaped); standard error when null, which Lambda sends to CloudWatch.</param>
+    /// <param name="log">receives warnings (a lease found reaped, a create abandoned), as every component's log lines.</param>
     /// <exception cref="ArgumentException">the options have no LOCK_VPC_ID.</exception>
-    public SecurityGroupDatabaseLock(IEc2Client ec2, ServerlessDbOptions options, TimeProvider timeProvider, Action<string>? logWarning = null)
+    public SecurityGroupDatabaseLock(IEc2Client ec2, ServerlessDbOptions options, TimeProvider timeProvider, ILogSink log)
         : this(
             ec2,
             options?.LockVpcId ?? throw new ArgumentException("LOCK_VPC_ID is required for the security-group lock.", nameof(options)),
@@ -43,7 +44,7 @@ public sealed class SecurityGroupDatabaseLock : IDatabaseLock
             options.LockWait,
             DefaultCleanupWait,
             timeProvider,
-            logWarning)
+            log)
     {
     }
 
@@ -54,7 +55,7 @@ public sealed class SecurityGroupDatabaseLock : IDatabaseLock
         TimeSpan lockWait,
         TimeSpan cleanupWait,
         TimeProvider timeProvider,
-        Action<string>? logWarning = null)
+        ILogSink log)
     {
         ArgumentNullException.ThrowIfNull(ec2);
         ArgumentException.ThrowIfNullOrWhiteSpace(vpcId);
@@ -68,7 +69,8 @@ public sealed class SecurityGroupDatabaseLock : IDatabaseLock
         _lockWait = lockWait;
         _cleanupWait = cleanupWait;
         _timeProvider = timeProvider;
-        _logWarning = logWarning ?? (message => Console.Error.WriteLine(message));
+        ArgumentNullException.ThrowIfNull(log);
+        _log = log;
         _acquirePipeline = RetryPipeline(e => e.Kind == Ec2ErrorKind.GroupDuplicate || e.IsTransient);
         _releasePipeline = RetryPipeline(e => e.IsTransient);
     }
@@ -163,9 +165,11 @@ public sealed class SecurityGroupDatabaseLock : IDatabaseLock
         }
         catch (Ec2Exception e) when (e.Kind == Ec2ErrorKind.GroupNotFound)
         {
-            _logWarning(
+            Warn(
                 $"The write lock of database '{lease.Database}' held by '{lease.Holder}' (security group {lease.Token}) was already gone at release: " +
-                "the reaper took it (or an earlier attempt of this release succeeded). The conditional commit protected the data.");
+                "the reaper took it (or an earlier attempt of this release succeeded). The conditional commit protected the data.",
+                lease.Database,
+                lease.Token);
         }
         catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
         {
@@ -192,14 +196,16 @@ public sealed class SecurityGroupDatabaseLock : IDatabaseLock
             if (await FindOwnLeaseAsync(groupName, database, holder, cleanup.Token) is { } abandoned)
             {
                 await _ec2.DeleteSecurityGroupAsync(abandoned.Token, cleanup.Token);
-                _logWarning($"The request gave up while creating the write lock of database '{database}'; the group {abandoned.Token} it created anyway was deleted.");
+                Warn($"The request gave up while creating the write lock of database '{database}'; the group {abandoned.Token} it created anyway was deleted.", database, abandoned.Token);
             }
         }
         catch (Exception e) when (e is Ec2Exception or OperationCanceledException)
         {
-            _logWarning(
+            Warn(
                 $"The request gave up while creating the write lock of database '{database}', and checking whether that create landed failed ({e.Message}); " +
-                "if it did, the LockReaper removes the group once it is stale.");
+                "if it did, the LockReaper removes the group once it is stale.",
+                database,
+                lockToken: null);
         }
     }
 
@@ -218,6 +224,12 @@ public sealed class SecurityGroupDatabaseLock : IDatabaseLock
 
         var createdAt = LockGroupNaming.TryParseCreateTime(own.Tags, out var t) ? t : _timeProvider.GetUtcNow();
         return new LockLease(database, holder, own.GroupId, createdAt);
+    }
+
+    private void Warn(string message, string database, string? lockToken)
+    {
+        using var line = new LogLine(_timeProvider, "warn", message);
+        line.Add("database", database).Add("lockToken", lockToken).WriteTo(_log);
     }
 
     private ResiliencePipeline RetryPipeline(Func<Ec2Exception, bool> retryable) =>

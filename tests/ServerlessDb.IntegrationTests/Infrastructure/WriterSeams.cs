@@ -50,11 +50,7 @@ public sealed class WriterSeams(string name, ConcurrentQueue<string> timeline) :
         var time = TimeProvider.System;
         _store = new S3DatabaseStore(S3ClientFactory.Create(options), options, time);
         _ec2 = Ec2ClientFactory.Create(options);
-        var databaseLock = new SecurityGroupDatabaseLock(this, options, time, message =>
-        {
-            using var line = new LogLine(time, "warn", message);
-            line.WriteTo(this);
-        });
+        var databaseLock = new SecurityGroupDatabaseLock(this, options, time, this);
         var engine = new QueryEngine(this, databaseLock, new WorkingCopies(options.CacheDirectory), EngineOptions.From(options), time, this);
         return new ServerlessDbApi(engine, ApiOptions.From(options), time, this);
     }

@@ -5,6 +5,7 @@ using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
 using ServerlessDb.Locking;
 using ServerlessDb.Locking.Ec2;
+using ServerlessDb.UnitTests.Support;
 
 namespace ServerlessDb.UnitTests.Locking;
 
@@ -15,13 +16,13 @@ public sealed class SecurityGroupDatabaseLockTests
     private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(1);
 
     private readonly Mock<IEc2Client> _ec2 = new(MockBehavior.Strict);
-    private readonly List<string> _warnings = [];
+    private readonly RecordingLogSink _log = new();
 
     private static Ec2Exception Error(string code, HttpStatusCode status = HttpStatusCode.BadRequest) =>
         new("CreateSecurityGroup", code, $"EC2 says {code}", status, "req-id");
 
     private SecurityGroupDatabaseLock Lock(TimeProvider? timeProvider = null, TimeSpan? lockWait = null) =>
-        new(_ec2.Object, VpcId, Prefix, lockWait ?? LockWait, cleanupWait: TimeSpan.FromSeconds(1), timeProvider ?? TimeProvider.System, _warnings.Add);
+        new(_ec2.Object, VpcId, Prefix, lockWait ?? LockWait, cleanupWait: TimeSpan.FromSeconds(1), timeProvider ?? TimeProvider.System, _log);
 
     private void SetupCreate(params Func<string>[] attempts)
     {
@@ -179,7 +180,7 @@ public sealed class SecurityGroupDatabaseLockTests
         await Lock().ReleaseAsync(new LockLease("orders", "req-1", "sg-0123", DateTimeOffset.UtcNow), CancellationToken.None);
 
         _ec2.Verify(e => e.DeleteSecurityGroupAsync("sg-0123", It.IsAny<CancellationToken>()), Times.Once);
-        Assert.Empty(_warnings);
+        Assert.Empty(_log.Lines);
     }
 
     [Fact]
@@ -190,10 +191,13 @@ public sealed class SecurityGroupDatabaseLockTests
 
         await Lock().ReleaseAsync(new LockLease("orders", "req-1", "sg-0123", DateTimeOffset.UtcNow), CancellationToken.None);
 
-        var warning = Assert.Single(_warnings);
-        Assert.Contains("orders", warning, StringComparison.Ordinal);
-        Assert.Contains("sg-0123", warning, StringComparison.Ordinal);
-        Assert.Contains("reaper", warning, StringComparison.Ordinal);
+        using var warning = System.Text.Json.JsonDocument.Parse(Assert.Single(_log.Lines));
+        var line = warning.RootElement;
+        Assert.Equal("warn", line.GetProperty("level").GetString());
+        Assert.True(line.TryGetProperty("time", out _));
+        Assert.Equal("orders", line.GetProperty("database").GetString());
+        Assert.Equal("sg-0123", line.GetProperty("lockToken").GetString());
+        Assert.Contains("reaper", line.GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -240,7 +244,7 @@ public sealed class SecurityGroupDatabaseLockTests
         await Lock().ReleaseAsync(new LockLease("orders", "req-1", "sg-0123", DateTimeOffset.UtcNow), window.Token);
 
         Assert.True(stopwatch.Elapsed >= TimeSpan.FromSeconds(5));
-        Assert.Empty(_warnings);
+        Assert.Empty(_log.Lines);
     }
 
     [Fact]
@@ -253,7 +257,7 @@ public sealed class SecurityGroupDatabaseLockTests
             () => Lock().ReleaseAsync(new LockLease("orders", "req-1", "sg-0123", DateTimeOffset.UtcNow), CancellationToken.None));
 
         Assert.Contains("UnauthorizedOperation", error.Message, StringComparison.Ordinal);
-        Assert.Empty(_warnings);
+        Assert.Empty(_log.Lines);
         _ec2.Verify(e => e.DeleteSecurityGroupAsync("sg-0123", It.IsAny<CancellationToken>()), Times.Once);
     }
 
@@ -262,7 +266,7 @@ public sealed class SecurityGroupDatabaseLockTests
     {
         var options = new ServerlessDbOptions { Bucket = "bucket", LockVpcId = null };
 
-        var error = Assert.Throws<ArgumentException>(() => new SecurityGroupDatabaseLock(_ec2.Object, options, TimeProvider.System));
+        var error = Assert.Throws<ArgumentException>(() => new SecurityGroupDatabaseLock(_ec2.Object, options, TimeProvider.System, _log));
 
         Assert.Contains("LOCK_VPC_ID", error.Message, StringComparison.Ordinal);
     }
@@ -274,7 +278,7 @@ public sealed class SecurityGroupDatabaseLockTests
         _ec2.Setup(e => e.CreateSecurityGroupAsync("custom-orders", "vpc-opt", It.IsAny<string>(), It.IsAny<IReadOnlyDictionary<string, string>>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync("sg-opt");
 
-        var lease = await new SecurityGroupDatabaseLock(_ec2.Object, options, TimeProvider.System).AcquireAsync("orders", "req-1", CancellationToken.None);
+        var lease = await new SecurityGroupDatabaseLock(_ec2.Object, options, TimeProvider.System, _log).AcquireAsync("orders", "req-1", CancellationToken.None);
 
         Assert.Equal("sg-opt", lease.Token);
     }
@@ -301,7 +305,7 @@ public sealed class SecurityGroupDatabaseLockTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Lock().AcquireAsync("orders", "req-1", request.Token));
 
         _ec2.Verify(e => e.DeleteSecurityGroupAsync("sg-orphan", It.IsAny<CancellationToken>()), Times.Once);
-        Assert.Contains(_warnings, w => w.Contains("sg-orphan", StringComparison.Ordinal));
+        Assert.Contains(_log.Lines, w => w.Contains("sg-orphan", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Moq;
 using QueryRunner;
 using ServerlessDb.Api;
+using ServerlessDb.UnitTests.Support;
 
 namespace ServerlessDb.UnitTests.QueryRunner;
 
@@ -191,17 +192,18 @@ public sealed class FunctionTests
         handler
             .Setup(h => h.HandleAsync(It.IsAny<ApiRequest>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new InvalidOperationException("boom\nsecond line"));
-        using var log = new StringWriter();
+        var log = new RecordingLogSink();
 
-        using var output = await new Function(handler.Object, log).HandleAsync(SampleEvents.Open(sample));
+        using var output = await new Function(handler.Object, log, TimeProvider.System).HandleAsync(SampleEvents.Open(sample));
 
         var response = Parse(output);
         Assert.Equal(500, response.GetProperty("statusCode").GetInt32());
         Assert.Equal("""{"error":"internal error"}""", response.GetProperty("body").GetString());
         Assert.Equal("application/json", response.GetProperty("headers").GetProperty("Content-Type").GetString());
-        var line = Assert.Single(log.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+        var line = Assert.Single(log.Lines);
         using var logged = JsonDocument.Parse(line);
-        Assert.Equal("ERROR", logged.RootElement.GetProperty("level").GetString());
+        Assert.Equal("error", logged.RootElement.GetProperty("level").GetString());
+        Assert.True(logged.RootElement.TryGetProperty("time", out _), "every line carries its time");
         Assert.Equal("System.InvalidOperationException", logged.RootElement.GetProperty("exceptionType").GetString());
         Assert.Contains("boom", logged.RootElement.GetProperty("exception").GetString(), StringComparison.Ordinal);
         Assert.False(string.IsNullOrEmpty(logged.RootElement.GetProperty("requestId").GetString()));

@@ -4,6 +4,7 @@ using Moq;
 using QueryRunner;
 using ServerlessDb.Api;
 using ServerlessDb.Protocol;
+using ServerlessDb.UnitTests.Support;
 
 namespace ServerlessDb.UnitTests.QueryRunner;
 
@@ -23,7 +24,7 @@ public sealed class ProxyResponseSizeTests
     {
         var handler = new Mock<IApiHandler>(MockBehavior.Strict);
         handler.Setup(h => h.HandleAsync(It.IsAny<ApiRequest>(), It.IsAny<CancellationToken>())).ReturnsAsync(ApiResponses.Json(200, body));
-        await using var output = await new Function(handler.Object, TextWriter.Null).HandleAsync(SampleEvents.Open(sample));
+        await using var output = await new Function(handler.Object, new RecordingLogSink(), TimeProvider.System).HandleAsync(SampleEvents.Open(sample));
         using var copy = new MemoryStream();
         await output.CopyToAsync(copy);
         var raw = copy.ToArray();
