@@ -11,27 +11,11 @@ public static class ApiResponses
     public const string JsonContentType = "application/json; charset=utf-8";
     public const string TextContentType = "text/plain; charset=utf-8";
 
-    public static ApiResponse Json(int status, string body, IEnumerable<KeyValuePair<string, string>>? extraHeaders = null)
-    {
-        var headers = CommonHeaders();
-        foreach (var (name, value) in extraHeaders ?? [])
-        {
-            headers[name] = value;
-        }
+    public static ApiResponse Json(int status, string body, IEnumerable<KeyValuePair<string, string>>? extraHeaders = null) =>
+        new(status, JsonContentType, body, CommonHeaders(extraHeaders));
 
-        return new ApiResponse(status, JsonContentType, body, headers);
-    }
-
-    public static ApiResponse Text(int status, string message, IEnumerable<KeyValuePair<string, string>>? extraHeaders = null)
-    {
-        var headers = CommonHeaders();
-        foreach (var (name, value) in extraHeaders ?? [])
-        {
-            headers[name] = value;
-        }
-
-        return new ApiResponse(status, TextContentType, message.EndsWith('\n') ? message : message + "\n", headers);
-    }
+    public static ApiResponse Text(int status, string message, IEnumerable<KeyValuePair<string, string>>? extraHeaders = null) =>
+        new(status, TextContentType, message.EndsWith('\n') ? message : message + "\n", CommonHeaders(extraHeaders));
 
     public static ApiResponse Preflight()
     {
@@ -45,9 +29,18 @@ public static class ApiResponses
     public static KeyValuePair<string, string> RetryAfter(TimeSpan wait) =>
         new("Retry-After", Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture));
 
-    private static Dictionary<string, string> CommonHeaders() => new(StringComparer.OrdinalIgnoreCase)
+    private static Dictionary<string, string> CommonHeaders(IEnumerable<KeyValuePair<string, string>>? extraHeaders = null)
     {
-        ["X-RQLITE-VERSION"] = RqliteVersion,
-        ["Access-Control-Allow-Origin"] = "*",
-    };
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["X-RQLITE-VERSION"] = RqliteVersion,
+            ["Access-Control-Allow-Origin"] = "*",
+        };
+        foreach (var (name, value) in extraHeaders ?? [])
+        {
+            headers[name] = value;
+        }
+
+        return headers;
+    }
 }

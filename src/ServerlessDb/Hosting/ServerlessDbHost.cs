@@ -79,10 +79,6 @@ public static class ServerlessDbHost
             LockDescription(options, withoutVpc: "local (writers in this process take turns)"));
     }
 
-    /// <summary>The engine and the API over a store and a lock the host chose; working copies in a folder of their own under CACHE_DIR.</summary>
-    public static IApiHandler CreateApiHandler(ServerlessDbOptions options, IDatabaseStore store, IDatabaseLock databaseLock, TimeProvider time, ILogSink log) =>
-        CreateApiHandler(options, store, new WorkingCopies(options.CacheDirectory), databaseLock, time, log);
-
     /// <summary>The engine and the API over a store, working copies and a lock the host chose.</summary>
     public static IApiHandler CreateApiHandler(
         ServerlessDbOptions options, IDatabaseStore store, WorkingCopies workingCopies, IDatabaseLock databaseLock, TimeProvider time, ILogSink log)

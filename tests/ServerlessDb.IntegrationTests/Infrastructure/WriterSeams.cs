@@ -48,10 +48,12 @@ public sealed class WriterSeams(string name, ConcurrentQueue<string> timeline) :
     {
         var options = ServerlessDbOptions.FromEnvironment(environment);
         var time = TimeProvider.System;
-        _store = new S3DatabaseStore(S3ClientFactory.Create(options), options, time);
+        // One folder for the store's cache and the working copies, as ServerlessDbHost composes a container.
+        var cacheFolder = CacheFolder.Claim(options.CacheDirectory);
+        _store = new S3DatabaseStore(S3ClientFactory.Create(options), options, cacheFolder, time);
         _ec2 = Ec2ClientFactory.Create(options);
         var databaseLock = new SecurityGroupDatabaseLock(this, options, time, this);
-        var engine = new QueryEngine(this, databaseLock, new WorkingCopies(options.CacheDirectory), EngineOptions.From(options), time, this);
+        var engine = new QueryEngine(this, databaseLock, new WorkingCopies(cacheFolder), EngineOptions.From(options), time, this);
         return new ServerlessDbApi(engine, ApiOptions.From(options), time, this);
     }
 
