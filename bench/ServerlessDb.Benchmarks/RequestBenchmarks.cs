@@ -43,9 +43,24 @@ public class RequestBenchmarks
     [Benchmark]
     public int WriteOneRow() => Send("/db/execute", $$"""[["UPDATE users SET score = ? WHERE id = ?", {{_next++}}, {{1 + (_next % 10000)}}]]""");
 
-    private int Send(string path, string body)
+    /// <summary>A write with a new Idempotency-Key each time: the statement plus its recorded answer, one commit.</summary>
+    [Benchmark]
+    public int WriteOneRowWithIdempotencyKey()
     {
-        var request = new ApiRequest("POST", path, NoQuery, Json, Encoding.UTF8.GetBytes(body), "bench");
+        var n = _next++;
+        return Send("/db/execute", $$"""[["UPDATE users SET score = ? WHERE id = ?", {{n}}, {{1 + (n % 10000)}}]]""", $"bench-{n}");
+    }
+
+    /// <summary>A retry of a write that already committed: the recorded answer, no lock, no commit.</summary>
+    [Benchmark]
+    public int ReplayAKeyedWrite() => Send("/db/execute", """[["UPDATE users SET score = 0 WHERE id = 1"]]""", "bench-replayed");
+
+    private int Send(string path, string body, string? idempotencyKey = null)
+    {
+        var headers = idempotencyKey is null
+            ? Json
+            : new Dictionary<string, string>(Json, StringComparer.OrdinalIgnoreCase) { [ServerlessDbApi.IdempotencyKeyHeader] = idempotencyKey };
+        var request = new ApiRequest("POST", path, NoQuery, headers, Encoding.UTF8.GetBytes(body), "bench");
         var response = _api.HandleAsync(request, CancellationToken.None).GetAwaiter().GetResult();
         return response.StatusCode == 200 ? response.Body.Length : throw new InvalidOperationException($"{response.StatusCode}: {response.Body}");
     }
