@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
+using ServerlessDb.Domain;
 using ServerlessDb.Protocol;
 
 namespace ServerlessDb.Benchmarks;

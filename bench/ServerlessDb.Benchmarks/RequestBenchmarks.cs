@@ -27,7 +27,7 @@ public class RequestBenchmarks
     {
         _root = Directory.CreateTempSubdirectory("serverlessdb-bench-requests-").FullName;
         var environment = new DictionaryEnvironment(new Dictionary<string, string?> { ["CACHE_DIR"] = Path.Combine(_root, "cache") });
-        _api = ServerlessDbHost.CreateLocalMode(environment, Path.Combine(_root, "data"), TimeProvider.System, new NullLogSink()).Handler;
+        _api = CompositionRoot.CreateLocalMode(environment, Path.Combine(_root, "data"), TimeProvider.System, new NullLogSink()).Handler;
         Send("/db/execute", """["CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT, age INTEGER, score REAL)", "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 10000) INSERT INTO users(name, age, score) SELECT 'user-' || x, x % 90, x * 0.5 FROM c"]""");
     }
 

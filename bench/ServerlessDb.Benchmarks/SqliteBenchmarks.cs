@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
+using ServerlessDb.Domain;
 using ServerlessDb.Engine;
-using ServerlessDb.Protocol;
 
 namespace ServerlessDb.Benchmarks;
 

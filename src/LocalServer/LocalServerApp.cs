@@ -16,7 +16,7 @@ namespace LocalServer;
 /// The local server: Kestrel on one address, turning each HTTP request into the API Gateway HTTP API
 /// event (payload 2.0) that the QueryRunner Lambda takes, and answering with what
 /// <see cref="Function.HandleAsync"/> returns. The API runs exactly as in Lambda; only the store and
-/// the lock differ (see <see cref="ServerlessDbHost.CreateLocalMode"/>).
+/// the lock differ (see <see cref="CompositionRoot.CreateLocalMode"/>).
 /// </summary>
 public sealed class LocalServerApp : IAsyncDisposable
 {
@@ -137,7 +137,7 @@ public sealed class LocalServerApp : IAsyncDisposable
     {
         try
         {
-            return ServerlessDbHost.CreateLocalMode(environment, dataDirectory, TimeProvider.System, log);
+            return CompositionRoot.CreateLocalMode(environment, dataDirectory, TimeProvider.System, log);
         }
         catch (OptionsException e)
         {

@@ -1,1 +1,2 @@
+
 return await LocalServer.LocalServerApp.RunAsync(args);

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using LockReaper.Events;
 using ServerlessDb.Configuration;
-using ServerlessDb.Locking;
 using ServerlessDb.Locking.Ec2;
 using ServerlessDb.Logging;
 

@@ -20,7 +20,7 @@ public sealed class Function
 
     /// <summary>Used by the Lambda runtime: builds the handler once per container, from the environment.</summary>
     public Function()
-        : this(ServerlessDbHost.CreateApiHandler(ProcessEnvironment.Instance))
+        : this(CompositionRoot.CreateApiHandler(ProcessEnvironment.Instance))
     {
     }
 

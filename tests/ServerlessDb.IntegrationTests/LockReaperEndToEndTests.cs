@@ -1,7 +1,7 @@
 using System.Text.Json;
 using ServerlessDb.Configuration;
 using ServerlessDb.IntegrationTests.Infrastructure;
-using ServerlessDb.Locking;
+using ServerlessDb.Locking.Ec2;
 
 namespace ServerlessDb.IntegrationTests;
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Amazon.S3.Model;
 using Microsoft.Data.Sqlite;
 using ServerlessDb.IntegrationTests.Infrastructure;
 

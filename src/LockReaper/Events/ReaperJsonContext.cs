@@ -1,5 +1,5 @@
 using System.Text.Json.Serialization;
-using ServerlessDb.Locking;
+using ServerlessDb.Locking.Ec2;
 
 namespace LockReaper.Events;
 

@@ -1,3 +1,4 @@
+
 namespace QueryRunner.ApiGateway;
 
 /// <summary>The Lambda input is not an API Gateway proxy event we can map; answered with a 400.</summary>

@@ -1,13 +1,11 @@
 using System.Globalization;
+using ServerlessDb.Protocol;
 
 namespace ServerlessDb.Api;
 
 /// <summary>Builds responses with the headers every answer carries (rqlite's version header, CORS).</summary>
 public static class ApiResponses
 {
-    /// <summary>The rqlite data-API version this service follows, for clients that look at it.</summary>
-    public const string RqliteVersion = "v8.0.0";
-
     public const string JsonContentType = "application/json; charset=utf-8";
     public const string TextContentType = "text/plain; charset=utf-8";
 
@@ -33,7 +31,7 @@ public static class ApiResponses
     {
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
         {
-            ["X-RQLITE-VERSION"] = RqliteVersion,
+            ["X-RQLITE-VERSION"] = StatusDocuments.RqliteVersion,
             ["Access-Control-Allow-Origin"] = "*",
         };
         foreach (var (name, value) in extraHeaders ?? [])

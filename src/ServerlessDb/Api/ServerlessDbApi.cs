@@ -1,3 +1,4 @@
+using ServerlessDb.Domain;
 using ServerlessDb.Engine;
 using ServerlessDb.Errors;
 using ServerlessDb.Logging;
@@ -73,11 +74,11 @@ public sealed class ServerlessDbApi : IApiHandler
         var path = request.Path.Length > 1 ? request.Path.TrimEnd('/') : request.Path;
         return (path, request.Method) switch
         {
-            ("/db/execute", "POST") => RunAsync(request, Endpoint.Execute, ParseBody(request), trace, cancellationToken),
-            ("/db/query", "POST") => RunAsync(request, Endpoint.Query, ParseBody(request), trace, cancellationToken),
-            ("/db/query", "GET") => RunAsync(request, Endpoint.Query, ParseQueryString(request), trace, cancellationToken),
-            ("/db/request", "POST") => RunAsync(request, Endpoint.Request, ParseBody(request), trace, cancellationToken),
-            ("/sql", "POST") => RunAsync(request, Endpoint.Request, ParseScript(request), trace, cancellationToken),
+            ("/db/execute", "POST") => RunAsync(request, RequestKind.Execute, ParseBody(request), trace, cancellationToken),
+            ("/db/query", "POST") => RunAsync(request, RequestKind.Query, ParseBody(request), trace, cancellationToken),
+            ("/db/query", "GET") => RunAsync(request, RequestKind.Query, ParseQueryString(request), trace, cancellationToken),
+            ("/db/request", "POST") => RunAsync(request, RequestKind.Request, ParseBody(request), trace, cancellationToken),
+            ("/sql", "POST") => RunAsync(request, RequestKind.Request, ParseScript(request), trace, cancellationToken),
             ("/status", "GET") => Task.FromResult(ApiResponses.Json(200, StatusDocuments.Status(Address(request), _startedAt, _time.GetUtcNow()))),
             ("/readyz", "GET") => Task.FromResult(ApiResponses.Text(200, StatusDocuments.Ready)),
             ("/db/execute" or "/db/request" or "/sql", _) => Task.FromResult(MethodNotAllowed("POST, OPTIONS")),
@@ -89,7 +90,7 @@ public sealed class ServerlessDbApi : IApiHandler
 
     private async Task<ApiResponse> RunAsync(
         ApiRequest request,
-        Endpoint endpoint,
+        RequestKind kind,
         IReadOnlyList<Statement> statements,
         RequestTrace trace,
         CancellationToken cancellationToken)
@@ -97,12 +98,12 @@ public sealed class ServerlessDbApi : IApiHandler
         var flags = RequestFlagsParser.Parse(request.Query);
         var started = _time.GetTimestamp();
         var deadline = _time.GetUtcNow() + _options.RequestTimeout;
-        var format = ResponseFormat.For(flags, endpoint);
+        var format = ResponseFormat.For(flags, kind);
         string Render(IReadOnlyList<StatementResult> results) =>
             ResultsJsonWriter.Write(results, format, _time.GetElapsedTime(started).TotalSeconds, _options.MaxResultBytes);
 
-        var idempotency = endpoint == Endpoint.Query ? null : IdempotencyOf(request, Render);
-        var query = new QueryRequest(request.RequestId, endpoint, statements, flags, idempotency);
+        var idempotency = kind == RequestKind.Query ? null : IdempotencyOf(request, Render);
+        var query = new QueryRequest(request.RequestId, kind, statements, flags, idempotency);
 
         // The engine's SQLite work is synchronous; on a thread of its own, the deadline below bounds
         // it whatever it does, and the answer says the write may have been committed.

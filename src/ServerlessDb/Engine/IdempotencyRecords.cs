@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using ServerlessDb.Errors;
-using ServerlessDb.Protocol;
 
 namespace ServerlessDb.Engine;
 
@@ -73,7 +72,7 @@ internal static class IdempotencyRecords
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartArray();
-            json.WriteStringValue(request.Endpoint.ToString());
+            json.WriteStringValue(request.Kind.ToString());
             json.WriteBooleanValue(request.Flags.Transaction);
             foreach (var statement in request.Statements)
             {

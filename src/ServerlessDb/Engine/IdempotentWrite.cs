@@ -1,4 +1,4 @@
-using ServerlessDb.Protocol;
+using ServerlessDb.Domain;
 
 namespace ServerlessDb.Engine;
 

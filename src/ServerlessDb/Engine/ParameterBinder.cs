@@ -1,6 +1,6 @@
 using System.Globalization;
-using ServerlessDb.Protocol;
 using SQLitePCL;
+using ServerlessDb.Domain;
 
 namespace ServerlessDb.Engine;
 

@@ -1,12 +1,12 @@
 using Microsoft.Data.Sqlite;
 using Polly;
+using SQLitePCL;
+using ServerlessDb.Domain;
 using ServerlessDb.Errors;
 using ServerlessDb.Locking;
 using ServerlessDb.Logging;
-using ServerlessDb.Protocol;
 using ServerlessDb.Resilience;
 using ServerlessDb.Storage;
-using SQLitePCL;
 
 namespace ServerlessDb.Engine;
 
@@ -94,12 +94,12 @@ public sealed class QueryEngine
                 classifications = StatementClassifier.ClassifyAll(session, request.Statements, deadline - _time.GetUtcNow());
             }
 
-            if (request.Endpoint == Endpoint.Query || classifications.All(c => c.Kind is StatementKind.Empty or StatementKind.ReadOnly))
+            if (request.Kind == RequestKind.Query || classifications.All(c => c.Kind is StatementKind.Empty or StatementKind.ReadOnly))
             {
                 trace.Path = "read";
                 using (trace.Phase("execute"))
                 {
-                    var results = BatchRunner.Run(session, request, classifications, NewExecutor(session, request, deadline));
+                    var results = RequestStatements.Run(session, request, classifications, NewExecutor(session, request, deadline));
                     return new QueryOutcome(results, Committed: false, snapshot.Version);
                 }
             }
@@ -224,7 +224,7 @@ public sealed class QueryEngine
             return new Execution([], earlier, Replayed: true);
         }
 
-        var results = BatchRunner.Run(session, request, classifications: null, NewExecutor(session, request, deadline));
+        var results = RequestStatements.Run(session, request, classifications: null, NewExecutor(session, request, deadline));
         string? answer = null;
         if (idempotency is not null)
         {
@@ -260,7 +260,7 @@ public sealed class QueryEngine
         new(
             session,
             new ResultBudget(_options.MaxResultBytes),
-            readsReturnNoRows: request.Endpoint == Endpoint.Execute,
+            readsReturnNoRows: request.Kind == RequestKind.Execute,
             request.Flags.StatementTimeout,
             () => deadline - _time.GetUtcNow());
 }

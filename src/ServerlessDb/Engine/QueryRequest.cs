@@ -1,4 +1,4 @@
-using ServerlessDb.Protocol;
+using ServerlessDb.Domain;
 
 namespace ServerlessDb.Engine;
 
@@ -8,7 +8,7 @@ namespace ServerlessDb.Engine;
 /// </summary>
 public sealed record QueryRequest(
     string RequestId,
-    Endpoint Endpoint,
+    RequestKind Kind,
     IReadOnlyList<Statement> Statements,
     RequestFlags Flags,
     IdempotentWrite? Idempotency = null);

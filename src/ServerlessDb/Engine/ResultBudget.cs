@@ -1,6 +1,6 @@
 using System.Text;
+using ServerlessDb.Domain;
 using ServerlessDb.Errors;
-using ServerlessDb.Protocol;
 
 namespace ServerlessDb.Engine;
 
@@ -25,7 +25,7 @@ internal sealed class ResultBudget(int maxBytes)
         _used += bytes;
         if (_used > maxBytes)
         {
-            throw new PayloadTooLargeException(ProtocolMessages.ResultTooLarge(maxBytes));
+            throw new PayloadTooLargeException(RequestMessages.ResultTooLarge(maxBytes));
         }
     }
 }

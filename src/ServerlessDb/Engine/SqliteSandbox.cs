@@ -1,4 +1,3 @@
-using ServerlessDb.Errors;
 using SQLitePCL;
 
 namespace ServerlessDb.Engine;
@@ -79,14 +78,14 @@ internal sealed class SqliteSandbox
             // Plain VACUUM's own work while it runs: a temporary database (an empty file name) in a transaction.
             raw.SQLITE_ATTACH when Stepping && param0.utf8_to_string() is "" => null,
             raw.SQLITE_DETACH or raw.SQLITE_TRANSACTION when Stepping => null,
-            raw.SQLITE_ATTACH or raw.SQLITE_DETACH => SandboxMessages.Attach,
-            raw.SQLITE_TRANSACTION or raw.SQLITE_SAVEPOINT => SandboxMessages.TransactionControl,
+            raw.SQLITE_ATTACH or raw.SQLITE_DETACH => EngineMessages.Attach,
+            raw.SQLITE_TRANSACTION or raw.SQLITE_SAVEPOINT => EngineMessages.TransactionControl,
             raw.SQLITE_FUNCTION when DeniedFunctions.Contains(param1.utf8_to_string()) =>
-                SandboxMessages.Function(param1.utf8_to_string()),
+                EngineMessages.Function(param1.utf8_to_string()),
             raw.SQLITE_PRAGMA when ManagedPragmas.Contains(param0.utf8_to_string()) && IsAssignment(param0, param1) =>
-                SandboxMessages.Pragma(param0.utf8_to_string()),
+                EngineMessages.Pragma(param0.utf8_to_string()),
             _ when !Stepping && ChangesSchemaOrRows(actionCode) && (IsReserved(param0) || IsReserved(param1)) =>
-                SandboxMessages.Reserved(IdempotencyRecords.ReservedPrefix),
+                EngineMessages.Reserved(IdempotencyRecords.ReservedPrefix),
             _ => null,
         };
 

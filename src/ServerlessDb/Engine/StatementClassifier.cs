@@ -1,5 +1,5 @@
-using ServerlessDb.Protocol;
 using SQLitePCL;
+using ServerlessDb.Domain;
 
 namespace ServerlessDb.Engine;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using ServerlessDb.Protocol;
-using ServerlessDb.Errors;
 using SQLitePCL;
+using ServerlessDb.Domain;
+using ServerlessDb.Errors;
 
 namespace ServerlessDb.Engine;
 

@@ -1,3 +1,4 @@
+
 namespace ServerlessDb.Locking;
 
 /// <summary>

@@ -5,10 +5,7 @@ public static class ProtocolMessages
 {
     public const string InvalidJson = "invalid JSON body";
     public const string InvalidRequest = "invalid request";
-    public const string NoStatements = "no statements";
     public const string UnsupportedType = "unsupported type";
-    public const string AttemptToChangeViaQuery = "attempt to change database via query operation";
-    public const string NulInSql = "SQL contains a NUL character (U+0000): SQLite ignores everything after it; remove it";
     public const string InvalidUtf8Body = "request body is not valid UTF-8";
     public const string MissingQuery = "missing q parameter: GET /db/query needs ?q=SQL";
 
@@ -33,16 +30,11 @@ public static class ProtocolMessages
     public static string DurationOutOfRange(string flag, string value) =>
         $"invalid {flag} '{value}': too long a duration";
 
-    public static string ResultTooLarge(int maxBytes) =>
-        $"result too large: more than {maxBytes} bytes; select fewer rows or columns (LIMIT/OFFSET)";
-
     public static string ResponseTooLarge(long size, int maxBytes) =>
         $"response too large: {size} bytes as Lambda returns it, the limit is {maxBytes}; select fewer rows or columns (LIMIT/OFFSET)";
 
     public static string RequestTooLarge(int size, int maxBytes) =>
         $"request too large: {size} bytes, the limit is {maxBytes}";
-
-    public static string TooManyStatements(int limit) => $"too many statements: at most {limit} per request";
 
     public static string InvalidIdempotencyKey(int maxLength) =>
         $"invalid Idempotency-Key header: it must be 1 to {maxLength} characters";

@@ -1,6 +1,6 @@
 using System.Globalization;
+using ServerlessDb.Domain;
 using ServerlessDb.Errors;
-using ServerlessDb.Storage;
 
 namespace ServerlessDb.Protocol;
 

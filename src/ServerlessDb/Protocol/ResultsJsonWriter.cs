@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using ServerlessDb.Domain;
 using ServerlessDb.Errors;
 
 namespace ServerlessDb.Protocol;
@@ -29,7 +30,7 @@ public static class ResultsJsonWriter
                 WriteResult(json, result, format);
                 if (json.BytesPending + buffer.WrittenCount > maxBytes)
                 {
-                    throw new PayloadTooLargeException(ProtocolMessages.ResultTooLarge(maxBytes));
+                    throw new PayloadTooLargeException(RequestMessages.ResultTooLarge(maxBytes));
                 }
             }
 
@@ -44,7 +45,7 @@ public static class ResultsJsonWriter
 
         return buffer.WrittenCount <= maxBytes
             ? Encoding.UTF8.GetString(buffer.WrittenSpan)
-            : throw new PayloadTooLargeException(ProtocolMessages.ResultTooLarge(maxBytes));
+            : throw new PayloadTooLargeException(RequestMessages.ResultTooLarge(maxBytes));
     }
 
     private static void WriteResult(Utf8JsonWriter json, StatementResult result, ResponseFormat format)

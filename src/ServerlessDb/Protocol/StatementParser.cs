@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using ServerlessDb.Domain;
 using ServerlessDb.Errors;
 
 namespace ServerlessDb.Protocol;
@@ -36,12 +37,12 @@ public static class StatementParser
             var count = root.GetArrayLength();
             if (count == 0)
             {
-                throw new BadRequestException(ProtocolMessages.NoStatements);
+                throw new BadRequestException(RequestMessages.NoStatements);
             }
 
             if (count > maxStatements)
             {
-                throw new BadRequestException(ProtocolMessages.TooManyStatements(maxStatements));
+                throw new BadRequestException(RequestMessages.TooManyStatements(maxStatements));
             }
 
             var statements = new List<Statement>(count);
@@ -62,7 +63,7 @@ public static class StatementParser
         var sql = DecodeUtf8(body);
         if (string.IsNullOrWhiteSpace(sql))
         {
-            throw new BadRequestException(ProtocolMessages.NoStatements);
+            throw new BadRequestException(RequestMessages.NoStatements);
         }
 
         return [new Statement(sql)];
@@ -95,7 +96,7 @@ public static class StatementParser
         var parts = element.EnumerateArray().ToList();
         if (parts.Count == 0)
         {
-            throw new BadRequestException(ProtocolMessages.NoStatements);
+            throw new BadRequestException(RequestMessages.NoStatements);
         }
 
         if (parts[0].ValueKind != JsonValueKind.String)

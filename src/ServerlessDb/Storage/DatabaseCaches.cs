@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using ServerlessDb.Domain;
 using ServerlessDb.Engine;
 using ServerlessDb.Errors;
 

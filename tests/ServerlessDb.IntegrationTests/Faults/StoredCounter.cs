@@ -1,4 +1,3 @@
-using Amazon.S3;
 using Microsoft.Data.Sqlite;
 using ServerlessDb.IntegrationTests.Infrastructure;
 

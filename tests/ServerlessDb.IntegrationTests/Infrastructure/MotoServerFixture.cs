@@ -37,7 +37,7 @@ public sealed class MotoServerFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         // Everything in this test process that uses the SDKs' default credential chain (the S3 client
-        // below, and ServerlessDbHost in end-to-end tests) reads these: dummy values that moto accepts,
+        // below, and CompositionRoot in end-to-end tests) reads these: dummy values that moto accepts,
         // so no test can ever reach a real AWS account with a developer's credentials.
         Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", AccessKeyId);
         Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", SecretAccessKey);

@@ -15,11 +15,11 @@ public sealed class QueryRunnerInstance : IDisposable
     private readonly LambdaInvoker _invoker;
 
     public QueryRunnerInstance(MotoServerFixture moto, string bucket, IReadOnlyDictionary<string, string?>? overrides = null)
-        : this(moto, bucket, overrides, ServerlessDbHost.CreateApiHandler)
+        : this(moto, bucket, overrides, CompositionRoot.CreateApiHandler)
     {
     }
 
-    /// <param name="createHandler">builds the handler from the environment, as <see cref="ServerlessDbHost"/> does (a test may compose it with seams).</param>
+    /// <param name="createHandler">builds the handler from the environment, as <see cref="CompositionRoot"/> does (a test may compose it with seams).</param>
     public QueryRunnerInstance(
         MotoServerFixture moto,
         string bucket,

@@ -2,15 +2,15 @@ using System.Collections.Concurrent;
 using ServerlessDb.Api;
 using ServerlessDb.Configuration;
 using ServerlessDb.Engine;
-using ServerlessDb.Locking;
 using ServerlessDb.Locking.Ec2;
 using ServerlessDb.Logging;
 using ServerlessDb.Storage;
+using ServerlessDb.Storage.S3;
 
 namespace ServerlessDb.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// Composes a QueryRunner handler from the same pieces as <c>ServerlessDbHost</c> (real S3 store,
+/// Composes a QueryRunner handler from the same pieces as <c>CompositionRoot</c> (real S3 store,
 /// real security-group lock, real engine), with seams a test can hold: a gate before every commit,
 /// a record of the writer's EC2 lock calls on a shared timeline, and the writer's log lines.
 /// </summary>
@@ -48,7 +48,7 @@ public sealed class WriterSeams(string name, ConcurrentQueue<string> timeline) :
     {
         var options = ServerlessDbOptions.FromEnvironment(environment);
         var time = TimeProvider.System;
-        // One folder for the store's cache and the working copies, as ServerlessDbHost composes a container.
+        // One folder for the store's cache and the working copies, as CompositionRoot composes a container.
         var cacheFolder = CacheFolder.Claim(options.CacheDirectory);
         _store = new S3DatabaseStore(S3ClientFactory.Create(options), options, cacheFolder, time);
         _ec2 = Ec2ClientFactory.Create(options);

@@ -2,6 +2,7 @@ using Microsoft.Data.Sqlite;
 using ServerlessDb.Api;
 using ServerlessDb.Engine;
 using ServerlessDb.Locking;
+using ServerlessDb.Locking.Local;
 using ServerlessDb.UnitTests.Support;
 
 namespace ServerlessDb.UnitTests.Api;

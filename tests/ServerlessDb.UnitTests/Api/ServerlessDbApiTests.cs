@@ -1,8 +1,10 @@
 using System.Text.Json;
 using Moq;
 using ServerlessDb.Api;
+using ServerlessDb.Domain;
 using ServerlessDb.Errors;
 using ServerlessDb.Locking;
+using ServerlessDb.Locking.Local;
 using ServerlessDb.Protocol;
 using ServerlessDb.UnitTests.Support;
 
@@ -21,7 +23,7 @@ public sealed class ServerlessDbApiTests : IDisposable
         Assert.Equal(200, created.StatusCode);
         Assert.Equal("""{"results":[{},{"last_insert_id":1,"rows_affected":1},{"last_insert_id":2,"rows_affected":1}]}""", created.Body);
         Assert.Equal(ApiResponses.JsonContentType, created.ContentType);
-        Assert.Equal(ApiResponses.RqliteVersion, created.Headers["X-RQLITE-VERSION"]);
+        Assert.Equal(StatusDocuments.RqliteVersion, created.Headers["X-RQLITE-VERSION"]);
 
         var queried = await _api.SendAsync("GET", "/db/query", query: "q=" + Uri.EscapeDataString("SELECT name, age FROM foo ORDER BY id"));
         Assert.Equal("""{"results":[{"columns":["name","age"],"types":["text","integer"],"values":[["fiona",20],["declan",30]]}]}""", queried.Body);
@@ -251,7 +253,7 @@ public sealed class ServerlessDbApiTests : IDisposable
         var response = await _api.SendAsync(method, path, body, query, contentType).WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.Equal(400, response.StatusCode);
-        Assert.Equal(ProtocolMessages.NulInSql + "\n", response.Body);
+        Assert.Equal(RequestMessages.NulInSql + "\n", response.Body);
     }
 
     [Theory]

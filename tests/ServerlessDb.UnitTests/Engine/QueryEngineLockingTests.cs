@@ -1,7 +1,7 @@
 using Moq;
+using ServerlessDb.Domain;
 using ServerlessDb.Errors;
 using ServerlessDb.Locking;
-using ServerlessDb.Protocol;
 using ServerlessDb.UnitTests.Support;
 
 namespace ServerlessDb.UnitTests.Engine;
@@ -26,7 +26,7 @@ public sealed class QueryEngineLockingTests
         var heldDuringCommit = false;
         harness.Store.BeforeCommit = _ => heldDuringCommit = databaseLock.Invocations.Count == 1;
 
-        await harness.RunAsync(Endpoint.Execute, "CREATE TABLE t(a)");
+        await harness.RunAsync(RequestKind.Execute, "CREATE TABLE t(a)");
 
         Assert.True(heldDuringCommit);
         databaseLock.Verify(l => l.AcquireAsync("default", "test-request", It.IsAny<CancellationToken>()), Times.Once);
@@ -38,7 +38,7 @@ public sealed class QueryEngineLockingTests
     {
         var databaseLock = new Mock<IDatabaseLock>(MockBehavior.Strict);
         using var harness = new EngineHarness(databaseLock: databaseLock.Object);
-        await harness.RunAsync(Endpoint.Request, "SELECT 1");
+        await harness.RunAsync(RequestKind.Request, "SELECT 1");
         databaseLock.VerifyNoOtherCalls();
     }
 
@@ -49,7 +49,7 @@ public sealed class QueryEngineLockingTests
         using var harness = new EngineHarness(writeAttempts: 1, databaseLock: databaseLock.Object);
         harness.Store.BeforeCommit = _ => throw new StorageUnavailableException("S3 is down");
 
-        await Assert.ThrowsAsync<StorageUnavailableException>(() => harness.RunAsync(Endpoint.Execute, "CREATE TABLE t(a)"));
+        await Assert.ThrowsAsync<StorageUnavailableException>(() => harness.RunAsync(RequestKind.Execute, "CREATE TABLE t(a)"));
         databaseLock.Verify(l => l.ReleaseAsync(Lease, It.IsAny<CancellationToken>()), Times.Once);
     }
 
@@ -61,7 +61,7 @@ public sealed class QueryEngineLockingTests
             .ThrowsAsync(new LockUnavailableException("EC2 throttled", TimeSpan.FromSeconds(5)));
         using var harness = new EngineHarness(databaseLock: databaseLock.Object);
 
-        var outcome = await harness.RunAsync(Endpoint.Execute, "CREATE TABLE t(a)");
+        var outcome = await harness.RunAsync(RequestKind.Execute, "CREATE TABLE t(a)");
 
         Assert.True(outcome.Committed);
         var warning = Assert.Single(harness.Log.Lines);
@@ -78,7 +78,7 @@ public sealed class QueryEngineLockingTests
             .ThrowsAsync(new LockUnavailableException("held", TimeSpan.FromSeconds(1)));
         using var harness = new EngineHarness(databaseLock: databaseLock.Object);
 
-        await Assert.ThrowsAsync<LockUnavailableException>(() => harness.RunAsync(Endpoint.Execute, "CREATE TABLE t(a)"));
+        await Assert.ThrowsAsync<LockUnavailableException>(() => harness.RunAsync(RequestKind.Execute, "CREATE TABLE t(a)"));
         Assert.Equal(0, harness.Store.Commits);
         Assert.Equal(0, harness.LastTrace.Attempts);
     }

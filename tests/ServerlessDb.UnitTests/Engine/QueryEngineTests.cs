@@ -1,5 +1,5 @@
+using ServerlessDb.Domain;
 using ServerlessDb.Errors;
-using ServerlessDb.Protocol;
 using ServerlessDb.UnitTests.Support;
 
 namespace ServerlessDb.UnitTests.Engine;
@@ -11,7 +11,7 @@ public sealed class QueryEngineTests : IDisposable
     public void Dispose() => _harness.Dispose();
 
     private async Task SeedAsync() =>
-        await _harness.RunAsync(Endpoint.Execute, "CREATE TABLE foo (id INTEGER NOT NULL PRIMARY KEY, name TEXT)", "INSERT INTO foo(name) VALUES ('fiona')");
+        await _harness.RunAsync(RequestKind.Execute, "CREATE TABLE foo (id INTEGER NOT NULL PRIMARY KEY, name TEXT)", "INSERT INTO foo(name) VALUES ('fiona')");
 
     [Fact]
     public async Task The_first_write_creates_the_database_and_commits_one_version()
@@ -19,15 +19,15 @@ public sealed class QueryEngineTests : IDisposable
         await SeedAsync();
         Assert.Equal(1, _harness.Store.Commits);
         Assert.Equal("write", _harness.LastTrace.Path);
-        var outcome = await _harness.RunAsync(Endpoint.Query, "SELECT * FROM foo");
-        Assert.Equal("""{"results":[{"columns":["id","name"],"types":["integer","text"],"values":[[1,"fiona"]]}]}""", EngineHarness.Json(outcome, Endpoint.Query));
+        var outcome = await _harness.RunAsync(RequestKind.Query, "SELECT * FROM foo");
+        Assert.Equal("""{"results":[{"columns":["id","name"],"types":["integer","text"],"values":[[1,"fiona"]]}]}""", EngineHarness.Json(outcome, RequestKind.Query));
         Assert.Equal("read", _harness.LastTrace.Path);
     }
 
     [Fact]
     public async Task A_request_is_one_commit_however_many_statements_it_has()
     {
-        await _harness.RunAsync(Endpoint.Execute, "CREATE TABLE t(a)", "INSERT INTO t VALUES (1)", "INSERT INTO t VALUES (2)", "DELETE FROM t WHERE a = 1");
+        await _harness.RunAsync(RequestKind.Execute, "CREATE TABLE t(a)", "INSERT INTO t VALUES (1)", "INSERT INTO t VALUES (2)", "DELETE FROM t WHERE a = 1");
         Assert.Equal(1, _harness.Store.Commits);
     }
 
@@ -35,8 +35,8 @@ public sealed class QueryEngineTests : IDisposable
     public async Task A_delete_is_persisted()
     {
         await SeedAsync();
-        await _harness.RunAsync(Endpoint.Execute, "DELETE FROM foo WHERE id = 1");
-        var outcome = await _harness.RunAsync(Endpoint.Query, "SELECT COUNT(*) FROM foo");
+        await _harness.RunAsync(RequestKind.Execute, "DELETE FROM foo WHERE id = 1");
+        var outcome = await _harness.RunAsync(RequestKind.Query, "SELECT COUNT(*) FROM foo");
         Assert.Equal(0L, Assert.IsType<RowsResult>(Assert.Single(outcome.Results)).Rows[0][0]);
         Assert.Equal(2, _harness.Store.Commits);
     }
@@ -46,7 +46,7 @@ public sealed class QueryEngineTests : IDisposable
     {
         await SeedAsync();
         var before = _harness.Store.CurrentETag("default");
-        var outcome = await _harness.RunAsync(Endpoint.Execute, "DELETE FROM foo WHERE id = 999", "UPDATE foo SET name = 'x' WHERE 0");
+        var outcome = await _harness.RunAsync(RequestKind.Execute, "DELETE FROM foo WHERE id = 999", "UPDATE foo SET name = 'x' WHERE 0");
         Assert.False(outcome.Committed);
         Assert.Equal("write", _harness.LastTrace.Path);
         Assert.Equal(before, _harness.Store.CurrentETag("default"));
@@ -56,11 +56,11 @@ public sealed class QueryEngineTests : IDisposable
     [Fact]
     public async Task Plain_vacuum_on_the_write_path_commits_a_compact_file()
     {
-        await _harness.RunAsync(Endpoint.Execute, "CREATE TABLE big(a)", "INSERT INTO big SELECT zeroblob(10000) FROM (WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c LIMIT 200) SELECT n FROM c)");
-        await _harness.RunAsync(Endpoint.Execute, "DELETE FROM big");
+        await _harness.RunAsync(RequestKind.Execute, "CREATE TABLE big(a)", "INSERT INTO big SELECT zeroblob(10000) FROM (WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c LIMIT 200) SELECT n FROM c)");
+        await _harness.RunAsync(RequestKind.Execute, "DELETE FROM big");
         var before = new FileInfo(_harness.Store.CurrentPath("default")!).Length;
 
-        var outcome = await _harness.RunAsync(Endpoint.Execute, "VACUUM");
+        var outcome = await _harness.RunAsync(RequestKind.Execute, "VACUUM");
 
         Assert.True(outcome.Committed);
         Assert.IsType<ExecResult>(Assert.Single(outcome.Results));
@@ -71,7 +71,7 @@ public sealed class QueryEngineTests : IDisposable
     public async Task A_read_only_request_takes_the_read_path_even_on_execute()
     {
         await SeedAsync();
-        var outcome = await _harness.RunAsync(Endpoint.Execute, "SELECT * FROM foo");
+        var outcome = await _harness.RunAsync(RequestKind.Execute, "SELECT * FROM foo");
         Assert.Equal("read", _harness.LastTrace.Path);
         Assert.IsType<ExecResult>(Assert.Single(outcome.Results));
     }
@@ -80,17 +80,17 @@ public sealed class QueryEngineTests : IDisposable
     public async Task A_write_sent_to_query_is_refused_per_statement_and_nothing_changes()
     {
         await SeedAsync();
-        var outcome = await _harness.RunAsync(Endpoint.Query, "SELECT COUNT(*) FROM foo", "INSERT INTO foo(name) VALUES ('x')", "SELECT * FROM nope");
+        var outcome = await _harness.RunAsync(RequestKind.Query, "SELECT COUNT(*) FROM foo", "INSERT INTO foo(name) VALUES ('x')", "SELECT * FROM nope");
         Assert.Equal(
             """{"results":[{"columns":["COUNT(*)"],"types":["integer"],"values":[[1]]},{"error":"attempt to change database via query operation"},{"error":"no such table: nope"}]}""",
-            EngineHarness.Json(outcome, Endpoint.Query));
+            EngineHarness.Json(outcome, RequestKind.Query));
         Assert.Equal(1, _harness.Store.Commits);
     }
 
     [Fact]
     public async Task Request_mixes_reads_and_writes_in_order_and_sees_its_own_writes()
     {
-        var outcome = await _harness.RunAsync(Endpoint.Request, "CREATE TABLE t(a)", "INSERT INTO t VALUES (5)", "SELECT a FROM t");
+        var outcome = await _harness.RunAsync(RequestKind.Request, "CREATE TABLE t(a)", "INSERT INTO t VALUES (5)", "SELECT a FROM t");
         Assert.Equal("""{"results":[{},{"last_insert_id":1,"rows_affected":1},{"columns":["a"],"types":["integer"],"values":[[5]]}]}""", EngineHarness.Json(outcome));
     }
 
@@ -98,13 +98,13 @@ public sealed class QueryEngineTests : IDisposable
     public async Task Without_transaction_statements_stand_alone_as_in_rqlite()
     {
         await SeedAsync();
-        var outcome = await _harness.RunAsync(Endpoint.Execute,
+        var outcome = await _harness.RunAsync(RequestKind.Execute,
             "INSERT INTO foo(id, name) VALUES (2, 'a')",
             "INSERT INTO foo(id, name) VALUES (1, 'duplicate')",
             "INSERT INTO foo(id, name) VALUES (3, 'c')");
         Assert.IsType<ErrorResult>(outcome.Results[1]);
         Assert.Equal(3, outcome.Results.Count);
-        var count = await _harness.RunAsync(Endpoint.Query, "SELECT COUNT(*) FROM foo");
+        var count = await _harness.RunAsync(RequestKind.Query, "SELECT COUNT(*) FROM foo");
         Assert.Equal(3L, ((RowsResult)count.Results[0]).Rows[0][0]);
     }
 
@@ -113,7 +113,7 @@ public sealed class QueryEngineTests : IDisposable
     {
         await SeedAsync();
         var before = _harness.Store.CurrentETag("default");
-        var outcome = await _harness.RunAsync(Endpoint.Execute, new RequestFlags { Transaction = true },
+        var outcome = await _harness.RunAsync(RequestKind.Execute, new RequestFlags { Transaction = true },
             "INSERT INTO foo(id, name) VALUES (2, 'a')",
             "INSERT INTO foo(id, name) VALUES (1, 'duplicate')",
             "INSERT INTO foo(id, name) VALUES (3, 'c')");
@@ -127,7 +127,7 @@ public sealed class QueryEngineTests : IDisposable
     public async Task With_transaction_a_statement_that_rolls_back_by_itself_ends_the_request_cleanly()
     {
         await SeedAsync();
-        var outcome = await _harness.RunAsync(Endpoint.Execute, new RequestFlags { Transaction = true },
+        var outcome = await _harness.RunAsync(RequestKind.Execute, new RequestFlags { Transaction = true },
             "INSERT INTO foo(id, name) VALUES (2, 'a')",
             "INSERT OR ROLLBACK INTO foo(id, name) VALUES (1, 'duplicate')");
         Assert.IsType<ErrorResult>(outcome.Results[1]);
@@ -140,9 +140,9 @@ public sealed class QueryEngineTests : IDisposable
         await SeedAsync();
         var before = _harness.Store.CurrentETag("default");
         await Assert.ThrowsAsync<StatementRefusedException>(() =>
-            _harness.RunAsync(Endpoint.Execute, "INSERT INTO foo(name) VALUES ('x')", "ATTACH 'other.sqlite' AS other"));
+            _harness.RunAsync(RequestKind.Execute, "INSERT INTO foo(name) VALUES ('x')", "ATTACH 'other.sqlite' AS other"));
         await Assert.ThrowsAsync<StatementRefusedException>(() =>
-            _harness.RunAsync(Endpoint.Execute, "CREATE TABLE t2(a)", "INSERT INTO t2 VALUES (1)", "VACUUM INTO '/tmp/x.sqlite'"));
+            _harness.RunAsync(RequestKind.Execute, "CREATE TABLE t2(a)", "INSERT INTO t2 VALUES (1)", "VACUUM INTO '/tmp/x.sqlite'"));
         Assert.Equal(before, _harness.Store.CurrentETag("default"));
         Assert.Empty(Directory.GetFiles(_harness.WorkDirectory));
     }
@@ -151,7 +151,7 @@ public sealed class QueryEngineTests : IDisposable
     public async Task A_refusal_hidden_behind_a_table_created_earlier_is_caught_at_execution()
     {
         var refused = await Assert.ThrowsAsync<StatementRefusedException>(() =>
-            _harness.RunAsync(Endpoint.Request, "CREATE TABLE t(a)", "SELECT load_extension(a) FROM t"));
+            _harness.RunAsync(RequestKind.Request, "CREATE TABLE t(a)", "SELECT load_extension(a) FROM t"));
         Assert.Contains("load_extension", refused.Message);
         Assert.Equal(0, _harness.Store.Commits);
     }
@@ -159,7 +159,7 @@ public sealed class QueryEngineTests : IDisposable
     [Fact]
     public async Task A_conflicting_commit_runs_the_request_again_from_the_new_version()
     {
-        await _harness.RunAsync(Endpoint.Execute, "CREATE TABLE counter(n INTEGER)", "INSERT INTO counter VALUES (0)");
+        await _harness.RunAsync(RequestKind.Execute, "CREATE TABLE counter(n INTEGER)", "INSERT INTO counter VALUES (0)");
         var competitor = true;
         _harness.Store.BeforeCommit = database =>
         {
@@ -182,11 +182,11 @@ public sealed class QueryEngineTests : IDisposable
             }
         };
 
-        var outcome = await _harness.RunAsync(Endpoint.Execute, "UPDATE counter SET n = n + 1");
+        var outcome = await _harness.RunAsync(RequestKind.Execute, "UPDATE counter SET n = n + 1");
         Assert.True(outcome.Committed);
         Assert.Equal(2, _harness.LastTrace.Attempts);
         Assert.Equal(1, _harness.Store.ConflictsRaised);
-        var read = await _harness.RunAsync(Endpoint.Query, "SELECT n FROM counter");
+        var read = await _harness.RunAsync(RequestKind.Query, "SELECT n FROM counter");
         Assert.Equal(101L, ((RowsResult)read.Results[0]).Rows[0][0]);
     }
 
@@ -195,7 +195,7 @@ public sealed class QueryEngineTests : IDisposable
     {
         using var harness = new EngineHarness(writeAttempts: 3);
         harness.Store.BeforeCommit = _ => throw new WriteConflictException("always behind");
-        await Assert.ThrowsAsync<WriteConflictException>(() => harness.RunAsync(Endpoint.Execute, "CREATE TABLE t(a)"));
+        await Assert.ThrowsAsync<WriteConflictException>(() => harness.RunAsync(RequestKind.Execute, "CREATE TABLE t(a)"));
         Assert.Equal(3, harness.LastTrace.Attempts);
         Assert.Empty(Directory.GetFiles(harness.WorkDirectory));
     }
@@ -216,8 +216,8 @@ public sealed class QueryEngineTests : IDisposable
     public async Task A_result_too_large_fails_with_413_and_commits_nothing()
     {
         using var harness = new EngineHarness(maxResultBytes: 2_000);
-        await harness.RunAsync(Endpoint.Execute, "CREATE TABLE t(a)");
-        await Assert.ThrowsAsync<PayloadTooLargeException>(() => harness.RunAsync(Endpoint.Execute,
+        await harness.RunAsync(RequestKind.Execute, "CREATE TABLE t(a)");
+        await Assert.ThrowsAsync<PayloadTooLargeException>(() => harness.RunAsync(RequestKind.Execute,
             "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 1000) INSERT INTO t SELECT x FROM c RETURNING a"));
         Assert.Equal(1, harness.Store.Commits);
     }
@@ -225,24 +225,24 @@ public sealed class QueryEngineTests : IDisposable
     [Fact]
     public async Task Databases_are_independent()
     {
-        await _harness.RunAsync(Endpoint.Execute, new RequestFlags { Database = "one" }, "CREATE TABLE only_in_one(a)");
-        var outcome = await _harness.RunAsync(Endpoint.Query, new RequestFlags { Database = "two" }, "SELECT * FROM only_in_one");
+        await _harness.RunAsync(RequestKind.Execute, new RequestFlags { Database = "one" }, "CREATE TABLE only_in_one(a)");
+        var outcome = await _harness.RunAsync(RequestKind.Query, new RequestFlags { Database = "two" }, "SELECT * FROM only_in_one");
         Assert.Equal("no such table: only_in_one", Assert.IsType<ErrorResult>(Assert.Single(outcome.Results)).Error);
     }
 
     [Fact]
     public async Task Empty_statements_are_skipped_as_in_rqlite()
     {
-        var outcome = await _harness.RunAsync(Endpoint.Request, "", "SELECT 1");
+        var outcome = await _harness.RunAsync(RequestKind.Request, "", "SELECT 1");
         Assert.Single(outcome.Results);
     }
 
     [Fact]
     public async Task Level_none_with_freshness_lets_a_read_use_a_cached_copy_but_writes_always_revalidate()
     {
-        await _harness.RunAsync(Endpoint.Query, new RequestFlags { Level = ConsistencyLevel.None, Freshness = TimeSpan.FromSeconds(5) }, "SELECT 1");
-        await _harness.RunAsync(Endpoint.Query, new RequestFlags { Level = ConsistencyLevel.Strong }, "SELECT 1");
-        await _harness.RunAsync(Endpoint.Execute, new RequestFlags { Level = ConsistencyLevel.None, Freshness = TimeSpan.FromSeconds(5) }, "CREATE TABLE t(a)");
+        await _harness.RunAsync(RequestKind.Query, new RequestFlags { Level = ConsistencyLevel.None, Freshness = TimeSpan.FromSeconds(5) }, "SELECT 1");
+        await _harness.RunAsync(RequestKind.Query, new RequestFlags { Level = ConsistencyLevel.Strong }, "SELECT 1");
+        await _harness.RunAsync(RequestKind.Execute, new RequestFlags { Level = ConsistencyLevel.None, Freshness = TimeSpan.FromSeconds(5) }, "CREATE TABLE t(a)");
         Assert.Equal(TimeSpan.FromSeconds(5), _harness.Store.ReadStaleness[0]);
         Assert.Null(_harness.Store.ReadStaleness[1]);
         // A write classifies on the allowed copy, then reads again without staleness before it commits.

@@ -1,9 +1,9 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
+using ServerlessDb.Domain;
 using ServerlessDb.Engine;
 using ServerlessDb.Errors;
-using ServerlessDb.Protocol;
 using ServerlessDb.UnitTests.Support;
 
 namespace ServerlessDb.UnitTests.Engine;

@@ -1,6 +1,6 @@
+using ServerlessDb.Domain;
 using ServerlessDb.Engine;
 using ServerlessDb.Errors;
-using ServerlessDb.Protocol;
 using ServerlessDb.UnitTests.Support;
 
 namespace ServerlessDb.UnitTests.Engine;
@@ -87,7 +87,7 @@ public sealed class StatementClassifierTests : IDisposable
     public void Transaction_control_is_refused(string sql)
     {
         var refused = Assert.Throws<StatementRefusedException>(() => Classify(sql));
-        Assert.Equal(SandboxMessages.TransactionControl, refused.Message);
+        Assert.Equal(EngineMessages.TransactionControl, refused.Message);
     }
 
     [Theory]
@@ -97,7 +97,7 @@ public sealed class StatementClassifierTests : IDisposable
     public void Attach_is_refused(string sql)
     {
         var refused = Assert.Throws<StatementRefusedException>(() => Classify(sql));
-        Assert.Equal(SandboxMessages.Attach, refused.Message);
+        Assert.Equal(EngineMessages.Attach, refused.Message);
     }
 
     [Theory]
@@ -106,7 +106,7 @@ public sealed class StatementClassifierTests : IDisposable
     public void Load_extension_is_refused(string sql, string name)
     {
         var refused = Assert.Throws<StatementRefusedException>(() => Classify(sql));
-        Assert.Equal(SandboxMessages.Function(name), refused.Message);
+        Assert.Equal(EngineMessages.Function(name), refused.Message);
     }
 
     [Theory]
@@ -118,7 +118,7 @@ public sealed class StatementClassifierTests : IDisposable
     public void Managed_pragmas_cannot_be_changed(string sql, string name)
     {
         var refused = Assert.Throws<StatementRefusedException>(() => Classify(sql));
-        Assert.Equal(SandboxMessages.Pragma(name), refused.Message);
+        Assert.Equal(EngineMessages.Pragma(name), refused.Message);
     }
 
     [Fact]

@@ -1,6 +1,6 @@
+using ServerlessDb.Domain;
 using ServerlessDb.Engine;
 using ServerlessDb.Errors;
-using ServerlessDb.Protocol;
 using ServerlessDb.UnitTests.Support;
 
 namespace ServerlessDb.UnitTests.Engine;
@@ -120,7 +120,7 @@ public sealed class StatementExecutorTests : IDisposable
     {
         var target = Path.Combine(_database.Directory, "stolen.sqlite");
         var refused = Assert.Throws<StatementRefusedException>(() => Run(new Statement($"VACUUM INTO '{target}'"), readOnly: true));
-        Assert.Equal(SandboxMessages.Attach, refused.Message);
+        Assert.Equal(EngineMessages.Attach, refused.Message);
         Assert.False(File.Exists(target));
     }
 
@@ -144,7 +144,7 @@ public sealed class StatementExecutorTests : IDisposable
     public void Attaching_an_unnamed_database_is_still_refused_when_a_user_asks()
     {
         var refused = Assert.Throws<StatementRefusedException>(() => Run(new Statement("ATTACH '' AS scratch")));
-        Assert.Equal(SandboxMessages.Attach, refused.Message);
+        Assert.Equal(EngineMessages.Attach, refused.Message);
     }
 
     [Fact]
@@ -152,7 +152,7 @@ public sealed class StatementExecutorTests : IDisposable
     {
         var target = Path.Combine(_database.Directory, "copy.sqlite");
         var refused = Assert.Throws<StatementRefusedException>(() => Run(new Statement($"VACUUM INTO '{target}'")));
-        Assert.Equal(SandboxMessages.Attach, refused.Message);
+        Assert.Equal(EngineMessages.Attach, refused.Message);
         Assert.False(File.Exists(target));
     }
 

@@ -4,7 +4,6 @@ using System.Text.Json;
 using LockReaper.Events;
 using Moq;
 using ServerlessDb.Configuration;
-using ServerlessDb.Locking;
 using ServerlessDb.Locking.Ec2;
 using ServerlessDb.UnitTests.Locking;
 using ServerlessDb.UnitTests.Support;

@@ -1,5 +1,5 @@
 using ServerlessDb.Errors;
-using ServerlessDb.Locking;
+using ServerlessDb.Locking.Local;
 
 namespace ServerlessDb.UnitTests.Locking;
 

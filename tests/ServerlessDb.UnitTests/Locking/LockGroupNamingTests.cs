@@ -1,4 +1,4 @@
-using ServerlessDb.Locking;
+using ServerlessDb.Locking.Ec2;
 
 namespace ServerlessDb.UnitTests.Locking;
 

@@ -3,7 +3,6 @@ using System.Net;
 using System.Text.Json;
 using Moq;
 using ServerlessDb.Configuration;
-using ServerlessDb.Locking;
 using ServerlessDb.Locking.Ec2;
 using ServerlessDb.UnitTests.Support;
 

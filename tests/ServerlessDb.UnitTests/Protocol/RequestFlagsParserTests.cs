@@ -1,3 +1,4 @@
+using ServerlessDb.Domain;
 using ServerlessDb.Errors;
 using ServerlessDb.Protocol;
 

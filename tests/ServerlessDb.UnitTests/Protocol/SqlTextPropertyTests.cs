@@ -3,6 +3,7 @@ using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
+using ServerlessDb.Engine;
 using ServerlessDb.Errors;
 using ServerlessDb.Protocol;
 using ServerlessDb.UnitTests.Support;

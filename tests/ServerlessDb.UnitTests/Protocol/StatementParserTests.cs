@@ -1,4 +1,5 @@
 using System.Text;
+using ServerlessDb.Domain;
 using ServerlessDb.Errors;
 using ServerlessDb.Protocol;
 
@@ -62,8 +63,8 @@ public sealed class StatementParserTests
     [InlineData("", ProtocolMessages.InvalidJson)]
     [InlineData("{\"sql\": \"SELECT 1\"}", ProtocolMessages.InvalidRequest)]
     [InlineData("\"SELECT 1\"", ProtocolMessages.InvalidRequest)]
-    [InlineData("[]", ProtocolMessages.NoStatements)]
-    [InlineData("[[]]", ProtocolMessages.NoStatements)]
+    [InlineData("[]", RequestMessages.NoStatements)]
+    [InlineData("[[]]", RequestMessages.NoStatements)]
     [InlineData("[42]", ProtocolMessages.InvalidRequest)]
     [InlineData("[[42, 1]]", ProtocolMessages.InvalidRequest)]
     public void Malformed_bodies_get_rqlites_messages(string body, string message)
@@ -89,7 +90,7 @@ public sealed class StatementParserTests
     public void Too_many_statements_are_refused()
     {
         var error = Assert.Throws<BadRequestException>(() => Parse("""["SELECT 1", "SELECT 2", "SELECT 3"]""", maxStatements: 2));
-        Assert.Equal(ProtocolMessages.TooManyStatements(2), error.Message);
+        Assert.Equal(RequestMessages.TooManyStatements(2), error.Message);
     }
 
     [Fact]
@@ -113,14 +114,14 @@ public sealed class StatementParserTests
     public void Sql_with_a_nul_character_is_refused_in_a_json_body(string body)
     {
         var error = Assert.Throws<BadRequestException>(() => Parse(body));
-        Assert.Equal(ProtocolMessages.NulInSql, error.Message);
+        Assert.Equal(RequestMessages.NulInSql, error.Message);
     }
 
     [Fact]
     public void Sql_with_a_nul_character_is_refused_in_a_plain_text_body()
     {
         var error = Assert.Throws<BadRequestException>(() => StatementParser.ParsePlainText("SELECT 1\0"u8.ToArray()));
-        Assert.Equal(ProtocolMessages.NulInSql, error.Message);
+        Assert.Equal(RequestMessages.NulInSql, error.Message);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Moq;
 using QueryRunner;
 using ServerlessDb.Api;
+using ServerlessDb.Domain;
 using ServerlessDb.Protocol;
 using ServerlessDb.UnitTests.Support;
 
@@ -101,7 +102,7 @@ public sealed class ProxyResponseSizeTests
         Assert.True(raw.Length <= LambdaLimit, $"{raw.Length} bytes");
         Assert.Equal(413, response.GetProperty("statusCode").GetInt32());
         Assert.StartsWith("text/plain", response.GetProperty("headers").GetProperty("Content-Type").GetString(), StringComparison.Ordinal);
-        Assert.Equal(ApiResponses.RqliteVersion, response.GetProperty("headers").GetProperty("X-RQLITE-VERSION").GetString());
+        Assert.Equal(StatusDocuments.RqliteVersion, response.GetProperty("headers").GetProperty("X-RQLITE-VERSION").GetString());
         Assert.StartsWith("response too large: ", DecodedBody(response), StringComparison.Ordinal);
         Assert.EndsWith($"the limit is {LambdaLimit}; select fewer rows or columns (LIMIT/OFFSET)\n", DecodedBody(response), StringComparison.Ordinal);
     }

@@ -5,7 +5,7 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using Moq;
 using ServerlessDb.Configuration;
-using ServerlessDb.Storage;
+using ServerlessDb.Storage.S3;
 using ServerlessDb.UnitTests.Support;
 
 namespace ServerlessDb.UnitTests.Storage;

@@ -1,5 +1,6 @@
 using ServerlessDb.Errors;
 using ServerlessDb.Storage;
+using ServerlessDb.Storage.LocalFolder;
 using ServerlessDb.UnitTests.Support;
 
 namespace ServerlessDb.UnitTests.Storage;

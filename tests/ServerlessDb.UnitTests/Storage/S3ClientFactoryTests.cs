@@ -1,6 +1,6 @@
 using Amazon;
 using ServerlessDb.Configuration;
-using ServerlessDb.Storage;
+using ServerlessDb.Storage.S3;
 
 namespace ServerlessDb.UnitTests.Storage;
 

@@ -6,6 +6,7 @@ using Moq;
 using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
 using ServerlessDb.Storage;
+using ServerlessDb.Storage.S3;
 
 namespace ServerlessDb.UnitTests.Storage;
 

@@ -8,6 +8,7 @@ using Moq;
 using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
 using ServerlessDb.Storage;
+using ServerlessDb.Storage.S3;
 using ServerlessDb.UnitTests.Support;
 
 namespace ServerlessDb.UnitTests.Storage;

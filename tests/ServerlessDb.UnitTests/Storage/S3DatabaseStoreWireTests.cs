@@ -6,6 +6,7 @@ using Amazon.S3;
 using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
 using ServerlessDb.Storage;
+using ServerlessDb.Storage.S3;
 using ServerlessDb.UnitTests.Support;
 
 namespace ServerlessDb.UnitTests.Storage;

@@ -2,6 +2,7 @@ using System.Text;
 using ServerlessDb.Api;
 using ServerlessDb.Engine;
 using ServerlessDb.Locking;
+using ServerlessDb.Locking.Local;
 
 namespace ServerlessDb.UnitTests.Support;
 

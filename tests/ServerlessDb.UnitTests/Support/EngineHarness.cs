@@ -1,5 +1,7 @@
+using ServerlessDb.Domain;
 using ServerlessDb.Engine;
 using ServerlessDb.Locking;
+using ServerlessDb.Locking.Local;
 using ServerlessDb.Protocol;
 using ServerlessDb.Storage;
 
@@ -30,19 +32,19 @@ public sealed class EngineHarness : IDisposable
 
     public string WorkDirectory => _cacheFolder.WorkDirectory;
 
-    public Task<QueryOutcome> RunAsync(Endpoint endpoint, params string[] sql) => RunAsync(endpoint, new RequestFlags(), sql);
+    public Task<QueryOutcome> RunAsync(RequestKind kind, params string[] sql) => RunAsync(kind, new RequestFlags(), sql);
 
-    public Task<QueryOutcome> RunAsync(Endpoint endpoint, RequestFlags flags, params string[] sql) =>
-        RunAsync(endpoint, flags, sql.Select(s => new Statement(s)).ToArray());
+    public Task<QueryOutcome> RunAsync(RequestKind kind, RequestFlags flags, params string[] sql) =>
+        RunAsync(kind, flags, sql.Select(s => new Statement(s)).ToArray());
 
-    public Task<QueryOutcome> RunAsync(Endpoint endpoint, RequestFlags flags, params Statement[] statements)
+    public Task<QueryOutcome> RunAsync(RequestKind kind, RequestFlags flags, params Statement[] statements)
     {
         LastTrace = new RequestTrace();
-        return Engine.RunAsync(new QueryRequest("test-request", endpoint, statements, flags), DateTimeOffset.UtcNow.AddMinutes(1), LastTrace, CancellationToken.None);
+        return Engine.RunAsync(new QueryRequest("test-request", kind, statements, flags), DateTimeOffset.UtcNow.AddMinutes(1), LastTrace, CancellationToken.None);
     }
 
-    public static string Json(QueryOutcome outcome, Endpoint endpoint = Endpoint.Request) =>
-        ResultsJsonWriter.Write(outcome.Results, new ResponseFormat(false, false, false, endpoint == Endpoint.Request), null, 1 << 20);
+    public static string Json(QueryOutcome outcome, RequestKind kind = RequestKind.Request) =>
+        ResultsJsonWriter.Write(outcome.Results, new ResponseFormat(false, false, false, kind == RequestKind.Request), null, 1 << 20);
 
     public void Dispose()
     {

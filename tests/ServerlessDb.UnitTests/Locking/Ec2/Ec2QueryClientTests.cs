@@ -1,6 +1,5 @@
 using System.Net;
 using Amazon.Runtime;
-using Amazon.Runtime.Identity;
 using Moq;
 using ServerlessDb.Locking.Ec2;
 

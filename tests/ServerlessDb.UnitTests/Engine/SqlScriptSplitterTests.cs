@@ -1,7 +1,8 @@
+using ServerlessDb.Domain;
+using ServerlessDb.Engine;
 using ServerlessDb.Errors;
-using ServerlessDb.Protocol;
 
-namespace ServerlessDb.UnitTests.Protocol;
+namespace ServerlessDb.UnitTests.Engine;
 
 public sealed class SqlScriptSplitterTests
 {
@@ -25,7 +26,7 @@ public sealed class SqlScriptSplitterTests
     public void An_empty_script_has_no_statements()
     {
         var error = Assert.Throws<BadRequestException>(() => SqlScriptSplitter.Split(" ;\n ; ", 100));
-        Assert.Equal(ProtocolMessages.NoStatements, error.Message);
+        Assert.Equal(RequestMessages.NoStatements, error.Message);
     }
 
     [Fact]
@@ -41,6 +42,6 @@ public sealed class SqlScriptSplitterTests
     public void A_script_with_a_nul_character_is_refused(string script)
     {
         var error = Assert.Throws<BadRequestException>(() => SqlScriptSplitter.Split(script, 100));
-        Assert.Equal(ProtocolMessages.NulInSql, error.Message);
+        Assert.Equal(RequestMessages.NulInSql, error.Message);
     }
 }

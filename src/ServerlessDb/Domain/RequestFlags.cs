@@ -1,4 +1,4 @@
-namespace ServerlessDb.Protocol;
+namespace ServerlessDb.Domain;
 
 /// <summary>The query-string options of a request (rqlite's, plus <c>db</c>).</summary>
 public sealed record RequestFlags
@@ -26,4 +26,14 @@ public sealed record RequestFlags
 
     /// <summary>How stale a cached copy a read may use without asking storage; null means always revalidate.</summary>
     public TimeSpan? MaxStaleness => Level == ConsistencyLevel.None ? Freshness ?? TimeSpan.MaxValue : null;
+}
+
+/// <summary>rqlite's read consistency levels. Here every level but <see cref="None"/> revalidates with storage.</summary>
+public enum ConsistencyLevel
+{
+    None,
+    Weak,
+    Strong,
+    Linearizable,
+    Auto,
 }

@@ -8,7 +8,7 @@ using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
 using ServerlessDb.Resilience;
 
-namespace ServerlessDb.Storage;
+namespace ServerlessDb.Storage.S3;
 
 /// <summary>
 /// Database files in S3 at <c>s3://{Bucket}/{Prefix}{NAME}.sqlite</c>, cached in the process's own

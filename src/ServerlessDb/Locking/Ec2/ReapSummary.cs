@@ -1,4 +1,4 @@
-namespace ServerlessDb.Locking;
+namespace ServerlessDb.Locking.Ec2;
 
 /// <summary>
 /// What one pass of the <see cref="StaleLockReaper"/> found and did. Every lock group the pass

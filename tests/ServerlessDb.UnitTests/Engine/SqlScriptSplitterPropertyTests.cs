@@ -1,12 +1,13 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using ServerlessDb.Errors;
-using ServerlessDb.Protocol;
-using ServerlessDb.UnitTests.Support;
 using SQLitePCL;
+using ServerlessDb.Domain;
+using ServerlessDb.Engine;
+using ServerlessDb.Errors;
+using ServerlessDb.UnitTests.Support;
 
-namespace ServerlessDb.UnitTests.Protocol;
+namespace ServerlessDb.UnitTests.Engine;
 
 /// <summary>The one-pass splitter splits exactly where asking sqlite3_complete at every ';' does, and in linear time.</summary>
 public sealed class SqlScriptSplitterPropertyTests
@@ -37,7 +38,7 @@ public sealed class SqlScriptSplitterPropertyTests
         {
             return [.. SqlScriptSplitter.Split(script, 10_000).Select(s => s.Sql)];
         }
-        catch (BadRequestException e) when (e.Message == ProtocolMessages.NoStatements)
+        catch (BadRequestException e) when (e.Message == RequestMessages.NoStatements)
         {
             return [];
         }

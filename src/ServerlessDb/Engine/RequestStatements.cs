@@ -1,4 +1,4 @@
-using ServerlessDb.Protocol;
+using ServerlessDb.Domain;
 
 namespace ServerlessDb.Engine;
 
@@ -7,7 +7,7 @@ namespace ServerlessDb.Engine;
 /// each statement stands alone and a failure does not stop the rest; with it, the first failure
 /// rolls everything back and ends the request (except on /db/query, where rqlite goes on).
 /// </summary>
-internal static class BatchRunner
+internal static class RequestStatements
 {
     /// <param name="classifications">For /db/query, which statements to refuse; null on the write path.</param>
     public static List<StatementResult> Run(
@@ -17,7 +17,7 @@ internal static class BatchRunner
         StatementExecutor executor)
     {
         var transaction = request.Flags.Transaction && !session.ReadOnly;
-        var stopOnError = request.Flags.Transaction && request.Endpoint != Endpoint.Query;
+        var stopOnError = request.Flags.Transaction && request.Kind != RequestKind.Query;
         var results = new List<StatementResult>(request.Statements.Count);
         if (transaction)
         {
@@ -33,7 +33,7 @@ internal static class BatchRunner
                 continue; // rqlite skips empty statements without a result
             }
 
-            var result = (request.Endpoint == Endpoint.Query && classifications is not null ? RefusedOnQuery(classifications[i]) : null)
+            var result = (request.Kind == RequestKind.Query && classifications is not null ? RefusedOnQuery(classifications[i]) : null)
                 ?? executor.Execute(statement);
             results.Add(result);
             if (result is ErrorResult && stopOnError)
@@ -53,7 +53,7 @@ internal static class BatchRunner
 
     private static ErrorResult? RefusedOnQuery(Classification classification) => classification.Kind switch
     {
-        StatementKind.Write => new ErrorResult(ProtocolMessages.AttemptToChangeViaQuery),
+        StatementKind.Write => new ErrorResult(EngineMessages.AttemptToChangeViaQuery),
         StatementKind.Unprepared => new ErrorResult(classification.PrepareError!),
         _ => null,
     };

@@ -1,8 +1,11 @@
+
 namespace ServerlessDb.Engine;
 
-/// <summary>Why the sandbox refused a statement, in words a user can act on.</summary>
-public static class SandboxMessages
+/// <summary>Why the engine refused a statement, in words a user can act on.</summary>
+public static class EngineMessages
 {
+    public const string AttemptToChangeViaQuery = "attempt to change database via query operation";
+
     public const string Attach =
         "ATTACH, DETACH and VACUUM INTO are not allowed: a request works on its own database only";
 

@@ -1,4 +1,4 @@
-namespace ServerlessDb.Storage;
+namespace ServerlessDb.Storage.S3;
 
 /// <summary>Where database NAME lives in the bucket: <c>{prefix}{NAME}.sqlite</c>.</summary>
 public static class DatabaseKey

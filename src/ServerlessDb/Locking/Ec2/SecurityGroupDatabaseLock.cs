@@ -1,10 +1,9 @@
 using Polly;
 using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
-using ServerlessDb.Locking.Ec2;
 using ServerlessDb.Logging;
 
-namespace ServerlessDb.Locking;
+namespace ServerlessDb.Locking.Ec2;
 
 /// <summary>
 /// The write lock as an EC2 security group (DESIGN.md, "The lock"): creating the group named after

@@ -1,8 +1,9 @@
 using System.Globalization;
 using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
+using ServerlessDb.Storage.S3;
 
-namespace ServerlessDb.Storage;
+namespace ServerlessDb.Storage.LocalFolder;
 
 /// <summary>
 /// Database files in a local folder with S3's semantics, for the local server: database NAME is

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace ServerlessDb.Locking;
+namespace ServerlessDb.Locking.Ec2;
 
 /// <summary>
 /// How a lock security group is named and tagged: shared by the lock, which creates the groups,

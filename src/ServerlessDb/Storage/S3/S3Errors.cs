@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using Amazon.Runtime;
 using Amazon.S3;
 
-namespace ServerlessDb.Storage;
+namespace ServerlessDb.Storage.S3;
 
 /// <summary>
 /// The one place that reads S3's status codes and error codes: what is worth retrying, what

@@ -1,6 +1,6 @@
 using ServerlessDb.Errors;
 
-namespace ServerlessDb.Protocol;
+namespace ServerlessDb.Domain;
 
 /// <summary>
 /// One statement of a request: SQL and its parameters. A parameter value is null, long, double,
@@ -12,7 +12,7 @@ public sealed record Statement(string Sql, IReadOnlyList<object?> Positional, IR
     private static readonly IReadOnlyDictionary<string, object?> NoNamed = new Dictionary<string, object?>();
 
     public string Sql { get; } = Sql.Contains('\0', StringComparison.Ordinal)
-        ? throw new BadRequestException(ProtocolMessages.NulInSql)
+        ? throw new BadRequestException(RequestMessages.NulInSql)
         : Sql;
 
     public Statement(string sql)

@@ -1,4 +1,4 @@
-namespace ServerlessDb.Locking;
+namespace ServerlessDb.Locking.Local;
 
 /// <summary>
 /// A lock that never waits: writers are coordinated by the conditional commit alone.

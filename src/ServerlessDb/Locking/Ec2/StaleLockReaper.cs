@@ -1,9 +1,8 @@
 using Polly;
 using ServerlessDb.Configuration;
-using ServerlessDb.Locking.Ec2;
 using ServerlessDb.Logging;
 
-namespace ServerlessDb.Locking;
+namespace ServerlessDb.Locking.Ec2;
 
 /// <summary>
 /// Removes write locks whose holder died (DESIGN.md, "The lock", Reap): lists the lock groups of

@@ -1,4 +1,4 @@
-namespace ServerlessDb.Protocol;
+namespace ServerlessDb.Domain;
 
 /// <summary>The outcome of one statement of a request, in the shape rqlite reports it.</summary>
 public abstract record StatementResult

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using ServerlessDb.Errors;
 
-namespace ServerlessDb.Locking;
+namespace ServerlessDb.Locking.Local;
 
 /// <summary>
 /// The local server's write lock: one async lock per database in this process, taken in turn by

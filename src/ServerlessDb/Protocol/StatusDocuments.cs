@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace ServerlessDb.Api;
+namespace ServerlessDb.Protocol;
 
 /// <summary>
 /// /status and /readyz, answered as rqlite's healthy single node, so clients that check for a leader
@@ -8,6 +8,9 @@ namespace ServerlessDb.Api;
 /// </summary>
 public static class StatusDocuments
 {
+    /// <summary>The rqlite data-API version this service follows, for clients that look at it.</summary>
+    public const string RqliteVersion = "v8.0.0";
+
     public const string NodeId = "serverlessdb";
 
     public static string Status(string address, DateTimeOffset startedAt, DateTimeOffset now)
@@ -17,7 +20,7 @@ public static class StatusDocuments
         {
             json.WriteStartObject();
             json.WriteStartObject("build");
-            json.WriteString("version", ApiResponses.RqliteVersion);
+            json.WriteString("version", StatusDocuments.RqliteVersion);
             json.WriteString("service", "ServerlessDb");
             json.WriteEndObject();
             json.WriteStartObject("http");

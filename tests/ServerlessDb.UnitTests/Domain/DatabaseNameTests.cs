@@ -1,12 +1,12 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
+using ServerlessDb.Domain;
 using ServerlessDb.Errors;
 using ServerlessDb.Protocol;
-using ServerlessDb.Storage;
 using ServerlessDb.UnitTests.Support;
 
-namespace ServerlessDb.UnitTests.Storage;
+namespace ServerlessDb.UnitTests.Domain;
 
 public sealed class DatabaseNameTests
 {

@@ -1,9 +1,8 @@
 using Amazon;
-using Amazon.Runtime;
 using Amazon.S3;
 using ServerlessDb.Configuration;
 
-namespace ServerlessDb.Storage;
+namespace ServerlessDb.Storage.S3;
 
 /// <summary>
 /// Builds the S3 client from the options: the configured region, an endpoint override with

@@ -1,6 +1,7 @@
+using ServerlessDb.Domain;
 using ServerlessDb.Errors;
 
-namespace ServerlessDb.Protocol;
+namespace ServerlessDb.Engine;
 
 /// <summary>
 /// Splits a <c>text/plain</c> script of ';'-separated statements (POST /sql) where SQLite's own
@@ -38,7 +39,7 @@ public static class SqlScriptSplitter
     {
         if (script.Contains('\0', StringComparison.Ordinal))
         {
-            throw new BadRequestException(ProtocolMessages.NulInSql);
+            throw new BadRequestException(RequestMessages.NulInSql);
         }
 
         var statements = new List<Statement>();
@@ -61,7 +62,7 @@ public static class SqlScriptSplitter
         }
 
         Add(statements, script[start..], maxStatements);
-        return statements.Count > 0 ? statements : throw new BadRequestException(ProtocolMessages.NoStatements);
+        return statements.Count > 0 ? statements : throw new BadRequestException(RequestMessages.NoStatements);
     }
 
     /// <summary>Reads the token at <paramref name="i"/>, leaving <paramref name="i"/> on its last character; -1 when it does not end.</summary>
@@ -146,7 +147,7 @@ public static class SqlScriptSplitter
 
         if (statements.Count == maxStatements)
         {
-            throw new BadRequestException(ProtocolMessages.TooManyStatements(maxStatements));
+            throw new BadRequestException(RequestMessages.TooManyStatements(maxStatements));
         }
 
         statements.Add(new Statement(trimmed));

@@ -3,8 +3,11 @@ using ServerlessDb.Configuration;
 using ServerlessDb.Engine;
 using ServerlessDb.Locking;
 using ServerlessDb.Locking.Ec2;
+using ServerlessDb.Locking.Local;
 using ServerlessDb.Logging;
 using ServerlessDb.Storage;
+using ServerlessDb.Storage.LocalFolder;
+using ServerlessDb.Storage.S3;
 
 namespace ServerlessDb.Hosting;
 
@@ -14,7 +17,7 @@ namespace ServerlessDb.Hosting;
 /// <see cref="OptionsException"/> listing every problem, so a misconfigured function fails at its
 /// first invocation with a message that says what to fix.
 /// </summary>
-public static class ServerlessDbHost
+public static class CompositionRoot
 {
     public static IApiHandler CreateApiHandler(IEnvironment environment) =>
         CreateApiHandler(environment, TimeProvider.System, ConsoleLogSink.Instance);
