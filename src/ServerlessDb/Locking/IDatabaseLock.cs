@@ -1,4 +1,3 @@
-
 namespace ServerlessDb.Locking;
 
 /// <summary>
@@ -14,3 +13,9 @@ public interface IDatabaseLock
     /// <summary>Releases a lease. A lease already taken away (reaped) is logged, not thrown.</summary>
     Task ReleaseAsync(LockLease lease, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// Proof that a writer holds the write lock of one database. <paramref name="Token"/> is what the
+/// lock needs to release it (for the security-group lock, the group id).
+/// </summary>
+public sealed record LockLease(string Database, string Holder, string Token, DateTimeOffset AcquiredAt);

@@ -307,3 +307,32 @@ internal sealed partial class CachedDatabase
     [GeneratedRegex(@"\A[A-Za-z0-9-]{1,128}\z")]
     private static partial Regex SafeETag();
 }
+
+/// <summary>One immutable local file holding one version of a database, its size, and how many snapshots hold it.</summary>
+internal sealed class CachedVersionFile(StoredVersion version, string path, long bytes)
+{
+    public StoredVersion Version { get; } = version;
+
+    public string Path { get; } = path;
+
+    /// <summary>The file's size, counted against the cache's <see cref="CacheBudget"/>.</summary>
+    public long Bytes { get; } = bytes;
+
+    /// <summary>Snapshots that hold the file; guarded by the owning <see cref="CachedDatabase"/>'s lock.</summary>
+    public int Holders { get; set; }
+}
+
+/// <summary>
+/// What one revalidation of a cached database found: the cached version is still current
+/// (<see cref="Unchanged"/>), the database is missing, or a new version was downloaded to
+/// <see cref="DownloadedFile"/>, a temporary file in the database's cache folder, from
+/// <see cref="Source"/> (where the object lives, for messages).
+/// </summary>
+internal readonly record struct FetchedVersion(StoredVersion Version, string? DownloadedFile, bool Unchanged, string? Source = null)
+{
+    public static FetchedVersion StillCurrent => new(default, null, Unchanged: true);
+
+    public static FetchedVersion Missing => new(StoredVersion.Missing, null, Unchanged: false);
+
+    public static FetchedVersion Downloaded(StoredVersion version, string file, string source) => new(version, file, Unchanged: false, source);
+}

@@ -1,4 +1,3 @@
-
 namespace ServerlessDb.Storage;
 
 /// <summary>
@@ -26,4 +25,50 @@ public interface IDatabaseStore
     /// <exception cref="Errors.WriteConflictException">someone else committed first; nothing was uploaded.</exception>
     /// <exception cref="Errors.StorageUnavailableException">the store did not answer within its retry deadline.</exception>
     Task<StoredVersion> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Which version of a database a reader saw: the object's ETag, or <see cref="Missing"/> when the
+/// database does not exist yet. A commit is conditional on it.
+/// </summary>
+public readonly record struct StoredVersion(string? ETag)
+{
+    public static StoredVersion Missing => default;
+
+    public bool Exists => ETag is not null;
+
+    public override string ToString() => ETag ?? "(none)";
+}
+
+/// <summary>
+/// A local, immutable file holding one version of a database. The file does not change or
+/// disappear while the snapshot is held; dispose it when done so the cache may evict the file.
+/// A database that does not exist yet is an empty file with <see cref="StoredVersion.Missing"/>.
+/// </summary>
+public sealed class DatabaseSnapshot : IDisposable
+{
+    private readonly Action? _release;
+    private int _disposed;
+
+    public DatabaseSnapshot(string database, StoredVersion version, string filePath, Action? release)
+    {
+        Database = database;
+        Version = version;
+        FilePath = filePath;
+        _release = release;
+    }
+
+    public string Database { get; }
+
+    public StoredVersion Version { get; }
+
+    public string FilePath { get; }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _release?.Invoke();
+        }
+    }
 }

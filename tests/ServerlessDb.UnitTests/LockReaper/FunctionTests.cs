@@ -37,7 +37,7 @@ public sealed class FunctionTests
         File.OpenRead(Path.Combine(AppContext.BaseDirectory, "LockReaper", "Events", "scheduled-event.json"));
 
     private static SecurityGroupInfo Group(string database, long ageSeconds) =>
-        new("sg-" + database, Prefix + database, VpcId, new Dictionary<string, string>
+        new("sg-" + database, Prefix + database, new Dictionary<string, string>
         {
             [LockGroupNaming.CreateTimeTagKey] = (Now.ToUnixTimeSeconds() - ageSeconds).ToString(CultureInfo.InvariantCulture),
             [LockGroupNaming.HolderTagKey] = "req-" + database,

@@ -136,7 +136,7 @@ public sealed class SecurityGroupDatabaseLockTests
             () => throw new Ec2Exception("CreateSecurityGroup", Ec2Exception.TransportErrorCode, "timed out"),
             () => throw Error("InvalidGroup.Duplicate"));
         _ec2.Setup(e => e.DescribeSecurityGroupsAsync(It.IsAny<IReadOnlyList<Ec2Filter>>(), It.IsAny<CancellationToken>()))
-            .ReturnsAsync([new SecurityGroupInfo("sg-mine", Prefix + "orders", VpcId, new Dictionary<string, string> { ["CreateTime"] = "1704164645", ["Holder"] = "req-1" })]);
+            .ReturnsAsync([new SecurityGroupInfo("sg-mine", Prefix + "orders", new Dictionary<string, string> { ["CreateTime"] = "1704164645", ["Holder"] = "req-1" })]);
 
         var lease = await Lock().AcquireAsync("orders", "req-1", CancellationToken.None);
 
@@ -155,7 +155,7 @@ public sealed class SecurityGroupDatabaseLockTests
             () => throw Error("InvalidGroup.Duplicate"),
             () => "sg-later");
         _ec2.Setup(e => e.DescribeSecurityGroupsAsync(It.IsAny<IReadOnlyList<Ec2Filter>>(), It.IsAny<CancellationToken>()))
-            .ReturnsAsync([new SecurityGroupInfo("sg-theirs", Prefix + "orders", VpcId, new Dictionary<string, string> { ["Holder"] = "req-2" })]);
+            .ReturnsAsync([new SecurityGroupInfo("sg-theirs", Prefix + "orders", new Dictionary<string, string> { ["Holder"] = "req-2" })]);
 
         var lease = await Lock().AcquireAsync("orders", "req-1", CancellationToken.None);
 
@@ -299,7 +299,7 @@ public sealed class SecurityGroupDatabaseLockTests
         using var request = new CancellationTokenSource();
         SetupCreateThatTheRequestAbandons(request);
         _ec2.Setup(e => e.DescribeSecurityGroupsAsync(It.IsAny<IReadOnlyList<Ec2Filter>>(), It.Is<CancellationToken>(t => !t.IsCancellationRequested)))
-            .ReturnsAsync([new SecurityGroupInfo("sg-orphan", Prefix + "orders", VpcId, new Dictionary<string, string> { ["CreateTime"] = "1", ["Holder"] = "req-1" })]);
+            .ReturnsAsync([new SecurityGroupInfo("sg-orphan", Prefix + "orders", new Dictionary<string, string> { ["CreateTime"] = "1", ["Holder"] = "req-1" })]);
         _ec2.Setup(e => e.DeleteSecurityGroupAsync("sg-orphan", It.Is<CancellationToken>(t => !t.IsCancellationRequested))).Returns(Task.CompletedTask);
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Lock().AcquireAsync("orders", "req-1", request.Token));
@@ -314,7 +314,7 @@ public sealed class SecurityGroupDatabaseLockTests
         using var request = new CancellationTokenSource();
         SetupCreateThatTheRequestAbandons(request);
         _ec2.Setup(e => e.DescribeSecurityGroupsAsync(It.IsAny<IReadOnlyList<Ec2Filter>>(), It.IsAny<CancellationToken>()))
-            .ReturnsAsync([new SecurityGroupInfo("sg-other", Prefix + "orders", VpcId, new Dictionary<string, string> { ["CreateTime"] = "1", ["Holder"] = "someone-else" })]);
+            .ReturnsAsync([new SecurityGroupInfo("sg-other", Prefix + "orders", new Dictionary<string, string> { ["CreateTime"] = "1", ["Holder"] = "someone-else" })]);
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Lock().AcquireAsync("orders", "req-1", request.Token));
 

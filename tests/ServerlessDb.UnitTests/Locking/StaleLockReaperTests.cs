@@ -40,7 +40,7 @@ public sealed class StaleLockReaperTests
             tags[LockGroupNaming.CreateTimeTagKey] = createTime;
         }
 
-        return new SecurityGroupInfo(id ?? "sg-" + database, Prefix + database, VpcId, tags);
+        return new SecurityGroupInfo(id ?? "sg-" + database, Prefix + database, tags);
     }
 
     private static string SecondsAgo(long seconds) =>
@@ -147,7 +147,7 @@ public sealed class StaleLockReaperTests
     [Fact]
     public async Task A_group_named_exactly_the_prefix_is_not_a_lock_group_and_is_ignored()
     {
-        Listed(new SecurityGroupInfo("sg-bare", Prefix, VpcId, new Dictionary<string, string> { ["CreateTime"] = SecondsAgo(5000) }));
+        Listed(new SecurityGroupInfo("sg-bare", Prefix, new Dictionary<string, string> { ["CreateTime"] = SecondsAgo(5000) }));
 
         var summary = await Reaper().ReapOnceAsync(null, CancellationToken.None);
 

@@ -193,7 +193,6 @@ public sealed class Ec2QueryClient : IEc2Client
         return new SecurityGroupInfo(
             Required(item, action, "groupId"),
             Text(item, "groupName") ?? string.Empty,
-            Text(item, "vpcId"),
             tags);
     }
 

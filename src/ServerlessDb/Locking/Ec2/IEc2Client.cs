@@ -39,3 +39,18 @@ public interface IEc2Client
         IReadOnlyList<Ec2Filter> filters,
         CancellationToken cancellationToken);
 }
+
+/// <summary>The parts of a described security group that the lock and the reaper use.</summary>
+public sealed record SecurityGroupInfo(
+    string GroupId,
+    string GroupName,
+    IReadOnlyDictionary<string, string> Tags);
+
+/// <summary>An EC2 Describe filter: <paramref name="Name"/> (for example <c>group-name</c>, <c>vpc-id</c>, <c>tag:Holder</c>) matches any of <paramref name="Values"/>.</summary>
+public sealed record Ec2Filter(string Name, IReadOnlyList<string> Values)
+{
+    public Ec2Filter(string name, params string[] values)
+        : this(name, (IReadOnlyList<string>)values)
+    {
+    }
+}

@@ -68,7 +68,6 @@ public sealed class Ec2QueryClientTests
 
         Assert.Equal(["sg-1", "sg-2", "sg-3"], groups.Select(g => g.GroupId));
         Assert.Equal(["serverlessdb-lock-a", "serverlessdb-lock-b", "serverlessdb-lock-c"], groups.Select(g => g.GroupName));
-        Assert.All(groups, g => Assert.Equal("vpc-1", g.VpcId));
         Assert.Equal(new Dictionary<string, string> { ["CreateTime"] = "1700000000", ["Holder"] = "req-a" }, groups[0].Tags);
         Assert.Empty(groups[1].Tags);
         Assert.Equal(new Dictionary<string, string> { ["Holder"] = "req-c" }, groups[2].Tags);
