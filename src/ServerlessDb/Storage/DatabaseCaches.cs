@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using ServerlessDb.Domain;
-using ServerlessDb.Engine;
 using ServerlessDb.Errors;
 
 namespace ServerlessDb.Storage;

@@ -1,7 +1,6 @@
 using System.Globalization;
 using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
-using ServerlessDb.Storage.S3;
 
 namespace ServerlessDb.Storage.LocalFolder;
 
@@ -12,7 +11,7 @@ namespace ServerlessDb.Storage.LocalFolder;
 /// A commit is a compare-and-swap under the lock file <c>{NAME}.sqlite.lock</c>: it fails unless the tag is
 /// still the one read (or, for a new database, unless no file exists), then renames the new file into place,
 /// so several processes may share one folder. Readers get immutable per-version copies from the same
-/// per-process cache as <see cref="S3DatabaseStore"/>, in the process's own <see cref="CacheFolder"/>
+/// per-process cache as the S3 store, in the process's own <see cref="CacheFolder"/>
 /// under <c>cache/{NAME}/</c>, within a size bound.
 /// </summary>
 /// <remarks>

@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
 using Microsoft.Data.Sqlite;
-using ServerlessDb.Engine;
+using ServerlessDb.Storage;
 using ServerlessDb.UnitTests.Support;
 
-namespace ServerlessDb.UnitTests.Engine;
+namespace ServerlessDb.UnitTests.Storage;
 
 public sealed class DatabaseFileHeaderTests : IDisposable
 {

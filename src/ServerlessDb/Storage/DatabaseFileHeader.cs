@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 
-namespace ServerlessDb.Engine;
+namespace ServerlessDb.Storage;
 
 /// <summary>Reads the SQLite file header (https://www.sqlite.org/fileformat.html#the_database_header).</summary>
 internal static class DatabaseFileHeader
