@@ -19,6 +19,4 @@ public sealed record Statement(string Sql, IReadOnlyList<object?> Positional, IR
         : this(sql, [], NoNamed)
     {
     }
-
-    public bool HasParameters => Positional.Count > 0 || Named.Count > 0;
 }

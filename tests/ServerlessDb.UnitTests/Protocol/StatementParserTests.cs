@@ -15,7 +15,7 @@ public sealed class StatementParserTests
     {
         var statements = Parse("""["CREATE TABLE foo (id INTEGER)", "SELECT * FROM foo"]""");
         Assert.Equal(["CREATE TABLE foo (id INTEGER)", "SELECT * FROM foo"], statements.Select(s => s.Sql));
-        Assert.All(statements, s => Assert.False(s.HasParameters));
+        Assert.All(statements, s => Assert.True(s.Positional.Count == 0 && s.Named.Count == 0));
     }
 
     [Fact]
