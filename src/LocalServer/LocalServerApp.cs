@@ -50,8 +50,8 @@ internal sealed class LocalServerApp : IAsyncDisposable
 
     /// <summary>
     /// Starts a server and prints where it listens and where the data lives to <paramref name="output"/>,
-    /// where the API's request log lines go too; the entry point's own error lines go to <paramref name="errorLog"/>.
-    /// <paramref name="environment"/> supplies the rest of the
+    /// where the API's request log lines go too; the lines of the answers the entry point and the server give
+    /// themselves go to <paramref name="errorLog"/>. <paramref name="environment"/> supplies the rest of the
     /// configuration (LOCK_WAIT_SECONDS, ...); the settings win over it. Without CACHE_DIR the server uses
     /// a temporary folder of its own, deleted when it stops.
     /// </summary>
