@@ -7,8 +7,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using QueryRunner;
+using QueryRunner.ApiGateway;
+using ServerlessDb.Api;
 using ServerlessDb.Configuration;
+using ServerlessDb.Errors;
 using ServerlessDb.Hosting;
+using ServerlessDb.Logging;
 
 namespace LocalServer;
 
@@ -16,9 +20,11 @@ namespace LocalServer;
 /// The local server: Kestrel on one address, turning each HTTP request into the API Gateway HTTP API
 /// event (payload 2.0) that the QueryRunner Lambda takes, and answering with what
 /// <see cref="Function.HandleAsync"/> returns. The API runs exactly as in Lambda; only the store and
-/// the lock differ (see <see cref="CompositionRoot.CreateLocalMode"/>).
+/// the lock differ (see <see cref="CompositionRoot.CreateLocalMode"/>). A request that fails before or after
+/// the handler (a body over the server's limit, a malformed chunked body, a bug here) is answered and logged by
+/// <see cref="ErrorResponses"/>, as the handler's own error answers are.
 /// </summary>
-public sealed class LocalServerApp : IAsyncDisposable
+internal sealed class LocalServerApp : IAsyncDisposable
 {
     /// <summary>API Gateway's payload limit; the API's own MAX_REQUEST_BYTES applies below it.</summary>
     private const long MaxRequestBodyBytes = 10 * 1024 * 1024;
@@ -29,30 +35,23 @@ public sealed class LocalServerApp : IAsyncDisposable
     private readonly string? _ownedCacheDirectory;
     private int _disposed;
 
-    private LocalServerApp(WebApplication app, Uri url, LocalMode mode, string? ownedCacheDirectory)
+    private LocalServerApp(WebApplication app, Uri url, string? ownedCacheDirectory)
     {
         _app = app;
         Url = url;
-        Storage = mode.Storage;
-        Lock = mode.Lock;
         _ownedCacheDirectory = ownedCacheDirectory;
     }
 
     /// <summary>The address the server answers on, with the port it really bound.</summary>
     public Uri Url { get; }
 
-    /// <summary>Where the databases live: "folder /path (...)" or "S3 bucket ...".</summary>
-    public string Storage { get; }
-
-    /// <summary>How writers take turns.</summary>
-    public string Lock { get; }
-
     /// <summary>The command line: parses <paramref name="args"/>, serves until Ctrl+C (exit code 0); a server that cannot start prints one line to stderr and exits with 1.</summary>
-    public static Task<int> RunAsync(string[] args) => LocalServerCommand.InvokeAsync(args, ProcessEnvironment.Instance, Console.Out, Console.Error);
+    public static Task<int> Main(string[] args) => LocalServerCommand.InvokeAsync(args, ProcessEnvironment.Instance, Console.Out, Console.Error);
 
     /// <summary>
     /// Starts a server and prints where it listens and where the data lives to <paramref name="output"/>,
-    /// where the API's request log lines go too. <paramref name="environment"/> supplies the rest of the
+    /// where the API's request log lines go too; the lines of the answers the entry point and the server give
+    /// themselves go to <paramref name="errorLog"/>. <paramref name="environment"/> supplies the rest of the
     /// configuration (LOCK_WAIT_SECONDS, ...); the settings win over it. Without CACHE_DIR the server uses
     /// a temporary folder of its own, deleted when it stops.
     /// </summary>
@@ -62,33 +61,19 @@ public sealed class LocalServerApp : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(settings);
         var address = ParseHost(settings.Host);
-        var overrides = new Dictionary<string, string>();
-        if (settings.S3Endpoint is { } endpoint)
-        {
-            overrides["AWS_ENDPOINT_URL"] = endpoint.ToString();
-        }
-
-        if (settings.Bucket is { } bucket)
-        {
-            overrides["DB_BUCKET"] = bucket;
-        }
-
-        string? ownedCacheDirectory = null;
-        if (environment.Get("CACHE_DIR") is null)
-        {
-            ownedCacheDirectory = Directory.CreateTempSubdirectory("serverlessdb-local-").FullName;
-            overrides["CACHE_DIR"] = ownedCacheDirectory;
-        }
+        var ownedCacheDirectory = environment.Get("CACHE_DIR") is null
+            ? Directory.CreateTempSubdirectory("serverlessdb-local-").FullName
+            : null;
 
         try
         {
-            var log = new TextWriterLogSink(output);
-            var mode = Compose(new OverlayEnvironment(environment, overrides), settings.DataDirectory, log);
-            var app = Build(address, settings.Port, new Function(mode.Handler, new TextWriterLogSink(errorLog), TimeProvider.System));
+            var mode = Compose(settings.Over(environment, ownedCacheDirectory), settings.DataDirectory, new TextWriterLogSink(output));
+            var entryLog = new TextWriterLogSink(errorLog);
+            var app = Build(address, settings.Port, new Function(mode.Handler, entryLog, TimeProvider.System), entryLog);
             await StartListeningAsync(app, address, settings.Port, cancellationToken);
 
             var url = new Uri(app.Urls.First());
-            var server = new LocalServerApp(app, url, mode, ownedCacheDirectory);
+            var server = new LocalServerApp(app, url, ownedCacheDirectory);
             output.WriteLine($"ServerlessDb local server listening on {url.ToString().TrimEnd('/')}");
             output.WriteLine($"storage: {mode.Storage}");
             output.WriteLine($"lock: {mode.Lock}");
@@ -133,7 +118,7 @@ public sealed class LocalServerApp : IAsyncDisposable
             : throw new LocalServerStartException($"--host must be an IP address (such as 127.0.0.1 or 0.0.0.0) or localhost; got '{host}'.");
     }
 
-    private static LocalMode Compose(IEnvironment environment, string dataDirectory, TextWriterLogSink log)
+    private static LocalMode Compose(IEnvironment environment, string dataDirectory, ILogSink log)
     {
         try
         {
@@ -149,7 +134,7 @@ public sealed class LocalServerApp : IAsyncDisposable
         }
     }
 
-    private static WebApplication Build(IPAddress address, int port, Function function)
+    private static WebApplication Build(IPAddress address, int port, Function function, ILogSink log)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
@@ -163,16 +148,37 @@ public sealed class LocalServerApp : IAsyncDisposable
         });
 
         var app = builder.Build();
-        app.Run(context => HandleAsync(context, function));
+        app.Run(context => AnswerAsync(context, function, log));
         return app;
     }
 
-    private static async Task HandleAsync(HttpContext context, Function function)
+    /// <summary>Answers one HTTP request through <paramref name="function"/>; a failure around it is answered and logged as the handler's are.</summary>
+    internal static async Task AnswerAsync(HttpContext context, Function function, ILogSink log)
     {
         var cancellationToken = context.RequestAborted;
-        using var proxyEvent = await HttpApiV2EventWriter.WriteAsync(context, cancellationToken);
-        await using var proxyResponse = await function.HandleAsync(proxyEvent);
-        await ProxyResponseCopier.CopyAsync(proxyResponse, context.Response, cancellationToken);
+        try
+        {
+            using var proxyEvent = await HttpApiV2EventWriter.WriteAsync(context, cancellationToken);
+            await using var proxyResponse = await function.HandleAsync(proxyEvent);
+            await ProxyResponseCopier.CopyAsync(proxyResponse, context.Response, cancellationToken);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && !context.Response.HasStarted)
+        {
+            // Kestrel refuses a body over its limit or a malformed one while the event is written: the client's fault.
+            var failure = e switch
+            {
+                BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => new PayloadTooLargeException(e.Message),
+                BadHttpRequestException => new BadRequestException(e.Message),
+                _ => e,
+            };
+            var answer = ErrorResponses.Answer(failure);
+            ErrorResponses.Log(log, TimeProvider.System, "request", request: null, answer.StatusCode, failure, line => line
+                .Add("method", context.Request.Method)
+                .Add("path", context.Request.Path.Value));
+            context.Response.Clear();
+            await using var proxyResponse = ProxyResponseWriter.Write(PayloadVersion.HttpApiV2, answer);
+            await ProxyResponseCopier.CopyAsync(proxyResponse, context.Response, CancellationToken.None);
+        }
     }
 
     private static async Task StartListeningAsync(WebApplication app, IPAddress address, int port, CancellationToken cancellationToken)
@@ -201,4 +207,19 @@ public sealed class LocalServerApp : IAsyncDisposable
             Directory.Delete(directory, recursive: true);
         }
     }
+
+    /// <summary>
+    /// A host lifetime that listens to no signals: the server decides when to stop (the command line on
+    /// Ctrl+C, a test when it is done), and several servers may run in one test process.
+    /// </summary>
+    private sealed class ManualHostLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
 }
+
+/// <summary>The local server could not start; the message is one line saying why and what to do.</summary>
+internal sealed class LocalServerStartException(string message, Exception? innerException = null)
+    : Exception(message, innerException);

@@ -1,7 +1,9 @@
+using ServerlessDb.Configuration;
+
 namespace LocalServer;
 
 /// <summary>Where the local server listens and where its databases live; the command line's options.</summary>
-public sealed record LocalServerSettings
+internal sealed record LocalServerSettings
 {
     public const string DefaultHost = "127.0.0.1";
     public const int DefaultPort = 4001;
@@ -21,4 +23,32 @@ public sealed record LocalServerSettings
 
     /// <summary>The bucket, with S3 storage. Overrides DB_BUCKET.</summary>
     public string? Bucket { get; init; }
+
+    /// <summary>The environment with the variables these settings stand for set from them, which win.</summary>
+    /// <param name="cacheDirectory">the server's own cache folder (CACHE_DIR), when the environment names none.</param>
+    public IEnvironment Over(IEnvironment environment, string? cacheDirectory)
+    {
+        var overrides = new Dictionary<string, string>();
+        if (S3Endpoint is { } endpoint)
+        {
+            overrides["AWS_ENDPOINT_URL"] = endpoint.ToString();
+        }
+
+        if (Bucket is { } bucket)
+        {
+            overrides["DB_BUCKET"] = bucket;
+        }
+
+        if (cacheDirectory is not null)
+        {
+            overrides["CACHE_DIR"] = cacheDirectory;
+        }
+
+        return new OverlayEnvironment(environment, overrides);
+    }
+
+    private sealed class OverlayEnvironment(IEnvironment environment, IReadOnlyDictionary<string, string> overrides) : IEnvironment
+    {
+        public string? Get(string name) => overrides.TryGetValue(name, out var value) ? value : environment.Get(name);
+    }
 }

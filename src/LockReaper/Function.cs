@@ -1,6 +1,7 @@
 using System.Text.Json;
-using LockReaper.Events;
+using ServerlessDb.Api;
 using ServerlessDb.Configuration;
+using ServerlessDb.Errors;
 using ServerlessDb.Locking.Ec2;
 using ServerlessDb.Logging;
 
@@ -15,6 +16,8 @@ namespace LockReaper;
 public sealed class Function
 {
     private readonly Lazy<StaleLockReaper> _reaper;
+    private readonly TimeProvider _time;
+    private readonly ILogSink _log;
 
     /// <summary>Used by the Lambda runtime: reads the process environment, once per container.</summary>
     public Function()
@@ -28,31 +31,38 @@ public sealed class Function
     /// <see cref="OptionsException"/> listing each problem, so the schedule's failures say what to fix.
     /// </summary>
     /// <param name="time">the clock that judges staleness and signs the EC2 requests.</param>
-    public Function(IEnvironment environment, TimeProvider time, ILogSink log)
-    {
-        ArgumentNullException.ThrowIfNull(environment);
-        ArgumentNullException.ThrowIfNull(time);
-        ArgumentNullException.ThrowIfNull(log);
-        _reaper = new Lazy<StaleLockReaper>(
+    internal Function(IEnvironment environment, TimeProvider time, ILogSink log)
+        : this(
             () =>
             {
                 var options = ReaperOptions.FromEnvironment(environment);
                 return new StaleLockReaper(Ec2ClientFactory.Create(options, timeProvider: time), options, time, log);
             },
-            LazyThreadSafetyMode.ExecutionAndPublication);
+            time,
+            log)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
     }
 
-    public Function(StaleLockReaper reaper)
+    /// <param name="createReaper">builds the reaper at the first invocation; what it throws fails every invocation.</param>
+    /// <param name="time">stamps the log line of a failed invocation.</param>
+    /// <param name="log">where a failed invocation is logged.</param>
+    internal Function(Func<StaleLockReaper> createReaper, TimeProvider time, ILogSink log)
     {
-        ArgumentNullException.ThrowIfNull(reaper);
-        _reaper = new Lazy<StaleLockReaper>(reaper);
+        ArgumentNullException.ThrowIfNull(createReaper);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(log);
+        _reaper = new Lazy<StaleLockReaper>(createReaper, LazyThreadSafetyMode.ExecutionAndPublication);
+        _time = time;
+        _log = log;
     }
 
     /// <summary>
     /// Runs one pass for a scheduled event (or an empty input or <c>{}</c>, as a manual invoke sends)
     /// and returns the <see cref="ReapSummary"/> as camel-case JSON. Fails, so that Lambda's error
     /// metrics and retries see it, when the configuration is invalid, the input is not a JSON object,
-    /// or the lock groups cannot be listed; a group that cannot be deleted only counts as failed.
+    /// or the lock groups cannot be listed; a group that cannot be deleted only counts as failed. A failed
+    /// invocation is logged first, in the line <see cref="ErrorResponses"/> writes for every error answer.
     /// </summary>
     /// <exception cref="OptionsException">the configuration is invalid.</exception>
     /// <exception cref="InvalidEventException">the input is not a JSON object.</exception>
@@ -60,11 +70,19 @@ public sealed class Function
     public async Task<Stream> HandleAsync(Stream input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var scheduled = await ScheduledEventReader.ReadAsync(input, CancellationToken.None);
-        var summary = await _reaper.Value.ReapOnceAsync(scheduled.Id, CancellationToken.None);
-        var output = new MemoryStream();
-        await JsonSerializer.SerializeAsync(output, summary, ReaperJsonContext.Default.ReapSummary);
-        output.Position = 0;
-        return output;
+        try
+        {
+            var scheduled = await ScheduledEvent.ReadAsync(input, CancellationToken.None);
+            var summary = await _reaper.Value.ReapOnceAsync(scheduled.Id, CancellationToken.None);
+            var output = new MemoryStream();
+            await JsonSerializer.SerializeAsync(output, summary, ReaperJsonContext.Default.ReapSummary);
+            output.Position = 0;
+            return output;
+        }
+        catch (Exception e)
+        {
+            ErrorResponses.Log(_log, _time, "lock reaper invocation failed", request: null, status: null, e);
+            throw;
+        }
     }
 }

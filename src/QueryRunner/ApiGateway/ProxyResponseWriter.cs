@@ -15,7 +15,7 @@ namespace QueryRunner.ApiGateway;
 internal static class ProxyResponseWriter
 {
     /// <summary>Lambda's limit on a synchronous invocation's response payload (6 MB).</summary>
-    public const int MaxResponseBytes = 6 * 1024 * 1024;
+    private const int MaxResponseBytes = 6 * 1024 * 1024;
 
     // The default encoder writes '"' as \u0022 (six bytes), so a JSON body full of quotes grew
     // fourfold inside the proxy response; relaxed escaping writes \" instead.
@@ -38,8 +38,20 @@ internal static class ProxyResponseWriter
             return encoded;
         }
 
-        var tooLarge = ErrorResponses.For(new PayloadTooLargeException(ProtocolMessages.ResponseTooLarge(Math.Min(output.Length, encoded.Length), MaxResponseBytes)))!;
+        var tooLarge = ErrorResponses.Answer(new PayloadTooLargeException(ProtocolMessages.ResponseTooLarge(Math.Min(output.Length, encoded.Length), MaxResponseBytes)));
         return Serialize(version, tooLarge, asBase64: false);
+    }
+
+    /// <summary>The headers of a proxy response: the API's headers plus its content type, unless it set one itself.</summary>
+    public static Dictionary<string, string> Headers(ApiResponse response)
+    {
+        var headers = new Dictionary<string, string>(response.Headers, StringComparer.OrdinalIgnoreCase);
+        if (!string.IsNullOrEmpty(response.ContentType))
+        {
+            headers.TryAdd("Content-Type", response.ContentType);
+        }
+
+        return headers;
     }
 
     private static MemoryStream Serialize(PayloadVersion version, ApiResponse response, bool asBase64)
@@ -50,11 +62,11 @@ internal static class ProxyResponseWriter
         {
             if (version == PayloadVersion.HttpApiV2)
             {
-                JsonSerializer.Serialize(json, HttpApiV2Mapper.ToResponse(response, body, asBase64), ApiGatewayJsonContext.Default.HttpApiV2Response);
+                JsonSerializer.Serialize(json, HttpApiV2Response.From(response, body, asBase64), ApiGatewayJsonContext.Default.HttpApiV2Response);
             }
             else
             {
-                JsonSerializer.Serialize(json, RestApiV1Mapper.ToResponse(response, body, asBase64), ApiGatewayJsonContext.Default.RestApiV1Response);
+                JsonSerializer.Serialize(json, RestApiV1Response.From(response, body, asBase64), ApiGatewayJsonContext.Default.RestApiV1Response);
             }
         }
 

@@ -1,35 +1,80 @@
 using ServerlessDb.Errors;
+using ServerlessDb.Logging;
 
 namespace ServerlessDb.Api;
 
-/// <summary>The one place where expected failures become HTTP statuses.</summary>
+/// <summary>
+/// The one builder of error answers, for the API and for the entry points (the Lambda handlers, the local
+/// server) alike: the status each failure maps to, the answer (a text/plain message, as rqlite answers, with
+/// the headers of every <see cref="ApiResponse"/>), and the log line that goes with it.
+/// </summary>
 public static class ErrorResponses
 {
     public const string InternalError = "internal error";
 
-    /// <summary>Returns the response for an expected failure, or null when <paramref name="exception"/> is a bug.</summary>
+    /// <summary>Returns the answer to an expected failure, or null when <paramref name="exception"/> is a bug.</summary>
     public static ApiResponse? For(Exception exception) => exception switch
     {
-        BadRequestException or StatementRefusedException => ApiResponses.Text(400, exception.Message),
-        PayloadTooLargeException => ApiResponses.Text(413, exception.Message),
-        WriteConflictException => ApiResponses.Text(409, exception.Message),
-        IdempotencyKeyReusedException => ApiResponses.Text(422, exception.Message),
-        LockUnavailableException locked => ApiResponses.Text(503, locked.Message, [ApiResponses.RetryAfter(locked.RetryAfter)]),
+        BadRequestException or StatementRefusedException or InvalidEventException => ApiResponse.Text(400, exception.Message),
+        PayloadTooLargeException => ApiResponse.Text(413, exception.Message),
+        WriteConflictException => ApiResponse.Text(409, exception.Message),
+        IdempotencyKeyReusedException => ApiResponse.Text(422, exception.Message),
+        LockUnavailableException locked => ApiResponse.Text(503, locked.Message, [ApiResponse.RetryAfter(locked.RetryAfter)]),
         StorageUnavailableException or CommitOutcomeUnknownException =>
-            ApiResponses.Text(503, exception.Message, [ApiResponses.RetryAfter(TimeSpan.FromSeconds(1))]),
+            ApiResponse.Text(503, exception.Message, [ApiResponse.RetryAfter(TimeSpan.FromSeconds(1))]),
 
         // Not a bug, and no retry helps: the stored object must be restored, so the message says which and why.
-        DatabaseCorruptException => ApiResponses.Text(500, exception.Message),
+        DatabaseCorruptException => ApiResponse.Text(500, exception.Message),
         _ => null,
     };
 
-    /// <summary>An expected failure that someone must repair (a corrupt stored database): logged as an error, like a bug.</summary>
-    public static bool NeedsRepair(Exception? exception) => exception is DatabaseCorruptException;
+    /// <summary>The answer to any failure: an expected one's, or <see cref="Bug"/>.</summary>
+    public static ApiResponse Answer(Exception exception) => For(exception) ?? Bug();
 
-    public static ApiResponse TimedOut(TimeSpan timeout) => ApiResponses.Text(
+    public static ApiResponse TimedOut(TimeSpan timeout) => ApiResponse.Text(
         503,
         $"request timed out after {timeout.TotalSeconds:0.#}s; if it was a write, read before retrying: it may have been committed",
-        [ApiResponses.RetryAfter(TimeSpan.FromSeconds(1))]);
+        [ApiResponse.RetryAfter(TimeSpan.FromSeconds(1))]);
 
-    public static ApiResponse Bug() => ApiResponses.Text(500, InternalError);
+    public static ApiResponse Bug() => ApiResponse.Text(500, InternalError);
+
+    /// <summary>
+    /// Writes the one log line of an answer (or, with no <paramref name="status"/>, of an invocation that fails
+    /// instead of answering): <c>time</c>, <c>level</c>, <c>message</c>, the request's <c>requestId</c>,
+    /// <c>method</c> and <c>path</c>, the caller's <paramref name="fields"/>, then <c>status</c>, <c>error</c>
+    /// and, for a bug, <c>exceptionType</c> and <c>exception</c>. The level is <c>error</c> for a bug or a
+    /// database someone must repair, <c>warn</c> for another 5xx or a failed invocation, <c>info</c> otherwise.
+    /// </summary>
+    public static void Log(
+        ILogSink sink,
+        TimeProvider time,
+        string message,
+        ApiRequest? request,
+        int? status,
+        Exception? failure,
+        Action<LogLine>? fields = null)
+    {
+        var bug = IsBug(failure);
+        var level = bug || failure is DatabaseCorruptException ? "error"
+            : failure is not null && status is null or >= 500 ? "warn"
+            : "info";
+        using var line = new LogLine(time, level, message);
+        line.Add("requestId", request?.RequestId)
+            .Add("method", request?.Method)
+            .Add("path", request?.Path);
+        fields?.Invoke(line);
+        if (status is { } code)
+        {
+            line.Add("status", code);
+        }
+
+        line.Add("error", failure?.Message)
+            .Add("exceptionType", bug ? failure!.GetType().FullName : null)
+            .Add("exception", bug ? failure : null)
+            .WriteTo(sink);
+    }
+
+    // A timeout or a cancellation is the request's deadline, not a bug, whatever the answer.
+    private static bool IsBug(Exception? failure) =>
+        failure is not null and not (OperationCanceledException or TimeoutException) && For(failure) is null;
 }

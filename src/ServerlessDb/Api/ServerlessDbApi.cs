@@ -7,6 +7,15 @@ using ServerlessDb.Protocol;
 namespace ServerlessDb.Api;
 
 /// <summary>
+/// Answers one HTTP request. Never throws for bad input or unavailable dependencies:
+/// those become 4xx and 5xx responses. A thrown exception is a bug.
+/// </summary>
+public interface IApiHandler
+{
+    Task<ApiResponse> HandleAsync(ApiRequest request, CancellationToken cancellationToken);
+}
+
+/// <summary>
 /// rqlite's data API over the engine: routes, request parsing, status codes, and one structured
 /// log line per request. Knows nothing of Lambda or API Gateway.
 /// </summary>
@@ -57,7 +66,7 @@ public sealed class ServerlessDbApi : IApiHandler
         catch (Exception ex)
         {
             failure = ex;
-            response = ErrorResponses.For(ex) ?? ErrorResponses.Bug();
+            response = ErrorResponses.Answer(ex);
         }
 
         LogRequest(request, response, trace, _time.GetElapsedTime(started), failure);
@@ -68,7 +77,7 @@ public sealed class ServerlessDbApi : IApiHandler
     {
         if (request.Method == "OPTIONS")
         {
-            return Task.FromResult(ApiResponses.Preflight());
+            return Task.FromResult(ApiResponse.Preflight());
         }
 
         var path = request.Path.Length > 1 ? request.Path.TrimEnd('/') : request.Path;
@@ -79,12 +88,12 @@ public sealed class ServerlessDbApi : IApiHandler
             ("/db/query", "GET") => RunAsync(request, RequestKind.Query, ParseQueryString(request), trace, cancellationToken),
             ("/db/request", "POST") => RunAsync(request, RequestKind.Request, ParseBody(request), trace, cancellationToken),
             ("/sql", "POST") => RunAsync(request, RequestKind.Request, ParseScript(request), trace, cancellationToken),
-            ("/status", "GET") => Task.FromResult(ApiResponses.Json(200, StatusDocuments.Status(Address(request), _startedAt, _time.GetUtcNow()))),
-            ("/readyz", "GET") => Task.FromResult(ApiResponses.Text(200, StatusDocuments.Ready)),
+            ("/status", "GET") => Task.FromResult(ApiResponse.Json(200, StatusDocuments.Status(Address(request), _startedAt, _time.GetUtcNow()))),
+            ("/readyz", "GET") => Task.FromResult(ApiResponse.Text(200, StatusDocuments.Ready)),
             ("/db/execute" or "/db/request" or "/sql", _) => Task.FromResult(MethodNotAllowed("POST, OPTIONS")),
             ("/db/query", _) => Task.FromResult(MethodNotAllowed("GET, POST, OPTIONS")),
             ("/status" or "/readyz", _) => Task.FromResult(MethodNotAllowed("GET, OPTIONS")),
-            _ => Task.FromResult(ApiResponses.Text(404, $"not found: {request.Method} {request.Path}")),
+            _ => Task.FromResult(ApiResponse.Text(404, $"not found: {request.Method} {request.Path}")),
         };
     }
 
@@ -111,8 +120,8 @@ public sealed class ServerlessDbApi : IApiHandler
             .WaitAsync(_options.RequestTimeout + DeadlineGrace, _time, cancellationToken);
         var body = outcome.Answer ?? Render(outcome.Results);
         return outcome.Replayed
-            ? ApiResponses.Json(200, body, [new(IdempotentReplayedHeader, "true")])
-            : ApiResponses.Json(200, body);
+            ? ApiResponse.Json(200, body, [new(IdempotentReplayedHeader, "true")])
+            : ApiResponse.Json(200, body);
     }
 
     private static IdempotentWrite? IdempotencyOf(ApiRequest request, Func<IReadOnlyList<StatementResult>, string> render)
@@ -163,28 +172,16 @@ public sealed class ServerlessDbApi : IApiHandler
     private static string Address(ApiRequest request) => request.Header("Host") ?? "localhost";
 
     private static ApiResponse MethodNotAllowed(string allow) =>
-        ApiResponses.Text(405, "method not allowed", [new("Allow", allow)]);
+        ApiResponse.Text(405, "method not allowed", [new("Allow", allow)]);
 
-    private void LogRequest(ApiRequest request, ApiResponse response, RequestTrace trace, TimeSpan elapsed, Exception? failure)
-    {
-        var bug = response.StatusCode >= 500 && failure is not null && ErrorResponses.For(failure) is null
-            && failure is not (OperationCanceledException or TimeoutException);
-        var level = bug || ErrorResponses.NeedsRepair(failure) ? "error" : response.StatusCode >= 500 ? "warn" : "info";
-        using var line = new LogLine(_time, level, "request");
-        line.Add("requestId", request.RequestId)
-            .Add("method", request.Method)
-            .Add("path", request.Path)
+    private void LogRequest(ApiRequest request, ApiResponse response, RequestTrace trace, TimeSpan elapsed, Exception? failure) =>
+        ErrorResponses.Log(_log, _time, "request", request, response.StatusCode, failure, line => line
             .Add("database", request.QueryValue("db") ?? RequestFlags.DefaultDatabase)
-            .Add("status", response.StatusCode)
             .Add("route", trace.Path)
             .Add("attempts", trace.Attempts)
             .Add("committed", trace.Committed)
             .Add("versionRead", trace.VersionRead)
             .Add("versionWritten", trace.VersionWritten)
             .Add("phasesMs", trace.PhaseMilliseconds)
-            .Add("totalMs", (long)elapsed.TotalMilliseconds)
-            .Add("error", failure is null ? null : failure.Message)
-            .Add("exception", bug ? failure : null)
-            .WriteTo(_log);
-    }
+            .Add("totalMs", (long)elapsed.TotalMilliseconds));
 }

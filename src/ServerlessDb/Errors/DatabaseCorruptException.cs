@@ -15,11 +15,5 @@ public sealed class DatabaseCorruptException : ServerlessDbException
             $"Database '{database}' ({source}) is not a valid SQLite database: {reason}. Nothing was changed; restore a good version of the object.",
             innerException)
     {
-        Database = database;
-        Reason = reason;
     }
-
-    public string Database { get; }
-
-    public string Reason { get; }
 }

@@ -2,6 +2,7 @@ using System.Text;
 using Moq;
 using QueryRunner;
 using ServerlessDb.Api;
+using ServerlessDb.Logging;
 
 namespace ServerlessDb.IntegrationTests.Infrastructure;
 
@@ -39,7 +40,7 @@ public sealed class ApiGatewayEventsTests
     [MemberData(nameof(Events))]
     public async Task Built_event_reaches_the_handler_as_the_client_sent_it(string eventJson, bool base64)
     {
-        var response = await new LambdaInvoker(new Function(_handler.Object)).InvokeAsync(eventJson);
+        var response = await new LambdaInvoker(new Function(_handler.Object, ConsoleLogSink.Instance, TimeProvider.System)).InvokeAsync(eventJson);
 
         var request = _received ?? throw new Xunit.Sdk.XunitException("the handler was not called");
         Assert.Equal("POST", request.Method);

@@ -2,6 +2,7 @@ using QueryRunner;
 using ServerlessDb.Api;
 using ServerlessDb.Configuration;
 using ServerlessDb.Hosting;
+using ServerlessDb.Logging;
 
 namespace ServerlessDb.IntegrationTests.Infrastructure;
 
@@ -38,7 +39,7 @@ public sealed class QueryRunnerInstance : IDisposable
             environment[name] = value;
         }
 
-        Function = new Function(createHandler(new DictionaryEnvironment(environment)));
+        Function = new Function(createHandler(new DictionaryEnvironment(environment)), ConsoleLogSink.Instance, TimeProvider.System);
         _invoker = new LambdaInvoker(Function);
     }
 

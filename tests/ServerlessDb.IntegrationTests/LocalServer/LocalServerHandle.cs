@@ -20,7 +20,7 @@ public sealed class LocalServerHandle : IAsyncDisposable
         Http = new HttpClient { BaseAddress = app.Url, Timeout = TimeSpan.FromSeconds(30) };
     }
 
-    public LocalServerApp App { get; }
+    internal LocalServerApp App { get; }
 
     public string DataDirectory { get; }
 
@@ -38,7 +38,7 @@ public sealed class LocalServerHandle : IAsyncDisposable
         }
     }
 
-    public static async Task<LocalServerHandle> StartAsync(IReadOnlyDictionary<string, string?>? environment = null, LocalServerSettings? settings = null)
+    internal static async Task<LocalServerHandle> StartAsync(IReadOnlyDictionary<string, string?>? environment = null, LocalServerSettings? settings = null)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("serverlessdb-local-data-").FullName;
         var output = new StringWriter(new StringBuilder());

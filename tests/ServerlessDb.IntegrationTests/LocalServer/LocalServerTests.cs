@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
@@ -103,6 +104,34 @@ public sealed class LocalServerTests
 
         var value = JsonDocument.Parse(body).RootElement.GetProperty("results")[0].GetProperty("values")[0][0].GetString();
         Assert.Equal(new string('"', 2_000_000), value);
+    }
+
+    [Theory]
+    [InlineData("Content-Length: 20000000\r\n", 413, "Request body too large")]
+    [InlineData("Transfer-Encoding: chunked\r\n", 400, "Bad chunk size data")]
+    public async Task A_body_kestrel_refuses_gets_the_apis_error_answer_and_one_request_line(string framing, int status, string message)
+    {
+        await using var server = await LocalServerHandle.StartAsync();
+
+        // A raw request: HttpClient would not send a body it declares larger than it is, nor a broken chunk.
+        using var client = new TcpClient();
+        await client.ConnectAsync(server.App.Url.Host, server.App.Url.Port);
+        var stream = client.GetStream();
+        var request = $"POST /db/execute HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n{framing}\r\nzz\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        var answer = await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(15));
+
+        Assert.StartsWith($"HTTP/1.1 {status} ", answer, StringComparison.Ordinal);
+        Assert.Contains("Content-Type: text/plain; charset=utf-8\r\n", answer, StringComparison.Ordinal);
+        Assert.Contains("X-RQLITE-VERSION: v8.0.0\r\n", answer, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("Access-Control-Allow-Origin: *\r\n", answer, StringComparison.Ordinal);
+        Assert.Contains("\r\n\r\n" + message, answer, StringComparison.Ordinal);
+        var line = Assert.Single(server.Output.Split('\n'), l => l.Contains("\"status\":" + status, StringComparison.Ordinal));
+        using var logged = JsonDocument.Parse(line);
+        Assert.Equal("info", logged.RootElement.GetProperty("level").GetString());
+        Assert.Equal("request", logged.RootElement.GetProperty("message").GetString());
+        Assert.StartsWith(message, logged.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -25,7 +25,9 @@ public sealed class CorruptDatabaseResponseTests : IDisposable
         Assert.NotNull(response);
         Assert.Equal(500, response.StatusCode);
         Assert.Equal(error.Message + "\n", response.Body);
-        Assert.True(ErrorResponses.NeedsRepair(error));
+        var log = new RecordingLogSink();
+        ErrorResponses.Log(log, TimeProvider.System, "request", null, response.StatusCode, error);
+        Assert.Contains("\"level\":\"error\"", Assert.Single(log.Lines), StringComparison.Ordinal);
     }
 
     [Theory]

@@ -22,7 +22,7 @@ public sealed class ServerlessDbApiTests : IDisposable
         var created = await _api.SendAsync("POST", "/db/execute", """["CREATE TABLE foo (id INTEGER NOT NULL PRIMARY KEY, name TEXT, age INTEGER)", ["INSERT INTO foo(name, age) VALUES(?, ?)", "fiona", 20], ["INSERT INTO foo(name, age) VALUES(:name, :age)", {"name": "declan", "age": 30}]]""");
         Assert.Equal(200, created.StatusCode);
         Assert.Equal("""{"results":[{},{"last_insert_id":1,"rows_affected":1},{"last_insert_id":2,"rows_affected":1}]}""", created.Body);
-        Assert.Equal(ApiResponses.JsonContentType, created.ContentType);
+        Assert.Equal(ApiResponse.JsonContentType, created.ContentType);
         Assert.Equal(StatusDocuments.RqliteVersion, created.Headers["X-RQLITE-VERSION"]);
 
         var queried = await _api.SendAsync("GET", "/db/query", query: "q=" + Uri.EscapeDataString("SELECT name, age FROM foo ORDER BY id"));
@@ -73,7 +73,7 @@ public sealed class ServerlessDbApiTests : IDisposable
     {
         var response = await _api.SendAsync(method, path, body);
         Assert.Equal(400, response.StatusCode);
-        Assert.Equal(ApiResponses.TextContentType, response.ContentType);
+        Assert.Equal(ApiResponse.TextContentType, response.ContentType);
         Assert.StartsWith(message, response.Body);
     }
 

@@ -8,6 +8,7 @@ using System.Xml.Linq;
 using Moq;
 using ServerlessDb.Api;
 using ServerlessDb.Configuration;
+using ServerlessDb.UnitTests.Support;
 
 namespace ServerlessDb.UnitTests.Deployment;
 
@@ -287,7 +288,7 @@ public sealed class TemplateTests
             .ReturnsAsync(new ApiResponse(200, "application/json", """{"results":[]}""", new Dictionary<string, string>()));
         using var input = new MemoryStream(File.ReadAllBytes(Path.Combine(EventsDirectory(), eventFile)));
 
-        using var output = await new global::QueryRunner.Function(handler.Object).HandleAsync(input);
+        using var output = await new global::QueryRunner.Function(handler.Object, new RecordingLogSink(), TimeProvider.System).HandleAsync(input);
 
         var response = JsonNode.Parse(output)!.AsObject();
         return (received ?? throw Fail($"{eventFile} did not reach the handler: {response}"), response);

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using LockReaper.Events;
 using Moq;
 using ServerlessDb.Configuration;
+using ServerlessDb.Errors;
 using ServerlessDb.Locking.Ec2;
 using ServerlessDb.UnitTests.Locking;
 using ServerlessDb.UnitTests.Support;
@@ -29,7 +29,7 @@ public sealed class FunctionTests
         DeleteInterval = TimeSpan.Zero,
     };
 
-    private Function Function() => new(new StaleLockReaper(_ec2.Object, Options, new FixedTimeProvider(Now), _log));
+    private Function Function() => new(() => new StaleLockReaper(_ec2.Object, Options, new FixedTimeProvider(Now), _log), TimeProvider.System, _log);
 
     private static Stream Utf8(string text) => new MemoryStream(Encoding.UTF8.GetBytes(text));
 
@@ -51,6 +51,17 @@ public sealed class FunctionTests
     {
         using var reader = new StreamReader(output);
         return await reader.ReadToEndAsync();
+    }
+
+    /// <summary>The line a failed invocation leaves, in the shape of every error line; it has no status, as there is no answer.</summary>
+    private JsonElement LoggedFailure(string level)
+    {
+        var logged = JsonDocument.Parse(_log.Lines[^1]).RootElement;
+        Assert.True(logged.TryGetProperty("time", out _), "every line carries its time");
+        Assert.Equal(level, logged.GetProperty("level").GetString());
+        Assert.Equal("lock reaper invocation failed", logged.GetProperty("message").GetString());
+        Assert.False(logged.TryGetProperty("status", out _));
+        return logged;
     }
 
     [Fact]
@@ -93,6 +104,9 @@ public sealed class FunctionTests
         var error = await Assert.ThrowsAsync<InvalidEventException>(() => Function().HandleAsync(Utf8(input)));
 
         Assert.Contains("scheduled event", error.Message, StringComparison.Ordinal);
+        var logged = LoggedFailure("warn");
+        Assert.Equal(error.Message, logged.GetProperty("error").GetString());
+        Assert.False(logged.TryGetProperty("exception", out _), "a bad event is no bug");
         _ec2.VerifyNoOtherCalls();
     }
 
@@ -105,6 +119,7 @@ public sealed class FunctionTests
         var error = await Assert.ThrowsAsync<Ec2Exception>(() => Function().HandleAsync(SampleScheduledEvent()));
 
         Assert.Equal("RequestLimitExceeded", error.Code);
+        Assert.Equal(typeof(Ec2Exception).FullName, LoggedFailure("error").GetProperty("exceptionType").GetString());
     }
 
     [Fact]
@@ -126,6 +141,7 @@ public sealed class FunctionTests
 
         Assert.Contains("LOCK_STALE_SECONDS (600) must be greater than QUERY_RUNNER_TIMEOUT_SECONDS (900)", first.Message, StringComparison.Ordinal);
         Assert.Equal(first.Message, second.Message);
-        Assert.Empty(_log.Lines);
+        Assert.Equal(2, _log.Lines.Count);
+        Assert.Equal(first.Message, LoggedFailure("error").GetProperty("error").GetString());
     }
 }

@@ -3,7 +3,10 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Moq;
 using QueryRunner;
+using QueryRunner.ApiGateway;
 using ServerlessDb.Api;
+using ServerlessDb.Errors;
+using ServerlessDb.Protocol;
 using ServerlessDb.UnitTests.Support;
 
 namespace ServerlessDb.UnitTests.QueryRunner;
@@ -17,6 +20,7 @@ public sealed class FunctionTests
         new Dictionary<string, string> { ["X-RQLITE-VERSION"] = "v8" });
 
     private readonly Mock<IApiHandler> _handler = new(MockBehavior.Strict);
+    private readonly RecordingLogSink _log = new();
     private ApiRequest? _received;
 
     public FunctionTests() =>
@@ -161,8 +165,19 @@ public sealed class FunctionTests
     }
 
     [Theory]
-    [InlineData("")]
-    [InlineData("not json")]
+    [InlineData("", EventMessages.NotJson)]
+    [InlineData("not json", EventMessages.NotJson)]
+    [InlineData("{\"version\": \"2.0\", ", EventMessages.NotJson)]
+    public async Task Malformed_event_json_gets_the_uniform_400_and_an_info_line(string input, string message)
+    {
+        using var output = await InvokeAsync(SampleEvents.Stream(input));
+
+        AssertErrorAnswer(Parse(output), 400, message + "\n");
+        AssertLogLine(Assert.Single(_log.Lines), "info", 400, message);
+        _handler.Verify(h => h.HandleAsync(It.IsAny<ApiRequest>(), It.IsAny<CancellationToken>()), Times.Never);
+    }
+
+    [Theory]
     [InlineData("[1, 2]")]
     [InlineData("\"a string\"")]
     [InlineData("{}")]
@@ -171,42 +186,52 @@ public sealed class FunctionTests
     [InlineData("""{"httpMethod": "GET"}""")]
     [InlineData("""{"httpMethod": "POST", "path": "/db/query", "headers": 5}""")]
     [InlineData("""{"httpMethod": "POST", "path": "/db/query", "body": "not base64!", "isBase64Encoded": true}""")]
-    public async Task Input_that_is_not_a_proxy_event_gets_a_400_and_never_reaches_the_handler(string input)
+    public async Task An_event_of_an_unknown_shape_gets_the_uniform_400_and_never_reaches_the_handler(string input)
     {
         using var output = await InvokeAsync(SampleEvents.Stream(input));
 
         var response = Parse(output);
-        Assert.Equal(400, response.GetProperty("statusCode").GetInt32());
+        AssertErrorAnswer(response, 400, null);
         Assert.StartsWith("invalid event", response.GetProperty("body").GetString(), StringComparison.Ordinal);
-        Assert.StartsWith("text/plain", response.GetProperty("headers").GetProperty("Content-Type").GetString(), StringComparison.Ordinal);
-        Assert.False(response.GetProperty("isBase64Encoded").GetBoolean());
+        AssertLogLine(Assert.Single(_log.Lines), "info", 400, "invalid event");
         _handler.Verify(h => h.HandleAsync(It.IsAny<ApiRequest>(), It.IsAny<CancellationToken>()), Times.Never);
     }
 
     [Theory]
     [InlineData(SampleEvents.HttpApiV2)]
     [InlineData(SampleEvents.RestApiProxy)]
-    public async Task Handler_exception_is_logged_as_one_json_line_and_answered_with_500(string sample)
+    public async Task Handler_exception_is_answered_with_the_apis_500_and_logged_as_an_error_line(string sample)
     {
         var handler = new Mock<IApiHandler>(MockBehavior.Strict);
         handler
             .Setup(h => h.HandleAsync(It.IsAny<ApiRequest>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(new InvalidOperationException("boom\nsecond line"));
-        var log = new RecordingLogSink();
 
-        using var output = await new Function(handler.Object, log, TimeProvider.System).HandleAsync(SampleEvents.Open(sample));
+        using var output = await new Function(handler.Object, _log, TimeProvider.System).HandleAsync(SampleEvents.Open(sample));
+
+        AssertErrorAnswer(Parse(output), 500, ErrorResponses.Bug().Body);
+        var logged = AssertLogLine(Assert.Single(_log.Lines), "error", 500, "boom");
+        Assert.Equal("System.InvalidOperationException", logged.GetProperty("exceptionType").GetString());
+        Assert.Contains("boom", logged.GetProperty("exception").GetString(), StringComparison.Ordinal);
+        Assert.False(string.IsNullOrEmpty(logged.GetProperty("requestId").GetString()));
+        Assert.Equal("POST", logged.GetProperty("method").GetString());
+    }
+
+    [Fact]
+    public async Task An_expected_failure_escaping_the_handler_gets_the_status_the_api_gives_it()
+    {
+        var handler = new Mock<IApiHandler>(MockBehavior.Strict);
+        handler
+            .Setup(h => h.HandleAsync(It.IsAny<ApiRequest>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new LockUnavailableException("lock held", TimeSpan.FromSeconds(3)));
+
+        using var output = await new Function(handler.Object, _log, TimeProvider.System).HandleAsync(SampleEvents.Open(SampleEvents.HttpApiV2));
 
         var response = Parse(output);
-        Assert.Equal(500, response.GetProperty("statusCode").GetInt32());
-        Assert.Equal("""{"error":"internal error"}""", response.GetProperty("body").GetString());
-        Assert.Equal("application/json", response.GetProperty("headers").GetProperty("Content-Type").GetString());
-        var line = Assert.Single(log.Lines);
-        using var logged = JsonDocument.Parse(line);
-        Assert.Equal("error", logged.RootElement.GetProperty("level").GetString());
-        Assert.True(logged.RootElement.TryGetProperty("time", out _), "every line carries its time");
-        Assert.Equal("System.InvalidOperationException", logged.RootElement.GetProperty("exceptionType").GetString());
-        Assert.Contains("boom", logged.RootElement.GetProperty("exception").GetString(), StringComparison.Ordinal);
-        Assert.False(string.IsNullOrEmpty(logged.RootElement.GetProperty("requestId").GetString()));
+        AssertErrorAnswer(response, 503, "lock held\n");
+        Assert.Equal("3", response.GetProperty("headers").GetProperty("Retry-After").GetString());
+        var logged = AssertLogLine(Assert.Single(_log.Lines), "warn", 503, "lock held");
+        Assert.False(logged.TryGetProperty("exception", out _), "an expected failure is no bug");
     }
 
     [Fact]
@@ -220,7 +245,7 @@ public sealed class FunctionTests
         Assert.True(Guid.TryParse(Received().RequestId, out _));
     }
 
-    private async Task<Stream> InvokeAsync(Stream input) => await new Function(_handler.Object).HandleAsync(input);
+    private async Task<Stream> InvokeAsync(Stream input) => await new Function(_handler.Object, _log, TimeProvider.System).HandleAsync(input);
 
     private ApiRequest Received() => _received ?? throw new Xunit.Sdk.XunitException("the handler was not called");
 
@@ -228,6 +253,34 @@ public sealed class FunctionTests
     {
         using var document = JsonDocument.Parse(output);
         return document.RootElement.Clone();
+    }
+
+    /// <summary>The answer every error gets, from the API or the entry point: its status, rqlite's text/plain body and the common headers.</summary>
+    private static void AssertErrorAnswer(JsonElement response, int status, string? body)
+    {
+        Assert.Equal(status, response.GetProperty("statusCode").GetInt32());
+        var headers = response.GetProperty("headers");
+        Assert.Equal(ApiResponse.TextContentType, headers.GetProperty("Content-Type").GetString());
+        Assert.Equal(StatusDocuments.RqliteVersion, headers.GetProperty("X-RQLITE-VERSION").GetString());
+        Assert.Equal("*", headers.GetProperty("Access-Control-Allow-Origin").GetString());
+        Assert.False(response.GetProperty("isBase64Encoded").GetBoolean());
+        if (body is not null)
+        {
+            Assert.Equal(body, response.GetProperty("body").GetString());
+        }
+    }
+
+    /// <summary>The one line every answer gets: time, level, message "request", status, and the error.</summary>
+    private static JsonElement AssertLogLine(string line, string level, int status, string error)
+    {
+        using var document = JsonDocument.Parse(line);
+        var logged = document.RootElement.Clone();
+        Assert.True(logged.TryGetProperty("time", out _), "every line carries its time");
+        Assert.Equal(level, logged.GetProperty("level").GetString());
+        Assert.Equal("request", logged.GetProperty("message").GetString());
+        Assert.Equal(status, logged.GetProperty("status").GetInt32());
+        Assert.StartsWith(error, logged.GetProperty("error").GetString(), StringComparison.Ordinal);
+        return logged;
     }
 
     private static string[] PropertyNames(JsonElement element) => [.. element.EnumerateObject().Select(p => p.Name)];

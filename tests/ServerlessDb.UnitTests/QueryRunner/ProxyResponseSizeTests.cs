@@ -24,7 +24,7 @@ public sealed class ProxyResponseSizeTests
     private static async Task<(byte[] Raw, JsonElement Response)> InvokeAsync(string sample, string body)
     {
         var handler = new Mock<IApiHandler>(MockBehavior.Strict);
-        handler.Setup(h => h.HandleAsync(It.IsAny<ApiRequest>(), It.IsAny<CancellationToken>())).ReturnsAsync(ApiResponses.Json(200, body));
+        handler.Setup(h => h.HandleAsync(It.IsAny<ApiRequest>(), It.IsAny<CancellationToken>())).ReturnsAsync(ApiResponse.Json(200, body));
         await using var output = await new Function(handler.Object, new RecordingLogSink(), TimeProvider.System).HandleAsync(SampleEvents.Open(sample));
         using var copy = new MemoryStream();
         await output.CopyToAsync(copy);

@@ -1,2 +1,0 @@
-
-return await LocalServer.LocalServerApp.RunAsync(args);

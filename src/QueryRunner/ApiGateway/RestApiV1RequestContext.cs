@@ -1,3 +1,0 @@
-namespace QueryRunner.ApiGateway;
-
-internal sealed record RestApiV1RequestContext(string? RequestId, string? Stage);
