@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LockReaper.Events;
 using ServerlessDb.Configuration;
+using ServerlessDb.Hosting;
 using ServerlessDb.Locking.Ec2;
 using ServerlessDb.Logging;
 
@@ -34,11 +35,7 @@ public sealed class Function
         ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(log);
         _reaper = new Lazy<StaleLockReaper>(
-            () =>
-            {
-                var options = ReaperOptions.FromEnvironment(environment);
-                return new StaleLockReaper(Ec2ClientFactory.Create(options, timeProvider: time), options, time, log);
-            },
+            () => CompositionRoot.CreateLockReaper(environment, time, log),
             LazyThreadSafetyMode.ExecutionAndPublication);
     }
 

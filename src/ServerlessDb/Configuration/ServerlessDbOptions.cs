@@ -81,7 +81,10 @@ public sealed partial record ServerlessDbOptions
     /// <exception cref="OptionsException">a value is missing or invalid; the message lists every problem.</exception>
     public static ServerlessDbOptions FromEnvironment(IEnvironment environment) => FromEnvironment(environment, bucketRequired: true);
 
-    /// <param name="bucketRequired">false for hosts whose storage may not be S3 (the local server); a DB_BUCKET that is set is validated either way.</param>
+    /// <param name="bucketRequired">
+    /// false for the local server, whose storage is S3 only when an S3 endpoint is set (DB_BUCKET is then
+    /// required); a DB_BUCKET that is set is validated either way.
+    /// </param>
     /// <exception cref="OptionsException">a value is missing or invalid; the message lists every problem.</exception>
     public static ServerlessDbOptions FromEnvironment(IEnvironment environment, bool bucketRequired)
     {
@@ -117,6 +120,10 @@ public sealed partial record ServerlessDbOptions
             "STORAGE_RETRY_SECONDS must be smaller than REQUEST_TIMEOUT_SECONDS, so a request can still answer after its retries.");
         read.Check(options.LockWait < options.RequestTimeout,
             "LOCK_WAIT_SECONDS must be smaller than REQUEST_TIMEOUT_SECONDS, so a writer that gets the lock late still has time to run.");
+        read.Check(bucketRequired || options.Endpoints.ForS3 is null || options.Bucket is not null,
+            "DB_BUCKET is required when storage is S3 (an S3 endpoint is set): the bucket that holds the databases.");
+        read.Check(options.LockVpcId is null || options.Region is not null,
+            "AWS_REGION is required for the security-group lock and the LockReaper: EC2 requests are signed for a region.");
         read.ThrowIfInvalid();
         return options;
     }
