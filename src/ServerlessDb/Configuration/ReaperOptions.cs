@@ -30,7 +30,7 @@ public sealed record ReaperOptions
     /// <summary>The VPC in which the writers create their lock groups.</summary>
     public required string LockVpcId { get; init; }
 
-    public string LockNamePrefix { get; init; } = ServerlessDbOptions.DefaultLockNamePrefix;
+    public required string LockNamePrefix { get; init; }
 
     /// <summary>
     /// A lock group whose CreateTime is older than this is stale; always longer than <see cref="QueryRunnerTimeout"/>.
@@ -41,15 +41,35 @@ public sealed record ReaperOptions
     /// <summary>The QueryRunner function's timeout: no writer can hold a lock for longer, because Lambda stops it.</summary>
     public required TimeSpan QueryRunnerTimeout { get; init; }
 
+    /// <summary>The region EC2 requests are signed for.</summary>
     public required string Region { get; init; }
 
-    public AwsEndpoints Endpoints { get; init; } = new(null, null, null);
+    public required AwsEndpoints Endpoints { get; init; }
 
     /// <exception cref="OptionsException">a value is missing or invalid; the message lists every problem.</exception>
     public static ReaperOptions FromEnvironment(IEnvironment environment)
     {
         var read = new EnvironmentReader(environment);
-        var queryRunnerTimeout = TimeSpan.FromSeconds(read.Integer(TimeoutVariable, defaultValue: 0, min: 1, max: MaxQueryRunnerTimeoutSeconds));
+        var options = Read(read, environment);
+        read.ThrowIfInvalid();
+        return options;
+    }
+
+    /// <summary>
+    /// Every variable <see cref="FromEnvironment"/> reads, with its default, in reading order; the
+    /// staleness threshold's default follows the QUERY_RUNNER_TIMEOUT_SECONDS of <paramref name="environment"/>.
+    /// </summary>
+    internal static IReadOnlyList<VariableDescriptor> Variables(IEnvironment environment)
+    {
+        var read = new EnvironmentReader(environment);
+        Read(read, environment);
+        return read.Variables;
+    }
+
+    private static ReaperOptions Read(EnvironmentReader read, IEnvironment environment)
+    {
+        // Unset or invalid (reported either way) reads as 0, and the staleness check below then stays silent.
+        var queryRunnerTimeout = TimeSpan.FromSeconds(read.Integer(TimeoutVariable, min: 1, max: MaxQueryRunnerTimeoutSeconds) ?? 0);
         var options = new ReaperOptions
         {
             LockVpcId = read.Required(VpcVariable, "the VPC in which the QueryRunner creates its lock groups"),
@@ -68,7 +88,6 @@ public sealed record ReaperOptions
             $"LOCK_STALE_SECONDS ({options.StaleAfter.TotalSeconds:0}) must be greater than QUERY_RUNNER_TIMEOUT_SECONDS ({options.QueryRunnerTimeout.TotalSeconds:0}): " +
             "a writer holds its lock for at most the QueryRunner's timeout, so only a lock older than that is surely abandoned; " +
             "a smaller threshold would let the reaper delete a live lock.");
-        read.ThrowIfInvalid();
         return options;
     }
 }
