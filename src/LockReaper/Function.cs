@@ -2,6 +2,7 @@ using System.Text.Json;
 using ServerlessDb.Api;
 using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
+using ServerlessDb.Hosting;
 using ServerlessDb.Locking.Ec2;
 using ServerlessDb.Logging;
 
@@ -32,14 +33,7 @@ public sealed class Function
     /// </summary>
     /// <param name="time">the clock that judges staleness and signs the EC2 requests.</param>
     internal Function(IEnvironment environment, TimeProvider time, ILogSink log)
-        : this(
-            () =>
-            {
-                var options = ReaperOptions.FromEnvironment(environment);
-                return new StaleLockReaper(Ec2ClientFactory.Create(options, timeProvider: time), options, time, log);
-            },
-            time,
-            log)
+        : this(() => CompositionRoot.CreateLockReaper(environment, time, log), time, log)
     {
         ArgumentNullException.ThrowIfNull(environment);
     }

@@ -1,10 +1,4 @@
-using ServerlessDb.Configuration;
-
 namespace ServerlessDb.Api;
 
 /// <summary>The part of the configuration the API uses.</summary>
-public sealed record ApiOptions(TimeSpan RequestTimeout, int MaxRequestBytes, int MaxResultBytes, int MaxStatements)
-{
-    public static ApiOptions From(ServerlessDbOptions options) =>
-        new(options.RequestTimeout, options.MaxRequestBytes, options.MaxResultBytes, options.MaxStatements);
-}
+public sealed record ApiOptions(TimeSpan RequestTimeout, int MaxRequestBytes, int MaxResultBytes, int MaxStatements);

@@ -2,18 +2,26 @@ using System.Globalization;
 
 namespace ServerlessDb.Configuration;
 
-/// <summary>Reads typed values from an <see cref="IEnvironment"/>, collecting every problem instead of stopping at the first.</summary>
+/// <summary>
+/// Reads typed values from an <see cref="IEnvironment"/>, collecting every problem instead of stopping
+/// at the first, and every variable it was asked for with its default, so a test can hold the
+/// documentation to what the code reads.
+/// </summary>
 internal sealed class EnvironmentReader(IEnvironment environment)
 {
     private readonly List<string> _problems = [];
+    private readonly List<VariableDescriptor> _variables = [];
 
     public IReadOnlyList<string> Problems => _problems;
 
-    public string? Optional(string name) => environment.Get(name);
+    /// <summary>The variables asked for so far, in order, each with the default it was asked with.</summary>
+    public IReadOnlyList<VariableDescriptor> Variables => _variables;
+
+    public string? Optional(string name) => Get(name, defaultValue: null);
 
     public string Required(string name, string purpose)
     {
-        var value = environment.Get(name);
+        var value = Get(name, defaultValue: null);
         if (value is null)
         {
             _problems.Add($"{name} is required: {purpose}.");
@@ -23,28 +31,17 @@ internal sealed class EnvironmentReader(IEnvironment environment)
         return value;
     }
 
-    public string Text(string name, string defaultValue) => environment.Get(name) ?? defaultValue;
+    public string Text(string name, string defaultValue) => Get(name, defaultValue) ?? defaultValue;
 
-    public long Integer(string name, long defaultValue, long min, long max)
-    {
-        var raw = environment.Get(name);
-        if (raw is null)
-        {
-            return defaultValue;
-        }
+    public long Integer(string name, long defaultValue, long min, long max) =>
+        Parse(name, Get(name, defaultValue.ToString(CultureInfo.InvariantCulture)), min, max) ?? defaultValue;
 
-        if (!long.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
-        {
-            _problems.Add($"{name} must be a whole number from {min} to {max}; got '{raw}'.");
-            return defaultValue;
-        }
-
-        return value;
-    }
+    /// <summary>A whole number without a default: null when unset, or when invalid (which is reported).</summary>
+    public long? Integer(string name, long min, long max) => Parse(name, Get(name, defaultValue: null), min, max);
 
     public bool Boolean(string name, bool defaultValue)
     {
-        var raw = environment.Get(name);
+        var raw = Get(name, defaultValue ? "true" : "false");
         switch (raw?.ToLowerInvariant())
         {
             case null:
@@ -64,7 +61,7 @@ internal sealed class EnvironmentReader(IEnvironment environment)
 
     public Uri? Url(string name)
     {
-        var raw = environment.Get(name);
+        var raw = Get(name, defaultValue: null);
         if (raw is null)
         {
             return null;
@@ -100,5 +97,27 @@ internal sealed class EnvironmentReader(IEnvironment environment)
         {
             throw new OptionsException(_problems);
         }
+    }
+
+    private string? Get(string name, string? defaultValue)
+    {
+        _variables.Add(new VariableDescriptor(name, defaultValue));
+        return environment.Get(name);
+    }
+
+    private long? Parse(string name, string? raw, long min, long max)
+    {
+        if (raw is null)
+        {
+            return null;
+        }
+
+        if (!long.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+        {
+            _problems.Add($"{name} must be a whole number from {min} to {max}; got '{raw}'.");
+            return null;
+        }
+
+        return value;
     }
 }

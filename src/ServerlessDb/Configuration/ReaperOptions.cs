@@ -30,7 +30,7 @@ public sealed record ReaperOptions
     /// <summary>The VPC in which the writers create their lock groups.</summary>
     public required string LockVpcId { get; init; }
 
-    public string LockNamePrefix { get; init; } = ServerlessDbOptions.DefaultLockNamePrefix;
+    public required string LockNamePrefix { get; init; }
 
     /// <summary>
     /// A lock group whose CreateTime is older than this is stale; always longer than <see cref="QueryRunnerTimeout"/>.
@@ -41,45 +41,53 @@ public sealed record ReaperOptions
     /// <summary>The QueryRunner function's timeout: no writer can hold a lock for longer, because Lambda stops it.</summary>
     public required TimeSpan QueryRunnerTimeout { get; init; }
 
-    public string? Region { get; init; }
+    /// <summary>The region EC2 requests are signed for.</summary>
+    public required string Region { get; init; }
 
-    public AwsEndpoints Endpoints { get; init; } = new(null, null, null);
-
-    /// <summary>
-    /// The least time between two deletes of one pass. EC2 refills the mutating-call budget of an
-    /// account and Region at about 5 calls per second, shared with the writers (each write costs a
-    /// create and a delete): the reaper takes 2 per second at most and leaves the rest to them.
-    /// Not read from the environment.
-    /// </summary>
-    public TimeSpan DeleteInterval { get; init; } = TimeSpan.FromMilliseconds(500);
-
-    /// <summary>How long one delete is retried while EC2 throttles it or does not answer. Not read from the environment.</summary>
-    public TimeSpan DeleteRetryWindow { get; init; } = TimeSpan.FromSeconds(10);
+    public required AwsEndpoints Endpoints { get; init; }
 
     /// <exception cref="OptionsException">a value is missing or invalid; the message lists every problem.</exception>
     public static ReaperOptions FromEnvironment(IEnvironment environment)
     {
         var read = new EnvironmentReader(environment);
-        var queryRunnerTimeout = TimeSpan.FromSeconds(read.Integer(TimeoutVariable, defaultValue: 0, min: 1, max: MaxQueryRunnerTimeoutSeconds));
+        var options = Read(read, environment);
+        read.ThrowIfInvalid();
+        return options;
+    }
+
+    /// <summary>
+    /// Every variable <see cref="FromEnvironment"/> reads, with its default, in reading order; the
+    /// staleness threshold's default follows the QUERY_RUNNER_TIMEOUT_SECONDS of <paramref name="environment"/>.
+    /// </summary>
+    internal static IReadOnlyList<VariableDescriptor> Variables(IEnvironment environment)
+    {
+        var read = new EnvironmentReader(environment);
+        Read(read, environment);
+        return read.Variables;
+    }
+
+    private static ReaperOptions Read(EnvironmentReader read, IEnvironment environment)
+    {
+        // Unset or invalid (reported either way) reads as 0, and the staleness check below then stays silent.
+        var queryRunnerTimeout = TimeSpan.FromSeconds(read.Integer(TimeoutVariable, min: 1, max: MaxQueryRunnerTimeoutSeconds) ?? 0);
         var options = new ReaperOptions
         {
             LockVpcId = read.Required(VpcVariable, "the VPC in which the QueryRunner creates its lock groups"),
             LockNamePrefix = read.Text("LOCK_NAME_PREFIX", ServerlessDbOptions.DefaultLockNamePrefix),
             StaleAfter = read.Seconds("LOCK_STALE_SECONDS", (long)(queryRunnerTimeout + ClockSkewMargin).TotalSeconds, 1, MaxStaleSeconds),
             QueryRunnerTimeout = queryRunnerTimeout,
-            Region = read.Region(),
+            Region = read.Region() ?? string.Empty,
             Endpoints = read.Endpoints(),
         };
 
         read.Check(environment.Get(TimeoutVariable) is not null,
             $"{TimeoutVariable} is required: the QueryRunner function's Timeout, the longest a writer can hold a lock.");
         ServerlessDbOptions.CheckLockNamePrefix(read, options.LockNamePrefix);
-        read.Check(options.Region is not null, "AWS_REGION is required: EC2 requests are signed for a region.");
+        read.Check(options.Region.Length > 0, "AWS_REGION is required: EC2 requests are signed for a region.");
         read.Check(options.QueryRunnerTimeout <= TimeSpan.Zero || options.StaleAfter > options.QueryRunnerTimeout,
             $"LOCK_STALE_SECONDS ({options.StaleAfter.TotalSeconds:0}) must be greater than QUERY_RUNNER_TIMEOUT_SECONDS ({options.QueryRunnerTimeout.TotalSeconds:0}): " +
             "a writer holds its lock for at most the QueryRunner's timeout, so only a lock older than that is surely abandoned; " +
             "a smaller threshold would let the reaper delete a live lock.");
-        read.ThrowIfInvalid();
         return options;
     }
 }

@@ -4,18 +4,40 @@ namespace ServerlessDb.Configuration;
 
 /// <summary>
 /// Everything the QueryRunner reads from its environment, read once at start-up and validated
-/// with one message per bad value. DESIGN.md's configuration table is the contract.
+/// with one message per bad value. README's configuration table is the contract; the reader owns
+/// the defaults, each written once below.
 /// </summary>
 public sealed partial record ServerlessDbOptions
 {
     public const string DefaultPrefix = "databases/";
     public const string DefaultLockNamePrefix = "serverlessdb-lock-";
 
+    /// <summary>
+    /// 256 MiB: half of Lambda's default 512 MB /tmp, leaving the rest for working copies (a write
+    /// copies its database) and what else the function keeps there.
+    /// </summary>
+    public const long DefaultCacheMaxBytes = 256L * 1024 * 1024;
+
+    private const long DefaultLockWaitSeconds = 20;
+    private const long DefaultRequestTimeoutSeconds = 25;
+    private const long DefaultStorageRetrySeconds = 10;
+    private const long DefaultWriteAttempts = 8;
+    private const long DefaultMaxRequestBytes = 1024 * 1024;
+
+    // Lambda's synchronous response limit is 6 MB; stay well below it.
+    private const long DefaultMaxResultBytes = 5 * 1024 * 1024;
+    private const long DefaultMaxStatements = 1000;
+    private const bool DefaultQuickCheckBeforeUpload = false;
+    private const long DefaultIdempotencyRetentionSeconds = 24 * 60 * 60;
+
     private const string BucketVariable = "DB_BUCKET";
 
     // 1 MiB to 1 TiB: below a megabyte no real database stays cached; above a terabyte is a typo.
     private const long MinCacheMaxBytes = 1024 * 1024;
     private const long MaxCacheMaxBytes = 1024L * 1024 * 1024 * 1024;
+
+    // Lambda's /tmp, wherever the platform keeps temporary files.
+    private static readonly string DefaultCacheDirectory = Path.Combine(Path.GetTempPath(), "serverlessdb");
 
     /// <summary>
     /// The variables <see cref="FromEnvironment(IEnvironment)"/> refuses to start without; a deployment
@@ -24,68 +46,85 @@ public sealed partial record ServerlessDbOptions
     public static IReadOnlyList<string> RequiredVariables { get; } = [BucketVariable];
 
     /// <summary>The bucket holding the databases; null only where storage is not S3 (the local server's folder).</summary>
-    public string? Bucket { get; init; }
+    public required string? Bucket { get; init; }
 
     /// <summary>Key prefix; database NAME lives at <c>{Prefix}{NAME}.sqlite</c>.</summary>
-    public string Prefix { get; init; } = DefaultPrefix;
+    public required string Prefix { get; init; }
 
     /// <summary>VPC for the security-group lock; without it writers rely on the conditional commit alone.</summary>
-    public string? LockVpcId { get; init; }
+    public required string? LockVpcId { get; init; }
 
-    public string LockNamePrefix { get; init; } = DefaultLockNamePrefix;
+    public required string LockNamePrefix { get; init; }
 
-    public TimeSpan LockWait { get; init; } = TimeSpan.FromSeconds(20);
+    public required TimeSpan LockWait { get; init; }
 
-    public string? Region { get; init; }
+    /// <summary>Never null when <see cref="LockVpcId"/> is set: EC2 requests are signed for a region.</summary>
+    public required string? Region { get; init; }
 
-    public AwsEndpoints Endpoints { get; init; } = new(null, null, null);
-
-    /// <summary>
-    /// 256 MiB: half of Lambda's default 512 MB /tmp, leaving the rest for working copies (a write
-    /// copies its database) and what else the function keeps there.
-    /// </summary>
-    public const long DefaultCacheMaxBytes = 256L * 1024 * 1024;
+    public required AwsEndpoints Endpoints { get; init; }
 
     /// <summary>Local folder for cached versions and working copies (Lambda's /tmp); each process claims its own folder in it.</summary>
-    public string CacheDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "serverlessdb");
+    public required string CacheDirectory { get; init; }
 
     /// <summary>
     /// The bound on the total size of cached version files: beyond it the least recently used files no
     /// reader holds are evicted. Working copies are not counted.
     /// </summary>
-    public long CacheMaxBytes { get; init; } = DefaultCacheMaxBytes;
+    public required long CacheMaxBytes { get; init; }
 
     /// <summary>How long one request may take in all, waits and retries included.</summary>
-    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(25);
+    public required TimeSpan RequestTimeout { get; init; }
 
     /// <summary>How long S3 calls are retried (backoff with jitter) before the request gets a 503.</summary>
-    public TimeSpan StorageRetryDeadline { get; init; } = TimeSpan.FromSeconds(10);
+    public required TimeSpan StorageRetryDeadline { get; init; }
 
     /// <summary>How many times a write is run again from a fresh read after a conflicting commit.</summary>
-    public int WriteAttempts { get; init; } = 8;
+    public required int WriteAttempts { get; init; }
 
-    public int MaxRequestBytes { get; init; } = 1024 * 1024;
+    public required int MaxRequestBytes { get; init; }
 
-    /// <summary>Lambda's synchronous response limit is 6 MB; stay well below it.</summary>
-    public int MaxResultBytes { get; init; } = 5 * 1024 * 1024;
+    public required int MaxResultBytes { get; init; }
 
-    public int MaxStatements { get; init; } = 1000;
+    public required int MaxStatements { get; init; }
 
     /// <summary>Run PRAGMA quick_check on every new version before it is uploaded.</summary>
-    public bool QuickCheckBeforeUpload { get; init; }
+    public required bool QuickCheckBeforeUpload { get; init; }
 
     /// <summary>How long the answer of a write sent with an Idempotency-Key is kept for its retries.</summary>
-    public TimeSpan IdempotencyRetention { get; init; } = TimeSpan.FromHours(24);
+    public required TimeSpan IdempotencyRetention { get; init; }
 
     /// <summary>The QueryRunner's options: DB_BUCKET is required.</summary>
     /// <exception cref="OptionsException">a value is missing or invalid; the message lists every problem.</exception>
     public static ServerlessDbOptions FromEnvironment(IEnvironment environment) => FromEnvironment(environment, bucketRequired: true);
 
-    /// <param name="bucketRequired">false for hosts whose storage may not be S3 (the local server); a DB_BUCKET that is set is validated either way.</param>
+    /// <param name="bucketRequired">
+    /// false for the local server, whose storage is S3 only when an S3 endpoint is set (DB_BUCKET is then
+    /// required); a DB_BUCKET that is set is validated either way.
+    /// </param>
     /// <exception cref="OptionsException">a value is missing or invalid; the message lists every problem.</exception>
     public static ServerlessDbOptions FromEnvironment(IEnvironment environment, bool bucketRequired)
     {
         var read = new EnvironmentReader(environment);
+        var options = Read(read, bucketRequired);
+        read.ThrowIfInvalid();
+        return options;
+    }
+
+    /// <summary>Every variable <see cref="FromEnvironment(IEnvironment)"/> reads, with its default, in reading order.</summary>
+    internal static IReadOnlyList<VariableDescriptor> Variables()
+    {
+        var read = new EnvironmentReader(new DictionaryEnvironment(new Dictionary<string, string?>()));
+        Read(read, bucketRequired: true);
+        return read.Variables;
+    }
+
+    /// <summary>Shared with <see cref="ReaperOptions"/>: the reaper must accept exactly the prefixes the QueryRunner accepts.</summary>
+    internal static void CheckLockNamePrefix(EnvironmentReader read, string prefix) =>
+        read.Check(LockNamePrefixPattern().IsMatch(prefix),
+            $"LOCK_NAME_PREFIX must be 1-190 characters of letters, digits, and ._-:/()#,@[]+=&;{{}}!$*; got '{prefix}'.");
+
+    private static ServerlessDbOptions Read(EnvironmentReader read, bool bucketRequired)
+    {
         var options = new ServerlessDbOptions
         {
             Bucket = bucketRequired
@@ -94,19 +133,19 @@ public sealed partial record ServerlessDbOptions
             Prefix = read.Text("DB_PREFIX", DefaultPrefix),
             LockVpcId = read.Optional("LOCK_VPC_ID"),
             LockNamePrefix = read.Text("LOCK_NAME_PREFIX", DefaultLockNamePrefix),
-            LockWait = read.Seconds("LOCK_WAIT_SECONDS", 20, 1, 600),
+            LockWait = read.Seconds("LOCK_WAIT_SECONDS", DefaultLockWaitSeconds, 1, 600),
             Region = read.Region(),
             Endpoints = read.Endpoints(),
-            CacheDirectory = read.Text("CACHE_DIR", Path.Combine(Path.GetTempPath(), "serverlessdb")),
+            CacheDirectory = read.Text("CACHE_DIR", DefaultCacheDirectory),
             CacheMaxBytes = read.Integer("CACHE_MAX_BYTES", DefaultCacheMaxBytes, MinCacheMaxBytes, MaxCacheMaxBytes),
-            RequestTimeout = read.Seconds("REQUEST_TIMEOUT_SECONDS", 25, 1, 900),
-            StorageRetryDeadline = read.Seconds("STORAGE_RETRY_SECONDS", 10, 1, 600),
-            WriteAttempts = (int)read.Integer("WRITE_ATTEMPTS", 8, 1, 100),
-            MaxRequestBytes = (int)read.Integer("MAX_REQUEST_BYTES", 1024 * 1024, 1024, 6 * 1024 * 1024),
-            MaxResultBytes = (int)read.Integer("MAX_RESULT_BYTES", 5 * 1024 * 1024, 1024, 6 * 1024 * 1024),
-            MaxStatements = (int)read.Integer("MAX_STATEMENTS", 1000, 1, 100_000),
-            QuickCheckBeforeUpload = read.Boolean("QUICK_CHECK_BEFORE_UPLOAD", false),
-            IdempotencyRetention = read.Seconds("IDEMPOTENCY_RETENTION_SECONDS", 24 * 60 * 60, 60, 30 * 24 * 60 * 60),
+            RequestTimeout = read.Seconds("REQUEST_TIMEOUT_SECONDS", DefaultRequestTimeoutSeconds, 1, 900),
+            StorageRetryDeadline = read.Seconds("STORAGE_RETRY_SECONDS", DefaultStorageRetrySeconds, 1, 600),
+            WriteAttempts = (int)read.Integer("WRITE_ATTEMPTS", DefaultWriteAttempts, 1, 100),
+            MaxRequestBytes = (int)read.Integer("MAX_REQUEST_BYTES", DefaultMaxRequestBytes, 1024, 6 * 1024 * 1024),
+            MaxResultBytes = (int)read.Integer("MAX_RESULT_BYTES", DefaultMaxResultBytes, 1024, 6 * 1024 * 1024),
+            MaxStatements = (int)read.Integer("MAX_STATEMENTS", DefaultMaxStatements, 1, 100_000),
+            QuickCheckBeforeUpload = read.Boolean("QUICK_CHECK_BEFORE_UPLOAD", DefaultQuickCheckBeforeUpload),
+            IdempotencyRetention = read.Seconds("IDEMPOTENCY_RETENTION_SECONDS", DefaultIdempotencyRetentionSeconds, 60, 30 * 24 * 60 * 60),
         };
 
         read.Check(string.IsNullOrEmpty(options.Bucket) || BucketName().IsMatch(options.Bucket),
@@ -117,14 +156,12 @@ public sealed partial record ServerlessDbOptions
             "STORAGE_RETRY_SECONDS must be smaller than REQUEST_TIMEOUT_SECONDS, so a request can still answer after its retries.");
         read.Check(options.LockWait < options.RequestTimeout,
             "LOCK_WAIT_SECONDS must be smaller than REQUEST_TIMEOUT_SECONDS, so a writer that gets the lock late still has time to run.");
-        read.ThrowIfInvalid();
+        read.Check(bucketRequired || options.Endpoints.ForS3 is null || options.Bucket is not null,
+            "DB_BUCKET is required when storage is S3 (an S3 endpoint is set): the bucket that holds the databases.");
+        read.Check(options.LockVpcId is null || options.Region is not null,
+            "AWS_REGION is required for the security-group lock and the LockReaper: EC2 requests are signed for a region.");
         return options;
     }
-
-    /// <summary>Shared with <see cref="ReaperOptions"/>: the reaper must accept exactly the prefixes the QueryRunner accepts.</summary>
-    internal static void CheckLockNamePrefix(EnvironmentReader read, string prefix) =>
-        read.Check(LockNamePrefixPattern().IsMatch(prefix),
-            $"LOCK_NAME_PREFIX must be 1-190 characters of letters, digits, and ._-:/()#,@[]+=&;{{}}!$*; got '{prefix}'.");
 
     [GeneratedRegex(@"\A[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\z")]
     private static partial Regex BucketName();

@@ -12,10 +12,11 @@ using ServerlessDb.Storage.S3;
 namespace ServerlessDb.Hosting;
 
 /// <summary>
-/// The composition root: builds the API handler and its clients from the environment, once per
-/// process (a Lambda container, the local server, a test). Invalid configuration throws
-/// <see cref="OptionsException"/> listing every problem, so a misconfigured function fails at its
-/// first invocation with a message that says what to fix.
+/// The composition root: builds the API handler or the lock reaper and their clients from the
+/// environment, once per process (a Lambda container, the local server, a test). It is the one place
+/// that maps the configuration read from the environment to each component's own options.
+/// Invalid configuration throws <see cref="OptionsException"/> listing every problem, so a
+/// misconfigured function fails at its first invocation with a message that says what to fix.
 /// </summary>
 public static class CompositionRoot
 {
@@ -27,7 +28,7 @@ public static class CompositionRoot
     {
         var options = ServerlessDbOptions.FromEnvironment(environment);
         var cacheFolder = CacheFolder.Claim(options.CacheDirectory);
-        var store = new S3DatabaseStore(S3ClientFactory.Create(options), options, cacheFolder, time);
+        var store = CreateS3Store(options, cacheFolder, time);
         IDatabaseLock databaseLock = options.LockVpcId is null ? new NoOpDatabaseLock(time) : CreateSecurityGroupLock(options, time, log);
         using (var line = new LogLine(time, "info", "started"))
         {
@@ -58,12 +59,7 @@ public static class CompositionRoot
         string storage;
         if (options.Endpoints.ForS3 is { } endpoint)
         {
-            if (options.Bucket is null)
-            {
-                throw new OptionsException(["DB_BUCKET is required when storage is S3 (an S3 endpoint is set): the bucket that holds the databases."]);
-            }
-
-            store = new S3DatabaseStore(S3ClientFactory.Create(options), options, cacheFolder, time);
+            store = CreateS3Store(options, cacheFolder, time);
             storage = $"S3 bucket {options.Bucket} (keys {DatabaseKey.For(options.Prefix, "NAME")}) at {endpoint}";
         }
         else
@@ -86,13 +82,60 @@ public static class CompositionRoot
     public static IApiHandler CreateApiHandler(
         ServerlessDbOptions options, IDatabaseStore store, WorkingCopies workingCopies, IDatabaseLock databaseLock, TimeProvider time, ILogSink log)
     {
-        var engine = new QueryEngine(store, databaseLock, workingCopies, EngineOptions.From(options), time, log);
-        return new ServerlessDbApi(engine, ApiOptions.From(options), time, log);
+        var engine = new QueryEngine(store, databaseLock, workingCopies, EngineOptionsFrom(options), time, log);
+        return new ServerlessDbApi(engine, ApiOptionsFrom(options), time, log);
     }
+
+    /// <summary>The S3 store and its client; the options must name a bucket.</summary>
+    public static S3DatabaseStore CreateS3Store(ServerlessDbOptions options, CacheFolder cacheFolder, TimeProvider time) =>
+        new(S3ClientFactory.Create(S3ClientOptionsFrom(options)), S3StoreOptionsFrom(options), cacheFolder, time);
+
+    /// <summary>The security-group lock's EC2 client; the options must name a region.</summary>
+    public static Ec2QueryClient CreateEc2Client(ServerlessDbOptions options) => Ec2ClientFactory.Create(Ec2ClientOptionsFrom(options));
+
+    /// <summary>The security-group lock over <paramref name="ec2"/>; the options must name a VPC.</summary>
+    public static SecurityGroupDatabaseLock CreateSecurityGroupLock(IEc2Client ec2, ServerlessDbOptions options, TimeProvider time, ILogSink log) =>
+        new(ec2, SecurityGroupLockOptionsFrom(options), time, log);
+
+    /// <summary>The LockReaper's composition: its EC2 client, signing with <paramref name="time"/>, and the reaper.</summary>
+    /// <exception cref="OptionsException">the configuration is invalid; the message lists every problem.</exception>
+    public static StaleLockReaper CreateLockReaper(IEnvironment environment, TimeProvider time, ILogSink log)
+    {
+        var options = ReaperOptions.FromEnvironment(environment);
+        return new StaleLockReaper(Ec2ClientFactory.Create(Ec2ClientOptionsFrom(options), timeProvider: time), StaleLockReaperOptionsFrom(options), time, log);
+    }
+
+    internal static S3StoreOptions S3StoreOptionsFrom(ServerlessDbOptions options) =>
+        new(Validated(options.Bucket, "DB_BUCKET"), options.Prefix, options.StorageRetryDeadline, options.CacheMaxBytes);
+
+    internal static S3ClientOptions S3ClientOptionsFrom(ServerlessDbOptions options) =>
+        new(options.Region, options.Endpoints.ForS3, options.StorageRetryDeadline);
+
+    internal static Ec2ClientOptions Ec2ClientOptionsFrom(ServerlessDbOptions options) =>
+        new(Validated(options.Region, "AWS_REGION"), options.Endpoints.ForEc2);
+
+    internal static SecurityGroupLockOptions SecurityGroupLockOptionsFrom(ServerlessDbOptions options) =>
+        new(Validated(options.LockVpcId, "LOCK_VPC_ID"), options.LockNamePrefix, options.LockWait);
+
+    internal static EngineOptions EngineOptionsFrom(ServerlessDbOptions options) =>
+        new(options.WriteAttempts, options.MaxResultBytes, options.QuickCheckBeforeUpload, options.IdempotencyRetention);
+
+    internal static ApiOptions ApiOptionsFrom(ServerlessDbOptions options) =>
+        new(options.RequestTimeout, options.MaxRequestBytes, options.MaxResultBytes, options.MaxStatements);
+
+    internal static Ec2ClientOptions Ec2ClientOptionsFrom(ReaperOptions options) => new(options.Region, options.Endpoints.ForEc2);
+
+    internal static StaleLockReaperOptions StaleLockReaperOptionsFrom(ReaperOptions options) =>
+        new(options.LockVpcId, options.LockNamePrefix, options.StaleAfter);
+
+    // ServerlessDbOptions.FromEnvironment refuses a configuration in which the component being built
+    // lacks this value, so null here means a host composed a component its configuration does not enable.
+    private static string Validated(string? value, string variable) =>
+        value ?? throw new InvalidOperationException($"{variable} is not set, so the configuration does not enable this component.");
 
     private static string LockDescription(ServerlessDbOptions options, string withoutVpc) =>
         options.LockVpcId is null ? withoutVpc : $"security group in {options.LockVpcId}";
 
     private static SecurityGroupDatabaseLock CreateSecurityGroupLock(ServerlessDbOptions options, TimeProvider time, ILogSink log) =>
-        new(Ec2ClientFactory.Create(options), options, time, log);
+        CreateSecurityGroupLock(CreateEc2Client(options), options, time, log);
 }

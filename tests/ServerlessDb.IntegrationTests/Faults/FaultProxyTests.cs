@@ -3,7 +3,6 @@ using System.Text;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
-using ServerlessDb.Configuration;
 using ServerlessDb.IntegrationTests.Infrastructure;
 using ServerlessDb.Locking.Ec2;
 
@@ -186,14 +185,7 @@ public sealed class FaultProxyTests(MotoServerFixture moto)
         new BasicAWSCredentials(MotoServerFixture.AccessKeyId, MotoServerFixture.SecretAccessKey),
         new AmazonS3Config { ServiceURL = endpoint.ToString(), ForcePathStyle = true, AuthenticationRegion = MotoServerFixture.Region, MaxErrorRetry = 0 });
 
-    private static Ec2QueryClient Ec2Through(Uri endpoint) => Ec2ClientFactory.Create(
-        ServerlessDbOptions.FromEnvironment(
-            new DictionaryEnvironment(new Dictionary<string, string?>
-            {
-                ["AWS_REGION"] = MotoServerFixture.Region,
-                ["AWS_ENDPOINT_URL"] = endpoint.ToString(),
-            }),
-            bucketRequired: false));
+    private static Ec2QueryClient Ec2Through(Uri endpoint) => Ec2ClientFactory.Create(new Ec2ClientOptions(MotoServerFixture.Region, endpoint));
 
     private async Task<string> ReadDirectAsync(string bucket)
     {

@@ -2,10 +2,10 @@ using System.Collections.Concurrent;
 using ServerlessDb.Api;
 using ServerlessDb.Configuration;
 using ServerlessDb.Engine;
+using ServerlessDb.Hosting;
 using ServerlessDb.Locking.Ec2;
 using ServerlessDb.Logging;
 using ServerlessDb.Storage;
-using ServerlessDb.Storage.S3;
 
 namespace ServerlessDb.IntegrationTests.Infrastructure;
 
@@ -50,11 +50,10 @@ public sealed class WriterSeams(string name, ConcurrentQueue<string> timeline) :
         var time = TimeProvider.System;
         // One folder for the store's cache and the working copies, as CompositionRoot composes a container.
         var cacheFolder = CacheFolder.Claim(options.CacheDirectory);
-        _store = new S3DatabaseStore(S3ClientFactory.Create(options), options, cacheFolder, time);
-        _ec2 = Ec2ClientFactory.Create(options);
-        var databaseLock = new SecurityGroupDatabaseLock(this, options, time, this);
-        var engine = new QueryEngine(this, databaseLock, new WorkingCopies(cacheFolder), EngineOptions.From(options), time, this);
-        return new ServerlessDbApi(engine, ApiOptions.From(options), time, this);
+        _store = CompositionRoot.CreateS3Store(options, cacheFolder, time);
+        _ec2 = CompositionRoot.CreateEc2Client(options);
+        var databaseLock = CompositionRoot.CreateSecurityGroupLock(this, options, time, this);
+        return CompositionRoot.CreateApiHandler(options, this, new WorkingCopies(cacheFolder), databaseLock, time, this);
     }
 
     public Task<DatabaseSnapshot> GetAsync(string database, TimeSpan? maxStaleness, CancellationToken cancellationToken) =>

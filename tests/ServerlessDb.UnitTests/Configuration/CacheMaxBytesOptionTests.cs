@@ -15,7 +15,7 @@ public sealed class CacheMaxBytesOptionTests
     public void The_default_bound_is_256_MiB_half_of_Lambdas_default_tmp()
     {
         Assert.Equal(256L * 1024 * 1024, Read(null).CacheMaxBytes);
-        Assert.Equal(ServerlessDbOptions.DefaultCacheMaxBytes, new ServerlessDbOptions().CacheMaxBytes);
+        Assert.Equal(ServerlessDbOptions.DefaultCacheMaxBytes, Read(null).CacheMaxBytes);
     }
 
     [Theory]

@@ -50,7 +50,7 @@ public sealed class TemplateTests
         json.dump(document, sys.stdout, default=str)
         """;
 
-    private static readonly Lazy<JsonObject> LoadedTemplate = new(() => LoadTemplate(Path.Combine(RepositoryRoot(), "template.yaml")));
+    private static readonly Lazy<JsonObject> LoadedTemplate = new(() => LoadTemplate(RepositoryRoot.PathOf("template.yaml")));
 
     private static JsonObject Template => LoadedTemplate.Value;
 
@@ -79,7 +79,7 @@ public sealed class TemplateTests
 
         // SAM builds CodeUri's project; the Handler's assembly must be the one that project produces.
         var codeUri = (string?)properties["CodeUri"] ?? throw Fail($"{function} has no CodeUri.");
-        Assert.Equal(assemblyName, ProjectAssemblyName(Path.Combine(RepositoryRoot(), codeUri)));
+        Assert.Equal(assemblyName, ProjectAssemblyName(RepositoryRoot.PathOf(codeUri)));
 
         var assembly = Assembly.Load(new AssemblyName(assemblyName));
         var type = assembly.GetType(typeName, throwOnError: false)
@@ -378,20 +378,7 @@ public sealed class TemplateTests
         }
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "template.yaml")) && File.Exists(Path.Combine(directory.FullName, "ServerlessDb.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw Fail($"no directory above {AppContext.BaseDirectory} holds both template.yaml and ServerlessDb.sln.");
-    }
-
-    private static string EventsDirectory() => Path.Combine(RepositoryRoot(), "events");
+    private static string EventsDirectory() => RepositoryRoot.PathOf("events");
 
     private static Xunit.Sdk.XunitException Fail(string message) => new(message);
 }

@@ -20,14 +20,7 @@ public sealed class FunctionTests
     private readonly Mock<IEc2Client> _ec2 = new(MockBehavior.Strict);
     private readonly RecordingLogSink _log = new();
 
-    private static ReaperOptions Options => new()
-    {
-        LockVpcId = VpcId,
-        QueryRunnerTimeout = TimeSpan.FromSeconds(900),
-        StaleAfter = TimeSpan.FromSeconds(960),
-        Region = "us-east-1",
-        DeleteInterval = TimeSpan.Zero,
-    };
+    private static StaleLockReaperOptions Options => new(VpcId, Prefix, StaleAfter: TimeSpan.FromSeconds(960)) { DeleteInterval = TimeSpan.Zero };
 
     private Function Function() => new(() => new StaleLockReaper(_ec2.Object, Options, new FixedTimeProvider(Now), _log), TimeProvider.System, _log);
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using Moq;
-using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
 using ServerlessDb.Locking;
 using ServerlessDb.Locking.Ec2;
@@ -262,19 +261,9 @@ public sealed class SecurityGroupDatabaseLockTests
     }
 
     [Fact]
-    public void The_options_constructor_requires_a_vpc()
-    {
-        var options = new ServerlessDbOptions { Bucket = "bucket", LockVpcId = null };
-
-        var error = Assert.Throws<ArgumentException>(() => new SecurityGroupDatabaseLock(_ec2.Object, options, TimeProvider.System, _log));
-
-        Assert.Contains("LOCK_VPC_ID", error.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task The_options_constructor_uses_the_prefix_and_vpc_of_the_options()
     {
-        var options = new ServerlessDbOptions { Bucket = "bucket", LockVpcId = "vpc-opt", LockNamePrefix = "custom-" };
+        var options = new SecurityGroupLockOptions("vpc-opt", "custom-", TimeSpan.FromSeconds(20));
         _ec2.Setup(e => e.CreateSecurityGroupAsync("custom-orders", "vpc-opt", It.IsAny<string>(), It.IsAny<IReadOnlyDictionary<string, string>>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync("sg-opt");
 

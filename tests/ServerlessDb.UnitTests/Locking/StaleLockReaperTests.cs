@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Moq;
-using ServerlessDb.Configuration;
 using ServerlessDb.Locking.Ec2;
 using ServerlessDb.UnitTests.Support;
 
@@ -18,18 +17,13 @@ public sealed class StaleLockReaperTests
     private readonly RecordingLogSink _log = new();
     private IReadOnlyList<Ec2Filter>? _filters;
 
-    private static ReaperOptions Options => new()
+    private static StaleLockReaperOptions Options => new(VpcId, Prefix, StaleAfter: TimeSpan.FromSeconds(960))
     {
-        LockVpcId = VpcId,
-        LockNamePrefix = Prefix,
-        StaleAfter = TimeSpan.FromSeconds(960),
-        QueryRunnerTimeout = TimeSpan.FromSeconds(900),
-        Region = "us-east-1",
         DeleteInterval = TimeSpan.Zero,
         DeleteRetryWindow = TimeSpan.FromSeconds(5),
     };
 
-    private StaleLockReaper Reaper(ReaperOptions? options = null) =>
+    private StaleLockReaper Reaper(StaleLockReaperOptions? options = null) =>
         new(_ec2.Object, options ?? Options, new FixedTimeProvider(Now), _log);
 
     private static SecurityGroupInfo Group(string database, string? createTime, string? id = null)
@@ -77,7 +71,7 @@ public sealed class StaleLockReaperTests
     {
         Listed();
 
-        await Reaper(Options with { LockNamePrefix = "odd*prefix-" }).ReapOnceAsync(null, CancellationToken.None);
+        await Reaper(Options with { NamePrefix = "odd*prefix-" }).ReapOnceAsync(null, CancellationToken.None);
 
         Assert.Equal(
             [new Ec2Filter("group-name", @"odd\*prefix-*").Values, new Ec2Filter("vpc-id", VpcId).Values],

@@ -4,7 +4,6 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Moq;
-using ServerlessDb.Configuration;
 using ServerlessDb.Storage.S3;
 using ServerlessDb.UnitTests.Support;
 
@@ -154,13 +153,8 @@ public sealed class CacheBudgetTests : IDisposable
 
     private S3DatabaseStore CreateStore()
     {
-        var options = new ServerlessDbOptions
-        {
-            Bucket = "test-bucket",
-            CacheDirectory = _root,
-            CacheMaxBytes = Bound,
-        };
-        return new S3DatabaseStore(_s3.Object, options, TimeProvider.System, TimeSpan.FromMilliseconds(10));
+        var options = TestStoreOptions.For("test-bucket", cacheMaxBytes: Bound);
+        return new S3DatabaseStore(_s3.Object, options, _root, TimeProvider.System, TimeSpan.FromMilliseconds(10));
     }
 
     /// <summary>Reads <paramref name="database"/>, releases the snapshot, and returns its file's path.</summary>

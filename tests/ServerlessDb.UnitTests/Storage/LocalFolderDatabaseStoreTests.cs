@@ -8,6 +8,7 @@ namespace ServerlessDb.UnitTests.Storage;
 public sealed class LocalFolderDatabaseStoreTests : IDisposable
 {
     private const string Db = "inventory";
+    private const long CacheMaxBytes = 256L * 1024 * 1024;
 
     private readonly string _root = Directory.CreateTempSubdirectory("serverlessdb-local-store-").FullName;
 
@@ -19,7 +20,7 @@ public sealed class LocalFolderDatabaseStoreTests : IDisposable
 
     /// <summary>A store as one process would have it: the shared data folder, its own cache folder.</summary>
     private LocalFolderDatabaseStore NewStore(string process = "a", TimeSpan? lockFileWait = null) =>
-        new(DataFolder, Path.Combine(_root, "cache-" + process), TimeProvider.System, lockFileWait);
+        new(DataFolder, Path.Combine(_root, "cache-" + process), CacheMaxBytes, TimeProvider.System, lockFileWait);
 
     /// <summary>A working copy holding a small database told apart by <paramref name="marker"/>.</summary>
     private string WorkingFile(params byte[] marker)
@@ -231,7 +232,7 @@ public sealed class LocalFolderDatabaseStoreTests : IDisposable
         File.WriteAllText(blocker, "a file where the folder should be");
         var folder = Path.Combine(blocker, "data");
 
-        var error = Assert.Throws<IOException>(() => new LocalFolderDatabaseStore(folder, Path.Combine(_root, "cache")));
+        var error = Assert.Throws<IOException>(() => new LocalFolderDatabaseStore(folder, Path.Combine(_root, "cache"), CacheMaxBytes));
 
         Assert.StartsWith($"The data folder {folder} is not writable", error.Message);
     }

@@ -3,10 +3,10 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Moq;
-using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
 using ServerlessDb.Storage;
 using ServerlessDb.Storage.S3;
+using ServerlessDb.UnitTests.Support;
 
 namespace ServerlessDb.UnitTests.Storage;
 
@@ -411,12 +411,8 @@ public sealed class S3DatabaseStoreCommitTests : IDisposable
 
     private S3DatabaseStore CreateStore(TimeSpan? deadline = null) => new(
         _s3.Object,
-        new ServerlessDbOptions
-        {
-            Bucket = "ledger-bucket",
-            CacheDirectory = Path.Combine(_root, "cache"),
-            StorageRetryDeadline = deadline ?? TimeSpan.FromSeconds(5),
-        },
+        TestStoreOptions.For("ledger-bucket", deadline ?? TimeSpan.FromSeconds(5)),
+        Path.Combine(_root, "cache"),
         TimeProvider.System,
         TimeSpan.FromMilliseconds(10));
 }

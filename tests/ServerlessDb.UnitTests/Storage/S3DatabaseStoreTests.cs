@@ -532,13 +532,8 @@ public sealed class S3DatabaseStoreTests : IDisposable
 
     private S3DatabaseStore CreateStore(TimeSpan? deadline = null)
     {
-        var options = new ServerlessDbOptions
-        {
-            Bucket = Bucket,
-            CacheDirectory = Path.Combine(_root, "cache"),
-            StorageRetryDeadline = deadline ?? TimeSpan.FromSeconds(5),
-        };
-        _store = new S3DatabaseStore(_s3.Object, options, _clock, TimeSpan.FromMilliseconds(10));
+        var options = TestStoreOptions.For(Bucket, deadline ?? TimeSpan.FromSeconds(5));
+        _store = new S3DatabaseStore(_s3.Object, options, Path.Combine(_root, "cache"), _clock, TimeSpan.FromMilliseconds(10));
         return _store;
     }
 

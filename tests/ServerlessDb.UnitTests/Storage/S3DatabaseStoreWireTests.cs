@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Amazon.Runtime;
 using Amazon.S3;
-using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
 using ServerlessDb.Storage;
 using ServerlessDb.Storage.S3;
@@ -170,16 +169,10 @@ public sealed class S3DatabaseStoreWireTests : IDisposable
 
     private (S3DatabaseStore Store, AmazonS3Client Client) CreateStore(ScriptedHttpServer server, TimeSpan? deadline = null)
     {
-        var options = new ServerlessDbOptions
-        {
-            Bucket = Bucket,
-            Region = "us-east-1",
-            Endpoints = new AwsEndpoints(null, server.Url, null),
-            CacheDirectory = Path.Combine(_root, "cache"),
-            StorageRetryDeadline = deadline ?? TimeSpan.FromSeconds(5),
-        };
-        var client = new AmazonS3Client(new BasicAWSCredentials("AKIDEXAMPLE", "wire-test-secret"), S3ClientFactory.CreateConfig(options));
-        return (new S3DatabaseStore(client, options), client);
+        var options = TestStoreOptions.For(Bucket, deadline ?? TimeSpan.FromSeconds(5));
+        var config = S3ClientFactory.CreateConfig(new S3ClientOptions("us-east-1", server.Url, options.RetryDeadline));
+        var client = new AmazonS3Client(new BasicAWSCredentials("AKIDEXAMPLE", "wire-test-secret"), config);
+        return (new S3DatabaseStore(client, options, Path.Combine(_root, "cache")), client);
     }
 
     private string WriteWorkFile(string content)

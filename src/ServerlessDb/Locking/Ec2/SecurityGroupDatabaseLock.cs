@@ -1,5 +1,4 @@
 using Polly;
-using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
 using ServerlessDb.Logging;
 
@@ -34,13 +33,12 @@ public sealed class SecurityGroupDatabaseLock : IDatabaseLock
     private readonly ResiliencePipeline _releasePipeline;
 
     /// <param name="log">receives warnings (a lease found reaped, a create abandoned), as every component's log lines.</param>
-    /// <exception cref="ArgumentException">the options have no LOCK_VPC_ID.</exception>
-    public SecurityGroupDatabaseLock(IEc2Client ec2, ServerlessDbOptions options, TimeProvider timeProvider, ILogSink log)
+    public SecurityGroupDatabaseLock(IEc2Client ec2, SecurityGroupLockOptions options, TimeProvider timeProvider, ILogSink log)
         : this(
             ec2,
-            options?.LockVpcId ?? throw new ArgumentException("LOCK_VPC_ID is required for the security-group lock.", nameof(options)),
-            options.LockNamePrefix,
-            options.LockWait,
+            (options ?? throw new ArgumentNullException(nameof(options))).VpcId,
+            options.NamePrefix,
+            options.Wait,
             DefaultCleanupWait,
             timeProvider,
             log)

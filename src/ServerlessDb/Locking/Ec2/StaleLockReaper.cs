@@ -1,13 +1,12 @@
 using Polly;
-using ServerlessDb.Configuration;
 using ServerlessDb.Logging;
 
 namespace ServerlessDb.Locking.Ec2;
 
 /// <summary>
 /// Removes write locks whose holder died (DESIGN.md, "The lock", Reap): lists the lock groups of
-/// the VPC and deletes those whose CreateTime tag is older than <see cref="ReaperOptions.StaleAfter"/>,
-/// which the options keep longer than the QueryRunner's timeout, so a live lock is never taken.
+/// the VPC and deletes those whose CreateTime tag is older than <see cref="StaleLockReaperOptions.StaleAfter"/>,
+/// which the configuration keeps longer than the QueryRunner's timeout, so a live lock is never taken.
 /// Even a wrongly reaped lock cannot lose data: the commit is conditional on the version read.
 /// </summary>
 public sealed class StaleLockReaper
@@ -16,19 +15,17 @@ public sealed class StaleLockReaper
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(4);
 
     private readonly IEc2Client _ec2;
-    private readonly ReaperOptions _options;
+    private readonly StaleLockReaperOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogSink _log;
     private readonly ResiliencePipeline _deletePipeline;
 
-    public StaleLockReaper(IEc2Client ec2, ReaperOptions options, TimeProvider timeProvider, ILogSink log)
+    public StaleLockReaper(IEc2Client ec2, StaleLockReaperOptions options, TimeProvider timeProvider, ILogSink log)
     {
         ArgumentNullException.ThrowIfNull(ec2);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
         ArgumentNullException.ThrowIfNull(log);
-        ArgumentException.ThrowIfNullOrWhiteSpace(options.LockVpcId, nameof(options));
-        ArgumentException.ThrowIfNullOrEmpty(options.LockNamePrefix, nameof(options));
         _ec2 = ec2;
         _options = options;
         _time = timeProvider;
@@ -47,8 +44,8 @@ public sealed class StaleLockReaper
     {
         var groups = await _ec2.DescribeSecurityGroupsAsync(
             [
-                new Ec2Filter("group-name", LockGroupNaming.GroupNameFilter(_options.LockNamePrefix)),
-                new Ec2Filter("vpc-id", _options.LockVpcId),
+                new Ec2Filter("group-name", LockGroupNaming.GroupNameFilter(_options.NamePrefix)),
+                new Ec2Filter("vpc-id", _options.VpcId),
             ],
             cancellationToken);
 
@@ -58,7 +55,7 @@ public sealed class StaleLockReaper
         List<string> deleted = [], gone = [], kept = [], failed = [];
         long? lastDeleteAt = null;
         foreach (var group in groups
-                     .Where(g => LockGroupNaming.DatabaseOf(_options.LockNamePrefix, g.GroupName) is not null)
+                     .Where(g => LockGroupNaming.DatabaseOf(_options.NamePrefix, g.GroupName) is not null)
                      .OrderBy(g => g.GroupName, StringComparer.Ordinal))
         {
             if (!LockGroupNaming.TryParseCreateTime(group.Tags, out var createdAt))
@@ -93,8 +90,8 @@ public sealed class StaleLockReaper
         using (var line = new LogLine(_time, summary.Failed > 0 ? "warn" : "info", "lock reaper pass"))
         {
             line.Add("trigger", trigger)
-                .Add("vpcId", _options.LockVpcId)
-                .Add("lockNamePrefix", _options.LockNamePrefix)
+                .Add("vpcId", _options.VpcId)
+                .Add("lockNamePrefix", _options.NamePrefix)
                 .Add("staleSeconds", (long)_options.StaleAfter.TotalSeconds)
                 .Add("found", summary.Found)
                 .Add("deleted", summary.Deleted)
@@ -159,7 +156,7 @@ public sealed class StaleLockReaper
         using var line = new LogLine(_time, level, message);
         line.Add("group", group.GroupName)
             .Add("groupId", group.GroupId)
-            .Add("vpcId", _options.LockVpcId)
+            .Add("vpcId", _options.VpcId)
             .Add("createTime", group.Tags.TryGetValue(LockGroupNaming.CreateTimeTagKey, out var createTime) ? createTime : null)
             .Add("holder", group.Tags.TryGetValue(LockGroupNaming.HolderTagKey, out var holder) ? holder : null);
         if (age is { } known)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
 
 namespace ServerlessDb.Storage.LocalFolder;
@@ -33,10 +32,11 @@ public sealed class LocalFolderDatabaseStore : IDatabaseStore
     private readonly TimeSpan _lockFileWait;
 
     /// <param name="dataDirectory">the folder holding the databases; created if missing.</param>
-    /// <param name="cacheDirectory">CACHE_DIR: the store claims a new folder of its own in it, bounded by <see cref="ServerlessDbOptions.DefaultCacheMaxBytes"/>.</param>
+    /// <param name="cacheDirectory">CACHE_DIR: the store claims a new folder of its own in it.</param>
+    /// <param name="cacheMaxBytes">the bound on the total size of cached version files.</param>
     /// <exception cref="IOException">the data folder cannot be created or written to; the message names it.</exception>
-    public LocalFolderDatabaseStore(string dataDirectory, string cacheDirectory, TimeProvider? timeProvider = null, TimeSpan? lockFileWait = null)
-        : this(dataDirectory, ClaimCacheFolder(cacheDirectory), ServerlessDbOptions.DefaultCacheMaxBytes, timeProvider, lockFileWait)
+    public LocalFolderDatabaseStore(string dataDirectory, string cacheDirectory, long cacheMaxBytes, TimeProvider? timeProvider = null, TimeSpan? lockFileWait = null)
+        : this(dataDirectory, ClaimCacheFolder(cacheDirectory), cacheMaxBytes, timeProvider, lockFileWait)
     {
     }
 

@@ -1,6 +1,5 @@
 using Amazon;
 using Amazon.S3;
-using ServerlessDb.Configuration;
 
 namespace ServerlessDb.Storage.S3;
 
@@ -13,17 +12,18 @@ public static class S3ClientFactory
 {
     private static readonly TimeSpan MaxConnectTimeout = TimeSpan.FromSeconds(3);
 
-    public static IAmazonS3 Create(ServerlessDbOptions options) => new AmazonS3Client(CreateConfig(options));
+    public static IAmazonS3 Create(S3ClientOptions options) => new AmazonS3Client(CreateConfig(options));
 
-    public static AmazonS3Config CreateConfig(ServerlessDbOptions options)
+    public static AmazonS3Config CreateConfig(S3ClientOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var config = new AmazonS3Config
         {
             MaxErrorRetry = 0,
 
             // One attempt never outlives the whole retry budget; a dead host fails fast and is retried.
-            Timeout = options.StorageRetryDeadline,
-            ConnectTimeout = options.StorageRetryDeadline < MaxConnectTimeout ? options.StorageRetryDeadline : MaxConnectTimeout,
+            Timeout = options.RetryDeadline,
+            ConnectTimeout = options.RetryDeadline < MaxConnectTimeout ? options.RetryDeadline : MaxConnectTimeout,
         };
 
         // Flexible checksums stay at the SDK default (WHEN_SUPPORTED): PutObject sends a CRC32
@@ -36,7 +36,7 @@ public static class S3ClientFactory
             config.RegionEndpoint = RegionEndpoint.GetBySystemName(region);
         }
 
-        if (options.Endpoints.ForS3 is { } endpoint)
+        if (options.Endpoint is { } endpoint)
         {
             // Setting ServiceURL clears RegionEndpoint; the region still signs the requests.
             config.ServiceURL = endpoint.ToString();

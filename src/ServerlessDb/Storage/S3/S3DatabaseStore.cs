@@ -4,7 +4,6 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Polly;
-using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
 using ServerlessDb.Resilience;
 
@@ -13,10 +12,10 @@ namespace ServerlessDb.Storage.S3;
 /// <summary>
 /// Database files in S3 at <c>s3://{Bucket}/{Prefix}{NAME}.sqlite</c>, cached in the process's own
 /// <see cref="CacheFolder"/> under <c>cache/{NAME}/</c> with one immutable file per ETag, within
-/// <see cref="ServerlessDbOptions.CacheMaxBytes"/> in all. Reads revalidate with
+/// <see cref="S3StoreOptions.CacheMaxBytes"/> in all. Reads revalidate with
 /// If-None-Match (a 304 moves no bytes); commits are conditional PUTs (If-Match, or
 /// If-None-Match: * for a new database). Transient S3 failures are retried with exponential
-/// backoff and jitter until <see cref="ServerlessDbOptions.StorageRetryDeadline"/>; lost
+/// backoff and jitter until <see cref="S3StoreOptions.RetryDeadline"/>; lost
 /// conditions are never retried here, they become <see cref="WriteConflictException"/>.
 /// </summary>
 public sealed class S3DatabaseStore : IDatabaseStore
@@ -39,7 +38,7 @@ public sealed class S3DatabaseStore : IDatabaseStore
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(2);
 
     private readonly IAmazonS3 _s3;
-    private readonly ServerlessDbOptions _options;
+    private readonly S3StoreOptions _options;
     private readonly TimeProvider _time;
     private readonly ResiliencePipeline _pipeline;
     private readonly DatabaseCaches _caches;
@@ -49,28 +48,29 @@ public sealed class S3DatabaseStore : IDatabaseStore
     // next commit on it can carry the lineage forward.
     private readonly ConcurrentDictionary<string, StoredCommit> _lastSeen = new(StringComparer.Ordinal);
 
-    /// <summary>A store caching in a new folder of its own under <see cref="ServerlessDbOptions.CacheDirectory"/>.</summary>
-    public S3DatabaseStore(IAmazonS3 s3, ServerlessDbOptions options, TimeProvider? timeProvider = null)
-        : this(s3, options, CacheFolder.Claim(options.CacheDirectory), timeProvider ?? TimeProvider.System, DefaultRetryBaseDelay)
+    /// <summary>A store caching in a new folder of its own under <paramref name="cacheDirectory"/> (CACHE_DIR).</summary>
+    public S3DatabaseStore(IAmazonS3 s3, S3StoreOptions options, string cacheDirectory, TimeProvider? timeProvider = null)
+        : this(s3, options, CacheFolder.Claim(cacheDirectory), timeProvider ?? TimeProvider.System, DefaultRetryBaseDelay)
     {
     }
 
     /// <summary>A store caching in <paramref name="cacheFolder"/>'s cache folder, which no other store may use; the caller keeps owning it.</summary>
-    public S3DatabaseStore(IAmazonS3 s3, ServerlessDbOptions options, CacheFolder cacheFolder, TimeProvider? timeProvider = null)
+    public S3DatabaseStore(IAmazonS3 s3, S3StoreOptions options, CacheFolder cacheFolder, TimeProvider? timeProvider = null)
         : this(s3, options, cacheFolder, timeProvider ?? TimeProvider.System, DefaultRetryBaseDelay)
     {
     }
 
-    internal S3DatabaseStore(IAmazonS3 s3, ServerlessDbOptions options, TimeProvider timeProvider, TimeSpan retryBaseDelay)
-        : this(s3, options, CacheFolder.Claim(options.CacheDirectory), timeProvider, retryBaseDelay)
+    internal S3DatabaseStore(IAmazonS3 s3, S3StoreOptions options, string cacheDirectory, TimeProvider timeProvider, TimeSpan retryBaseDelay)
+        : this(s3, options, CacheFolder.Claim(cacheDirectory), timeProvider, retryBaseDelay)
     {
     }
 
-    internal S3DatabaseStore(IAmazonS3 s3, ServerlessDbOptions options, CacheFolder cacheFolder, TimeProvider timeProvider, TimeSpan retryBaseDelay)
+    internal S3DatabaseStore(IAmazonS3 s3, S3StoreOptions options, CacheFolder cacheFolder, TimeProvider timeProvider, TimeSpan retryBaseDelay)
     {
+        ArgumentNullException.ThrowIfNull(options);
         _s3 = s3;
         _options = options;
-        _bucket = options.Bucket ?? throw new ArgumentException("DB_BUCKET is required for S3 storage.", nameof(options));
+        _bucket = options.Bucket;
         _time = timeProvider;
         CacheFolder = cacheFolder;
         _caches = new DatabaseCaches(cacheFolder.CacheDirectory, options.CacheMaxBytes, timeProvider);
@@ -310,7 +310,7 @@ public sealed class S3DatabaseStore : IDatabaseStore
         CancellationToken cancellationToken,
         TimeSpan? deadline = null)
     {
-        var budget = deadline ?? _options.StorageRetryDeadline;
+        var budget = deadline ?? _options.RetryDeadline;
         using var expiry = new CancellationTokenSource(budget, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expiry.Token);
         Exception? lastError = null;
