@@ -2,10 +2,10 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using LockReaper.Events;
+using Microsoft.Extensions.Time.Testing;
 using Moq;
 using ServerlessDb.Configuration;
 using ServerlessDb.Locking.Ec2;
-using ServerlessDb.UnitTests.Locking;
 using ServerlessDb.UnitTests.Support;
 using Function = LockReaper.Function;
 
@@ -29,7 +29,7 @@ public sealed class FunctionTests
         DeleteInterval = TimeSpan.Zero,
     };
 
-    private Function Function() => new(new StaleLockReaper(_ec2.Object, Options, new FixedTimeProvider(Now), _log));
+    private Function Function() => new(new StaleLockReaper(_ec2.Object, Options, new FakeTimeProvider(Now), _log));
 
     private static Stream Utf8(string text) => new MemoryStream(Encoding.UTF8.GetBytes(text));
 
