@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
 using ServerlessDb.Configuration;
 using ServerlessDb.IntegrationTests.Infrastructure;
 using ServerlessDb.Locking.Ec2;
@@ -87,12 +88,12 @@ public sealed class SecurityGroupLockEndToEndTests(MotoServerFixture moto)
         await zombie.CommitReached.WaitAsync(SignalTimeout);
         Assert.Equal(Prefix + "default", Assert.Single(await _groups.DescribeAsync(vpcId, Prefix)).Name);
 
-        // The reaper's clock runs a minute ahead: A's lock is older than LOCK_STALE_SECONDS to it.
+        // The reaper's clock reads a minute ahead: A's lock is older than LOCK_STALE_SECONDS to it.
         var reaper = new LockReaperInstance(
             moto,
             vpcId,
             new Dictionary<string, string?> { ["LOCK_STALE_SECONDS"] = "2", ["QUERY_RUNNER_TIMEOUT_SECONDS"] = "1" },
-            new ShiftedClock(TimeSpan.FromMinutes(1)));
+            new FakeTimeProvider(DateTimeOffset.UtcNow + TimeSpan.FromMinutes(1)));
         var summary = await reaper.InvokeAsync();
         Assert.Equal("""["serverlessdb-lock-default"]""", summary.GetProperty("deletedGroups").GetRawText());
         Assert.Empty(await _groups.DescribeAsync(vpcId, Prefix));

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
 using ServerlessDb.Configuration;
 using ServerlessDb.Logging;
 
@@ -12,9 +13,15 @@ namespace ServerlessDb.IntegrationTests.Infrastructure;
 /// </summary>
 public sealed class LockReaperInstance : ILogSink
 {
-    private readonly ConcurrentQueue<string> _logLines = new();
+    private static readonly TimeSpan ClockStep = TimeSpan.FromMilliseconds(50);
 
-    /// <param name="clock">the reaper's clock; the system clock when null.</param>
+    private readonly ConcurrentQueue<string> _logLines = new();
+    private readonly FakeTimeProvider? _fakeClock;
+
+    /// <param name="clock">
+    /// the reaper's clock; the system clock when null. A <see cref="FakeTimeProvider"/> moves with real time
+    /// while the handler runs, so a backoff or retry window on it ends as it would on the system clock.
+    /// </param>
     public LockReaperInstance(MotoServerFixture moto, string vpcId, IReadOnlyDictionary<string, string?>? overrides = null, TimeProvider? clock = null)
     {
         var environment = new Dictionary<string, string?>
@@ -29,6 +36,7 @@ public sealed class LockReaperInstance : ILogSink
             environment[name] = value;
         }
 
+        _fakeClock = clock as FakeTimeProvider;
         Function = new LockReaper.Function(new DictionaryEnvironment(environment), clock ?? TimeProvider.System, this);
     }
 
@@ -44,7 +52,14 @@ public sealed class LockReaperInstance : ILogSink
     public async Task<JsonElement> InvokeAsync()
     {
         using var input = new MemoryStream(Encoding.UTF8.GetBytes(ScheduledEvent));
-        await using var output = await Function.HandleAsync(input);
+        var handling = Function.HandleAsync(input);
+        while (_fakeClock is not null && !handling.IsCompleted)
+        {
+            await Task.WhenAny(handling, Task.Delay(ClockStep));
+            _fakeClock.Advance(ClockStep);
+        }
+
+        await using var output = await handling;
         using var summary = await JsonDocument.ParseAsync(output);
         return summary.RootElement.Clone();
     }

@@ -1,19 +1,18 @@
+using Moq;
 using ServerlessDb.Api;
 using ServerlessDb.Errors;
+using ServerlessDb.Storage;
 using ServerlessDb.UnitTests.Support;
 
 namespace ServerlessDb.UnitTests.Api;
 
 public sealed class CorruptDatabaseResponseTests : IDisposable
 {
-    private readonly ApiHarness _api = new();
+    private static readonly StoredVersion Version = new("\"e1\"");
+
     private readonly string _file = Path.GetTempFileName();
 
-    public void Dispose()
-    {
-        _api.Dispose();
-        File.Delete(_file);
-    }
+    public void Dispose() => File.Delete(_file);
 
     [Fact]
     public void A_corrupt_database_is_a_500_that_says_what_and_where_not_internal_error()
@@ -35,19 +34,23 @@ public sealed class CorruptDatabaseResponseTests : IDisposable
     [InlineData("/db/request", """["INSERT INTO t VALUES (1)"]""")]
     public async Task A_write_on_a_file_sqlite_calls_not_a_database_is_a_500_naming_the_database_and_changes_nothing(string path, string body)
     {
-        await File.WriteAllTextAsync(_file, "this is not a database, and SQLite says so when it opens it for writing");
-        _api.Store.CommitFrom("default", _file);
-        var before = _api.Store.CurrentETag("default");
+        const string NotADatabase = "this is not a database, and SQLite says so when it opens it for writing";
+        await File.WriteAllTextAsync(_file, NotADatabase);
+        // A fake store: the real ones check the header when they fetch, so SQLite would never see this file.
+        var store = new Mock<IDatabaseStore>(MockBehavior.Strict);
+        store.Setup(s => s.GetAsync("default", It.IsAny<TimeSpan?>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync(() => new DatabaseSnapshot("default", Version, _file, release: null));
+        using var api = new ApiHarness(store: store.Object);
 
-        var response = await _api.SendAsync("POST", path, body);
+        var response = await api.SendAsync("POST", path, body);
 
         Assert.Equal(500, response.StatusCode);
-        Assert.StartsWith($"Database 'default' (version {before}) is not a valid SQLite database: ", response.Body);
+        Assert.StartsWith($"Database 'default' (version {Version}) is not a valid SQLite database: ", response.Body);
         Assert.Contains("file is not a database", response.Body);
         Assert.EndsWith("Nothing was changed; restore a good version of the object.\n", response.Body);
-        Assert.Equal(before, _api.Store.CurrentETag("default"));
-        Assert.Equal(1, _api.Store.Commits);
-        var line = _api.Log.Lines.Last();
+        store.Verify(s => s.CommitAsync(It.IsAny<string>(), It.IsAny<StoredVersion>(), It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Never);
+        Assert.Equal(NotADatabase, await File.ReadAllTextAsync(_file));
+        var line = api.Log.Lines.Last();
         Assert.Contains("\"level\":\"error\"", line);
         Assert.Contains("is not a valid SQLite database", line);
     }

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Time.Testing;
 using ServerlessDb.Api;
 using ServerlessDb.Engine;
 using ServerlessDb.Locking;
@@ -15,7 +16,8 @@ public sealed class IdempotentWriteTests : IDisposable
 {
     private const string Increment = """["UPDATE counter SET n = n + 1", "SELECT n FROM counter"]""";
 
-    private readonly ShiftableClock _clock = new();
+    // Stands still unless a test moves it; nothing here waits on it (no conflicts, so no backoff).
+    private readonly FakeTimeProvider _clock = new();
     private readonly CountingLock _lock;
     private readonly ApiHarness _api;
 
@@ -237,15 +239,6 @@ public sealed class IdempotentWriteTests : IDisposable
         await _api.SendAsync("POST", "/db/request", """["SELECT n FROM counter"]""", headers: Key("read"));
 
         Assert.Equal(commits, _api.Store.Commits);
-    }
-
-    private sealed class ShiftableClock : TimeProvider
-    {
-        private long _offsetTicks;
-
-        public void Advance(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
-
-        public override DateTimeOffset GetUtcNow() => base.GetUtcNow().AddTicks(Interlocked.Read(ref _offsetTicks));
     }
 
     private sealed class CountingLock(IDatabaseLock inner) : IDatabaseLock

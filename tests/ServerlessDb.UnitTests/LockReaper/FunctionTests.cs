@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
 using Moq;
 using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
 using ServerlessDb.Locking.Ec2;
-using ServerlessDb.UnitTests.Locking;
 using ServerlessDb.UnitTests.Support;
 using Function = LockReaper.Function;
 
@@ -22,7 +22,7 @@ public sealed class FunctionTests
 
     private static StaleLockReaperOptions Options => new(VpcId, Prefix, StaleAfter: TimeSpan.FromSeconds(960)) { DeleteInterval = TimeSpan.Zero };
 
-    private Function Function() => new(() => new StaleLockReaper(_ec2.Object, Options, new FixedTimeProvider(Now), _log), TimeProvider.System, _log);
+    private Function Function() => new(() => new StaleLockReaper(_ec2.Object, Options, new FakeTimeProvider(Now), _log), TimeProvider.System, _log);
 
     private static Stream Utf8(string text) => new MemoryStream(Encoding.UTF8.GetBytes(text));
 

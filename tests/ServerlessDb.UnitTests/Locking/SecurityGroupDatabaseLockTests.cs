@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Net;
+using Microsoft.Extensions.Time.Testing;
 using Moq;
 using ServerlessDb.Errors;
 using ServerlessDb.Locking;
@@ -13,6 +13,8 @@ public sealed class SecurityGroupDatabaseLockTests
     private const string VpcId = "vpc-1a2b3c4d";
     private const string Prefix = "serverlessdb-lock-";
     private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan Tick = TimeSpan.FromTicks(1);
 
     private readonly Mock<IEc2Client> _ec2 = new(MockBehavior.Strict);
     private readonly RecordingLogSink _log = new();
@@ -43,7 +45,7 @@ public sealed class SecurityGroupDatabaseLockTests
             .Callback((string _, string _, string d, IReadOnlyDictionary<string, string> t, CancellationToken _) => (description, tags) = (d, t))
             .ReturnsAsync("sg-0123");
 
-        var lease = await Lock(new FixedTimeProvider(now)).AcquireAsync("orders", "req-1", CancellationToken.None);
+        var lease = await Lock(new FakeTimeProvider(now)).AcquireAsync("orders", "req-1", CancellationToken.None);
 
         Assert.Equal(new LockLease("orders", "req-1", "sg-0123", now), lease);
         Assert.Equal(new Dictionary<string, string> { ["CreateTime"] = "1704164645", ["Holder"] = "req-1" }, tags);
@@ -75,8 +77,9 @@ public sealed class SecurityGroupDatabaseLockTests
             () => throw Error("InternalError", HttpStatusCode.InternalServerError),
             () => "sg-after-throttling");
 
-        // Three backoffs fit a second only on a quiet machine; this test is about retrying, not the wait.
-        var lease = await Lock(lockWait: TimeSpan.FromSeconds(20)).AcquireAsync("orders", "req-1", CancellationToken.None);
+        // Three jittered backoffs may not fit a second; this test is about retrying, not the wait.
+        var time = new FakeTimeProvider();
+        var lease = await time.RunAsync(Lock(time, lockWait: TimeSpan.FromSeconds(20)).AcquireAsync("orders", "req-1", CancellationToken.None), Step);
 
         Assert.Equal("sg-after-throttling", lease.Token);
     }
@@ -86,12 +89,14 @@ public sealed class SecurityGroupDatabaseLockTests
     {
         _ec2.Setup(e => e.CreateSecurityGroupAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<string>(), It.IsAny<IReadOnlyDictionary<string, string>>(), It.IsAny<CancellationToken>()))
             .ThrowsAsync(Error("InvalidGroup.Duplicate"));
-        var stopwatch = Stopwatch.StartNew();
+        var time = new FakeTimeProvider();
 
-        var error = await Assert.ThrowsAsync<LockUnavailableException>(() => Lock().AcquireAsync("orders", "req-1", CancellationToken.None));
+        var acquiring = Lock(time).AcquireAsync("orders", "req-1", CancellationToken.None);
+        await time.AdvanceAsync(LockWait - Tick, Step);
+        Assert.False(acquiring.IsCompleted, "gave up before the wait ended");
+        time.Advance(Tick);
+        var error = await Assert.ThrowsAsync<LockUnavailableException>(() => acquiring.WaitAsync(Bounded.DefaultBound));
 
-        stopwatch.Stop();
-        Assert.InRange(stopwatch.Elapsed, LockWait - TimeSpan.FromMilliseconds(50), LockWait + TimeSpan.FromSeconds(1));
         Assert.True(error.RetryAfter > TimeSpan.Zero);
         Assert.Contains("held by another writer", error.Message, StringComparison.Ordinal);
         Assert.Contains("orders", error.Message, StringComparison.Ordinal);
@@ -117,11 +122,11 @@ public sealed class SecurityGroupDatabaseLockTests
     public async Task Acquire_surfaces_a_non_retryable_error_at_once(string code, HttpStatusCode status)
     {
         SetupCreate(() => throw Error(code, status));
-        var stopwatch = Stopwatch.StartNew();
 
-        var error = await Assert.ThrowsAsync<LockUnavailableException>(() => Lock().AcquireAsync("orders", "req-1", CancellationToken.None));
+        // The fake clock stands still: a backoff would wait on it for ever, and the bound turns that into a failure.
+        var error = await Assert.ThrowsAsync<LockUnavailableException>(
+            () => Lock(new FakeTimeProvider()).AcquireAsync("orders", "req-1", CancellationToken.None).WaitAsync(Bounded.DefaultBound));
 
-        Assert.True(stopwatch.Elapsed < TimeSpan.FromMilliseconds(500), $"took {stopwatch.Elapsed}");
         Assert.Contains("CreateSecurityGroup", error.Message, StringComparison.Ordinal);
         Assert.Contains(code, error.Message, StringComparison.Ordinal);
         Assert.Equal(code, Assert.IsType<Ec2Exception>(error.InnerException).Code);
@@ -217,13 +222,15 @@ public sealed class SecurityGroupDatabaseLockTests
     {
         _ec2.Setup(e => e.DeleteSecurityGroupAsync("sg-0123", It.IsAny<CancellationToken>()))
             .ThrowsAsync(new Ec2Exception("DeleteSecurityGroup", "Unavailable", "try later", HttpStatusCode.ServiceUnavailable));
-        using var window = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-        var stopwatch = Stopwatch.StartNew();
+        var time = new FakeTimeProvider();
+        using var window = new CancellationTokenSource(TimeSpan.FromSeconds(1), time);
 
-        var error = await Assert.ThrowsAsync<LockUnavailableException>(
-            () => Lock().ReleaseAsync(new LockLease("orders", "req-1", "sg-0123", DateTimeOffset.UtcNow), window.Token));
+        var releasing = Lock(time).ReleaseAsync(new LockLease("orders", "req-1", "sg-0123", DateTimeOffset.UtcNow), window.Token);
+        await time.AdvanceAsync(TimeSpan.FromSeconds(1) - Tick, Step);
+        Assert.False(releasing.IsCompleted, "gave up before the caller's window closed");
+        time.Advance(Tick);
+        var error = await Assert.ThrowsAsync<LockUnavailableException>(() => releasing.WaitAsync(Bounded.DefaultBound));
 
-        Assert.InRange(stopwatch.Elapsed, TimeSpan.FromMilliseconds(900), TimeSpan.FromSeconds(2));
         Assert.Contains("DeleteSecurityGroup", error.Message, StringComparison.Ordinal);
         Assert.Contains("Unavailable", error.Message, StringComparison.Ordinal);
     }
@@ -233,16 +240,17 @@ public sealed class SecurityGroupDatabaseLockTests
     {
         // Five seconds of throttling, then EC2 lets the delete through: a release that gave up after a
         // fixed few seconds would leave the group blocking every writer until the reaper.
-        var stopwatch = Stopwatch.StartNew();
+        var time = new FakeTimeProvider();
+        var start = time.GetUtcNow();
         _ec2.Setup(e => e.DeleteSecurityGroupAsync("sg-0123", It.IsAny<CancellationToken>()))
-            .Returns(() => stopwatch.Elapsed < TimeSpan.FromSeconds(5)
+            .Returns(() => time.GetUtcNow() - start < TimeSpan.FromSeconds(5)
                 ? Task.FromException(new Ec2Exception("DeleteSecurityGroup", "RequestLimitExceeded", "Request limit exceeded.", HttpStatusCode.ServiceUnavailable))
                 : Task.CompletedTask);
-        using var window = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        using var window = new CancellationTokenSource(TimeSpan.FromSeconds(20), time);
 
-        await Lock().ReleaseAsync(new LockLease("orders", "req-1", "sg-0123", DateTimeOffset.UtcNow), window.Token);
+        await time.RunAsync(Lock(time).ReleaseAsync(new LockLease("orders", "req-1", "sg-0123", DateTimeOffset.UtcNow), window.Token), Step);
 
-        Assert.True(stopwatch.Elapsed >= TimeSpan.FromSeconds(5));
+        Assert.True(time.GetUtcNow() - start >= TimeSpan.FromSeconds(5), $"released after {time.GetUtcNow() - start}");
         Assert.Empty(_log.Lines);
     }
 

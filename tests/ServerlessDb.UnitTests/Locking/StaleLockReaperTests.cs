@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
 using Moq;
 using ServerlessDb.Locking.Ec2;
 using ServerlessDb.UnitTests.Support;
@@ -15,6 +16,9 @@ public sealed class StaleLockReaperTests
 
     private readonly Mock<IEc2Client> _ec2 = new(MockBehavior.Strict);
     private readonly RecordingLogSink _log = new();
+
+    // Reads Now until a test that waits on the reaper's backoffs or pacing moves it (FakeTime.RunAsync).
+    private readonly FakeTimeProvider _time = new(Now);
     private IReadOnlyList<Ec2Filter>? _filters;
 
     private static StaleLockReaperOptions Options => new(VpcId, Prefix, StaleAfter: TimeSpan.FromSeconds(960))
@@ -24,7 +28,7 @@ public sealed class StaleLockReaperTests
     };
 
     private StaleLockReaper Reaper(StaleLockReaperOptions? options = null) =>
-        new(_ec2.Object, options ?? Options, new FixedTimeProvider(Now), _log);
+        new(_ec2.Object, options ?? Options, _time, _log);
 
     private static SecurityGroupInfo Group(string database, string? createTime, string? id = null)
     {
@@ -200,7 +204,7 @@ public sealed class StaleLockReaperTests
             .ThrowsAsync(new Ec2Exception("DeleteSecurityGroup", Ec2Exception.TransportErrorCode, "connection reset"))
             .Returns(Task.CompletedTask);
 
-        var summary = await Reaper().ReapOnceAsync(null, CancellationToken.None);
+        var summary = await _time.RunAsync(Reaper().ReapOnceAsync(null, CancellationToken.None), TimeSpan.FromMilliseconds(100));
 
         AssertSummary(summary, deleted: [Prefix + "crashed"], gone: [], kept: [], failed: []);
         _ec2.Verify(e => e.DeleteSecurityGroupAsync("sg-crashed", It.IsAny<CancellationToken>()), Times.Exactly(3));
@@ -213,9 +217,12 @@ public sealed class StaleLockReaperTests
         DeleteFails("sg-a-throttled", Error("RequestLimitExceeded", HttpStatusCode.ServiceUnavailable));
         Deletes("sg-b-crashed");
 
-        var summary = await Reaper(Options with { DeleteRetryWindow = TimeSpan.FromMilliseconds(1500) }).ReapOnceAsync(null, CancellationToken.None);
+        var summary = await _time.RunAsync(
+            Reaper(Options with { DeleteRetryWindow = TimeSpan.FromMilliseconds(1500) }).ReapOnceAsync(null, CancellationToken.None),
+            TimeSpan.FromMilliseconds(100));
 
         AssertSummary(summary, deleted: [Prefix + "b-crashed"], gone: [], kept: [], failed: [Prefix + "a-throttled"]);
+        Assert.True(_time.GetUtcNow() - Now >= TimeSpan.FromMilliseconds(1500), $"gave up after {_time.GetUtcNow() - Now}");
         var error = Assert.Single(LogLines("stale lock not deleted"));
         Assert.Equal("RequestLimitExceeded", error.GetProperty("errorCode").GetString());
         _ec2.Verify(e => e.DeleteSecurityGroupAsync("sg-a-throttled", It.IsAny<CancellationToken>()), Times.AtLeast(2));
@@ -225,15 +232,15 @@ public sealed class StaleLockReaperTests
     public async Task Deletes_are_paced_by_the_delete_interval()
     {
         Listed(Group("a", SecondsAgo(2000)), Group("b", SecondsAgo(2000)), Group("c", SecondsAgo(2000)));
-        var times = new List<DateTime>();
+        var times = new List<DateTimeOffset>();
         _ec2.Setup(e => e.DeleteSecurityGroupAsync(It.IsAny<string>(), It.IsAny<CancellationToken>()))
-            .Callback(() => times.Add(DateTime.UtcNow))
+            .Callback(() => times.Add(_time.GetUtcNow()))
             .Returns(Task.CompletedTask);
 
-        await Reaper(Options with { DeleteInterval = TimeSpan.FromMilliseconds(200) }).ReapOnceAsync(null, CancellationToken.None);
+        await _time.RunAsync(Reaper(Options with { DeleteInterval = TimeSpan.FromMilliseconds(200) }).ReapOnceAsync(null, CancellationToken.None), TimeSpan.FromMilliseconds(50));
 
         Assert.Equal(3, times.Count);
-        Assert.All(times.Zip(times.Skip(1)), pair => Assert.True(pair.Second - pair.First >= TimeSpan.FromMilliseconds(190), $"{(pair.Second - pair.First).TotalMilliseconds} ms apart"));
+        Assert.All(times.Zip(times.Skip(1)), pair => Assert.True(pair.Second - pair.First >= TimeSpan.FromMilliseconds(200), $"{(pair.Second - pair.First).TotalMilliseconds} ms apart"));
     }
 
     [Fact]

@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
+using Microsoft.Extensions.Time.Testing;
 using Moq;
 using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
@@ -23,7 +23,6 @@ public sealed class S3DatabaseStoreTests : IDisposable
     private readonly Mock<IAmazonS3> _s3 = new(MockBehavior.Strict);
     private readonly ConcurrentQueue<GetObjectRequest> _gets = new();
     private readonly ConcurrentQueue<PutObjectRequest> _puts = new();
-    private readonly ManualClock _clock = new();
 
     // What the fake bucket holds at Key: null means no object.
     private (string ETag, byte[] Content)? _stored;
@@ -208,14 +207,15 @@ public sealed class S3DatabaseStoreTests : IDisposable
     public async Task A_read_within_max_staleness_does_not_ask_S3_and_one_beyond_it_does()
     {
         StoreObject("\"e1\"", DatabaseBytes.Marked(1));
-        var store = CreateStore();
+        var time = new FakeTimeProvider();
+        var store = CreateStore(time: time);
         using var first = await store.GetAsync(Db, null, default);
 
         using var cached = await store.GetAsync(Db, TimeSpan.FromSeconds(5), default);
         Assert.Single(_gets);
         Assert.Equal(first.FilePath, cached.FilePath);
 
-        _clock.Advance(TimeSpan.FromSeconds(6));
+        time.Advance(TimeSpan.FromSeconds(6));
         using var revalidated = await store.GetAsync(Db, TimeSpan.FromSeconds(5), default);
         Assert.Equal(2, _gets.Count);
         Assert.Equal("\"e1\"", _gets.Last().EtagToNotMatch);
@@ -394,12 +394,16 @@ public sealed class S3DatabaseStoreTests : IDisposable
                 Interlocked.Increment(ref calls);
                 throw S3Error(HttpStatusCode.ServiceUnavailable, "SlowDown");
             });
-        var store = CreateStore(deadline: TimeSpan.FromSeconds(1));
-        var clock = Stopwatch.StartNew();
+        var time = new FakeTimeProvider();
+        var store = CreateStore(deadline: TimeSpan.FromSeconds(1), time: time);
 
-        var error = await Assert.ThrowsAsync<StorageUnavailableException>(() => store.GetAsync(Db, null, default));
+        var reading = store.GetAsync(Db, null, default);
+        await Bounded.WaitUntilAsync(() => Volatile.Read(ref calls) > 0, "the first GetObject, after the deadline was set"); // the fetch may start on another thread
+        await time.AdvanceAsync(TimeSpan.FromSeconds(1) - TimeSpan.FromTicks(1), TimeSpan.FromMilliseconds(10));
+        Assert.False(reading.IsCompleted, "gave up before the deadline");
+        time.Advance(TimeSpan.FromTicks(1));
+        var error = await Assert.ThrowsAsync<StorageUnavailableException>(() => reading.WaitAsync(Bounded.DefaultBound));
 
-        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(3));
         Assert.True(calls > 2, $"expected several attempts, got {calls}");
         Assert.StartsWith($"S3 did not answer GetObject on s3://{Bucket}/{Key} within 1s: SlowDown (503)", error.Message);
         Assert.Equal("SlowDown", Assert.IsType<AmazonS3Exception>(error.InnerException).ErrorCode);
@@ -530,10 +534,11 @@ public sealed class S3DatabaseStoreTests : IDisposable
         Assert.Matches("^h-[0-9a-f]{64}\\.sqlite$", a);
     }
 
-    private S3DatabaseStore CreateStore(TimeSpan? deadline = null)
+    // The system clock unless a test moves time itself: the other tests' 10 ms backoffs just run.
+    private S3DatabaseStore CreateStore(TimeSpan? deadline = null, TimeProvider? time = null)
     {
         var options = TestStoreOptions.For(Bucket, deadline ?? TimeSpan.FromSeconds(5));
-        _store = new S3DatabaseStore(_s3.Object, options, Path.Combine(_root, "cache"), _clock, TimeSpan.FromMilliseconds(10));
+        _store = new S3DatabaseStore(_s3.Object, options, Path.Combine(_root, "cache"), time ?? TimeProvider.System, TimeSpan.FromMilliseconds(10));
         return _store;
     }
 

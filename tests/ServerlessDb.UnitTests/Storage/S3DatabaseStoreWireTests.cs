@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using Amazon.Runtime;
 using Amazon.S3;
+using Microsoft.Extensions.Time.Testing;
 using ServerlessDb.Errors;
 using ServerlessDb.Storage;
 using ServerlessDb.Storage.S3;
@@ -150,29 +150,43 @@ public sealed class S3DatabaseStoreWireTests : IDisposable
     }
 
     [Fact]
-    public async Task A_server_that_does_not_answer_is_unavailable_at_about_the_deadline()
+    public async Task A_server_that_does_not_answer_is_unavailable_at_the_deadline()
     {
+        using var answer = new ManualResetEventSlim();
         using var server = new ScriptedHttpServer(_ =>
         {
-            Thread.Sleep(TimeSpan.FromSeconds(3));
+            answer.Wait(TimeSpan.FromSeconds(30));
             return ScriptedResponse.Error(500, "InternalError", "too late");
         });
-        var (store, client) = CreateStore(server, TimeSpan.FromSeconds(1));
+        var time = new FakeTimeProvider();
+        var (store, client) = CreateStore(server, TimeSpan.FromSeconds(1), time);
         using var _ = client;
-        var clock = Stopwatch.StartNew();
 
-        var error = await Assert.ThrowsAsync<StorageUnavailableException>(() => store.GetAsync(Db, null, default));
+        try
+        {
+            // The server holds the request until the end: only the deadline, on the fake clock, can end the read.
+            var reading = store.GetAsync(Db, null, default);
+            await Bounded.WaitUntilAsync(() => !server.Requests.IsEmpty, "the GetObject reached the server");
+            time.Advance(TimeSpan.FromSeconds(1) - TimeSpan.FromTicks(1));
+            Assert.False(reading.IsCompleted, "gave up before the deadline");
+            time.Advance(TimeSpan.FromTicks(1));
+            var error = await Assert.ThrowsAsync<StorageUnavailableException>(() => reading.WaitAsync(Bounded.DefaultBound));
 
-        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(2.5));
-        Assert.StartsWith($"S3 did not answer GetObject on s3://{Bucket}/databases/wire.sqlite within 1s", error.Message);
+            Assert.StartsWith($"S3 did not answer GetObject on s3://{Bucket}/databases/wire.sqlite within 1s", error.Message);
+            Assert.Single(server.Requests);
+        }
+        finally
+        {
+            answer.Set();
+        }
     }
 
-    private (S3DatabaseStore Store, AmazonS3Client Client) CreateStore(ScriptedHttpServer server, TimeSpan? deadline = null)
+    private (S3DatabaseStore Store, AmazonS3Client Client) CreateStore(ScriptedHttpServer server, TimeSpan? deadline = null, TimeProvider? time = null)
     {
         var options = TestStoreOptions.For(Bucket, deadline ?? TimeSpan.FromSeconds(5));
         var config = S3ClientFactory.CreateConfig(new S3ClientOptions("us-east-1", server.Url, options.RetryDeadline));
         var client = new AmazonS3Client(new BasicAWSCredentials("AKIDEXAMPLE", "wire-test-secret"), config);
-        return (new S3DatabaseStore(client, options, Path.Combine(_root, "cache")), client);
+        return (new S3DatabaseStore(client, options, Path.Combine(_root, "cache"), time), client);
     }
 
     private string WriteWorkFile(string content)

@@ -3,10 +3,11 @@ using ServerlessDb.Api;
 using ServerlessDb.Engine;
 using ServerlessDb.Locking;
 using ServerlessDb.Locking.Local;
+using ServerlessDb.Storage;
 
 namespace ServerlessDb.UnitTests.Support;
 
-/// <summary>The real API over the real engine and a versioned test store.</summary>
+/// <summary>The real API over the real engine and the real folder store (an <see cref="ObservedStore"/>).</summary>
 public sealed class ApiHarness : IDisposable
 {
     private readonly string _cache = Directory.CreateTempSubdirectory("serverlessdb-api-").FullName;
@@ -17,15 +18,16 @@ public sealed class ApiHarness : IDisposable
         TimeSpan? requestTimeout = null,
         IDatabaseLock? databaseLock = null,
         TimeProvider? time = null,
-        TimeSpan? idempotencyRetention = null)
+        TimeSpan? idempotencyRetention = null,
+        IDatabaseStore? store = null)
     {
         time ??= TimeProvider.System;
         var options = new EngineOptions(5, maxResultBytes, false, idempotencyRetention ?? TimeSpan.FromHours(24));
-        var engine = new QueryEngine(Store, databaseLock ?? new NoOpDatabaseLock(time), new WorkingCopies(_cache), options, time, Log);
+        var engine = new QueryEngine(store ?? Store, databaseLock ?? new NoOpDatabaseLock(time), new WorkingCopies(_cache), options, time, Log);
         Api = new ServerlessDbApi(engine, new ApiOptions(requestTimeout ?? TimeSpan.FromSeconds(30), maxRequestBytes, maxResultBytes, 100), time, Log);
     }
 
-    public VersionedTestStore Store { get; } = new();
+    public ObservedStore Store { get; } = new();
 
     public RecordingLogSink Log { get; } = new();
 

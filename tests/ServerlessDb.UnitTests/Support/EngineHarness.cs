@@ -7,7 +7,7 @@ using ServerlessDb.Storage;
 
 namespace ServerlessDb.UnitTests.Support;
 
-/// <summary>A QueryEngine over a <see cref="VersionedTestStore"/> and real SQLite, for engine tests.</summary>
+/// <summary>A QueryEngine over the real folder store (an <see cref="ObservedStore"/>) and real SQLite, for engine tests.</summary>
 public sealed class EngineHarness : IDisposable
 {
     private readonly string _cache = Directory.CreateTempSubdirectory("serverlessdb-cache-").FullName;
@@ -20,7 +20,7 @@ public sealed class EngineHarness : IDisposable
         Engine = new QueryEngine(Store, Lock, new WorkingCopies(_cacheFolder), new EngineOptions(writeAttempts, maxResultBytes, QuickCheckBeforeUpload: true, TimeSpan.FromHours(24)), TimeProvider.System, Log);
     }
 
-    public VersionedTestStore Store { get; } = new();
+    public ObservedStore Store { get; } = new();
 
     public IDatabaseLock Lock { get; }
 

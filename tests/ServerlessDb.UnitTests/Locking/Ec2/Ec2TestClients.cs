@@ -1,5 +1,6 @@
 using Amazon.Runtime;
 using Amazon.Runtime.Identity;
+using Microsoft.Extensions.Time.Testing;
 using Moq;
 using ServerlessDb.Locking.Ec2;
 
@@ -27,5 +28,5 @@ internal static class Ec2TestClients
             new Uri(endpoint),
             region,
             Credentials(credentials ?? new SessionAWSCredentials("AKIDEXAMPLE", "SECRETEXAMPLE", "SESSIONTOKEN")).Object,
-            new FixedTimeProvider(SignedAt));
+            new FakeTimeProvider(SignedAt));
 }

@@ -1,0 +1,103 @@
+using ServerlessDb.Configuration;
+using ServerlessDb.Errors;
+using ServerlessDb.Storage;
+using ServerlessDb.Storage.LocalFolder;
+
+namespace ServerlessDb.UnitTests.Support;
+
+/// <summary>
+/// The real folder store, in a temporary folder, seen from the engine's side: commits and conflicts
+/// counted, each read's staleness recorded. It adds only the moments a real store cannot be made to
+/// produce on cue: <see cref="BeforeCommit"/> (a competing writer, a failure, a commit that blocks)
+/// and <see cref="ReadDelay"/> (a slow read).
+/// </summary>
+public sealed class ObservedStore : IDatabaseStore, IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("serverlessdb-store-").FullName;
+    private readonly List<TimeSpan?> _readStaleness = [];
+    private int _commits;
+    private int _conflicts;
+
+    public ObservedStore() => Folder = new LocalFolderDatabaseStore(Path.Combine(_root, "data"), Path.Combine(_root, "cache"), ServerlessDbOptions.DefaultCacheMaxBytes);
+
+    /// <summary>The store underneath: what a test commits here directly is another writer's commit.</summary>
+    public LocalFolderDatabaseStore Folder { get; }
+
+    public Action<string>? BeforeCommit { get; set; }
+
+    /// <summary>How long each read waits before it goes to the folder; the wait honours cancellation, as an S3 call does.</summary>
+    public TimeSpan ReadDelay { get; set; }
+
+    /// <summary>The commits that went through this store and succeeded.</summary>
+    public int Commits => Volatile.Read(ref _commits);
+
+    /// <summary>The commits the folder refused because another writer had committed first.</summary>
+    public int ConflictsRaised => Volatile.Read(ref _conflicts);
+
+    /// <summary>The staleness each read allowed, in order.</summary>
+    public IReadOnlyList<TimeSpan?> ReadStaleness
+    {
+        get
+        {
+            lock (_readStaleness)
+            {
+                return [.. _readStaleness];
+            }
+        }
+    }
+
+    /// <summary>The current version's tag, from the folder's <c>.version</c> file; null when the database does not exist.</summary>
+    public string? CurrentETag(string database)
+    {
+        var tag = Folder.PathOf(database) + ".version";
+        return File.Exists(tag) ? File.ReadAllText(tag).Trim() : null;
+    }
+
+    /// <summary>The file holding the current version; null when the database does not exist.</summary>
+    public string? CurrentPath(string database) => File.Exists(Folder.PathOf(database)) ? Folder.PathOf(database) : null;
+
+    public async Task<DatabaseSnapshot> GetAsync(string database, TimeSpan? maxStaleness, CancellationToken cancellationToken)
+    {
+        lock (_readStaleness)
+        {
+            _readStaleness.Add(maxStaleness);
+        }
+
+        if (ReadDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(ReadDelay, cancellationToken);
+        }
+
+        return await Folder.GetAsync(database, maxStaleness, cancellationToken);
+    }
+
+    public async Task<StoredVersion> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken)
+    {
+        BeforeCommit?.Invoke(database);
+        try
+        {
+            var version = await Folder.CommitAsync(database, basedOn, filePath, cancellationToken);
+            Interlocked.Increment(ref _commits);
+            return version;
+        }
+        catch (WriteConflictException)
+        {
+            Interlocked.Increment(ref _conflicts);
+            throw;
+        }
+    }
+
+    /// <summary>Commits a copy of <paramref name="sourceFile"/> straight to the folder, as another process would: not counted, no hook.</summary>
+    public void CommitFrom(string database, string sourceFile)
+    {
+        var copy = Path.Combine(_root, Guid.NewGuid().ToString("N"));
+        File.Copy(sourceFile, copy);
+        Folder.CommitAsync(database, new StoredVersion(CurrentETag(database)), copy, CancellationToken.None).GetAwaiter().GetResult();
+    }
+
+    public void Dispose()
+    {
+        Folder.CacheFolder.Dispose();
+        Directory.Delete(_root, recursive: true);
+    }
+}
