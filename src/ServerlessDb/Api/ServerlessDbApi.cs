@@ -185,3 +185,6 @@ public sealed class ServerlessDbApi : IApiHandler
             .Add("phasesMs", trace.PhaseMilliseconds)
             .Add("totalMs", (long)elapsed.TotalMilliseconds));
 }
+
+/// <summary>The part of the configuration the API uses.</summary>
+public sealed record ApiOptions(TimeSpan RequestTimeout, int MaxRequestBytes, int MaxResultBytes, int MaxStatements);

@@ -121,3 +121,14 @@ internal sealed class EnvironmentReader(IEnvironment environment)
         return value;
     }
 }
+
+/// <summary>A variable a reader looks up, and the value it takes when unset, as README writes it.</summary>
+/// <param name="Default">null when there is none: the variable is required, or unset means off.</param>
+internal sealed record VariableDescriptor(string Name, string? Default);
+
+/// <summary>The configuration is invalid; the message lists every problem, one per line.</summary>
+public sealed class OptionsException(IReadOnlyList<string> problems)
+    : Exception("Invalid ServerlessDb configuration:" + Environment.NewLine + string.Join(Environment.NewLine, problems.Select(p => "- " + p)))
+{
+    public IReadOnlyList<string> Problems { get; } = problems;
+}

@@ -1,4 +1,5 @@
 using ServerlessDb.Domain;
+using ServerlessDb.Storage;
 
 namespace ServerlessDb.Engine;
 
@@ -22,4 +23,20 @@ public sealed record IdempotentWrite(string Key, Func<IReadOnlyList<StatementRes
 {
     /// <summary>The longest key accepted, in characters.</summary>
     public const int MaxKeyLength = 128;
+}
+
+/// <summary>
+/// What a request did: one result per non-empty statement, whether a new version was committed,
+/// and the version the results are based on. For an idempotent write, <see cref="Answer"/> is the
+/// response body recorded with the write; <see cref="Replayed"/> says it was recorded by an earlier
+/// request with the same key, and this one changed nothing.
+/// </summary>
+public sealed record QueryOutcome(IReadOnlyList<StatementResult> Results, bool Committed, StoredVersion Version)
+{
+    public string? Answer { get; init; }
+
+    public bool Replayed { get; init; }
+
+    public static QueryOutcome Replay(string answer, StoredVersion version) =>
+        new([], Committed: false, version) { Answer = answer, Replayed = true };
 }
