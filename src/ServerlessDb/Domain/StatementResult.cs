@@ -9,7 +9,7 @@ public abstract record StatementResult
 
 /// <summary>A statement that produced columns (a query, or a write with RETURNING).</summary>
 /// <param name="Types">Declared column types in lower case; for expressions, the storage class of the first row's value.</param>
-/// <param name="Rows">Values are null, long, double, string or byte[].</param>
+/// <param name="Rows">Values are null, long, double, string, byte[] or bool (an INTEGER in a column declared BOOLEAN, as rqlite reads it).</param>
 public sealed record RowsResult(IReadOnlyList<string> Columns, IReadOnlyList<string> Types, IReadOnlyList<object?[]> Rows) : StatementResult;
 
 /// <summary>A statement that produced no columns.</summary>

@@ -11,6 +11,8 @@ namespace ServerlessDb.Engine;
 internal sealed class SqliteSession : IDisposable
 {
     private const int ProgressInterval = 1000;
+    private const int DbConfigDqsDml = 1013;
+    private const int DbConfigDqsDdl = 1014;
 
     /// <summary>
     /// The largest string or BLOB a statement may build. SQLite's default (1 GB) lets one
@@ -27,6 +29,7 @@ internal sealed class SqliteSession : IDisposable
         _connection = connection;
         ReadOnly = readOnly;
         Sandbox = SqliteSandbox.Install(Handle);
+        AcceptDoubleQuotedStrings(Handle);
         raw.sqlite3_limit(Handle, raw.SQLITE_LIMIT_LENGTH, MaxValueBytes);
         _progress = _ => Stopwatch.GetTimestamp() > _deadline ? 1 : 0;
         raw.sqlite3_progress_handler(Handle, ProgressInterval, _progress, null);
@@ -66,6 +69,24 @@ internal sealed class SqliteSession : IDisposable
         {
             session.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// rqlite's SQLite is built with SQLite's default (SQLITE_DQS=3): a double-quoted word that names no
+    /// column is a string literal, so <c>INSERT INTO foo(name) VALUES("fiona")</c> works, in DML and DDL.
+    /// The bundled e_sqlite3 is built with SQLITE_DQS=0, so every session (classification, reads,
+    /// writes) turns both back on; classification must prepare what execution runs.
+    /// </summary>
+    private static void AcceptDoubleQuotedStrings(sqlite3 db)
+    {
+        foreach (var option in (ReadOnlySpan<int>)[DbConfigDqsDml, DbConfigDqsDdl])
+        {
+            var rc = raw.sqlite3_db_config(db, option, 1, out var enabled);
+            if (rc != raw.SQLITE_OK || enabled != 1)
+            {
+                throw new SqliteException($"SQLite Error {rc}: could not enable double-quoted string literals (db_config {option})", rc);
+            }
         }
     }
 

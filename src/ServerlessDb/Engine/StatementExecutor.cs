@@ -109,10 +109,12 @@ internal sealed class StatementExecutor(
         var columnCount = raw.sqlite3_column_count(prepared);
         var columns = new string[columnCount];
         var types = new string[columnCount];
+        var conversions = new DeclaredConversion[columnCount];
         for (var i = 0; i < columnCount; i++)
         {
             columns[i] = raw.sqlite3_column_name(prepared, i).utf8_to_string() ?? string.Empty;
             types[i] = raw.sqlite3_column_decltype(prepared, i).utf8_to_string()?.ToLowerInvariant() ?? string.Empty;
+            conversions[i] = DeclaredTypeValues.ConversionFor(types[i]);
             budget.Charge(columns[i]);
             budget.Charge(types[i]);
         }
@@ -124,7 +126,12 @@ internal sealed class StatementExecutor(
             var row = new object?[columnCount];
             for (var i = 0; i < columnCount; i++)
             {
-                row[i] = ReadValue(prepared, i);
+                if (!TryReadValue(prepared, i, conversions[i], out row[i]))
+                {
+                    // rqlite fails the statement when Go cannot write a time value (a year beyond 9999).
+                    return new ErrorResult((string)row[i]!);
+                }
+
                 budget.Charge(row[i]);
             }
 
@@ -154,6 +161,32 @@ internal sealed class StatementExecutor(
         }
 
         return new ErrorResult(raw.sqlite3_errmsg(session.Handle).utf8_to_string() ?? $"SQLite error {rc}");
+    }
+
+    /// <summary>
+    /// A column's value as rqlite reads it (<see cref="DeclaredTypeValues"/>); false with the error
+    /// message in <paramref name="value"/> when rqlite would fail the statement.
+    /// </summary>
+    private static bool TryReadValue(sqlite3_stmt prepared, int column, DeclaredConversion conversion, out object? value)
+    {
+        value = ReadValue(prepared, column);
+        string text;
+        switch (conversion, value)
+        {
+            case (DeclaredConversion.Time, long integer):
+                var formatted = DeclaredTypeValues.TryTimeFromInteger(integer, out text);
+                value = text;
+                return formatted;
+            case (DeclaredConversion.Time, string stored):
+                formatted = DeclaredTypeValues.TryTimeFromText(stored, out text);
+                value = text;
+                return formatted;
+            case (DeclaredConversion.Boolean, long integer):
+                value = integer > 0;
+                return true;
+            default:
+                return true;
+        }
     }
 
     private static object? ReadValue(sqlite3_stmt prepared, int column) => raw.sqlite3_column_type(prepared, column) switch

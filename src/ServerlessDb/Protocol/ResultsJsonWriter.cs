@@ -10,7 +10,8 @@ namespace ServerlessDb.Protocol;
 /// <summary>
 /// Writes results exactly as rqlite does (command/encoding/json.go): zero fields and empty slices
 /// omitted, <c>values</c> absent when there are no rows, BLOBs as base64, associative rows as
-/// objects, and on /db/request an associative execute result carries <c>"rows": null</c>.
+/// objects, on /db/request an associative execute result carries <c>"rows": null</c>, and numbers
+/// (<c>time</c>, REAL values) as Go writes a float64 (<see cref="GoJsonNumber"/>).
 /// </summary>
 public static class ResultsJsonWriter
 {
@@ -37,7 +38,7 @@ public static class ResultsJsonWriter
             json.WriteEndArray();
             if (format.Timings && totalSeconds is { } seconds)
             {
-                json.WriteNumber("time", seconds);
+                WriteSeconds(json, seconds);
             }
 
             json.WriteEndObject();
@@ -158,8 +159,14 @@ public static class ResultsJsonWriter
     {
         if (format.Timings && result.Seconds != 0)
         {
-            json.WriteNumber("time", result.Seconds);
+            WriteSeconds(json, result.Seconds);
         }
+    }
+
+    private static void WriteSeconds(Utf8JsonWriter json, double seconds)
+    {
+        json.WritePropertyName("time");
+        json.WriteRawValue(GoJsonNumber.Format(seconds), skipInputValidation: true);
     }
 
     private static void WriteValue(Utf8JsonWriter json, object? value)
@@ -173,7 +180,7 @@ public static class ResultsJsonWriter
                 json.WriteNumberValue(integer);
                 break;
             case double real when double.IsFinite(real):
-                json.WriteNumberValue(real);
+                json.WriteRawValue(GoJsonNumber.Format(real), skipInputValidation: true);
                 break;
             case double real when double.IsNaN(real):
                 json.WriteNullValue();

@@ -1,4 +1,6 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
+using ServerlessDb.Domain;
 
 namespace ServerlessDb.Protocol;
 
@@ -13,40 +15,49 @@ public static class StatusDocuments
 
     public const string NodeId = "serverlessdb";
 
+    /// <summary>
+    /// The fields rqlite's single node reports that clients read (build.version, store.leader,
+    /// store.ready, store.raft.state, node.uptime...), with rqlite's types: times as Go writes them
+    /// (RFC 3339 with nanoseconds), uptime as a Go duration, keys sorted as Go sorts a map's.
+    /// </summary>
     public static string Status(string address, DateTimeOffset startedAt, DateTimeOffset now)
     {
         using var stream = new MemoryStream();
-        using (var json = new Utf8JsonWriter(stream))
+        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
             json.WriteStartObject("build");
-            json.WriteString("version", StatusDocuments.RqliteVersion);
             json.WriteString("service", "ServerlessDb");
+            json.WriteString("version", StatusDocuments.RqliteVersion);
             json.WriteEndObject();
             json.WriteStartObject("http");
             json.WriteString("bind_addr", address);
             json.WriteEndObject();
             json.WriteStartObject("node");
-            json.WriteString("start_time", startedAt);
-            json.WriteString("uptime", (now - startedAt).ToString("c", System.Globalization.CultureInfo.InvariantCulture));
+            json.WriteString("current_time", GoTimeText(now));
+            json.WriteString("start_time", GoTimeText(startedAt));
+            json.WriteString("uptime", GoDuration.Format(now - startedAt));
             json.WriteEndObject();
             json.WriteStartObject("store");
-            json.WriteString("node_id", NodeId);
             json.WriteString("addr", address);
-            json.WriteBoolean("ready", true);
             json.WriteStartObject("leader");
             json.WriteString("addr", address);
             json.WriteString("node_id", NodeId);
             json.WriteEndObject();
+            json.WriteString("node_id", NodeId);
             json.WriteStartObject("raft");
             json.WriteString("state", "Leader");
             json.WriteEndObject();
+            json.WriteBoolean("ready", true);
             json.WriteEndObject();
             json.WriteEndObject();
         }
 
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
+
+    private static string GoTimeText(DateTimeOffset time) =>
+        GoTime.FromDateTimeOffset(time).TryFormat(out var text) ? text : time.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
 
     public const string Ready = "[+]node ok\n[+]leader ok\n[+]store ok\n";
 }
