@@ -19,7 +19,7 @@ public interface IApiHandler
 /// rqlite's data API over the engine: routes, request parsing, status codes, and one structured
 /// log line per request. Knows nothing of Lambda or API Gateway.
 /// </summary>
-public sealed class ServerlessDbApi : IApiHandler
+internal sealed class ServerlessDbApi : IApiHandler
 {
     /// <summary>The request header that makes a write apply at most once (see README, "Failure semantics").</summary>
     public const string IdempotencyKeyHeader = "Idempotency-Key";
@@ -187,4 +187,4 @@ public sealed class ServerlessDbApi : IApiHandler
 }
 
 /// <summary>The part of the configuration the API uses.</summary>
-public sealed record ApiOptions(TimeSpan RequestTimeout, int MaxRequestBytes, int MaxResultBytes, int MaxStatements);
+internal sealed record ApiOptions(TimeSpan RequestTimeout, int MaxRequestBytes, int MaxResultBytes, int MaxStatements);

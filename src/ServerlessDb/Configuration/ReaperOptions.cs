@@ -5,7 +5,7 @@ namespace ServerlessDb.Configuration;
 /// per bad value. The reaper shares LOCK_VPC_ID and LOCK_NAME_PREFIX with the QueryRunner, so it
 /// looks exactly where the writers create their lock groups.
 /// </summary>
-public sealed record ReaperOptions
+internal sealed record ReaperOptions
 {
     /// <summary>
     /// What the default staleness threshold adds to the QueryRunner's timeout: the writer's and the

@@ -7,7 +7,7 @@ namespace ServerlessDb.Configuration;
 /// with one message per bad value. README's configuration table is the contract; the reader owns
 /// the defaults, each written once below.
 /// </summary>
-public sealed partial record ServerlessDbOptions
+internal sealed partial record ServerlessDbOptions
 {
     public const string DefaultPrefix = "databases/";
     public const string DefaultLockNamePrefix = "serverlessdb-lock-";

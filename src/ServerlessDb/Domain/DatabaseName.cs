@@ -1,7 +1,7 @@
 namespace ServerlessDb.Domain;
 
 /// <summary>What a database name may be: <c>[A-Za-z0-9_-]{1,64}</c>, safe as a file name and as an S3 key part.</summary>
-public static class DatabaseName
+internal static class DatabaseName
 {
     public const int MaxLength = 64;
 

@@ -12,7 +12,7 @@ namespace ServerlessDb.Domain;
 /// <param name="UnixSeconds">Whole seconds since 1970-01-01T00:00:00Z.</param>
 /// <param name="Nanoseconds">0 to 999,999,999.</param>
 /// <param name="OffsetSeconds">The zone's offset east of UTC, in seconds.</param>
-public readonly record struct GoTime(long UnixSeconds, int Nanoseconds, int OffsetSeconds)
+internal readonly record struct GoTime(long UnixSeconds, int Nanoseconds, int OffsetSeconds)
 {
     private const long SecondsPerDay = 86_400;
     private const long NanosecondsPerSecond = 1_000_000_000;

@@ -1,7 +1,7 @@
 namespace ServerlessDb.Domain;
 
 /// <summary>The query-string options of a request (rqlite's, plus <c>db</c>).</summary>
-public sealed record RequestFlags
+internal sealed record RequestFlags
 {
     public const string DefaultDatabase = "default";
 
@@ -29,7 +29,7 @@ public sealed record RequestFlags
 }
 
 /// <summary>rqlite's read consistency levels. Here every level but <see cref="None"/> revalidates with storage.</summary>
-public enum ConsistencyLevel
+internal enum ConsistencyLevel
 {
     None,
     Weak,

@@ -1,7 +1,7 @@
 namespace ServerlessDb.Domain;
 
 /// <summary>Which rqlite endpoint a request came through; it decides how statements are treated.</summary>
-public enum RequestKind
+internal enum RequestKind
 {
     /// <summary><c>/db/execute</c>: statements are writes (reads among them run and return no rows unless they produce columns).</summary>
     Execute,

@@ -1,7 +1,7 @@
 namespace ServerlessDb.Domain;
 
 /// <summary>The messages for a request as a whole, shared by the wire parsers and the engine; rqlite's wording where rqlite has one.</summary>
-public static class RequestMessages
+internal static class RequestMessages
 {
     public const string NoStatements = "no statements";
     public const string NulInSql = "SQL contains a NUL character (U+0000): SQLite ignores everything after it; remove it";

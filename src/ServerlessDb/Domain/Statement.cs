@@ -7,7 +7,7 @@ namespace ServerlessDb.Domain;
 /// bool, string or byte[] (a BLOB).
 /// </summary>
 /// <exception cref="BadRequestException">the SQL contains a NUL character: SQLite would silently ignore what follows it.</exception>
-public sealed record Statement(string Sql, IReadOnlyList<object?> Positional, IReadOnlyDictionary<string, object?> Named)
+internal sealed record Statement(string Sql, IReadOnlyList<object?> Positional, IReadOnlyDictionary<string, object?> Named)
 {
     private static readonly IReadOnlyDictionary<string, object?> NoNamed = new Dictionary<string, object?>();
 

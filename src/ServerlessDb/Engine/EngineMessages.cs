@@ -2,7 +2,7 @@
 namespace ServerlessDb.Engine;
 
 /// <summary>Why the engine refused a statement, in words a user can act on.</summary>
-public static class EngineMessages
+internal static class EngineMessages
 {
     public const string AttemptToChangeViaQuery = "attempt to change database via query operation";
 

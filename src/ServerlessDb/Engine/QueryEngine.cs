@@ -16,7 +16,7 @@ namespace ServerlessDb.Engine;
 /// is a write: it takes the lock, runs on a private copy of the current version, and commits the
 /// copy conditionally on that version; a conflicting commit runs the request again from a fresh read.
 /// </summary>
-public sealed class QueryEngine
+internal sealed class QueryEngine
 {
     // A release gets at least this long even when the request is out of time: a lock left behind
     // blocks every writer of the database until the reaper, so it is worth the few seconds beyond the
@@ -267,4 +267,4 @@ public sealed class QueryEngine
 
 /// <summary>The part of the configuration the engine uses.</summary>
 /// <param name="IdempotencyRetention">How long the answer of a write sent with an Idempotency-Key is kept for its retries.</param>
-public sealed record EngineOptions(int WriteAttempts, int MaxResultBytes, bool QuickCheckBeforeUpload, TimeSpan IdempotencyRetention);
+internal sealed record EngineOptions(int WriteAttempts, int MaxResultBytes, bool QuickCheckBeforeUpload, TimeSpan IdempotencyRetention);

@@ -7,7 +7,7 @@ namespace ServerlessDb.Engine;
 /// A parsed request: its statements, how it came in, and its flags; <paramref name="Idempotency"/>
 /// when the client sent an Idempotency-Key with a write.
 /// </summary>
-public sealed record QueryRequest(
+internal sealed record QueryRequest(
     string RequestId,
     RequestKind Kind,
     IReadOnlyList<Statement> Statements,
@@ -19,7 +19,7 @@ public sealed record QueryRequest(
 /// at most once within the retention window. <paramref name="RenderAnswer"/> turns the results into the
 /// exact response body, which is recorded in the same commit as the write and given again to a retry.
 /// </summary>
-public sealed record IdempotentWrite(string Key, Func<IReadOnlyList<StatementResult>, string> RenderAnswer)
+internal sealed record IdempotentWrite(string Key, Func<IReadOnlyList<StatementResult>, string> RenderAnswer)
 {
     /// <summary>The longest key accepted, in characters.</summary>
     public const int MaxKeyLength = 128;
@@ -31,7 +31,7 @@ public sealed record IdempotentWrite(string Key, Func<IReadOnlyList<StatementRes
 /// response body recorded with the write; <see cref="Replayed"/> says it was recorded by an earlier
 /// request with the same key, and this one changed nothing.
 /// </summary>
-public sealed record QueryOutcome(IReadOnlyList<StatementResult> Results, bool Committed, StoredVersion Version)
+internal sealed record QueryOutcome(IReadOnlyList<StatementResult> Results, bool Committed, StoredVersion Version)
 {
     public string? Answer { get; init; }
 

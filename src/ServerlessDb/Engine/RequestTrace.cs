@@ -6,7 +6,7 @@ namespace ServerlessDb.Engine;
 /// What one request did and how long each phase took (classify, fetch, lock, execute, upload);
 /// the API writes it as the request's log line.
 /// </summary>
-public sealed class RequestTrace
+internal sealed class RequestTrace
 {
     private readonly Dictionary<string, double> _phaseMilliseconds = new(StringComparer.Ordinal);
 

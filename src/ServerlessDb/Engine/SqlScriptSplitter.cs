@@ -10,7 +10,7 @@ namespace ServerlessDb.Engine;
 /// script: asking sqlite3_complete again at every ';' rescanned the script from the last split, so a
 /// megabyte of ';' inside one string literal took tens of minutes.
 /// </summary>
-public static class SqlScriptSplitter
+internal static class SqlScriptSplitter
 {
     private const int Semi = 0;
     private const int Space = 1;

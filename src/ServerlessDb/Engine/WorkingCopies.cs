@@ -7,7 +7,7 @@ namespace ServerlessDb.Engine;
 /// They live in the process's own <see cref="CacheFolder"/>, so a process never sees another's; the
 /// leftovers of a crashed earlier process go with its folder when the next one claims its own.
 /// </summary>
-public sealed class WorkingCopies
+internal sealed class WorkingCopies
 {
     private readonly CacheFolder _folder;
 

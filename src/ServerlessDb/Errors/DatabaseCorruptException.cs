@@ -5,7 +5,7 @@ namespace ServerlessDb.Errors;
 /// error): it was not cached, served or written on top of, and stays as it is until someone restores
 /// a good version.
 /// </summary>
-public sealed class DatabaseCorruptException : ServerlessDbException
+internal sealed class DatabaseCorruptException : ServerlessDbException
 {
     /// <param name="database">the database name.</param>
     /// <param name="source">where the object is and which version, e.g. <c>s3://bucket/key, version "etag"</c>.</param>

@@ -17,7 +17,7 @@ public abstract class ServerlessDbException : Exception
 public sealed class BadRequestException(string message) : ServerlessDbException(message);
 
 /// <summary>The sandbox refused a statement (HTTP 400); the request changes nothing.</summary>
-public sealed class StatementRefusedException(string message) : ServerlessDbException(message);
+internal sealed class StatementRefusedException(string message) : ServerlessDbException(message);
 
 /// <summary>
 /// An entry point's input is not an event it can take (HTTP 400 where there is an HTTP answer): not JSON,
@@ -27,7 +27,7 @@ public sealed class InvalidEventException(string message, Exception? innerExcept
     : ServerlessDbException(message, innerException);
 
 /// <summary>Someone else committed a new version first; nothing was uploaded (HTTP 409 once retries are spent).</summary>
-public sealed class WriteConflictException(string message, Exception? innerException = null)
+internal sealed class WriteConflictException(string message, Exception? innerException = null)
     : ServerlessDbException(message, innerException);
 
 /// <summary>The request or its result is larger than the configured limit (HTTP 413).</summary>
@@ -37,4 +37,4 @@ public sealed class PayloadTooLargeException(string message) : ServerlessDbExcep
 /// An Idempotency-Key was sent again with a different request within its retention window (HTTP 422):
 /// the first request's answer cannot stand for another request, and running it would break the promise.
 /// </summary>
-public sealed class IdempotencyKeyReusedException(string message) : ServerlessDbException(message);
+internal sealed class IdempotencyKeyReusedException(string message) : ServerlessDbException(message);

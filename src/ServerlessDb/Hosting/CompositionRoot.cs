@@ -79,7 +79,7 @@ public static class CompositionRoot
     }
 
     /// <summary>The engine and the API over a store, working copies and a lock the host chose.</summary>
-    public static IApiHandler CreateApiHandler(
+    internal static IApiHandler CreateApiHandler(
         ServerlessDbOptions options, IDatabaseStore store, WorkingCopies workingCopies, IDatabaseLock databaseLock, TimeProvider time, ILogSink log)
     {
         var engine = new QueryEngine(store, databaseLock, workingCopies, EngineOptionsFrom(options), time, log);
@@ -87,14 +87,14 @@ public static class CompositionRoot
     }
 
     /// <summary>The S3 store and its client; the options must name a bucket.</summary>
-    public static S3DatabaseStore CreateS3Store(ServerlessDbOptions options, CacheFolder cacheFolder, TimeProvider time) =>
+    internal static S3DatabaseStore CreateS3Store(ServerlessDbOptions options, CacheFolder cacheFolder, TimeProvider time) =>
         new(S3ClientFactory.Create(S3ClientOptionsFrom(options)), S3StoreOptionsFrom(options), cacheFolder, time);
 
     /// <summary>The security-group lock's EC2 client; the options must name a region.</summary>
-    public static Ec2QueryClient CreateEc2Client(ServerlessDbOptions options) => Ec2ClientFactory.Create(Ec2ClientOptionsFrom(options));
+    internal static Ec2QueryClient CreateEc2Client(ServerlessDbOptions options) => Ec2ClientFactory.Create(Ec2ClientOptionsFrom(options));
 
     /// <summary>The security-group lock over <paramref name="ec2"/>; the options must name a VPC.</summary>
-    public static SecurityGroupDatabaseLock CreateSecurityGroupLock(IEc2Client ec2, ServerlessDbOptions options, TimeProvider time, ILogSink log) =>
+    internal static SecurityGroupDatabaseLock CreateSecurityGroupLock(IEc2Client ec2, ServerlessDbOptions options, TimeProvider time, ILogSink log) =>
         new(ec2, SecurityGroupLockOptionsFrom(options), time, log);
 
     /// <summary>The LockReaper's composition: its EC2 client, signing with <paramref name="time"/>, and the reaper.</summary>

@@ -4,7 +4,7 @@ namespace ServerlessDb.Locking;
 /// Makes writers of one database take turns. Correctness does not rest on it: every commit is
 /// conditional on the version read, so a writer whose lease was lost cannot overwrite anyone.
 /// </summary>
-public interface IDatabaseLock
+internal interface IDatabaseLock
 {
     /// <summary>Waits until <paramref name="holder"/> holds the write lock of <paramref name="database"/>.</summary>
     /// <exception cref="Errors.LockUnavailableException">the lock was not acquired within the configured wait.</exception>
@@ -18,4 +18,4 @@ public interface IDatabaseLock
 /// Proof that a writer holds the write lock of one database. <paramref name="Token"/> is what the
 /// lock needs to release it (for the security-group lock, the group id).
 /// </summary>
-public sealed record LockLease(string Database, string Holder, string Token, DateTimeOffset AcquiredAt);
+internal sealed record LockLease(string Database, string Holder, string Token, DateTimeOffset AcquiredAt);

@@ -9,7 +9,7 @@ namespace ServerlessDb.Protocol;
 /// as Go's <c>time.Duration.String()</c> writes them ("3m52.7s", "1h2m3.456789s", "512.3ms"), as
 /// rqlite's /status reports uptime.
 /// </summary>
-public static partial class GoDuration
+internal static partial class GoDuration
 {
     /// <summary>Go's <c>Duration.String()</c>, to the nanosecond (a TimeSpan holds 100 ns ticks).</summary>
     public static string Format(TimeSpan duration)

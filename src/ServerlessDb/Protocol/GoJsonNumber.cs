@@ -9,7 +9,7 @@ namespace ServerlessDb.Protocol;
 /// <c>100000000000000000000</c>), and in exponent form only below 1e-6 or from 1e21 on (<c>1e-7</c>,
 /// <c>1.5e+21</c>: a lower-case <c>e</c>, a signed exponent, at least two digits when positive).
 /// </summary>
-public static class GoJsonNumber
+internal static class GoJsonNumber
 {
     /// <summary>The JSON text of a finite <paramref name="value"/>.</summary>
     public static string Format(double value)

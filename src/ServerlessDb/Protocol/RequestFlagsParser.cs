@@ -5,7 +5,7 @@ using ServerlessDb.Errors;
 namespace ServerlessDb.Protocol;
 
 /// <summary>Reads <see cref="RequestFlags"/> from a query string. Flags count by presence; unknown ones are ignored, as rqlite does.</summary>
-public static class RequestFlagsParser
+internal static class RequestFlagsParser
 {
     private static readonly ulong MaxSeconds = (ulong)TimeSpan.MaxValue.TotalSeconds;
 

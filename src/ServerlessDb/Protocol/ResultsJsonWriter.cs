@@ -13,7 +13,7 @@ namespace ServerlessDb.Protocol;
 /// objects, on /db/request an associative execute result carries <c>"rows": null</c>, and numbers
 /// (<c>time</c>, REAL values) as Go writes a float64 (<see cref="GoJsonNumber"/>).
 /// </summary>
-public static class ResultsJsonWriter
+internal static class ResultsJsonWriter
 {
     private static readonly JsonWriterOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private static readonly JsonWriterOptions Indented = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = true, IndentSize = 4 };

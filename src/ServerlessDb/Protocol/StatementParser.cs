@@ -10,7 +10,7 @@ namespace ServerlessDb.Protocol;
 /// <c>[sql, p1, p2, ...]</c> / <c>[sql, {"name": value}]</c> arrays. Throws
 /// <see cref="BadRequestException"/> with rqlite's messages for anything else.
 /// </summary>
-public static class StatementParser
+internal static class StatementParser
 {
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 16 };
 

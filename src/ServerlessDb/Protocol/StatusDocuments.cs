@@ -8,7 +8,7 @@ namespace ServerlessDb.Protocol;
 /// /status and /readyz, answered as rqlite's healthy single node, so clients that check for a leader
 /// before sending work are satisfied.
 /// </summary>
-public static class StatusDocuments
+internal static class StatusDocuments
 {
     /// <summary>The rqlite data-API version this service follows, for clients that look at it.</summary>
     public const string RqliteVersion = "v8.0.0";

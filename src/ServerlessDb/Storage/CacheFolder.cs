@@ -12,7 +12,7 @@ namespace ServerlessDb.Storage;
 /// when the process dies, however it dies. Keep the instance reachable for as long as the folder is
 /// used: a collected instance releases its lock.
 /// </remarks>
-public sealed class CacheFolder : IDisposable
+internal sealed class CacheFolder : IDisposable
 {
     private const string OwnedPrefix = "p-";
     private const string DiscardedPrefix = "x-";

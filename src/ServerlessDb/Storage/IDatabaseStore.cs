@@ -4,7 +4,7 @@ namespace ServerlessDb.Storage;
 /// Where database files live (S3 in AWS, a folder locally). Files move between the store and
 /// local disk as streams; no implementation holds a whole database in memory.
 /// </summary>
-public interface IDatabaseStore
+internal interface IDatabaseStore
 {
     /// <summary>
     /// Returns the current version of <paramref name="database"/> as a local immutable file.
@@ -31,7 +31,7 @@ public interface IDatabaseStore
 /// Which version of a database a reader saw: the object's ETag, or <see cref="Missing"/> when the
 /// database does not exist yet. A commit is conditional on it.
 /// </summary>
-public readonly record struct StoredVersion(string? ETag)
+internal readonly record struct StoredVersion(string? ETag)
 {
     public static StoredVersion Missing => default;
 
@@ -45,7 +45,7 @@ public readonly record struct StoredVersion(string? ETag)
 /// disappear while the snapshot is held; dispose it when done so the cache may evict the file.
 /// A database that does not exist yet is an empty file with <see cref="StoredVersion.Missing"/>.
 /// </summary>
-public sealed class DatabaseSnapshot : IDisposable
+internal sealed class DatabaseSnapshot : IDisposable
 {
     private readonly Action? _release;
     private int _disposed;

@@ -14,7 +14,7 @@ namespace ServerlessDb.IntegrationTests.Infrastructure;
 /// real security-group lock, real engine), with seams a test can hold: a gate before every commit,
 /// a record of the writer's EC2 lock calls on a shared timeline, and the writer's log lines.
 /// </summary>
-public sealed class WriterSeams(string name, ConcurrentQueue<string> timeline) : IDatabaseStore, IEc2Client, ILogSink
+internal sealed class WriterSeams(string name, ConcurrentQueue<string> timeline) : IDatabaseStore, IEc2Client, ILogSink
 {
     private readonly ConcurrentQueue<string> _logLines = new();
     private readonly TaskCompletionSource _duplicateSeen = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -12,6 +12,9 @@ public sealed class LocalServerProcess : IDisposable
 {
     private static readonly TimeSpan ExitDeadline = TimeSpan.FromSeconds(30);
 
+    private const string DefaultSignalsThenExec =
+        "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); signal.signal(signal.SIGQUIT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])";
+
     private readonly Process _process;
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
@@ -38,12 +41,18 @@ public sealed class LocalServerProcess : IDisposable
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "LocalServer.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing: the test project must reference src/LocalServer.");
-        var startInfo = new ProcessStartInfo("dotnet")
+        // A test run started in the background (`dotnet test &` in a script) inherits SIGINT and SIGQUIT ignored,
+        // and so would the server, which then rightly ignores Ctrl+C as a background job does. The server must see
+        // what a terminal's Ctrl+C reaches, so python3 puts both back to their defaults and execs dotnet in place.
+        var startInfo = new ProcessStartInfo("python3")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        startInfo.ArgumentList.Add("-c");
+        startInfo.ArgumentList.Add(DefaultSignalsThenExec);
+        startInfo.ArgumentList.Add("dotnet");
         startInfo.ArgumentList.Add(dll);
         foreach (var argument in arguments)
         {
@@ -105,7 +114,19 @@ public sealed class LocalServerProcess : IDisposable
     public async Task<int> WaitForExitAsync()
     {
         using var deadline = new CancellationTokenSource(ExitDeadline);
-        await _process.WaitForExitAsync(deadline.Token);
+        try
+        {
+            await _process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            var signals = File.Exists($"/proc/{_process.Id}/status")
+                ? string.Join(' ', File.ReadAllLines($"/proc/{_process.Id}/status").Where(l => l.StartsWith("Sig", StringComparison.Ordinal)))
+                : "";
+            throw new Xunit.Sdk.XunitException(
+                $"The server did not exit within {ExitDeadline.TotalSeconds:0} s (exited: {_process.HasExited}; {signals}). stdout:\n{Stdout}\nstderr:\n{Stderr}");
+        }
+
         return _process.ExitCode;
     }
 

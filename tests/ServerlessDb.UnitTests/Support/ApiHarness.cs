@@ -8,7 +8,7 @@ using ServerlessDb.Storage;
 namespace ServerlessDb.UnitTests.Support;
 
 /// <summary>The real API over the real engine and the real folder store (an <see cref="ObservedStore"/>).</summary>
-public sealed class ApiHarness : IDisposable
+internal sealed class ApiHarness : IDisposable
 {
     private readonly string _cache = Directory.CreateTempSubdirectory("serverlessdb-api-").FullName;
 

@@ -8,7 +8,7 @@ using ServerlessDb.Storage;
 namespace ServerlessDb.UnitTests.Support;
 
 /// <summary>A QueryEngine over the real folder store (an <see cref="ObservedStore"/>) and real SQLite, for engine tests.</summary>
-public sealed class EngineHarness : IDisposable
+internal sealed class EngineHarness : IDisposable
 {
     private readonly string _cache = Directory.CreateTempSubdirectory("serverlessdb-cache-").FullName;
     private readonly CacheFolder _cacheFolder;

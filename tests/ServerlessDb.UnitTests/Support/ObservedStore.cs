@@ -11,7 +11,7 @@ namespace ServerlessDb.UnitTests.Support;
 /// produce on cue: <see cref="BeforeCommit"/> (a competing writer, a failure, a commit that blocks)
 /// and <see cref="ReadDelay"/> (a slow read).
 /// </summary>
-public sealed class ObservedStore : IDatabaseStore, IDisposable
+internal sealed class ObservedStore : IDatabaseStore, IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("serverlessdb-store-").FullName;
     private readonly List<TimeSpan?> _readStaleness = [];

@@ -9,7 +9,7 @@ namespace ServerlessDb.Locking.Ec2;
 /// Builds the EC2 client of the QueryRunner's lock or of the LockReaper from their options:
 /// endpoint override or the regional endpoint, the default credential chain.
 /// </summary>
-public static class Ec2ClientFactory
+internal static class Ec2ClientFactory
 {
     /// <summary>How long one EC2 attempt may take before it counts as a transient failure.</summary>
     public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(10);
@@ -50,4 +50,4 @@ public static class Ec2ClientFactory
 /// <summary>What <see cref="Ec2ClientFactory"/> builds the EC2 client from.</summary>
 /// <param name="Region">signs the requests, and picks the endpoint unless one is given.</param>
 /// <param name="Endpoint">an endpoint override (moto_server); null for the regional endpoint.</param>
-public sealed record Ec2ClientOptions(string Region, Uri? Endpoint);
+internal sealed record Ec2ClientOptions(string Region, Uri? Endpoint);

@@ -14,7 +14,7 @@ namespace ServerlessDb.Locking.Ec2;
 /// POSTs serialized as botocore serializes them, signed with AWSSDK.Core's SigV4 signer. Stands in
 /// for AWSSDK.EC2, which this feed does not serve; it makes one attempt per call and never retries.
 /// </summary>
-public sealed class Ec2QueryClient : IEc2Client
+internal sealed class Ec2QueryClient : IEc2Client
 {
     public const string ContentType = "application/x-www-form-urlencoded; charset=utf-8";
     private const string ServiceName = "ec2";

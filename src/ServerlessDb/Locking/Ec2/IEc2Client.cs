@@ -6,7 +6,7 @@ namespace ServerlessDb.Locking.Ec2;
 /// <see cref="Ec2Exception.Kind"/> says what happened; nothing is retried here (the caller owns
 /// retries and deadlines).
 /// </summary>
-public interface IEc2Client
+internal interface IEc2Client
 {
     /// <summary>
     /// Creates a security group named <paramref name="groupName"/> in <paramref name="vpcId"/>, tagged
@@ -41,13 +41,13 @@ public interface IEc2Client
 }
 
 /// <summary>The parts of a described security group that the lock and the reaper use.</summary>
-public sealed record SecurityGroupInfo(
+internal sealed record SecurityGroupInfo(
     string GroupId,
     string GroupName,
     IReadOnlyDictionary<string, string> Tags);
 
 /// <summary>An EC2 Describe filter: <paramref name="Name"/> (for example <c>group-name</c>, <c>vpc-id</c>, <c>tag:Holder</c>) matches any of <paramref name="Values"/>.</summary>
-public sealed record Ec2Filter(string Name, IReadOnlyList<string> Values)
+internal sealed record Ec2Filter(string Name, IReadOnlyList<string> Values)
 {
     public Ec2Filter(string name, params string[] values)
         : this(name, (IReadOnlyList<string>)values)

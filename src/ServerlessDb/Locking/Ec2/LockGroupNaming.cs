@@ -6,7 +6,7 @@ namespace ServerlessDb.Locking.Ec2;
 /// How a lock security group is named and tagged: shared by the lock, which creates the groups,
 /// and the reaper, which finds and judges them.
 /// </summary>
-public static class LockGroupNaming
+internal static class LockGroupNaming
 {
     /// <summary>Tag holding the creation time in Unix seconds (UTC), decimal.</summary>
     public const string CreateTimeTagKey = "CreateTime";

@@ -10,7 +10,7 @@ namespace ServerlessDb.Locking.Ec2;
 /// (<c>InvalidGroup.Duplicate</c>); deleting it releases the lock. The group carries CreateTime
 /// and Holder tags from its creation, so the reaper can remove locks whose holder died.
 /// </summary>
-public sealed class SecurityGroupDatabaseLock : IDatabaseLock
+internal sealed class SecurityGroupDatabaseLock : IDatabaseLock
 {
     /// <summary>How long the removal of a create the request abandoned may take.</summary>
     public static readonly TimeSpan DefaultCleanupWait = TimeSpan.FromSeconds(5);
@@ -258,4 +258,4 @@ public sealed class SecurityGroupDatabaseLock : IDatabaseLock
 /// <param name="VpcId">the VPC in which the lock groups are created.</param>
 /// <param name="NamePrefix">a database's lock group is named <c>{NamePrefix}{NAME}</c>.</param>
 /// <param name="Wait">how long a writer waits for the lock before it is refused.</param>
-public sealed record SecurityGroupLockOptions(string VpcId, string NamePrefix, TimeSpan Wait);
+internal sealed record SecurityGroupLockOptions(string VpcId, string NamePrefix, TimeSpan Wait);

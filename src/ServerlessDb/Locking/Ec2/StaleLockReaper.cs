@@ -20,7 +20,7 @@ public sealed class StaleLockReaper
     private readonly ILogSink _log;
     private readonly ResiliencePipeline _deletePipeline;
 
-    public StaleLockReaper(IEc2Client ec2, StaleLockReaperOptions options, TimeProvider timeProvider, ILogSink log)
+    internal StaleLockReaper(IEc2Client ec2, StaleLockReaperOptions options, TimeProvider timeProvider, ILogSink log)
     {
         ArgumentNullException.ThrowIfNull(ec2);
         ArgumentNullException.ThrowIfNull(options);
@@ -187,7 +187,7 @@ public sealed class StaleLockReaper
 /// a lock group whose CreateTime is older than this is stale; the configuration keeps it longer than
 /// the QueryRunner's timeout, so a live lock is never taken.
 /// </param>
-public sealed record StaleLockReaperOptions(string VpcId, string NamePrefix, TimeSpan StaleAfter)
+internal sealed record StaleLockReaperOptions(string VpcId, string NamePrefix, TimeSpan StaleAfter)
 {
     /// <summary>
     /// The least time between two deletes of one pass. EC2 refills the mutating-call budget of an

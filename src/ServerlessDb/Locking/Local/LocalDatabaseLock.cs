@@ -8,7 +8,7 @@ namespace ServerlessDb.Locking.Local;
 /// its writers. A writer that does not get it within the wait gets <see cref="LockUnavailableException"/>.
 /// Other processes sharing the data folder are not coordinated by it; the conditional commit keeps them safe.
 /// </summary>
-public sealed class LocalDatabaseLock : IDatabaseLock
+internal sealed class LocalDatabaseLock : IDatabaseLock
 {
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(1);
 
@@ -77,7 +77,7 @@ public sealed class LocalDatabaseLock : IDatabaseLock
 /// A lock that never waits: writers are coordinated by the conditional commit alone.
 /// Used when no lock is configured.
 /// </summary>
-public sealed class NoOpDatabaseLock(TimeProvider timeProvider) : IDatabaseLock
+internal sealed class NoOpDatabaseLock(TimeProvider timeProvider) : IDatabaseLock
 {
     public Task<LockLease> AcquireAsync(string database, string holder, CancellationToken cancellationToken) =>
         Task.FromResult(new LockLease(database, holder, Token: string.Empty, timeProvider.GetUtcNow()));

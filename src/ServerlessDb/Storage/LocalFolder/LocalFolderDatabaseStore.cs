@@ -17,7 +17,7 @@ namespace ServerlessDb.Storage.LocalFolder;
 /// Files in the data folder must not be changed by hand while a server uses them: a replaced file
 /// keeps its old version tag.
 /// </remarks>
-public sealed class LocalFolderDatabaseStore : IDatabaseStore
+internal sealed class LocalFolderDatabaseStore : IDatabaseStore
 {
     /// <summary>How long a commit or a fetch waits for another process to release a database's lock file.</summary>
     public static readonly TimeSpan DefaultLockFileWait = TimeSpan.FromSeconds(10);

@@ -8,7 +8,7 @@ namespace ServerlessDb.Storage.S3;
 /// path-style addressing (moto_server, local S3), no SDK-level retries (the store's retry
 /// pipeline is the only one), and the default credential chain.
 /// </summary>
-public static class S3ClientFactory
+internal static class S3ClientFactory
 {
     private static readonly TimeSpan MaxConnectTimeout = TimeSpan.FromSeconds(3);
 
@@ -52,4 +52,4 @@ public static class S3ClientFactory
 /// <param name="Region">signs the requests and picks the regional endpoint; null leaves both to the SDK.</param>
 /// <param name="Endpoint">an endpoint override (moto_server, a local S3), addressed path-style; null for S3 itself.</param>
 /// <param name="RetryDeadline">the store's retry budget for one call, which one attempt never outlives.</param>
-public sealed record S3ClientOptions(string? Region, Uri? Endpoint, TimeSpan RetryDeadline);
+internal sealed record S3ClientOptions(string? Region, Uri? Endpoint, TimeSpan RetryDeadline);

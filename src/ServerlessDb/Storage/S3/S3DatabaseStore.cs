@@ -18,7 +18,7 @@ namespace ServerlessDb.Storage.S3;
 /// backoff and jitter until <see cref="S3StoreOptions.RetryDeadline"/>; lost
 /// conditions are never retried here, they become <see cref="WriteConflictException"/>.
 /// </summary>
-public sealed class S3DatabaseStore : IDatabaseStore
+internal sealed class S3DatabaseStore : IDatabaseStore
 {
     /// <summary>User metadata (<c>x-amz-meta-serverlessdb-commit-id</c>) naming the commit that wrote a version.</summary>
     public const string CommitIdMetadataKey = "x-amz-meta-serverlessdb-commit-id";
@@ -374,10 +374,10 @@ public sealed class S3DatabaseStore : IDatabaseStore
 /// the bound on the total size of cached version files: beyond it the least recently used files no
 /// reader holds are evicted. Working copies are not counted.
 /// </param>
-public sealed record S3StoreOptions(string Bucket, string Prefix, TimeSpan RetryDeadline, long CacheMaxBytes);
+internal sealed record S3StoreOptions(string Bucket, string Prefix, TimeSpan RetryDeadline, long CacheMaxBytes);
 
 /// <summary>Where database NAME lives in the bucket: <c>{prefix}{NAME}.sqlite</c>.</summary>
-public static class DatabaseKey
+internal static class DatabaseKey
 {
     public static string For(string prefix, string database) => prefix + database + ".sqlite";
 }
