@@ -280,7 +280,7 @@ internal sealed partial class CachedDatabase
     {
         file.Holders++;
         _budget.Touch(file);
-        return new DatabaseSnapshot(Name, file.Version, file.Path, () => Release(file));
+        return new DatabaseSnapshot(file.Version, file.Path, () => Release(file));
     }
 
     private void Release(CachedVersionFile file)

@@ -50,15 +50,12 @@ internal sealed class DatabaseSnapshot : IDisposable
     private readonly Action? _release;
     private int _disposed;
 
-    public DatabaseSnapshot(string database, StoredVersion version, string filePath, Action? release)
+    public DatabaseSnapshot(StoredVersion version, string filePath, Action? release)
     {
-        Database = database;
         Version = version;
         FilePath = filePath;
         _release = release;
     }
-
-    public string Database { get; }
 
     public StoredVersion Version { get; }
 

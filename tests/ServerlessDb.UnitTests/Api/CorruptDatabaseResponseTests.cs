@@ -39,7 +39,7 @@ public sealed class CorruptDatabaseResponseTests : IDisposable
         // A fake store: the real ones check the header when they fetch, so SQLite would never see this file.
         var store = new Mock<IDatabaseStore>(MockBehavior.Strict);
         store.Setup(s => s.GetAsync("default", It.IsAny<TimeSpan?>(), It.IsAny<CancellationToken>()))
-            .ReturnsAsync(() => new DatabaseSnapshot("default", Version, _file, release: null));
+            .ReturnsAsync(() => new DatabaseSnapshot(Version, _file, release: null));
         using var api = new ApiHarness(store: store.Object);
 
         var response = await api.SendAsync("POST", path, body);

@@ -11,9 +11,6 @@ namespace ServerlessDb.UnitTests.Configuration;
 /// </summary>
 public sealed partial class ReadmeConfigurationTests
 {
-    // Read as the AWS SDKs read it, as AWS_REGION's fallback; README's AWS row stands for the SDKs' standard variables.
-    private const string SdkRegionFallback = "AWS_DEFAULT_REGION";
-
     // The staleness threshold's default follows the QueryRunner's timeout; any valid timeout will do.
     private const long QueryRunnerTimeoutSeconds = 30;
 
@@ -110,7 +107,7 @@ public sealed partial class ReadmeConfigurationTests
     private static Dictionary<string, string?> ByName(IReadOnlyList<VariableDescriptor> variables)
     {
         Assert.Equal(variables.Select(v => v.Name).Distinct(), variables.Select(v => v.Name));
-        return variables.Where(v => v.Name != SdkRegionFallback).ToDictionary(v => v.Name, v => v.Default);
+        return variables.ToDictionary(v => v.Name, v => v.Default);
     }
 
     private static Dictionary<string, Row> ByName(IReadOnlyList<Row> table) =>

@@ -166,7 +166,6 @@ public sealed class QueryEngineTests : IDisposable
             if (competitor)
             {
                 competitor = false;
-                using var other = new EngineHarness();
                 // Another writer commits n = 100 between our read and our commit.
                 var copy = Path.GetTempFileName();
                 File.Copy(_harness.Store.CurrentPath(database)!, copy, overwrite: true);
