@@ -44,6 +44,8 @@ public static class ErrorResponses
     /// <c>method</c> and <c>path</c>, the caller's <paramref name="fields"/>, then <c>status</c>, <c>error</c>
     /// and, for a bug, <c>exceptionType</c> and <c>exception</c>. The level is <c>error</c> for a bug or a
     /// database someone must repair, <c>warn</c> for another 5xx or a failed invocation, <c>info</c> otherwise.
+    /// An answer's line also carries the request metrics (<see cref="Metrics.Requests"/>, <see cref="Metrics.ServerErrors"/>)
+    /// by route (<see cref="Metrics.NoRoute"/> unless the fields name one) and status class.
     /// </summary>
     public static void Log(
         ILogSink sink,
@@ -62,10 +64,19 @@ public static class ErrorResponses
         line.Add("requestId", request?.RequestId)
             .Add("method", request?.Method)
             .Add("path", request?.Path);
-        fields?.Invoke(line);
         if (status is { } code)
         {
-            line.Add("status", code);
+            // An answer is a request in the metrics, whoever answered it; the API's fields name its route.
+            line.Dimension(Metrics.RouteDimension, Metrics.NoRoute)
+                .Dimension(Metrics.StatusClassDimension, Metrics.StatusClass(code))
+                .Metric(Metrics.Requests, MetricUnit.Count, 1)
+                .Metric(Metrics.ServerErrors, MetricUnit.Count, code >= 500 ? 1 : 0);
+        }
+
+        fields?.Invoke(line);
+        if (status is { } answered)
+        {
+            line.Add("status", answered);
         }
 
         line.Add("error", failure?.Message)

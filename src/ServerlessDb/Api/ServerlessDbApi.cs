@@ -183,7 +183,10 @@ internal sealed class ServerlessDbApi : IApiHandler
             .Add("versionRead", trace.VersionRead)
             .Add("versionWritten", trace.VersionWritten)
             .Add("phasesMs", trace.PhaseMilliseconds)
-            .Add("totalMs", (long)elapsed.TotalMilliseconds));
+            .Add("totalMs", (long)elapsed.TotalMilliseconds)
+            .Dimension(Metrics.RouteDimension, trace.Path ?? Metrics.NoRoute)
+            .Metric(Metrics.TotalLatency, MetricUnit.Milliseconds, elapsed.TotalMilliseconds)
+            .AddTraceMetrics(trace));
 }
 
 /// <summary>The part of the configuration the API uses.</summary>

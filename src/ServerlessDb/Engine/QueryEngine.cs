@@ -75,6 +75,8 @@ internal sealed class QueryEngine
             snapshot = await _store.GetAsync(database, request.Flags.MaxStaleness, cancellationToken);
         }
 
+        trace.Fetched(snapshot);
+
         using (snapshot)
         {
             trace.VersionRead = snapshot.Version.ToString();
@@ -160,6 +162,8 @@ internal sealed class QueryEngine
             snapshot = await _store.GetAsync(database, maxStaleness: null, cancellationToken);
         }
 
+        trace.Fetched(snapshot);
+
         using (snapshot)
         {
             trace.VersionRead = snapshot.Version.ToString();
@@ -194,7 +198,18 @@ internal sealed class QueryEngine
                 StoredVersion committed;
                 using (trace.Phase("upload"))
                 {
-                    committed = await _store.CommitAsync(database, snapshot.Version, workingCopy, cancellationToken);
+                    var bytes = new FileInfo(workingCopy).Length;
+                    try
+                    {
+                        committed = await _store.CommitAsync(database, snapshot.Version, workingCopy, cancellationToken);
+                    }
+                    catch (WriteConflictException)
+                    {
+                        trace.Conflicts++;
+                        throw;
+                    }
+
+                    trace.BytesUploaded += bytes;
                 }
 
                 workingCopy = null; // the store moved it into its cache

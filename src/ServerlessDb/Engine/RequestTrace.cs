@@ -1,10 +1,11 @@
 using System.Diagnostics;
+using ServerlessDb.Storage;
 
 namespace ServerlessDb.Engine;
 
 /// <summary>
-/// What one request did and how long each phase took (classify, fetch, lock, execute, upload);
-/// the API writes it as the request's log line.
+/// What one request did and how long each phase took (classify, fetch, lock, execute, upload), and what
+/// it moved and how its snapshots were got; the API writes it as the request's log line and its metrics.
 /// </summary>
 internal sealed class RequestTrace
 {
@@ -23,6 +24,34 @@ internal sealed class RequestTrace
     public string? VersionRead { get; set; }
 
     public string? VersionWritten { get; set; }
+
+    /// <summary>How many of the write's commits were refused because someone else committed first.</summary>
+    public int Conflicts { get; set; }
+
+    public long BytesDownloaded { get; private set; }
+
+    public long BytesUploaded { get; set; }
+
+    /// <summary>Snapshots served from the cache without asking the store.</summary>
+    public int CacheHits { get; private set; }
+
+    /// <summary>Snapshots the store confirmed were current (no bytes moved).</summary>
+    public int Revalidations { get; private set; }
+
+    /// <summary>Snapshots downloaded (or waited for while another request downloaded them).</summary>
+    public int Downloads { get; private set; }
+
+    /// <summary>Counts how <paramref name="snapshot"/> was got.</summary>
+    public void Fetched(DatabaseSnapshot snapshot)
+    {
+        _ = snapshot.Fetch.Source switch
+        {
+            SnapshotSource.Cache => ++CacheHits,
+            SnapshotSource.Revalidated => ++Revalidations,
+            _ => ++Downloads,
+        };
+        BytesDownloaded += snapshot.Fetch.BytesDownloaded;
+    }
 
     public PhaseTimer Phase(string name) => new(this, name);
 

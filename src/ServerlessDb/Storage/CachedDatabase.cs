@@ -37,7 +37,7 @@ internal sealed partial class CachedDatabase
     // Bumped whenever the current version is replaced, revalidated or evicted, so that a fetch that
     // started before cannot install its older answer over the newer state.
     private long _generation;
-    private Task? _refresh;
+    private Task<SnapshotFetch>? _refresh;
 
     public CachedDatabase(string name, string folder, TimeProvider time, CacheBudget budget)
     {
@@ -78,7 +78,7 @@ internal sealed partial class CachedDatabase
     {
         lock (_gate)
         {
-            return _current is not null && _time.GetElapsedTime(_validatedAt) <= maxStaleness ? Hold(_current) : null;
+            return _current is not null && _time.GetElapsedTime(_validatedAt) <= maxStaleness ? Hold(_current, SnapshotFetch.Cache) : null;
         }
     }
 
@@ -99,12 +99,14 @@ internal sealed partial class CachedDatabase
         {
             for (var attempt = 1; attempt <= RefreshAttempts; attempt++)
             {
-                await RefreshAsync(fetch).WaitAsync(cancellationToken);
+                var (refresh, started) = RefreshAsync(fetch);
+                var got = await refresh.WaitAsync(cancellationToken);
                 lock (_gate)
                 {
                     if (_current is not null)
                     {
-                        return Hold(_current);
+                        // A reader that joined another's download waited for it, but the bytes are counted once.
+                        return Hold(_current, started ? got : got with { BytesDownloaded = 0 });
                     }
                 }
             }
@@ -136,8 +138,8 @@ internal sealed partial class CachedDatabase
         _budget.Trim();
     }
 
-    /// <summary>Starts a revalidation with <paramref name="fetch"/>, or joins the one under way.</summary>
-    private Task RefreshAsync(Func<StoredVersion?, Task<FetchedVersion>> fetch)
+    /// <summary>Starts a revalidation with <paramref name="fetch"/>, or joins the one under way; says which.</summary>
+    private (Task<SnapshotFetch> Refresh, bool Started) RefreshAsync(Func<StoredVersion?, Task<FetchedVersion>> fetch)
     {
         lock (_gate)
         {
@@ -150,9 +152,10 @@ internal sealed partial class CachedDatabase
                 // Task.Run: the fetch must not run (and finish) inline while this lock is held,
                 // or it would clear _refresh before it is set.
                 _refresh = Task.Run(() => RunRefreshAsync(fetch, known, generation, startedAt));
+                return (_refresh, true);
             }
 
-            return _refresh;
+            return (_refresh, false);
         }
     }
 
@@ -185,12 +188,15 @@ internal sealed partial class CachedDatabase
         }
     }
 
-    private async Task RunRefreshAsync(Func<StoredVersion?, Task<FetchedVersion>> fetch, StoredVersion? known, long generation, long startedAt)
+    private async Task<SnapshotFetch> RunRefreshAsync(Func<StoredVersion?, Task<FetchedVersion>> fetch, StoredVersion? known, long generation, long startedAt)
     {
         FetchedVersion? fetched = null;
         try
         {
             fetched = await fetch(known);
+            return fetched.Value.DownloadedFile is { } file
+                ? new SnapshotFetch(SnapshotSource.Downloaded, new FileInfo(file).Length)
+                : SnapshotFetch.Revalidated;
         }
         finally
         {
@@ -276,11 +282,11 @@ internal sealed partial class CachedDatabase
         }
     }
 
-    private DatabaseSnapshot Hold(CachedVersionFile file)
+    private DatabaseSnapshot Hold(CachedVersionFile file, SnapshotFetch fetch)
     {
         file.Holders++;
         _budget.Touch(file);
-        return new DatabaseSnapshot(file.Version, file.Path, () => Release(file));
+        return new DatabaseSnapshot(file.Version, file.Path, () => Release(file)) { Fetch = fetch };
     }
 
     private void Release(CachedVersionFile file)

@@ -61,6 +61,9 @@ internal sealed class DatabaseSnapshot : IDisposable
 
     public string FilePath { get; }
 
+    /// <summary>How this reader got the file: from the cache alone, revalidated, or downloaded (for the request's metrics).</summary>
+    public SnapshotFetch Fetch { get; init; } = SnapshotFetch.Revalidated;
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
@@ -68,4 +71,23 @@ internal sealed class DatabaseSnapshot : IDisposable
             _release?.Invoke();
         }
     }
+}
+
+/// <summary>Where a snapshot came from: the cache without asking the store, a revalidation that moved no bytes, or a download.</summary>
+internal enum SnapshotSource
+{
+    Cache,
+    Revalidated,
+    Downloaded,
+}
+
+/// <summary>
+/// How one reader got its snapshot, and the bytes it downloaded: a reader that joined a download another
+/// started counts as downloaded with no bytes, so the bytes are counted once.
+/// </summary>
+internal readonly record struct SnapshotFetch(SnapshotSource Source, long BytesDownloaded)
+{
+    public static SnapshotFetch Cache => new(SnapshotSource.Cache, 0);
+
+    public static SnapshotFetch Revalidated => new(SnapshotSource.Revalidated, 0);
 }

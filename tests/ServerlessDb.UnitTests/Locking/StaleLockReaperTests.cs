@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using Moq;
 using ServerlessDb.Locking.Ec2;
+using ServerlessDb.Logging;
 using ServerlessDb.UnitTests.Support;
 
 namespace ServerlessDb.UnitTests.Locking;
@@ -97,6 +98,24 @@ public sealed class StaleLockReaperTests
         Assert.Equal("sg-crashed", deleted.GetProperty("groupId").GetString());
         Assert.Equal("req-crashed", deleted.GetProperty("holder").GetString());
         Assert.Equal(2000, deleted.GetProperty("ageSeconds").GetInt64());
+    }
+
+    [Fact]
+    public async Task The_summary_line_carries_found_deleted_and_failed_as_metrics_with_no_dimensions()
+    {
+        Listed(Group("fresh", SecondsAgo(10)), Group("crashed", SecondsAgo(2000)), Group("referenced", SecondsAgo(2000)));
+        Deletes("sg-crashed");
+        DeleteFails("sg-referenced", Error("DependencyViolation"));
+
+        await Reaper().ReapOnceAsync(null, CancellationToken.None);
+
+        var (_, values, sets) = EmbeddedMetricFormat.Parse(_log.Lines.Last());
+        Assert.Equal([[]], sets);
+        Assert.Equal(3, values[Metrics.LocksFound]);
+        Assert.Equal(1, values[Metrics.LocksDeleted]);
+        Assert.Equal(0, values[Metrics.LocksAlreadyGone]);
+        Assert.Equal(1, values[Metrics.LocksKept]);
+        Assert.Equal(1, values[Metrics.LocksDeleteFailed]);
     }
 
     [Fact]

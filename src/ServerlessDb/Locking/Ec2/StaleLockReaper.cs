@@ -102,6 +102,11 @@ public sealed class StaleLockReaper
                 .Add("alreadyGoneGroups", summary.AlreadyGoneGroups)
                 .Add("keptGroups", summary.KeptGroups)
                 .Add("failedGroups", summary.FailedGroups)
+                .Metric(Metrics.LocksFound, MetricUnit.Count, summary.Found)
+                .Metric(Metrics.LocksDeleted, MetricUnit.Count, summary.Deleted)
+                .Metric(Metrics.LocksAlreadyGone, MetricUnit.Count, summary.AlreadyGone)
+                .Metric(Metrics.LocksKept, MetricUnit.Count, summary.Kept)
+                .Metric(Metrics.LocksDeleteFailed, MetricUnit.Count, summary.Failed)
                 .WriteTo(_log);
         }
 
