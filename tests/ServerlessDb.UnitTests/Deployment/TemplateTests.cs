@@ -8,6 +8,7 @@ using System.Xml.Linq;
 using Moq;
 using ServerlessDb.Api;
 using ServerlessDb.Configuration;
+using ServerlessDb.Logging;
 using ServerlessDb.UnitTests.Support;
 
 namespace ServerlessDb.UnitTests.Deployment;
@@ -261,6 +262,91 @@ public sealed class TemplateTests
         Assert.True(DateTimeOffset.TryParse((string?)json["time"], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _));
         Assert.StartsWith("arn:aws:events:", (string?)Assert.Single(json["resources"]!.AsArray()), StringComparison.Ordinal);
         Assert.Empty(json["detail"]!.AsObject());
+    }
+
+    [Fact]
+    public void Every_alarm_is_created_only_when_AlarmsEnabled_is_true_and_notifies_the_optional_topic()
+    {
+        var alarms = Alarms();
+        Assert.Equal(3, alarms.Count);
+        Assert.Equal(["false", "true"], Template["Parameters"]!["AlarmsEnabled"]!["AllowedValues"]!.AsArray().Select(v => (string)v!).Order(StringComparer.Ordinal));
+        Assert.Equal(string.Empty, (string?)Template["Parameters"]!["AlarmTopicArn"]!["Default"]);
+        foreach (var (name, alarm) in alarms)
+        {
+            Assert.True((string?)alarm["Condition"] == "CreateAlarms", $"{name} is not conditional on CreateAlarms");
+            var actions = alarm["Properties"]!["AlarmActions"]!["Fn::If"]!.AsArray();
+            Assert.Equal("NotifyAlarms", (string?)actions[0]);
+        }
+    }
+
+    [Fact]
+    public async Task Alarms_on_ServerlessDb_metrics_name_metrics_and_dimensions_the_log_lines_publish()
+    {
+        // What the code publishes: the directives of a real request line (a 404 and a read) and a real reaper summary.
+        using var api = new ApiHarness();
+        await api.SendAsync("GET", "/nowhere");
+        await api.SendAsync("POST", "/db/query", """["SELECT 1"]""");
+        var ec2 = new Mock<ServerlessDb.Locking.Ec2.IEc2Client>();
+        ec2.Setup(e => e.DescribeSecurityGroupsAsync(It.IsAny<IReadOnlyList<ServerlessDb.Locking.Ec2.Ec2Filter>>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync([]);
+        var reaperLog = new RecordingLogSink();
+        await new ServerlessDb.Locking.Ec2.StaleLockReaper(ec2.Object, new("vpc-1", "serverlessdb-lock-", TimeSpan.FromMinutes(3)), TimeProvider.System, reaperLog)
+            .ReapOnceAsync(null, CancellationToken.None);
+        var published = api.Log.Lines.Concat(reaperLog.Lines)
+            .Select(EmbeddedMetricFormat.Parse)
+            .SelectMany(line => line.Values.Keys.SelectMany(metric => line.DimensionSets.Select(set => Published(metric, set))))
+            .ToHashSet(StringComparer.Ordinal);
+
+        var watched = Alarms().Values.SelectMany(AlarmMetrics).Where(m => m.Namespace == Metrics.Namespace).ToList();
+        foreach (var (_, metric, dimensions) in watched)
+        {
+            Assert.True(published.Contains(Published(metric, dimensions)), $"an alarm watches {Published(metric, dimensions)}, which no log line publishes: {string.Join(", ", published.Order())}");
+        }
+
+        Assert.Equal(
+            [Metrics.LocksDeleteFailed, Metrics.Requests, Metrics.ServerErrors],
+            watched.Select(m => m.Metric).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void The_reaper_errors_alarm_watches_the_LockReaper_function()
+    {
+        var lambda = Alarms().Values.SelectMany(AlarmMetrics).Single(m => m.Namespace == "AWS/Lambda");
+        Assert.Equal("Errors", lambda.Metric);
+        Assert.Equal(["FunctionName"], lambda.Dimensions);
+        var dimension = Alarms().Values.Single(a => (string?)a["Properties"]!["Namespace"] == "AWS/Lambda")["Properties"]!["Dimensions"]![0]!;
+        Assert.Equal("LockReaper", (string?)dimension["Value"]!["Ref"]);
+    }
+
+    [Fact]
+    public void Functions_write_their_log_lines_unprefixed_so_CloudWatch_reads_them_as_Embedded_Metric_Format()
+    {
+        foreach (var function in new[] { "QueryRunner", "LockReaper" })
+        {
+            Assert.Equal("Unformatted", (string?)Variables(function)["AWS_LAMBDA_HANDLER_LOG_FORMAT"]);
+        }
+    }
+
+    private static Dictionary<string, JsonObject> Alarms() =>
+        Template["Resources"]!.AsObject()
+            .Where(r => (string?)r.Value!["Type"] == "AWS::CloudWatch::Alarm")
+            .ToDictionary(r => r.Key, r => r.Value!.AsObject());
+
+    private static string Published(string metric, IEnumerable<string> dimensions) =>
+        $"{metric}[{string.Join(",", dimensions.Order(StringComparer.Ordinal))}]";
+
+    // A single-metric alarm, or each MetricStat of a metric math alarm.
+    private static IEnumerable<(string Namespace, string Metric, IReadOnlyList<string> Dimensions)> AlarmMetrics(JsonObject alarm)
+    {
+        var properties = alarm["Properties"]!;
+        var metrics = properties["Metrics"] is JsonArray queries
+            ? queries.Select(q => q!["MetricStat"]?["Metric"]).OfType<JsonNode>()
+            : [properties];
+        foreach (var metric in metrics)
+        {
+            var dimensions = metric["Dimensions"]?.AsArray().Select(d => (string)d!["Name"]!).ToList() ?? [];
+            yield return ((string)metric["Namespace"]!, (string)metric["MetricName"]!, dimensions);
+        }
     }
 
     private static void AssertSetsVariables(string function, IEnumerable<string> required)
