@@ -70,24 +70,18 @@ public sealed class BackupRouteTests : IDisposable
         await SeedAsync(_api);
         var response = await _api.SendAsync("GET", "/db/backup");
         Assert.Equal("application/octet-stream", response.ContentType);
-        var bytes = Bytes(response);
-        Assert.Equal(File.ReadAllBytes(_api.Store.Folder.PathOf("default")), bytes);
-
-        var path = Path.GetTempFileName();
-        try
+        using (var file = response.File!)
         {
-            File.WriteAllBytes(path, bytes);
-            using var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
+            // The snapshot file itself, opened where it is, read-only.
+            using var connection = new SqliteConnection($"Data Source={file.Path};Mode=ReadOnly;Pooling=False");
             connection.Open();
             using var check = new SqliteCommand("PRAGMA integrity_check", connection);
             Assert.Equal("ok", check.ExecuteScalar());
             using var names = new SqliteCommand("SELECT group_concat(name) FROM (SELECT name FROM foo ORDER BY id)", connection);
             Assert.Equal("fiona,it's", names.ExecuteScalar());
         }
-        finally
-        {
-            File.Delete(path);
-        }
+
+        Assert.Equal(File.ReadAllBytes(_api.Store.Folder.PathOf("default")), Bytes(await _api.SendAsync("GET", "/db/backup")));
     }
 
     [Fact]
