@@ -159,7 +159,19 @@ internal sealed class LocalServerApp : IAsyncDisposable
         try
         {
             using var proxyEvent = await HttpApiV2EventWriter.WriteAsync(context, cancellationToken);
-            await using var proxyResponse = await function.HandleAsync(proxyEvent);
+            var (version, answer) = await function.AnswerAsync(proxyEvent);
+            if (answer.File is { } file)
+            {
+                // A binary answer (a backup) is streamed from its file, whatever its size.
+                using (file)
+                {
+                    await ProxyResponseCopier.StreamFileAsync(answer, file, context.Response, cancellationToken);
+                }
+
+                return;
+            }
+
+            await using var proxyResponse = ProxyResponseWriter.Write(version, answer);
             await ProxyResponseCopier.CopyAsync(proxyResponse, context.Response, cancellationToken);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && !context.Response.HasStarted)

@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using QueryRunner.ApiGateway;
+using ServerlessDb.Api;
 
 namespace LocalServer;
 
@@ -20,13 +22,7 @@ internal static class ProxyResponseCopier
         response.StatusCode = root.GetProperty("statusCode").GetInt32();
         if (root.TryGetProperty("headers", out var headers) && headers.ValueKind == JsonValueKind.Object)
         {
-            foreach (var header in headers.EnumerateObject())
-            {
-                if (!FramingHeaders.Contains(header.Name))
-                {
-                    response.Headers[header.Name] = header.Value.GetString();
-                }
-            }
+            CopyHeaders(headers.EnumerateObject().Select(h => KeyValuePair.Create(h.Name, h.Value.GetString() ?? string.Empty)), response);
         }
 
         if (root.TryGetProperty("cookies", out var cookies) && cookies.ValueKind == JsonValueKind.Array)
@@ -39,5 +35,29 @@ internal static class ProxyResponseCopier
         var bytes = isBase64 ? Convert.FromBase64String(text) : Encoding.UTF8.GetBytes(text);
         response.ContentLength = bytes.Length;
         await response.Body.WriteAsync(bytes, cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends a binary answer without a proxy response: its status and headers as the proxy response would
+    /// carry them, and the body streamed from <paramref name="file"/>, never held in memory.
+    /// </summary>
+    public static async Task StreamFileAsync(ApiResponse answer, ResponseFile file, HttpResponse response, CancellationToken cancellationToken)
+    {
+        response.StatusCode = answer.StatusCode;
+        CopyHeaders(ProxyResponseWriter.Headers(answer), response);
+        response.ContentLength = file.Length;
+        await using var body = file.OpenRead();
+        await body.CopyToAsync(response.Body, cancellationToken);
+    }
+
+    private static void CopyHeaders(IEnumerable<KeyValuePair<string, string>> headers, HttpResponse response)
+    {
+        foreach (var (name, value) in headers)
+        {
+            if (!FramingHeaders.Contains(name))
+            {
+                response.Headers[name] = value;
+            }
+        }
     }
 }

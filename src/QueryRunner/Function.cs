@@ -44,13 +44,25 @@ public sealed class Function
     /// </summary>
     public async Task<Stream> HandleAsync(Stream input)
     {
+        var (version, response) = await AnswerAsync(input);
+        using (response.File)
+        {
+            return ProxyResponseWriter.Write(version, response);
+        }
+    }
+
+    /// <summary>
+    /// The answer to one event before it is written as a proxy response, for a host that sends a binary answer
+    /// (<see cref="ApiResponse.File"/>) itself; that host disposes the file. Never throws, as <see cref="HandleAsync"/>.
+    /// </summary>
+    internal async Task<(PayloadVersion Version, ApiResponse Response)> AnswerAsync(Stream input)
+    {
         ArgumentNullException.ThrowIfNull(input);
         ProxyEvent? proxyEvent = null;
         try
         {
             proxyEvent = await ProxyEvent.ReadAsync(input, CancellationToken.None);
-            var response = await _handler.HandleAsync(proxyEvent.Request, CancellationToken.None);
-            return ProxyResponseWriter.Write(proxyEvent.Version, response);
+            return (proxyEvent.Version, await _handler.HandleAsync(proxyEvent.Request, CancellationToken.None));
         }
         catch (Exception e)
         {
@@ -58,7 +70,7 @@ public sealed class Function
             // container. Logged, not swallowed. The version may be unknown here; a 2.0 response is also a valid 1.0 one.
             var answer = ErrorResponses.Answer(e);
             ErrorResponses.Log(_log, _time, "request", proxyEvent?.Request, answer.StatusCode, e);
-            return ProxyResponseWriter.Write(proxyEvent?.Version ?? PayloadVersion.HttpApiV2, answer);
+            return (proxyEvent?.Version ?? PayloadVersion.HttpApiV2, answer);
         }
     }
 }

@@ -11,11 +11,13 @@ namespace QueryRunner.ApiGateway;
 /// Writes an <see cref="ApiResponse"/> as the proxy response of the payload version the event came in,
 /// holding Lambda's response limit on the bytes actually returned: the body is escaped as little as JSON
 /// allows, sent base64-encoded only when that is what fits, and a response that fits neither way becomes a 413.
+/// A binary answer (<see cref="ApiResponse.File"/>) is always base64 (<c>isBase64Encoded: true</c>); the writer
+/// reads the file but does not dispose it.
 /// </summary>
 internal static class ProxyResponseWriter
 {
     /// <summary>Lambda's limit on a synchronous invocation's response payload (6 MB).</summary>
-    private const int MaxResponseBytes = 6 * 1024 * 1024;
+    private const int MaxResponseBytes = ApiResponse.LambdaResponseLimitBytes;
 
     // The default encoder writes '"' as \u0022 (six bytes), so a JSON body full of quotes grew
     // fourfold inside the proxy response; relaxed escaping writes \" instead.
@@ -24,6 +26,15 @@ internal static class ProxyResponseWriter
 
     public static Stream Write(PayloadVersion version, ApiResponse response)
     {
+        if (response.File is { } file)
+        {
+            // A file over the limit cannot fit as base64 (4/3 of it); it is not read at all.
+            var binary = file.Length <= MaxResponseBytes ? Serialize(version, response, asBase64: true) : null;
+            return binary is not null && binary.Length <= MaxResponseBytes
+                ? binary
+                : TooLarge(version, binary?.Length ?? response.ProxyBytesWithBinaryBody(file.Length));
+        }
+
         var output = Serialize(version, response, asBase64: false);
         if (output.Length <= MaxResponseBytes)
         {
@@ -38,9 +49,11 @@ internal static class ProxyResponseWriter
             return encoded;
         }
 
-        var tooLarge = ErrorResponses.Answer(new PayloadTooLargeException(ProtocolMessages.ResponseTooLarge(Math.Min(output.Length, encoded.Length), MaxResponseBytes)));
-        return Serialize(version, tooLarge, asBase64: false);
+        return TooLarge(version, Math.Min(output.Length, encoded.Length));
     }
+
+    private static MemoryStream TooLarge(PayloadVersion version, long size) =>
+        Serialize(version, ErrorResponses.Answer(new PayloadTooLargeException(ProtocolMessages.ResponseTooLarge(size, MaxResponseBytes))), asBase64: false);
 
     /// <summary>The headers of a proxy response: the API's headers plus its content type, unless it set one itself.</summary>
     public static Dictionary<string, string> Headers(ApiResponse response)
@@ -56,7 +69,9 @@ internal static class ProxyResponseWriter
 
     private static MemoryStream Serialize(PayloadVersion version, ApiResponse response, bool asBase64)
     {
-        var body = asBase64 ? Convert.ToBase64String(Encoding.UTF8.GetBytes(response.Body)) : response.Body;
+        var body = response.File is { } file ? Convert.ToBase64String(File.ReadAllBytes(file.Path))
+            : asBase64 ? Convert.ToBase64String(Encoding.UTF8.GetBytes(response.Body))
+            : response.Body;
         var output = new MemoryStream();
         using (var json = new Utf8JsonWriter(output, WriterOptions))
         {

@@ -31,6 +31,9 @@ internal sealed class ServerlessDbApi : IApiHandler
     // engine stops at the deadline by itself; this only bounds a phase that does not.
     private static readonly TimeSpan DeadlineGrace = TimeSpan.FromSeconds(1);
 
+    // How long the link a backup too large to answer inline redirects to stays valid.
+    private static readonly TimeSpan BackupLinkExpiry = TimeSpan.FromMinutes(5);
+
     private readonly QueryEngine _engine;
     private readonly ApiOptions _options;
     private readonly TimeProvider _time;
@@ -88,11 +91,12 @@ internal sealed class ServerlessDbApi : IApiHandler
             ("/db/query", "GET") => RunAsync(request, RequestKind.Query, ParseQueryString(request), trace, cancellationToken),
             ("/db/request", "POST") => RunAsync(request, RequestKind.Request, ParseBody(request), trace, cancellationToken),
             ("/sql", "POST") => RunAsync(request, RequestKind.Request, ParseScript(request), trace, cancellationToken),
+            ("/db/backup", "GET") => BackupAsync(request, trace, cancellationToken),
             ("/status", "GET") => Task.FromResult(ApiResponse.Json(200, StatusDocuments.Status(Address(request), _startedAt, _time.GetUtcNow()))),
             ("/readyz", "GET") => Task.FromResult(ApiResponse.Text(200, StatusDocuments.Ready)),
             ("/db/execute" or "/db/request" or "/sql", _) => Task.FromResult(MethodNotAllowed("POST, OPTIONS")),
             ("/db/query", _) => Task.FromResult(MethodNotAllowed("GET, POST, OPTIONS")),
-            ("/status" or "/readyz", _) => Task.FromResult(MethodNotAllowed("GET, OPTIONS")),
+            ("/status" or "/readyz" or "/db/backup", _) => Task.FromResult(MethodNotAllowed("GET, OPTIONS")),
             _ => Task.FromResult(ApiResponse.Text(404, $"not found: {request.Method} {request.Path}")),
         };
     }
@@ -122,6 +126,42 @@ internal sealed class ServerlessDbApi : IApiHandler
         return outcome.Replayed
             ? ApiResponse.Json(200, body, [new(IdempotentReplayedHeader, "true")])
             : ApiResponse.Json(200, body);
+    }
+
+    /// <summary>
+    /// rqlite's backup: the current version as a SQLite file, or its SQL dump; gzipped with <c>compress</c>.
+    /// An answer that would not fit the host's inline limit (Lambda's response) is a 307 to a short-lived
+    /// link to exactly that stored version, when the store gives links and the backup is the stored file.
+    /// </summary>
+    private async Task<ApiResponse> BackupAsync(ApiRequest request, RequestTrace trace, CancellationToken cancellationToken)
+    {
+        var backupRequest = BackupRequestParser.Parse(request.Query);
+        var taking = Task.Run(() => _engine.BackupAsync(backupRequest, trace, cancellationToken), cancellationToken);
+        BackupFile backup;
+        try
+        {
+            backup = await taking.WaitAsync(_options.RequestTimeout + DeadlineGrace, _time, cancellationToken);
+        }
+        catch
+        {
+            // Abandoned past its deadline: the backup still releases its snapshot when it is done.
+            _ = taking.ContinueWith(t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            throw;
+        }
+
+        var contentType = backupRequest.Format == BackupFormat.Sql ? "application/sql" : ApiResponse.OctetStreamContentType;
+        var answer = ApiResponse.Binary(200, contentType, new ResponseFile(backup.Path, backup.Length, backup));
+        if (_options.MaxInlineResponseBytes is not { } limit || answer.ProxyBytesWithBinaryBody(backup.Length) <= limit)
+        {
+            return answer;
+        }
+
+        using (backup)
+        {
+            var link = _engine.LinkToAsync(backupRequest.Database, backup, BackupLinkExpiry, cancellationToken)
+                ?? throw new PayloadTooLargeException(ProtocolMessages.BackupTooLarge(backup.Length, limit));
+            return ApiResponse.TemporaryRedirect(await link);
+        }
     }
 
     private static IdempotentWrite? IdempotencyOf(ApiRequest request, Func<IReadOnlyList<StatementResult>, string> render)
@@ -190,4 +230,8 @@ internal sealed class ServerlessDbApi : IApiHandler
 }
 
 /// <summary>The part of the configuration the API uses.</summary>
-internal sealed record ApiOptions(TimeSpan RequestTimeout, int MaxRequestBytes, int MaxResultBytes, int MaxStatements);
+/// <param name="MaxInlineResponseBytes">
+/// the largest proxy response a binary answer may make (Lambda's, for the QueryRunner); a backup beyond it is
+/// a redirect to storage. Null where the host streams any size (the local server).
+/// </param>
+internal sealed record ApiOptions(TimeSpan RequestTimeout, int MaxRequestBytes, int MaxResultBytes, int MaxStatements, long? MaxInlineResponseBytes = null);

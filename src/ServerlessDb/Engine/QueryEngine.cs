@@ -30,10 +30,13 @@ internal sealed class QueryEngine
     private readonly TimeProvider _time;
     private readonly ResiliencePipeline _conflictRetry;
     private readonly ILogSink _log;
+    private readonly IDatabaseLinks? _links;
 
-    public QueryEngine(IDatabaseStore store, IDatabaseLock databaseLock, WorkingCopies workingCopies, EngineOptions options, TimeProvider time, ILogSink log)
+    /// <param name="links">the store's direct links to stored versions, if clients can reach it (S3); null for the local folder.</param>
+    public QueryEngine(IDatabaseStore store, IDatabaseLock databaseLock, WorkingCopies workingCopies, EngineOptions options, TimeProvider time, ILogSink log, IDatabaseLinks? links = null)
     {
         _log = log;
+        _links = links;
         _store = store;
         _lock = databaseLock;
         _workingCopies = workingCopies;
@@ -65,6 +68,41 @@ internal sealed class QueryEngine
             throw new DatabaseCorruptException(request.Flags.Database, $"version {trace.VersionRead}", e.Message, e);
         }
     }
+
+    /// <summary>
+    /// Takes the backup <paramref name="request"/> asks for on the read path: the current version's
+    /// snapshot (validated by the store), never the lock; a dump reads it on a read-only connection.
+    /// </summary>
+    /// <exception cref="DatabaseCorruptException">SQLite found the database file corrupt or not a database.</exception>
+    public async Task<BackupFile> BackupAsync(BackupRequest request, RequestTrace trace, CancellationToken cancellationToken)
+    {
+        trace.Path = "backup";
+        DatabaseSnapshot snapshot;
+        using (trace.Phase("fetch"))
+        {
+            snapshot = await _store.GetAsync(request.Database, maxStaleness: null, cancellationToken);
+        }
+
+        trace.VersionRead = snapshot.Version.ToString();
+        using (trace.Phase("execute"))
+        {
+            try
+            {
+                return DatabaseBackups.Take(snapshot, request, _workingCopies);
+            }
+            catch (SqliteException e) when ((e.SqliteErrorCode & 0xFF) is raw.SQLITE_CORRUPT or raw.SQLITE_NOTADB)
+            {
+                throw new DatabaseCorruptException(request.Database, $"version {trace.VersionRead}", e.Message, e);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A direct link, valid for <paramref name="expiry"/>, to the stored object <paramref name="backup"/> is
+    /// a copy of; null when the backup is generated (a dump, gzipped) or the store gives no links.
+    /// </summary>
+    public Task<Uri>? LinkToAsync(string database, BackupFile backup, TimeSpan expiry, CancellationToken cancellationToken) =>
+        _links is not null && backup.IsStoredObject ? _links.LinkToAsync(database, backup.Version, expiry, cancellationToken) : null;
 
     private async Task<QueryOutcome> RunOnSnapshotAsync(QueryRequest request, DateTimeOffset deadline, RequestTrace trace, CancellationToken cancellationToken)
     {

@@ -114,6 +114,17 @@ internal sealed class SqliteSession : IDisposable
         }
     });
 
+    /// <summary>Runs the service's own two-column query and hands each row's two texts to <paramref name="row"/>.</summary>
+    public void QueryPairs(string sql, Action<string, string> row) => Unjudged(() =>
+    {
+        using var command = new SqliteCommand(sql, _connection);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            row(reader.GetString(0), reader.GetString(1));
+        }
+    });
+
     /// <summary>Runs the service's own statement with parameters, which the sandbox does not judge.</summary>
     public void Execute(string sql, params (string Name, object? Value)[] parameters) =>
         Unjudged(() =>

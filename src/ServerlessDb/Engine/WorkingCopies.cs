@@ -23,10 +23,13 @@ internal sealed class WorkingCopies
     /// <summary>Copies <paramref name="snapshotPath"/> (a streaming file copy) and returns the copy's path.</summary>
     public string CreateFrom(string snapshotPath)
     {
-        var path = Path.Combine(_folder.WorkDirectory, Guid.NewGuid().ToString("N") + ".sqlite");
+        var path = NewScratchPath(".sqlite");
         File.Copy(snapshotPath, path);
         return path;
     }
+
+    /// <summary>A fresh path in the work folder for a file the caller writes and deletes (a generated backup).</summary>
+    public string NewScratchPath(string extension) => Path.Combine(_folder.WorkDirectory, Guid.NewGuid().ToString("N") + extension);
 
     /// <summary>Deletes a working copy and anything SQLite left beside it.</summary>
     public static void Delete(string path)

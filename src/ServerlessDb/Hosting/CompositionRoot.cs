@@ -40,7 +40,7 @@ public static class CompositionRoot
                 .WriteTo(log);
         }
 
-        return CreateApiHandler(options, store, new WorkingCopies(cacheFolder), databaseLock, time, log);
+        return CreateApiHandler(options, store, new WorkingCopies(cacheFolder), databaseLock, time, log, ApiResponse.LambdaResponseLimitBytes);
     }
 
     /// <summary>
@@ -78,12 +78,16 @@ public static class CompositionRoot
             LockDescription(options, withoutVpc: "local (writers in this process take turns)"));
     }
 
-    /// <summary>The engine and the API over a store, working copies and a lock the host chose.</summary>
+    /// <summary>
+    /// The engine and the API over a store, working copies and a lock the host chose. A host that answers
+    /// within a response limit (<paramref name="maxInlineResponseBytes"/>: Lambda's) redirects larger backups
+    /// to the store's links; without one, every backup is streamed.
+    /// </summary>
     internal static IApiHandler CreateApiHandler(
-        ServerlessDbOptions options, IDatabaseStore store, WorkingCopies workingCopies, IDatabaseLock databaseLock, TimeProvider time, ILogSink log)
+        ServerlessDbOptions options, IDatabaseStore store, WorkingCopies workingCopies, IDatabaseLock databaseLock, TimeProvider time, ILogSink log, long? maxInlineResponseBytes = null)
     {
-        var engine = new QueryEngine(store, databaseLock, workingCopies, EngineOptionsFrom(options), time, log);
-        return new ServerlessDbApi(engine, ApiOptionsFrom(options), time, log);
+        var engine = new QueryEngine(store, databaseLock, workingCopies, EngineOptionsFrom(options), time, log, store as IDatabaseLinks);
+        return new ServerlessDbApi(engine, ApiOptionsFrom(options) with { MaxInlineResponseBytes = maxInlineResponseBytes }, time, log);
     }
 
     /// <summary>The S3 store and its client; the options must name a bucket.</summary>

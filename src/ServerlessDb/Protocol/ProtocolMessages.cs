@@ -12,6 +12,14 @@ public static class ProtocolMessages
     public static string InvalidDatabaseName(string name) =>
         $"invalid database name '{name}': use 1 to 64 letters, digits, '_' or '-'";
 
+    public const string VacuumNotSupported = "vacuum is not supported: a backup is the stored file as it is";
+
+    public static string UnsupportedBackupFormat(string value) =>
+        $"unsupported backup format '{value}': use fmt=binary (the default) or fmt=sql";
+
+    public static string BackupTooLarge(long size, long maxBytes) =>
+        $"backup too large: {size} bytes, the limit of an inline answer is {maxBytes}; ask for the binary backup without compress, which is answered with a redirect to storage";
+
     public static string UnrecognizedLevel(string value) =>
         $"unrecognized consistency level '{value}': use none, weak, strong, linearizable or auto";
 

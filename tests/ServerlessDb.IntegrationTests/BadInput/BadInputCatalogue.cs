@@ -98,6 +98,13 @@ public static class BadInputCatalogue
         Raw("get on execute", "GET", "/db/execute", "q=DELETE%20FROM%20t", Json, null, 405, "method not allowed"),
         Raw("put on query", "PUT", "/db/query", null, Json, "[\"DELETE FROM t\"]"u8.ToArray(), 405, "method not allowed"),
         Raw("post on status", "POST", "/status", null, Json, null, 405, "method not allowed"),
+
+        // Backups.
+        Raw("backup format unknown", "GET", "/db/backup", "fmt=xml", Json, null, 400, "unsupported backup format 'xml'"),
+        Raw("backup vacuum", "GET", "/db/backup", "vacuum", Json, null, 400, "vacuum is not supported"),
+        Raw("backup db invalid", "GET", "/db/backup", "db=..%2Fdefault", Json, null, 400, "invalid database name"),
+        Raw("backup level unknown", "GET", "/db/backup", "level=eventual", Json, null, 400, "unrecognized consistency level"),
+        Raw("post on backup", "POST", "/db/backup", null, Json, "[\"DELETE FROM t\"]"u8.ToArray(), 405, "method not allowed"),
         Get("query without q", null, 400, "missing q parameter"),
         Get("query with empty q", "q=", 400, "missing q parameter"),
         Get("query with blank q", "q=%20%0A", 400, "missing q parameter"),

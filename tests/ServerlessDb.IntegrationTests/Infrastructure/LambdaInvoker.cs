@@ -33,11 +33,7 @@ public sealed class LambdaInvoker(Function function)
 
         var isBase64 = root.TryGetProperty("isBase64Encoded", out var flag) && flag.GetBoolean();
         var body = root.TryGetProperty("body", out var text) ? text.GetString() ?? "" : "";
-        if (isBase64)
-        {
-            body = Encoding.UTF8.GetString(Convert.FromBase64String(body));
-        }
-
-        return new LambdaResponse(root.GetProperty("statusCode").GetInt32(), headers, body, isBase64);
+        var bytes = isBase64 ? Convert.FromBase64String(body) : Encoding.UTF8.GetBytes(body);
+        return new LambdaResponse(root.GetProperty("statusCode").GetInt32(), headers, Encoding.UTF8.GetString(bytes), isBase64, bytes);
     }
 }

@@ -181,6 +181,50 @@ public sealed class S3DatabaseStoreWireTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_link_presigns_the_version_id_the_get_answered_and_asks_no_more()
+    {
+        var content = DatabaseBytes.Valid();
+        var etag = "\"" + Convert.ToHexStringLower(MD5.HashData(content)) + "\"";
+        using var server = new ScriptedHttpServer(request => request.Method == "GET"
+            ? new ScriptedResponse(200, content, new Dictionary<string, string> { ["ETag"] = etag, ["x-amz-version-id"] = "ver-1" })
+            : ScriptedResponse.Error(400, "Unexpected", $"{request.Method} {request.Path}"));
+        var (store, client) = CreateStore(server);
+        using var _ = client;
+        using var snapshot = await store.GetAsync(Db, null, default);
+
+        var link = await store.LinkToAsync(Db, snapshot.Version, TimeSpan.FromMinutes(5), default);
+
+        Assert.Equal(server.Url.Authority, link.Authority);
+        Assert.Equal("http", link.Scheme);
+        Assert.Equal(ObjectPath, link.AbsolutePath);
+        Assert.Contains("versionId=ver-1", link.Query, StringComparison.Ordinal);
+        Assert.Contains("X-Amz-Expires=300", link.Query, StringComparison.Ordinal);
+        Assert.Single(server.Requests);
+    }
+
+    [Fact]
+    public async Task A_link_to_a_version_not_seen_here_asks_a_head_conditional_on_its_etag()
+    {
+        var superseded = false;
+        using var server = new ScriptedHttpServer(request => (request.Method, superseded) switch
+        {
+            ("HEAD", false) => new ScriptedResponse(200, [], new Dictionary<string, string> { ["ETag"] = "\"h1\"", ["x-amz-version-id"] = "ver-h" }),
+            ("HEAD", true) => new ScriptedResponse(412, []),
+            _ => ScriptedResponse.Error(400, "Unexpected", $"{request.Method} {request.Path}"),
+        });
+        var (store, client) = CreateStore(server);
+        using var _ = client;
+
+        var link = await store.LinkToAsync(Db, new StoredVersion("\"h1\""), TimeSpan.FromMinutes(5), default);
+        Assert.Contains("versionId=ver-h", link.Query, StringComparison.Ordinal);
+        Assert.Equal("\"h1\"", Assert.Single(server.Requests).Header("If-Match"));
+
+        superseded = true;
+        var error = await Assert.ThrowsAsync<StorageUnavailableException>(() => store.LinkToAsync(Db, new StoredVersion("\"h1\""), TimeSpan.FromMinutes(5), default));
+        Assert.Contains("changed while its backup was taken", error.Message, StringComparison.Ordinal);
+    }
+
     private (S3DatabaseStore Store, AmazonS3Client Client) CreateStore(ScriptedHttpServer server, TimeSpan? deadline = null, TimeProvider? time = null)
     {
         var options = TestStoreOptions.For(Bucket, deadline ?? TimeSpan.FromSeconds(5));

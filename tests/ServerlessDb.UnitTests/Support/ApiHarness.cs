@@ -19,12 +19,14 @@ internal sealed class ApiHarness : IDisposable
         IDatabaseLock? databaseLock = null,
         TimeProvider? time = null,
         TimeSpan? idempotencyRetention = null,
-        IDatabaseStore? store = null)
+        IDatabaseStore? store = null,
+        long? maxInlineResponseBytes = null,
+        IDatabaseLinks? links = null)
     {
         time ??= TimeProvider.System;
         var options = new EngineOptions(5, maxResultBytes, false, idempotencyRetention ?? TimeSpan.FromHours(24));
-        var engine = new QueryEngine(store ?? Store, databaseLock ?? new NoOpDatabaseLock(time), new WorkingCopies(_cache), options, time, Log);
-        Api = new ServerlessDbApi(engine, new ApiOptions(requestTimeout ?? TimeSpan.FromSeconds(30), maxRequestBytes, maxResultBytes, 100), time, Log);
+        var engine = new QueryEngine(store ?? Store, databaseLock ?? new NoOpDatabaseLock(time), new WorkingCopies(_cache), options, time, Log, links);
+        Api = new ServerlessDbApi(engine, new ApiOptions(requestTimeout ?? TimeSpan.FromSeconds(30), maxRequestBytes, maxResultBytes, 100, maxInlineResponseBytes), time, Log);
     }
 
     public ObservedStore Store { get; } = new();

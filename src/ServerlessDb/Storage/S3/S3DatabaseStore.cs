@@ -18,7 +18,7 @@ namespace ServerlessDb.Storage.S3;
 /// backoff and jitter until <see cref="S3StoreOptions.RetryDeadline"/>; lost
 /// conditions are never retried here, they become <see cref="WriteConflictException"/>.
 /// </summary>
-internal sealed class S3DatabaseStore : IDatabaseStore
+internal sealed class S3DatabaseStore : IDatabaseStore, IDatabaseLinks
 {
     /// <summary>User metadata (<c>x-amz-meta-serverlessdb-commit-id</c>) naming the commit that wrote a version.</summary>
     public const string CommitIdMetadataKey = "x-amz-meta-serverlessdb-commit-id";
@@ -47,6 +47,10 @@ internal sealed class S3DatabaseStore : IDatabaseStore
     // The commit record of the version of each database this process read or wrote last, so that the
     // next commit on it can carry the lineage forward.
     private readonly ConcurrentDictionary<string, StoredCommit> _lastSeen = new(StringComparer.Ordinal);
+
+    // The S3 version id of the version of each database this process downloaded or committed last
+    // (null in a bucket without versioning), so a link to that version needs no request.
+    private readonly ConcurrentDictionary<string, (string ETag, string? VersionId)> _versionIds = new(StringComparer.Ordinal);
 
     /// <summary>A store caching in a new folder of its own under <paramref name="cacheDirectory"/> (CACHE_DIR).</summary>
     public S3DatabaseStore(IAmazonS3 s3, S3StoreOptions options, string cacheDirectory, TimeProvider? timeProvider = null)
@@ -103,13 +107,16 @@ internal sealed class S3DatabaseStore : IDatabaseStore
         // Set when an attempt ended without an answer from S3 (a timeout, a reset): that PUT may still land.
         var unanswered = false;
         string etag;
+        string? putVersionId = null;
         try
         {
             etag = await RunAsync("PutObject", key, async token =>
             {
                 try
                 {
-                    return await PutAsync(key, filePath, basedOn, lineage, token);
+                    var put = await PutAsync(key, filePath, basedOn, lineage, token);
+                    putVersionId = put.VersionId;
+                    return put.ETag;
                 }
                 catch (AmazonS3Exception e) when (S3Errors.IsConditionFailure(e, basedOn))
                 {
@@ -142,9 +149,59 @@ internal sealed class S3DatabaseStore : IDatabaseStore
 
         var version = new StoredVersion(etag);
         _lastSeen[database] = new StoredCommit(etag, lineage);
+        if (putVersionId is not null)
+        {
+            _versionIds[database] = (etag, putVersionId);
+        }
+
         cache.InstallCommitted(version, filePath, startedAt);
         return version;
     }
+
+    /// <summary>
+    /// A presigned GET of exactly <paramref name="version"/>: with its S3 version id, remembered from the
+    /// GET or PUT that brought it here, or else asked for with a HEAD conditional on its ETag. In a bucket
+    /// without versioning there is no id, and the link names the key only.
+    /// </summary>
+    public async Task<Uri> LinkToAsync(string database, StoredVersion version, TimeSpan expiry, CancellationToken cancellationToken)
+    {
+        var key = KeyFor(database);
+        var etag = version.ETag ?? throw new ArgumentException("A missing database has no stored object to link to.", nameof(version));
+        string? versionId;
+        if (_versionIds.TryGetValue(database, out var known) && known.ETag == etag)
+        {
+            versionId = known.VersionId;
+        }
+        else
+        {
+            versionId = await RunAsync("HeadObject", key, async token =>
+            {
+                try
+                {
+                    var head = await _s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _bucket, Key = key, EtagToMatch = etag }, token);
+                    return NullIfEmpty(head.VersionId);
+                }
+                catch (AmazonS3Exception e) when (e.StatusCode is System.Net.HttpStatusCode.PreconditionFailed or System.Net.HttpStatusCode.NotFound)
+                {
+                    throw new StorageUnavailableException(
+                        $"Database '{database}' changed while its backup was taken (s3://{_bucket}/{key} is no longer version {version}); retry.", e);
+                }
+            }, cancellationToken);
+        }
+
+        var request = new GetPreSignedUrlRequest
+        {
+            BucketName = _bucket,
+            Key = key,
+            Verb = HttpVerb.GET,
+            Expires = _time.GetUtcNow().UtcDateTime + expiry,
+            VersionId = versionId,
+            Protocol = _s3.Config.ServiceURL?.StartsWith("http://", StringComparison.OrdinalIgnoreCase) == true ? Amazon.S3.Protocol.HTTP : Amazon.S3.Protocol.HTTPS,
+        };
+        return new Uri(await _s3.GetPreSignedURLAsync(request));
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) || value == "null" ? null : value;
 
     /// <summary>
     /// The retries ran out while our PUT may have landed: look once more (with a budget of its own)
@@ -225,12 +282,13 @@ internal sealed class S3DatabaseStore : IDatabaseStore
                 }
 
                 _lastSeen[cache.Name] = ReadCommit(etag, response.Metadata);
+                _versionIds[cache.Name] = (etag, NullIfEmpty(response.VersionId));
                 return FetchedVersion.Downloaded(new StoredVersion(etag), temp, $"s3://{_bucket}/{key}");
             }
         }, CancellationToken.None);
     }
 
-    private async Task<string> PutAsync(string key, string filePath, StoredVersion basedOn, IReadOnlyList<CommitLink> lineage, CancellationToken token)
+    private async Task<(string ETag, string? VersionId)> PutAsync(string key, string filePath, StoredVersion basedOn, IReadOnlyList<CommitLink> lineage, CancellationToken token)
     {
         // A fresh stream per attempt: a retry must send the file from its start.
         await using var body = new FileStream(
@@ -260,7 +318,7 @@ internal sealed class S3DatabaseStore : IDatabaseStore
         }
 
         var response = await _s3.PutObjectAsync(request, token);
-        return RequireETag(response.ETag, "PutObject", key);
+        return (RequireETag(response.ETag, "PutObject", key), NullIfEmpty(response.VersionId));
     }
 
     /// <summary>The stored object's ETag and the commit it records, or null when there is no object.</summary>

@@ -1,0 +1,17 @@
+namespace ServerlessDb.Storage;
+
+/// <summary>
+/// A store that can hand a client a direct, time-limited link to one stored version of a database
+/// (S3: a presigned GET of that object version). Apart from <see cref="IDatabaseStore"/> because only a
+/// store reachable by clients has it (not the local folder), and because it is the only thing the
+/// backup route needs beyond a snapshot: the read and commit port stays as it is.
+/// </summary>
+internal interface IDatabaseLinks
+{
+    /// <summary>
+    /// A GET link to exactly <paramref name="version"/> of <paramref name="database"/>, valid for
+    /// <paramref name="expiry"/>. Moves no bytes.
+    /// </summary>
+    /// <exception cref="Errors.StorageUnavailableException">the version is no longer stored as the current object and its version id is unknown, or the store did not answer.</exception>
+    Task<Uri> LinkToAsync(string database, StoredVersion version, TimeSpan expiry, CancellationToken cancellationToken);
+}
