@@ -16,6 +16,13 @@ internal static class GoJsonNumber
     {
         // .NET's "R" is the shortest round-trip text too; only the layout differs from Go's.
         var shortest = value.ToString("R", CultureInfo.InvariantCulture);
+        if (!shortest.Contains('E', StringComparison.Ordinal))
+        {
+            // Without an exponent .NET has written the shortest digits in plain decimals, as Go does in its
+            // plain range (.NET switches to E-form sooner than Go, never later): nothing to rearrange.
+            return shortest;
+        }
+
         var negative = shortest.StartsWith('-');
         var unsigned = negative ? shortest[1..] : shortest;
         var e = unsigned.IndexOf('E', StringComparison.Ordinal);

@@ -42,7 +42,6 @@ internal sealed class S3DatabaseStore : IDatabaseStore, IDatabaseLinks
     private readonly TimeProvider _time;
     private readonly ResiliencePipeline _pipeline;
     private readonly DatabaseCaches _caches;
-    private readonly string _bucket;
 
     // The commit record of the version of each database this process read or wrote last, so that the
     // next commit on it can carry the lineage forward.
@@ -74,7 +73,6 @@ internal sealed class S3DatabaseStore : IDatabaseStore, IDatabaseLinks
         ArgumentNullException.ThrowIfNull(options);
         _s3 = s3;
         _options = options;
-        _bucket = options.Bucket;
         _time = timeProvider;
         CacheFolder = cacheFolder;
         _caches = new DatabaseCaches(cacheFolder.CacheDirectory, options.CacheMaxBytes, timeProvider);
@@ -129,7 +127,7 @@ internal sealed class S3DatabaseStore : IDatabaseStore, IDatabaseLinks
                         CommitCheck.Landed => verdict.ETag!,
                         CommitCheck.NotYetChanged => throw new CommitNotYetVisibleException(e),
                         CommitCheck.Superseded => throw new WriteConflictException(
-                            $"Database '{database}' changed since version {basedOn} was read (s3://{_bucket}/{key} is now {stored?.ETag ?? "deleted"}, " +
+                            $"Database '{database}' changed since version {basedOn} was read (s3://{_options.Bucket}/{key} is now {stored?.ETag ?? "deleted"}, " +
                             $"written by another commit: {S3Errors.Describe(e)}); nothing was uploaded.",
                             e),
                         _ => throw Unknown(database, key, $"S3 answered {S3Errors.Describe(e)}, and more commits have landed since version {basedOn} than the stored object remembers", e),
@@ -178,20 +176,20 @@ internal sealed class S3DatabaseStore : IDatabaseStore, IDatabaseLinks
             {
                 try
                 {
-                    var head = await _s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _bucket, Key = key, EtagToMatch = etag }, token);
+                    var head = await _s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _options.Bucket, Key = key, EtagToMatch = etag }, token);
                     return NullIfEmpty(head.VersionId);
                 }
                 catch (AmazonS3Exception e) when (e.StatusCode is System.Net.HttpStatusCode.PreconditionFailed or System.Net.HttpStatusCode.NotFound)
                 {
                     throw new StorageUnavailableException(
-                        $"Database '{database}' changed while its backup was taken (s3://{_bucket}/{key} is no longer version {version}); retry.", e);
+                        $"Database '{database}' changed while its backup was taken (s3://{_options.Bucket}/{key} is no longer version {version}); retry.", e);
                 }
             }, cancellationToken);
         }
 
         var request = new GetPreSignedUrlRequest
         {
-            BucketName = _bucket,
+            BucketName = _options.Bucket,
             Key = key,
             Verb = HttpVerb.GET,
             Expires = _time.GetUtcNow().UtcDateTime + expiry,
@@ -224,7 +222,7 @@ internal sealed class S3DatabaseStore : IDatabaseStore, IDatabaseLinks
         {
             CommitCheck.Landed => verdict.ETag!,
             CommitCheck.Superseded => throw new WriteConflictException(
-                $"Database '{database}' changed since version {basedOn} was read (s3://{_bucket}/{key} now holds another commit); nothing was uploaded.",
+                $"Database '{database}' changed since version {basedOn} was read (s3://{_options.Bucket}/{key} now holds another commit); nothing was uploaded.",
                 failure),
             CommitCheck.NotYetChanged when !unanswered => throw new StorageUnavailableException(
                 $"{failure.Message}; the stored object is still version {basedOn}, so nothing was committed.", failure),
@@ -233,7 +231,7 @@ internal sealed class S3DatabaseStore : IDatabaseStore, IDatabaseLinks
     }
 
     private CommitOutcomeUnknownException Unknown(string database, string key, string why, Exception inner) =>
-        new($"The write to database '{database}' may have been committed: {why}; s3://{_bucket}/{key} could not show whether it holds this commit. " +
+        new($"The write to database '{database}' may have been committed: {why}; s3://{_options.Bucket}/{key} could not show whether it holds this commit. " +
             "Read the database before retrying, or retry with the same Idempotency-Key.",
             inner);
 
@@ -244,7 +242,7 @@ internal sealed class S3DatabaseStore : IDatabaseStore, IDatabaseLinks
         // Not the caller's token: the fetch is shared, and the deadline bounds it.
         return await RunAsync("GetObject", key, async token =>
         {
-            var request = new GetObjectRequest { BucketName = _bucket, Key = key };
+            var request = new GetObjectRequest { BucketName = _options.Bucket, Key = key };
             if (known?.ETag is { } cached)
             {
                 request.EtagToNotMatch = cached;
@@ -283,7 +281,7 @@ internal sealed class S3DatabaseStore : IDatabaseStore, IDatabaseLinks
 
                 _lastSeen[cache.Name] = ReadCommit(etag, response.Metadata);
                 _versionIds[cache.Name] = (etag, NullIfEmpty(response.VersionId));
-                return FetchedVersion.Downloaded(new StoredVersion(etag), temp, $"s3://{_bucket}/{key}");
+                return FetchedVersion.Downloaded(new StoredVersion(etag), temp, $"s3://{_options.Bucket}/{key}");
             }
         }, CancellationToken.None);
     }
@@ -296,7 +294,7 @@ internal sealed class S3DatabaseStore : IDatabaseStore, IDatabaseLinks
             FileOptions.Asynchronous | FileOptions.SequentialScan);
         var request = new PutObjectRequest
         {
-            BucketName = _bucket,
+            BucketName = _options.Bucket,
             Key = key,
             InputStream = body,
             AutoCloseStream = false,
@@ -327,7 +325,7 @@ internal sealed class S3DatabaseStore : IDatabaseStore, IDatabaseLinks
         GetObjectMetadataResponse head;
         try
         {
-            head = await _s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _bucket, Key = key }, token);
+            head = await _s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _options.Bucket, Key = key }, token);
         }
         catch (AmazonS3Exception e) when (S3Errors.IsNoSuchKey(e))
         {
@@ -388,12 +386,12 @@ internal sealed class S3DatabaseStore : IDatabaseStore, IDatabaseLinks
                 catch (AmazonServiceException e)
                 {
                     throw new StorageUnavailableException(
-                        $"S3 refused {operation} on s3://{_bucket}/{key}: {S3Errors.Describe(e)}", e);
+                        $"S3 refused {operation} on s3://{_options.Bucket}/{key}: {S3Errors.Describe(e)}", e);
                 }
                 catch (AmazonClientException e)
                 {
                     throw new StorageUnavailableException(
-                        $"S3 client failed {operation} on s3://{_bucket}/{key}: {e.Message}", e);
+                        $"S3 client failed {operation} on s3://{_options.Bucket}/{key}: {e.Message}", e);
                 }
             }, linked.Token);
         }
@@ -401,7 +399,7 @@ internal sealed class S3DatabaseStore : IDatabaseStore, IDatabaseLinks
         {
             var seconds = budget.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
             throw new StorageUnavailableException(
-                $"S3 did not answer {operation} on s3://{_bucket}/{key} within {seconds}s: {S3Errors.Describe(lastError)}",
+                $"S3 did not answer {operation} on s3://{_options.Bucket}/{key} within {seconds}s: {S3Errors.Describe(lastError)}",
                 lastError ?? e);
         }
     }
@@ -411,7 +409,7 @@ internal sealed class S3DatabaseStore : IDatabaseStore, IDatabaseLinks
 
     private string RequireETag(string? etag, string operation, string key) =>
         string.IsNullOrEmpty(etag)
-            ? throw new StorageUnavailableException($"S3 answered {operation} on s3://{_bucket}/{key} without an ETag.")
+            ? throw new StorageUnavailableException($"S3 answered {operation} on s3://{_options.Bucket}/{key} without an ETag.")
             : etag;
 
     private string KeyFor(string database) => DatabaseKey.For(_options.Prefix, database);
