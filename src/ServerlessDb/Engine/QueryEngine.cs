@@ -104,6 +104,74 @@ internal sealed class QueryEngine
     public Task<Uri>? LinkToAsync(string database, BackupFile backup, TimeSpan expiry, CancellationToken cancellationToken) =>
         _links is not null && backup.IsStoredObject ? _links.LinkToAsync(database, backup.Version, expiry, cancellationToken) : null;
 
+    /// <summary>
+    /// Makes the complete database file at <paramref name="filePath"/> the new current version of
+    /// <paramref name="database"/> (a load, a restore): one commit under the write lock, conditional on the
+    /// version current under it, as every write is. A conflict (a writer without the lock committed) is
+    /// retried from a fresh look, since the new content does not depend on what it replaces. The file is
+    /// moved into the cache on success and left to the caller otherwise; the caller validates it first.
+    /// </summary>
+    /// <exception cref="WriteConflictException">other commits kept landing for every attempt; nothing was replaced.</exception>
+    public async Task<QueryOutcome> ReplaceAsync(string database, string requestId, string filePath, RequestTrace trace, CancellationToken cancellationToken)
+    {
+        LockLease lease;
+        using (trace.Phase("lock"))
+        {
+            lease = await _lock.AcquireAsync(database, requestId, cancellationToken);
+        }
+
+        try
+        {
+            return await _conflictRetry.ExecuteAsync(
+                async token => await ReplaceOnceAsync(database, filePath, trace, token),
+                cancellationToken);
+        }
+        finally
+        {
+            await ReleaseAsync(lease, requestId, _time.GetUtcNow(), trace);
+        }
+    }
+
+    private async Task<QueryOutcome> ReplaceOnceAsync(string database, string filePath, RequestTrace trace, CancellationToken cancellationToken)
+    {
+        trace.Attempts++;
+        StoredVersion current;
+        using (trace.Phase("fetch"))
+        {
+            using var snapshot = await _store.GetAsync(database, maxStaleness: null, cancellationToken);
+            trace.Fetched(snapshot);
+            current = snapshot.Version;
+        }
+
+        trace.VersionRead = current.ToString();
+        var committed = await CommitAsync(database, current, filePath, trace, cancellationToken);
+        return new QueryOutcome([], Committed: true, committed);
+    }
+
+    private async Task<StoredVersion> CommitAsync(string database, StoredVersion basedOn, string filePath, RequestTrace trace, CancellationToken cancellationToken)
+    {
+        StoredVersion committed;
+        using (trace.Phase("upload"))
+        {
+            var bytes = new FileInfo(filePath).Length;
+            try
+            {
+                committed = await _store.CommitAsync(database, basedOn, filePath, cancellationToken);
+            }
+            catch (WriteConflictException)
+            {
+                trace.Conflicts++;
+                throw;
+            }
+
+            trace.BytesUploaded += bytes;
+        }
+
+        trace.Committed = true;
+        trace.VersionWritten = committed.ToString();
+        return committed;
+    }
+
     private async Task<QueryOutcome> RunOnSnapshotAsync(QueryRequest request, DateTimeOffset deadline, RequestTrace trace, CancellationToken cancellationToken)
     {
         var database = request.Flags.Database;
@@ -233,26 +301,8 @@ internal sealed class QueryEngine
                 }
 
                 WorkingCopies.EnsureComplete(workingCopy);
-                StoredVersion committed;
-                using (trace.Phase("upload"))
-                {
-                    var bytes = new FileInfo(workingCopy).Length;
-                    try
-                    {
-                        committed = await _store.CommitAsync(database, snapshot.Version, workingCopy, cancellationToken);
-                    }
-                    catch (WriteConflictException)
-                    {
-                        trace.Conflicts++;
-                        throw;
-                    }
-
-                    trace.BytesUploaded += bytes;
-                }
-
+                var committed = await CommitAsync(database, snapshot.Version, workingCopy, trace, cancellationToken);
                 workingCopy = null; // the store moved it into its cache
-                trace.Committed = true;
-                trace.VersionWritten = committed.ToString();
                 return new QueryOutcome(results, Committed: true, committed) { Answer = execution.Answer };
             }
             finally
