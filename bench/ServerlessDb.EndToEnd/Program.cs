@@ -8,9 +8,10 @@ using ServerlessDb.EndToEnd;
 // database, interleaved request by request. See docs/benchmarks.md ("End to end against moto_server").
 //
 //   dotnet run -c Release --project bench/ServerlessDb.EndToEnd -- [--sizes 1,10,50,200] [--iterations 18]
-//       [--large-iterations 7] [--label whole] [--out docs/benchmarks/e2e.json] [--env NAME=VALUE ...]
+//       [--large-iterations 7] [--label whole] [--out docs/benchmarks/e2e.json] [--env NAME=VALUE ...] [--jit]
 //
-// --env sets a variable for ServerlessDb's containers (STORAGE_LAYOUT=chunked, say); --label names the run.
+// --env sets a variable for ServerlessDb's containers (STORAGE_LAYOUT=chunked, say); --label names the run;
+// --jit runs the local server without ReadyToRun code (to measure what precompiling saves).
 var options = Options.Parse(args);
 var repository = Options.RepositoryRoot();
 var seedHandler = Path.GetFullPath(Path.Combine(repository, "..", "shared", "peer", "seed-poc", "db_function", "lambda_function.py"));
@@ -20,7 +21,7 @@ if (!File.Exists(seedHandler))
     return 1;
 }
 
-var localServer = await BuildLocalServerAsync(repository);
+var localServer = await BuildLocalServerAsync(repository, options.ReadyToRun);
 using var moto = await Moto.StartAsync();
 var vpc = await moto.CreateVpcAsync();
 var samples = new List<Sample>();
@@ -43,9 +44,10 @@ foreach (var size in options.Sizes)
     using var a = await ServerlessDbContainer.StartAsync("ours-a", new Backend(moto.Url, vpc, ourBucket, "databases/bench.sqlite"), localServer, "bench", options.Environment);
     using var b = await ServerlessDbContainer.StartAsync("ours-b", new Backend(moto.Url, vpc, ourBucket, "databases/bench.sqlite"), localServer, "bench", options.Environment);
 
-    // Warm-up: every path once, and B the last writer, as at the start of each iteration.
-    await seed.WriteAsync();
-    await a.WriteAsync();
+    // Warm-up: every path once, and B the last writer, as at the start of each iteration. The first writes
+    // of a fresh process are its JIT's worst case.
+    var seedFirstWrite = await seed.WriteAsync();
+    var ourFirstWrite = await a.WriteAsync();
     await b.WriteAsync();
 
     async Task Measure(IContainer container, string scenario, Func<Task<TimeSpan>> request)
@@ -70,8 +72,8 @@ foreach (var size in options.Sizes)
     }
 
     Console.WriteLine($" {size} MB: {iterations} iterations");
-    containers.Add(new ContainerFacts(options.Label, "seed", size, seed.ColdStart.TotalMilliseconds, seed.PeakMemoryBytes()));
-    containers.Add(new ContainerFacts(options.Label, "ours", size, a.ColdStart.TotalMilliseconds, Math.Max(a.PeakMemoryBytes(), b.PeakMemoryBytes())));
+    containers.Add(new ContainerFacts(options.Label, "seed", size, seed.ColdStart.TotalMilliseconds, seedFirstWrite.TotalMilliseconds, seed.PeakMemoryBytes()));
+    containers.Add(new ContainerFacts(options.Label, "ours", size, a.ColdStart.TotalMilliseconds, ourFirstWrite.TotalMilliseconds, Math.Max(a.PeakMemoryBytes(), b.PeakMemoryBytes())));
     await moto.EmptyBucketAsync(seedBucket);
     await moto.EmptyBucketAsync(ourBucket);
 }
@@ -85,25 +87,33 @@ await File.WriteAllTextAsync(Path.ChangeExtension(options.Out, ".md"), report);
 Console.WriteLine($"raw samples: {options.Out}");
 return 0;
 
-static async Task<string> BuildLocalServerAsync(string repository)
+// Published as the Lambda package is (framework-dependent, linux-x64); with --ready-to-run precompiled, as
+// QueryRunner.csproj publishes it for a runtime identifier.
+static async Task<string> BuildLocalServerAsync(string repository, bool readyToRun)
 {
-    var output = Path.Combine(Path.GetTempPath(), "serverlessdb-e2e-localserver");
-    var build = Process.Start(new ProcessStartInfo("dotnet", ["build", Path.Combine(repository, "src", "LocalServer"), "-c", "Release", "-o", output, "-nologo", "-v", "q"]))!;
+    var output = Path.Combine(Path.GetTempPath(), "serverlessdb-e2e-localserver-" + (readyToRun ? "r2r" : "jit"));
+    var build = Process.Start(new ProcessStartInfo("dotnet", ["publish", Path.Combine(repository, "src", "LocalServer"), "-c", "Release", "-r", "linux-x64", "--self-contained", "false", $"-p:PublishReadyToRun={readyToRun}", "-o", output, "-nologo", "-v", "q"]))!;
     await build.WaitForExitAsync();
     return build.ExitCode == 0 ? Path.Combine(output, "LocalServer.dll") : throw new InvalidOperationException("building the local server failed");
 }
 
 internal sealed record Sample(string Label, string System, string Scenario, int SizeMb, double Milliseconds, long BytesUp, long BytesDown);
 
-internal sealed record ContainerFacts(string Label, string System, int SizeMb, double ColdStartMs, long PeakMemoryBytes);
+internal sealed record ContainerFacts(string Label, string System, int SizeMb, double ColdStartMs, double FirstWriteMs, long PeakMemoryBytes);
 
-internal sealed record Options(int[] Sizes, int Iterations, int LargeIterations, string Label, string Out, Dictionary<string, string?> Environment)
+internal sealed record Options(int[] Sizes, int Iterations, int LargeIterations, string Label, string Out, Dictionary<string, string?> Environment, bool ReadyToRun)
 {
     public static Options Parse(string[] args)
     {
-        var options = new Options([1, 10, 50, 200], 18, 7, "whole", Path.Combine(RepositoryRoot(), "docs", "benchmarks", "e2e.json"), []);
+        var options = new Options([1, 10, 50, 200], 18, 7, "whole", Path.Combine(RepositoryRoot(), "docs", "benchmarks", "e2e.json"), [], ReadyToRun: true);
         for (var i = 0; i < args.Length; i++)
         {
+            if (args[i] == "--jit")
+            {
+                options = options with { ReadyToRun = false };
+                continue;
+            }
+
             var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");
             options = args[i] switch
             {
@@ -179,13 +189,13 @@ internal static class Report
         }
 
         text.AppendLine();
-        text.AppendLine("| DB | cold start to first read: seed / ours | peak memory: seed / ours |");
-        text.AppendLine("| --- | ---: | ---: |");
+        text.AppendLine("| DB | cold start to first read: seed / ours | first write: seed / ours | peak memory: seed / ours |");
+        text.AppendLine("| --- | ---: | ---: | ---: |");
         foreach (var size in containers.Select(c => c.SizeMb).Distinct())
         {
             var seed = containers.First(c => c.SizeMb == size && c.System == "seed");
             var ours = containers.First(c => c.SizeMb == size && c.System == "ours");
-            text.AppendLine($"| {size} MB | {Ms(seed.ColdStartMs)} / {Ms(ours.ColdStartMs)} | {seed.PeakMemoryBytes / 1_000_000} / {ours.PeakMemoryBytes / 1_000_000} MB |");
+            text.AppendLine($"| {size} MB | {Ms(seed.ColdStartMs)} / {Ms(ours.ColdStartMs)} | {Ms(seed.FirstWriteMs)} / {Ms(ours.FirstWriteMs)} | {seed.PeakMemoryBytes / 1_000_000} / {ours.PeakMemoryBytes / 1_000_000} MB |");
         }
 
         return text.ToString();
