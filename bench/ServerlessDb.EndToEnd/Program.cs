@@ -12,8 +12,18 @@ using ServerlessDb.EndToEnd;
 //
 // --env sets a variable for ServerlessDb's containers (STORAGE_LAYOUT=chunked, say); --label names the run;
 // --jit runs the local server without ReadyToRun code (to measure what precompiling saves).
-var options = Options.Parse(args);
+//   dotnet run -c Release --project bench/ServerlessDb.EndToEnd -- local-load [seconds]
+//
+// local-load measures one client against one local server instead (folder storage, thread-pool spinning on/off).
 var repository = Options.RepositoryRoot();
+if (args is ["local-load", ..])
+{
+    var seconds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10;
+    Console.WriteLine(await LocalServerLoad.RunAsync(await BuildLocalServerAsync(repository, readyToRun: true), TimeSpan.FromSeconds(seconds)));
+    return 0;
+}
+
+var options = Options.Parse(args);
 var seedHandler = Path.GetFullPath(Path.Combine(repository, "..", "shared", "peer", "seed-poc", "db_function", "lambda_function.py"));
 if (!File.Exists(seedHandler))
 {
