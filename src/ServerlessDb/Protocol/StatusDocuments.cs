@@ -59,5 +59,15 @@ internal static class StatusDocuments
     private static string GoTimeText(DateTimeOffset time) =>
         GoTime.FromDateTimeOffset(time).TryFormat(out var text) ? text : time.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
 
-    public const string Ready = "[+]node ok\n[+]leader ok\n[+]store ok\n";
+    /// <summary>
+    /// rqlite's /readyz body for a ready node, byte for byte (rqlite 8 and 9; no final newline):
+    /// <c>noleader</c> asks only whether the node answers, and <c>sync</c> adds the line saying every
+    /// write this node acknowledged is applied, which is true here when a write is answered.
+    /// </summary>
+    public static string Readiness(bool noLeader, bool sync) => (noLeader, sync) switch
+    {
+        (true, _) => "[+]node ok",
+        (false, true) => "[+]node ok\n[+]leader ok\n[+]store ok\n[+]sync ok",
+        (false, false) => "[+]node ok\n[+]leader ok\n[+]store ok",
+    };
 }
