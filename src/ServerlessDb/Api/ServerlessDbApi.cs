@@ -94,7 +94,7 @@ internal sealed class ServerlessDbApi : IApiHandler
             ("/db/backup", "GET") => BackupAsync(request, trace, cancellationToken),
             ("/db/databases", "GET") => ListDatabasesAsync(request, trace, cancellationToken),
             ("/status", "GET") => Task.FromResult(ApiResponse.Json(200, StatusDocuments.Status(Address(request), _startedAt, _time.GetUtcNow()))),
-            ("/readyz", "GET") => Task.FromResult(ApiResponse.Text(200, StatusDocuments.Ready)),
+            ("/readyz", "GET") => Task.FromResult(ApiResponse.TextExactly(200, StatusDocuments.Readiness(request.HasFlag("noleader"), request.HasFlag("sync")))),
             ("/db/execute" or "/db/request" or "/sql", _) => Task.FromResult(MethodNotAllowed("POST, OPTIONS")),
             ("/db/query", _) => Task.FromResult(MethodNotAllowed("GET, POST, OPTIONS")),
             ("/status" or "/readyz" or "/db/backup" or "/db/databases", _) => Task.FromResult(MethodNotAllowed("GET, OPTIONS")),
