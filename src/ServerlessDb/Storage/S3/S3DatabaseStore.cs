@@ -18,7 +18,7 @@ namespace ServerlessDb.Storage.S3;
 /// backoff and jitter until <see cref="S3StoreOptions.RetryDeadline"/>; lost
 /// conditions are never retried here, they become <see cref="WriteConflictException"/>.
 /// </summary>
-internal sealed class S3DatabaseStore : IDatabaseStore, IDatabaseLinks
+internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, IDatabaseStaging
 {
     /// <summary>User metadata (<c>x-amz-meta-serverlessdb-commit-id</c>) naming the commit that wrote a version.</summary>
     public const string CommitIdMetadataKey = "x-amz-meta-serverlessdb-commit-id";
@@ -194,7 +194,7 @@ internal sealed class S3DatabaseStore : IDatabaseStore, IDatabaseLinks
             Verb = HttpVerb.GET,
             Expires = _time.GetUtcNow().UtcDateTime + expiry,
             VersionId = versionId,
-            Protocol = _s3.Config.ServiceURL?.StartsWith("http://", StringComparison.OrdinalIgnoreCase) == true ? Amazon.S3.Protocol.HTTP : Amazon.S3.Protocol.HTTPS,
+            Protocol = LinkProtocol(),
         };
         return new Uri(await _s3.GetPreSignedURLAsync(request));
     }
