@@ -32,42 +32,11 @@ public sealed class LoadEndToEndTests(MotoServerFixture moto)
 
     private const string Content = "SELECT (SELECT group_concat(id || ':' || name || ':' || ifnull(hex(data), '-'), '|') FROM foo) || ' / ' || (SELECT group_concat(id || '=' || x) FROM seq) || ' / ' || (SELECT group_concat(name || '=' || seq) FROM sqlite_sequence) || ' / ' || (SELECT group_concat(type || ' ' || name) FROM (SELECT type, name FROM sqlite_schema ORDER BY name))";
 
-    private async Task<string> VersionedBucketAsync()
-    {
-        var bucket = await moto.CreateBucketAsync();
-        await moto.S3.PutBucketVersioningAsync(new PutBucketVersioningRequest
-        {
-            BucketName = bucket,
-            VersioningConfig = new S3BucketVersioningConfig { Status = VersionStatus.Enabled },
-        });
-        return bucket;
-    }
-
     private static void AssertOk(LambdaResponse response) =>
         Assert.True(response.StatusCode == 200, $"status {response.StatusCode}: {response.Body}");
 
     /// <summary>integrity_check (must be ok) and <see cref="Content"/> of a database file's bytes.</summary>
-    private static string Describe(byte[] bytes, string sql = Content)
-    {
-        var path = Path.GetTempFileName();
-        try
-        {
-            File.WriteAllBytes(path, bytes);
-            using var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
-            connection.Open();
-            using (var check = new SqliteCommand("PRAGMA integrity_check", connection))
-            {
-                Assert.Equal("ok", check.ExecuteScalar());
-            }
-
-            using var command = new SqliteCommand(sql, connection);
-            return command.ExecuteScalar()?.ToString() ?? "(null)";
-        }
-        finally
-        {
-            File.Delete(path);
-        }
-    }
+    private static string Describe(byte[] bytes, string sql = Content) => DatabaseFiles.Query(bytes, sql)?.ToString() ?? "(null)";
 
     private async Task<byte[]> StoredAsync(string bucket, string database)
     {
@@ -117,7 +86,7 @@ public sealed class LoadEndToEndTests(MotoServerFixture moto)
     [Fact]
     public async Task Through_the_lambda_a_backup_loads_back_byte_for_byte_and_its_dump_row_for_row()
     {
-        var bucket = await VersionedBucketAsync();
+        var bucket = await moto.CreateVersionedBucketAsync();
         using var runner = new QueryRunnerInstance(moto, bucket);
         AssertOk(await runner.PostAsync("/db/execute", Rows, query: "db=shop"));
         var original = await StoredAsync(bucket, "shop");
@@ -148,7 +117,7 @@ public sealed class LoadEndToEndTests(MotoServerFixture moto)
     [Fact]
     public async Task Through_the_lambda_a_bad_file_or_dump_is_a_400_that_leaves_the_stored_object_as_it_was()
     {
-        var bucket = await VersionedBucketAsync();
+        var bucket = await moto.CreateVersionedBucketAsync();
         using var runner = new QueryRunnerInstance(moto, bucket);
         AssertOk(await runner.PostAsync("/db/execute", Rows, query: "db=shop"));
         var before = await moto.S3.GetObjectMetadataAsync(bucket, "databases/shop.sqlite");
@@ -176,7 +145,7 @@ public sealed class LoadEndToEndTests(MotoServerFixture moto)
     [Fact]
     public async Task Through_the_lambda_a_file_over_six_megabytes_is_staged_with_a_presigned_put_then_loaded()
     {
-        var bucket = await VersionedBucketAsync();
+        var bucket = await moto.CreateVersionedBucketAsync();
         using var runner = new QueryRunnerInstance(moto, bucket);
         AssertOk(await runner.PostAsync("/db/execute", Rows, query: "db=big"));
         var file = LargeDatabase();
@@ -252,7 +221,7 @@ public sealed class LoadEndToEndTests(MotoServerFixture moto)
     [Fact]
     public async Task Through_the_local_server_on_s3_the_whole_two_step_path_runs_over_http()
     {
-        var bucket = await VersionedBucketAsync();
+        var bucket = await moto.CreateVersionedBucketAsync();
         await using var server = await LocalServerHandle.StartAsync(
             new Dictionary<string, string?> { ["AWS_REGION"] = MotoServerFixture.Region },
             new LocalServerSettings { S3Endpoint = moto.EndpointUrl, Bucket = bucket });

@@ -46,19 +46,7 @@ internal sealed partial class S3DatabaseStore
 
             using (response)
             {
-                try
-                {
-                    await using var body = response.ResponseStream;
-                    await using var file = new FileStream(
-                        targetPath, FileMode.Create, FileAccess.Write, FileShare.None, FileBufferSize, FileOptions.Asynchronous);
-                    await body.CopyToAsync(file, token);
-                }
-                catch
-                {
-                    File.Delete(targetPath);
-                    throw;
-                }
-
+                await SaveAsync(response, targetPath, token);
                 return new StagedObject(id, new FileInfo(targetPath).Length, NullIfEmpty(response.VersionId));
             }
         }, cancellationToken);

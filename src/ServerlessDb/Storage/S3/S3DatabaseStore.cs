@@ -266,24 +266,29 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
             {
                 var etag = RequireETag(response.ETag, "GetObject", key);
                 var temp = cache.NewTempPath();
-                try
-                {
-                    await using var body = response.ResponseStream;
-                    await using var file = new FileStream(
-                        temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileBufferSize, FileOptions.Asynchronous);
-                    await body.CopyToAsync(file, token);
-                }
-                catch
-                {
-                    File.Delete(temp);
-                    throw;
-                }
+                await SaveAsync(response, temp, token);
 
                 _lastSeen[cache.Name] = ReadCommit(etag, response.Metadata);
                 _versionIds[cache.Name] = (etag, NullIfEmpty(response.VersionId));
                 return FetchedVersion.Downloaded(new StoredVersion(etag), temp, $"s3://{_options.Bucket}/{key}");
             }
         }, CancellationToken.None);
+    }
+
+    /// <summary>Streams a GET's body to a new file at <paramref name="path"/>, deleting what it wrote if the transfer fails.</summary>
+    private static async Task SaveAsync(GetObjectResponse response, string path, CancellationToken token)
+    {
+        try
+        {
+            await using var body = response.ResponseStream;
+            await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileBufferSize, FileOptions.Asynchronous);
+            await body.CopyToAsync(file, token);
+        }
+        catch
+        {
+            File.Delete(path);
+            throw;
+        }
     }
 
     private async Task<(string ETag, string? VersionId)> PutAsync(string key, string filePath, StoredVersion basedOn, IReadOnlyList<CommitLink> lineage, CancellationToken token)
