@@ -237,6 +237,9 @@ public sealed class LoadEndToEndTests(MotoServerFixture moto)
             Assert.True(put.IsSuccessStatusCode, $"PUT {(int)put.StatusCode}");
         }
 
+        // A staged upload is no database: the listing skips the staging folder.
+        Assert.Equal("""{"databases":[]}""", await server.Http.GetStringAsync("/db/databases"));
+
         using var loaded = await server.Http.PostAsync(slot.RootElement.GetProperty("load").GetString(), null);
         Assert.True(loaded.StatusCode == HttpStatusCode.OK, await loaded.Content.ReadAsStringAsync());
         Assert.Equal(file, await StoredAsync(bucket, "staged"));
