@@ -3,7 +3,6 @@ using System.Net;
 using System.Text;
 using Amazon.S3;
 using Amazon.S3.Model;
-using Microsoft.Data.Sqlite;
 using ServerlessDb.IntegrationTests.Infrastructure;
 using ServerlessDb.IntegrationTests.LocalServer;
 
@@ -22,42 +21,8 @@ public sealed class BackupEndToEndTests(MotoServerFixture moto)
     // Seven blobs of 1 MB of random bytes: a database file over Lambda's 6 MB response limit.
     private static readonly string Large = "[\"CREATE TABLE big (b BLOB)\"" + string.Concat(Enumerable.Repeat(", \"INSERT INTO big VALUES (randomblob(1000000))\"", 7)) + "]";
 
-    private async Task<string> VersionedBucketAsync()
-    {
-        var bucket = await moto.CreateBucketAsync();
-        await moto.S3.PutBucketVersioningAsync(new PutBucketVersioningRequest
-        {
-            BucketName = bucket,
-            VersioningConfig = new S3BucketVersioningConfig { Status = VersionStatus.Enabled },
-        });
-        return bucket;
-    }
-
     private static void AssertOk(LambdaResponse response) =>
         Assert.True(response.StatusCode == 200, $"status {response.StatusCode}: {response.Body}");
-
-    /// <summary>Opens <paramref name="bytes"/> as a SQLite database: integrity_check must be ok; returns what <paramref name="sql"/> answers.</summary>
-    private static object? Open(byte[] bytes, string sql)
-    {
-        var path = Path.GetTempFileName();
-        try
-        {
-            File.WriteAllBytes(path, bytes);
-            using var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
-            connection.Open();
-            using (var check = new SqliteCommand("PRAGMA integrity_check", connection))
-            {
-                Assert.Equal("ok", check.ExecuteScalar());
-            }
-
-            using var command = new SqliteCommand(sql, connection);
-            return command.ExecuteScalar();
-        }
-        finally
-        {
-            File.Delete(path);
-        }
-    }
 
     private async Task<byte[]> StoredAsync(string bucket, string key, string? versionId = null)
     {
@@ -70,7 +35,7 @@ public sealed class BackupEndToEndTests(MotoServerFixture moto)
     [Fact]
     public async Task The_lambda_answers_the_stored_file_as_base64_its_dump_and_gzip()
     {
-        var bucket = await VersionedBucketAsync();
+        var bucket = await moto.CreateVersionedBucketAsync();
         using var runner = new QueryRunnerInstance(moto, bucket);
         AssertOk(await runner.PostAsync("/db/execute", Rows, query: "db=shop"));
 
@@ -79,7 +44,7 @@ public sealed class BackupEndToEndTests(MotoServerFixture moto)
         Assert.True(binary.IsBase64Encoded);
         Assert.Equal("application/octet-stream", binary.Header("Content-Type"));
         Assert.Equal(await StoredAsync(bucket, "databases/shop.sqlite"), binary.Bytes);
-        Assert.Equal("fiona,declan", Open(binary.Bytes, "SELECT group_concat(name) FROM (SELECT name FROM foo ORDER BY id)"));
+        Assert.Equal("fiona,declan", DatabaseFiles.Query(binary.Bytes, "SELECT group_concat(name) FROM (SELECT name FROM foo ORDER BY id)"));
 
         var dump = await runner.GetAsync("/db/backup", "db=shop&fmt=sql");
         AssertOk(dump);
@@ -105,7 +70,7 @@ public sealed class BackupEndToEndTests(MotoServerFixture moto)
     [Fact]
     public async Task A_backup_over_six_megabytes_is_a_307_to_exactly_that_object_version()
     {
-        var bucket = await VersionedBucketAsync();
+        var bucket = await moto.CreateVersionedBucketAsync();
         using var runner = new QueryRunnerInstance(moto, bucket);
         AssertOk(await runner.PostAsync("/db/execute", Large));
         var stored = await StoredAsync(bucket, "databases/default.sqlite");
@@ -123,7 +88,7 @@ public sealed class BackupEndToEndTests(MotoServerFixture moto)
         using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = true });
         var followed = await http.GetByteArrayAsync(location);
         Assert.Equal(stored, followed);
-        Assert.Equal(7L, Open(followed, "SELECT count(*) FROM big"));
+        Assert.Equal(7L, DatabaseFiles.Query(followed, "SELECT count(*) FROM big"));
     }
 
     [Fact]
@@ -140,7 +105,7 @@ public sealed class BackupEndToEndTests(MotoServerFixture moto)
         Assert.True(bytes.Length > 6 * 1024 * 1024);
         Assert.Equal(bytes.Length, large.Content.Headers.ContentLength);
         Assert.Equal(File.ReadAllBytes(Path.Combine(server.DataDirectory, "default.sqlite")), bytes);
-        Assert.Equal(7L, Open(bytes, "SELECT count(*) FROM big"));
+        Assert.Equal(7L, DatabaseFiles.Query(bytes, "SELECT count(*) FROM big"));
 
         var dump = await server.Http.GetStringAsync("/db/backup?db=shop&fmt=sql");
         Assert.StartsWith("PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\nCREATE TABLE foo", dump, StringComparison.Ordinal);
@@ -150,6 +115,6 @@ public sealed class BackupEndToEndTests(MotoServerFixture moto)
         using var gzip = new GZipStream(await compressed.Content.ReadAsStreamAsync(), CompressionMode.Decompress);
         using var copy = new MemoryStream();
         await gzip.CopyToAsync(copy);
-        Assert.Equal("fiona,declan", Open(copy.ToArray(), "SELECT group_concat(name) FROM (SELECT name FROM foo ORDER BY id)"));
+        Assert.Equal("fiona,declan", DatabaseFiles.Query(copy.ToArray(), "SELECT group_concat(name) FROM (SELECT name FROM foo ORDER BY id)"));
     }
 }

@@ -19,7 +19,7 @@ public interface IApiHandler
 /// rqlite's data API over the engine: routes, request parsing, status codes, and one structured
 /// log line per request. Knows nothing of Lambda or API Gateway.
 /// </summary>
-internal sealed class ServerlessDbApi : IApiHandler
+internal sealed partial class ServerlessDbApi : IApiHandler
 {
     /// <summary>The request header that makes a write apply at most once (see README, "Failure semantics").</summary>
     public const string IdempotencyKeyHeader = "Idempotency-Key";
@@ -92,11 +92,14 @@ internal sealed class ServerlessDbApi : IApiHandler
             ("/db/request", "POST") => RunAsync(request, RequestKind.Request, ParseBody(request), trace, cancellationToken),
             ("/sql", "POST") => RunAsync(request, RequestKind.Request, ParseScript(request), trace, cancellationToken),
             ("/db/backup", "GET") => BackupAsync(request, trace, cancellationToken),
+            ("/db/load", "POST") => LoadAsync(request, trace, cancellationToken),
+            ("/db/load/upload", "POST") => CreateUploadAsync(request, cancellationToken),
             ("/db/databases", "GET") => ListDatabasesAsync(request, trace, cancellationToken),
             ("/status", "GET") => Task.FromResult(ApiResponse.Json(200, StatusDocuments.Status(Address(request), _startedAt, _time.GetUtcNow()))),
             ("/readyz", "GET") => Task.FromResult(ApiResponse.TextExactly(200, StatusDocuments.Readiness(request.HasFlag("noleader"), request.HasFlag("sync")))),
             ("/db/execute" or "/db/request" or "/sql", _) => Task.FromResult(MethodNotAllowed("POST, OPTIONS")),
             ("/db/query", _) => Task.FromResult(MethodNotAllowed("GET, POST, OPTIONS")),
+            ("/db/load" or "/db/load/upload", _) => Task.FromResult(MethodNotAllowed("POST, OPTIONS")),
             ("/status" or "/readyz" or "/db/backup" or "/db/databases", _) => Task.FromResult(MethodNotAllowed("GET, OPTIONS")),
             _ => Task.FromResult(ApiResponse.Text(404, $"not found: {request.Method} {request.Path}")),
         };

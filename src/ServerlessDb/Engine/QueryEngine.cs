@@ -16,7 +16,7 @@ namespace ServerlessDb.Engine;
 /// is a write: it takes the lock, runs on a private copy of the current version, and commits the
 /// copy conditionally on that version; a conflicting commit runs the request again from a fresh read.
 /// </summary>
-internal sealed class QueryEngine
+internal sealed partial class QueryEngine
 {
     // A release gets at least this long even when the request is out of time: a lock left behind
     // blocks every writer of the database until the reaper, so it is worth the few seconds beyond the

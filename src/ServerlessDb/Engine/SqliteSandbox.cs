@@ -43,6 +43,12 @@ internal sealed class SqliteSandbox
     public bool Enforcing { get; set; } = true;
 
     /// <summary>
+    /// Lets user SQL create and change the service's own tables (<c>_serverlessdb_*</c>): only while a load builds
+    /// a database from a dump, which carries them as a binary load would.
+    /// </summary>
+    public bool ServiceTablesWritable { get; set; }
+
+    /// <summary>
     /// True while a prepared user statement runs (sqlite3_step), as opposed to being prepared: user SQL
     /// is judged when it is prepared, so what the authorizer sees only while stepping is SQLite's own
     /// work on behalf of an allowed statement.
@@ -84,7 +90,7 @@ internal sealed class SqliteSandbox
                 EngineMessages.Function(param1.utf8_to_string()),
             raw.SQLITE_PRAGMA when ManagedPragmas.Contains(param0.utf8_to_string()) && IsAssignment(param0, param1) =>
                 EngineMessages.Pragma(param0.utf8_to_string()),
-            _ when !Stepping && ChangesSchemaOrRows(actionCode) && (IsReserved(param0) || IsReserved(param1)) =>
+            _ when !Stepping && !ServiceTablesWritable && ChangesSchemaOrRows(actionCode) && (IsReserved(param0) || IsReserved(param1)) =>
                 EngineMessages.Reserved(IdempotencyRecords.ReservedPrefix),
             _ => null,
         };

@@ -26,6 +26,11 @@ public static class ProtocolMessages
     public static string BackupTooLarge(long size, long maxBytes) =>
         $"backup too large: {size} bytes, the limit of an inline answer is {maxBytes}; ask for the binary backup without compress, which is answered with a redirect to storage";
 
+    public static string InvalidStagedId(string value) =>
+        $"invalid staged upload id '{value}': use the id POST /db/load/upload answered (32 hex digits)";
+
+    public const string StagedLoadWithBody = "a load with staged=ID takes the file from the staging area: send no body";
+
     public static string UnrecognizedLevel(string value) =>
         $"unrecognized consistency level '{value}': use none, weak, strong, linearizable or auto";
 

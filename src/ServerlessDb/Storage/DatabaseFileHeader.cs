@@ -8,6 +8,7 @@ internal static class DatabaseFileHeader
 {
     private const int HeaderSize = 100;
     private const int PageSizeOffset = 16;
+    private const int FileFormatVersionsOffset = 18;
     private const int ReservedBytesOffset = 20;
     private const int ChangeCounterOffset = 24;
     private const int DatabaseSizeOffset = 28;
@@ -32,6 +33,21 @@ internal static class DatabaseFileHeader
         file.Position = ChangeCounterOffset;
         file.ReadExactly(counter);
         return BinaryPrimitives.ReadUInt32BigEndian(counter);
+    }
+
+    /// <summary>True when the header says WAL mode (file format versions, bytes 18-19, are 2): its -wal may hold committed pages.</summary>
+    public static bool IsWalMode(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        Span<byte> versions = stackalloc byte[2];
+        if (file.Length < HeaderSize)
+        {
+            return false;
+        }
+
+        file.Position = FileFormatVersionsOffset;
+        file.ReadExactly(versions);
+        return versions[0] == 2 || versions[1] == 2;
     }
 
     /// <summary>

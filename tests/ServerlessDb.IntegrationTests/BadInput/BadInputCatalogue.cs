@@ -16,6 +16,7 @@ public static class BadInputCatalogue
 
     private const string Json = "application/json";
     private const string Text = "text/plain";
+    private const string Binary = "application/octet-stream";
     private const string Nul = "SQL contains a NUL character";
     private const string InvalidText = "invalid text in";
     private const string Attach = "ATTACH, DETACH and VACUUM INTO are not allowed";
@@ -110,6 +111,21 @@ public static class BadInputCatalogue
         Raw("databases token traversal", "GET", "/db/databases", "next=..%2F..%2Fetc", Json, null, 400, "invalid next"),
         Raw("databases token newline", "GET", "/db/databases", "next=shop%0A", Json, null, 400, "invalid next"),
         Raw("post on databases", "POST", "/db/databases", null, Json, "[\"DELETE FROM t\"]"u8.ToArray(), 405, "method not allowed"),
+
+        // Loads: every refused file or dump leaves the database as it was.
+        Raw("load empty body", "POST", "/db/load", null, Binary, [], 400, "the load body is empty"),
+        Raw("load not sqlite", "POST", "/db/load", null, Binary, Encoding.ASCII.GetBytes(new string('x', 4096)), 400, "does not start with the SQLite header string"),
+        Raw("load gzip of a file", "POST", "/db/load", null, Binary, [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3], 400, "shorter than the 100-byte SQLite header"),
+        Raw("load header only", "POST", "/db/load", null, Binary, SqliteHeaderOnly(), 400, "is not a whole number of"),
+        Raw("load dump attach", "POST", "/db/load", null, Text, "BEGIN TRANSACTION;\nATTACH DATABASE '/tmp/x' AS x;\nCOMMIT;\n"u8.ToArray(), 400, Attach),
+        Raw("load dump load_extension", "POST", "/db/load", null, Text, "SELECT load_extension('/tmp/evil');"u8.ToArray(), 400, "load_extension() is not allowed"),
+        Raw("load dump managed pragma", "POST", "/db/load", null, Text, "PRAGMA writable_schema=ON;"u8.ToArray(), 400, "PRAGMA writable_schema cannot be changed"),
+        Raw("load dump rollback", "POST", "/db/load", null, Text, "BEGIN TRANSACTION;\nCREATE TABLE x(y);\nROLLBACK;\n"u8.ToArray(), 400, "the dump rolls back"),
+        Raw("load dump failing statement", "POST", "/db/load", null, Text, "CREATE TABLE x(y);\nINSERT INTO nowhere VALUES (1);\n"u8.ToArray(), 400, "the dump's statement 2 failed"),
+        Raw("load dump invalid UTF-8", "POST", "/db/load", null, Text, [0x53, 0x45, 0xff, 0xfe], 400, "request body is not valid UTF-8"),
+        Raw("load staged id not hex", "POST", "/db/load", "staged=..%2F..%2Fdefault", Binary, null, 400, "invalid staged upload id"),
+        Raw("load db invalid", "POST", "/db/load", "db=..%2Fdefault", Text, "CREATE TABLE x(y);"u8.ToArray(), 400, "invalid database name"),
+        Raw("get on load", "GET", "/db/load", null, Json, null, 405, "method not allowed"),
         Get("query without q", null, 400, "missing q parameter"),
         Get("query with empty q", "q=", 400, "missing q parameter"),
         Get("query with blank q", "q=%20%0A", 400, "missing q parameter"),
@@ -162,6 +178,18 @@ public static class BadInputCatalogue
     public static TheoryData<string> AllCaseNames { get; } = [.. Cases.Select(c => c.Name)];
 
     public static BadInputCase Named(string name) => Cases.Single(c => c.Name == name);
+
+    /// <summary>The first 100 bytes of a SQLite file: a valid header, no whole page.</summary>
+    private static byte[] SqliteHeaderOnly()
+    {
+        var header = new byte[100];
+        "SQLite format 3\0"u8.CopyTo(header);
+        header[16] = 0x10; // page size 4096
+        header[18] = header[19] = 1;
+        header[21] = 64;
+        header[22] = header[23] = 32;
+        return header;
+    }
 
     private static BadInputCase Post(string name, string path, string body, int status, string expected, string contentType = Json, string? query = null) =>
         new(name, "POST", path, query, contentType, Encoding.UTF8.GetBytes(body), status, expected);

@@ -92,6 +92,16 @@ public sealed class MotoServerFixture : IAsyncLifetime
         return name;
     }
 
+    /// <summary>Creates a fresh bucket with versioning enabled, as the template deploys it, and returns its name.</summary>
+    public async Task<string> CreateVersionedBucketAsync(CancellationToken cancellationToken = default)
+    {
+        var bucket = await CreateBucketAsync(cancellationToken);
+        await S3.PutBucketVersioningAsync(
+            new PutBucketVersioningRequest { BucketName = bucket, VersioningConfig = new S3BucketVersioningConfig { Status = VersionStatus.Enabled } },
+            cancellationToken);
+        return bucket;
+    }
+
     /// <summary>
     /// Creates a VPC in moto through the EC2 API and returns its id (vpc-...), for the lock tests.
     /// Uses the aws CLI: this project signs its own EC2 Query API calls, and the tests should not depend on that code.

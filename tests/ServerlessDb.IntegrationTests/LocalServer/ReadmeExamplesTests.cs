@@ -10,7 +10,7 @@ namespace ServerlessDb.IntegrationTests.LocalServer;
 /// </summary>
 public sealed class ReadmeExamplesTests
 {
-    private static readonly HashSet<string> VaryingKeys = new(StringComparer.Ordinal) { "time", "last_modified", "current_time", "start_time", "uptime", "size" };
+    private static readonly HashSet<string> VaryingKeys = new(StringComparer.Ordinal) { "time", "last_modified", "current_time", "start_time", "uptime", "size", "version" };
     private static readonly TimeSpan CommandDeadline = TimeSpan.FromSeconds(30);
 
     private static string ReadmePath()

@@ -189,8 +189,31 @@ public sealed class TemplateTests
             .Order(StringComparer.Ordinal);
 
         Assert.Equal(
-            ["GET /db/backup", "GET /db/databases", "GET /db/query", "GET /readyz", "GET /status", "POST /db/execute", "POST /db/query", "POST /db/request", "POST /sql"],
+            ["GET /db/backup", "GET /db/databases", "GET /db/query", "GET /readyz", "GET /status", "POST /db/execute", "POST /db/load", "POST /db/load/upload", "POST /db/query", "POST /db/request", "POST /sql"],
             routes);
+    }
+
+    [Fact]
+    public void Staged_uploads_may_be_deleted_only_in_the_staging_folder_which_expires_in_a_day()
+    {
+        var statements = FunctionProperties("QueryRunner")["Policies"]!.AsArray()
+            .SelectMany(p => p!["Statement"]!.AsArray())
+            .Select(s => s!.AsObject())
+            .ToList();
+        var deletes = statements.Where(s => s["Action"]!.ToJsonString().Contains("s3:Delete", StringComparison.Ordinal)).ToList();
+        var staging = Assert.Single(deletes);
+        Assert.Equal(["s3:DeleteObject", "s3:DeleteObjectVersion"], staging["Action"]!.AsArray().Select(a => (string)a!).Order(StringComparer.Ordinal));
+        Assert.Equal("${DatabaseBucket.Arn}/${Prefix}_staging/*", (string?)staging["Resource"]!["Fn::Sub"]![0]);
+
+        var rules = Template["Resources"]!["DatabaseBucket"]!["Properties"]!["LifecycleConfiguration"]!["Rules"]!.AsArray()
+            .Where(r => r is JsonObject rule && rule.ContainsKey("Prefix"))
+            .Select(r => r!.AsObject())
+            .ToList();
+        Assert.All(rules, r => Assert.Equal("${Prefix}_staging/", (string?)r["Prefix"]!["Fn::Sub"]![0]));
+        var expiry = Assert.Single(rules, r => r.ContainsKey("ExpirationInDays"));
+        Assert.Equal(1, Number(expiry["ExpirationInDays"]));
+        Assert.Equal(1, Number(expiry["NoncurrentVersionExpiration"]!["NoncurrentDays"]));
+        Assert.Single(rules, r => r["ExpiredObjectDeleteMarker"] is JsonValue marker && marker.GetValue<bool>());
     }
 
     [Fact]

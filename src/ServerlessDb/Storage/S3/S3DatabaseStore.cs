@@ -19,7 +19,7 @@ namespace ServerlessDb.Storage.S3;
 /// backoff and jitter until <see cref="S3StoreOptions.RetryDeadline"/>; lost
 /// conditions are never retried here, they become <see cref="WriteConflictException"/>.
 /// </summary>
-internal sealed class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, IDatabaseCatalog
+internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, IDatabaseCatalog, IDatabaseStaging
 {
     /// <summary>User metadata (<c>x-amz-meta-serverlessdb-commit-id</c>) naming the commit that wrote a version.</summary>
     public const string CommitIdMetadataKey = "x-amz-meta-serverlessdb-commit-id";
@@ -195,7 +195,7 @@ internal sealed class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, IDatabas
             Verb = HttpVerb.GET,
             Expires = _time.GetUtcNow().UtcDateTime + expiry,
             VersionId = versionId,
-            Protocol = _s3.Config.ServiceURL?.StartsWith("http://", StringComparison.OrdinalIgnoreCase) == true ? Amazon.S3.Protocol.HTTP : Amazon.S3.Protocol.HTTPS,
+            Protocol = LinkProtocol(),
         };
         return new Uri(await _s3.GetPreSignedURLAsync(request));
     }
@@ -315,24 +315,29 @@ internal sealed class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, IDatabas
             {
                 var etag = RequireETag(response.ETag, "GetObject", key);
                 var temp = cache.NewTempPath();
-                try
-                {
-                    await using var body = response.ResponseStream;
-                    await using var file = new FileStream(
-                        temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileBufferSize, FileOptions.Asynchronous);
-                    await body.CopyToAsync(file, token);
-                }
-                catch
-                {
-                    File.Delete(temp);
-                    throw;
-                }
+                await SaveAsync(response, temp, token);
 
                 _lastSeen[cache.Name] = ReadCommit(etag, response.Metadata);
                 _versionIds[cache.Name] = (etag, NullIfEmpty(response.VersionId));
                 return FetchedVersion.Downloaded(new StoredVersion(etag), temp, $"s3://{_options.Bucket}/{key}");
             }
         }, CancellationToken.None);
+    }
+
+    /// <summary>Streams a GET's body to a new file at <paramref name="path"/>, deleting what it wrote if the transfer fails.</summary>
+    private static async Task SaveAsync(GetObjectResponse response, string path, CancellationToken token)
+    {
+        try
+        {
+            await using var body = response.ResponseStream;
+            await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileBufferSize, FileOptions.Asynchronous);
+            await body.CopyToAsync(file, token);
+        }
+        catch
+        {
+            File.Delete(path);
+            throw;
+        }
     }
 
     private async Task<(string ETag, string? VersionId)> PutAsync(string key, string filePath, StoredVersion basedOn, IReadOnlyList<CommitLink> lineage, CancellationToken token)
