@@ -138,9 +138,7 @@ internal sealed partial class QueryEngine
         StoredVersion current;
         using (trace.Phase("fetch"))
         {
-            using var snapshot = await _store.GetAsync(database, maxStaleness: null, cancellationToken);
-            trace.Fetched(snapshot);
-            current = snapshot.Version;
+            current = await _store.CurrentVersionAsync(database, cancellationToken);
         }
 
         trace.VersionRead = current.ToString();

@@ -17,6 +17,13 @@ internal interface IDatabaseStore
     Task<DatabaseSnapshot> GetAsync(string database, TimeSpan? maxStaleness, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The version of <paramref name="database"/> stored now, asked of the store without moving its bytes: what
+    /// a commit that does not depend on the current content (a load, a restore) is conditional on.
+    /// </summary>
+    /// <exception cref="Errors.StorageUnavailableException">the store did not answer within its retry deadline.</exception>
+    Task<StoredVersion> CurrentVersionAsync(string database, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Uploads <paramref name="filePath"/> as the new version of <paramref name="database"/>, on
     /// condition that the stored version is still <paramref name="basedOn"/> (create-only when it
     /// is missing). On success the file becomes the locally cached copy of the new version (it is

@@ -126,6 +126,9 @@ public sealed class StagedLoadTests : IDisposable
         public Task<StoredVersion> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken) =>
             Observed.CommitAsync(database, basedOn, filePath, cancellationToken);
 
+        public Task<StoredVersion> CurrentVersionAsync(string database, CancellationToken cancellationToken) =>
+            Observed.CurrentVersionAsync(database, cancellationToken);
+
         public Task<StagedUpload> CreateUploadAsync(string database, TimeSpan expiry, CancellationToken cancellationToken)
         {
             LastId = Guid.NewGuid().ToString("N");

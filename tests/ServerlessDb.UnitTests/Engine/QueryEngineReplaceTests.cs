@@ -66,6 +66,22 @@ public sealed class QueryEngineReplaceTests
     }
 
     [Fact]
+    public async Task A_replacement_asks_only_for_the_current_version_and_downloads_nothing()
+    {
+        using var harness = new EngineHarness();
+        await harness.RunAsync(RequestKind.Execute, "CREATE TABLE old(a)");
+        harness.Store.CommitFrom("default", NewDatabase(harness, "CREATE TABLE foreign_write(c)")); // this process's cache is now stale
+        var readsBefore = harness.Store.ReadStaleness.Count;
+
+        var trace = new RequestTrace();
+        await harness.Engine.ReplaceAsync("default", "replace-request", NewDatabase(harness, "CREATE TABLE replaced(b)"), trace, CancellationToken.None);
+
+        Assert.Equal(readsBefore, harness.Store.ReadStaleness.Count);
+        Assert.Equal(0, trace.Downloads);
+        Assert.Equal(0, trace.BytesDownloaded);
+    }
+
+    [Fact]
     public async Task A_replacement_that_keeps_conflicting_reports_the_conflict_and_leaves_the_file_to_the_caller()
     {
         using var harness = new EngineHarness(writeAttempts: 2);

@@ -535,6 +535,32 @@ public sealed class S3DatabaseStoreTests : IDisposable
     }
 
     // The system clock unless a test moves time itself: the other tests' 10 ms backoffs just run.
+    [Fact]
+    public async Task The_current_version_is_a_head_of_the_object_and_the_next_commit_extends_its_lineage()
+    {
+        SetupHead(() => "commit-1", "\"e7\"", parent: "none");
+        var store = CreateStore();
+
+        var current = await store.CurrentVersionAsync(Db, default);
+        await store.CommitAsync(Db, current, WriteWorkFile(DatabaseBytes.Marked(4)), default);
+
+        Assert.Equal(new StoredVersion("\"e7\""), current);
+        Assert.Empty(_gets);
+        var put = Assert.Single(_puts);
+        Assert.Equal("\"e7\"", put.IfMatch);
+        Assert.Equal(StoredCommit.Format([new CommitLink("commit-1", "none")]), put.Metadata[S3DatabaseStore.LineageMetadataKey]);
+    }
+
+    [Fact]
+    public async Task The_current_version_of_a_database_never_written_is_missing()
+    {
+        _s3.Setup(s => s.GetObjectMetadataAsync(It.IsAny<GetObjectMetadataRequest>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new AmazonS3Exception("Not Found") { StatusCode = HttpStatusCode.NotFound, ErrorCode = "NotFound" });
+        var store = CreateStore();
+
+        Assert.Equal(StoredVersion.Missing, await store.CurrentVersionAsync(Db, default));
+    }
+
     private S3DatabaseStore CreateStore(TimeSpan? deadline = null, TimeProvider? time = null)
     {
         var options = TestStoreOptions.For(Bucket, deadline ?? TimeSpan.FromSeconds(5));

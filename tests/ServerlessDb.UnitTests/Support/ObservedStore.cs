@@ -72,6 +72,9 @@ internal sealed class ObservedStore : IDatabaseStore, IDatabaseCatalog, IDisposa
         return await Folder.GetAsync(database, maxStaleness, cancellationToken);
     }
 
+    public Task<StoredVersion> CurrentVersionAsync(string database, CancellationToken cancellationToken) =>
+        Folder.CurrentVersionAsync(database, cancellationToken);
+
     public async Task<StoredVersion> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken)
     {
         BeforeCommit?.Invoke(database);

@@ -69,6 +69,10 @@ internal sealed class LocalFolderDatabaseStore : IDatabaseStore, IDatabaseCatalo
     public Task<DatabaseSnapshot> GetAsync(string database, TimeSpan? maxStaleness, CancellationToken cancellationToken) =>
         _caches.GetAsync(database, maxStaleness, FetchAsync, cancellationToken);
 
+    /// <summary>The version tag beside the file; a commit compares it again under the lock file.</summary>
+    public Task<StoredVersion> CurrentVersionAsync(string database, CancellationToken cancellationToken) =>
+        Task.FromResult(CurrentVersion(PathOf(database)));
+
     public async Task<StoredVersion> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken)
     {
         var cache = _caches.ForCommit(database, filePath);

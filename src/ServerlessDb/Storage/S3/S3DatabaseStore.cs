@@ -95,6 +95,20 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
     public Task<DatabaseSnapshot> GetAsync(string database, TimeSpan? maxStaleness, CancellationToken cancellationToken) =>
         _caches.GetAsync(database, maxStaleness, FetchAsync, cancellationToken);
 
+    /// <summary>A HEAD of the database's object; the commit record it carries is remembered, so the next commit extends its lineage.</summary>
+    public async Task<StoredVersion> CurrentVersionAsync(string database, CancellationToken cancellationToken)
+    {
+        var key = KeyFor(database);
+        var stored = await RunAsync("HeadObject", key, token => InspectAsync(key, token), cancellationToken);
+        if (stored is null)
+        {
+            return StoredVersion.Missing;
+        }
+
+        _lastSeen[database] = stored;
+        return new StoredVersion(stored.ETag);
+    }
+
     public async Task<StoredVersion> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken)
     {
         var cache = _caches.ForCommit(database, filePath);
