@@ -19,7 +19,7 @@ public interface IApiHandler
 /// rqlite's data API over the engine: routes, request parsing, status codes, and one structured
 /// log line per request. Knows nothing of Lambda or API Gateway.
 /// </summary>
-internal sealed class ServerlessDbApi : IApiHandler
+internal sealed partial class ServerlessDbApi : IApiHandler
 {
     /// <summary>The request header that makes a write apply at most once (see README, "Failure semantics").</summary>
     public const string IdempotencyKeyHeader = "Idempotency-Key";
@@ -92,11 +92,15 @@ internal sealed class ServerlessDbApi : IApiHandler
             ("/db/request", "POST") => RunAsync(request, RequestKind.Request, ParseBody(request), trace, cancellationToken),
             ("/sql", "POST") => RunAsync(request, RequestKind.Request, ParseScript(request), trace, cancellationToken),
             ("/db/backup", "GET") => BackupAsync(request, trace, cancellationToken),
+            ("/db/versions", "GET") => VersionsAsync(request, trace, cancellationToken),
+            ("/db/restore", "POST") => RestoreAsync(request, trace, cancellationToken),
             ("/status", "GET") => Task.FromResult(ApiResponse.Json(200, StatusDocuments.Status(Address(request), _startedAt, _time.GetUtcNow()))),
             ("/readyz", "GET") => Task.FromResult(ApiResponse.Text(200, StatusDocuments.Ready)),
             ("/db/execute" or "/db/request" or "/sql", _) => Task.FromResult(MethodNotAllowed("POST, OPTIONS")),
             ("/db/query", _) => Task.FromResult(MethodNotAllowed("GET, POST, OPTIONS")),
             ("/status" or "/readyz" or "/db/backup", _) => Task.FromResult(MethodNotAllowed("GET, OPTIONS")),
+            ("/db/versions", _) => Task.FromResult(MethodNotAllowed("GET, OPTIONS")),
+            ("/db/restore", _) => Task.FromResult(MethodNotAllowed("POST, OPTIONS")),
             _ => Task.FromResult(ApiResponse.Text(404, $"not found: {request.Method} {request.Path}")),
         };
     }
@@ -109,13 +113,14 @@ internal sealed class ServerlessDbApi : IApiHandler
         CancellationToken cancellationToken)
     {
         var flags = RequestFlagsParser.Parse(request.Query);
+        CheckReadOnlyRoute(kind, flags);
         var started = _time.GetTimestamp();
         var deadline = _time.GetUtcNow() + _options.RequestTimeout;
         var format = ResponseFormat.For(flags, kind);
         string Render(IReadOnlyList<StatementResult> results) =>
             ResultsJsonWriter.Write(results, format, _time.GetElapsedTime(started).TotalSeconds, _options.MaxResultBytes);
 
-        var idempotency = kind == RequestKind.Query ? null : IdempotencyOf(request, Render);
+        var idempotency = kind == RequestKind.Query || flags.At is not null ? null : IdempotencyOf(request, Render);
         var query = new QueryRequest(request.RequestId, kind, statements, flags, idempotency);
 
         // The engine's SQLite work is synchronous; on a thread of its own, the deadline below bounds

@@ -16,7 +16,7 @@ namespace ServerlessDb.Engine;
 /// is a write: it takes the lock, runs on a private copy of the current version, and commits the
 /// copy conditionally on that version; a conflicting commit runs the request again from a fresh read.
 /// </summary>
-internal sealed class QueryEngine
+internal sealed partial class QueryEngine
 {
     // A release gets at least this long even when the request is out of time: a lock left behind
     // blocks every writer of the database until the reaper, so it is worth the few seconds beyond the
@@ -31,12 +31,15 @@ internal sealed class QueryEngine
     private readonly ResiliencePipeline _conflictRetry;
     private readonly ILogSink _log;
     private readonly IDatabaseLinks? _links;
+    private readonly IDatabaseHistory? _history;
 
     /// <param name="links">the store's direct links to stored versions, if clients can reach it (S3); null for the local folder.</param>
-    public QueryEngine(IDatabaseStore store, IDatabaseLock databaseLock, WorkingCopies workingCopies, EngineOptions options, TimeProvider time, ILogSink log, IDatabaseLinks? links = null)
+    /// <param name="history">the versions the store keeps (time travel); null when it keeps none.</param>
+    public QueryEngine(IDatabaseStore store, IDatabaseLock databaseLock, WorkingCopies workingCopies, EngineOptions options, TimeProvider time, ILogSink log, IDatabaseLinks? links = null, IDatabaseHistory? history = null)
     {
         _log = log;
         _links = links;
+        _history = history;
         _store = store;
         _lock = databaseLock;
         _workingCopies = workingCopies;
@@ -80,7 +83,9 @@ internal sealed class QueryEngine
         DatabaseSnapshot snapshot;
         using (trace.Phase("fetch"))
         {
-            snapshot = await _store.GetAsync(request.Database, maxStaleness: null, cancellationToken);
+            snapshot = request.At is { } at
+                ? await SnapshotAtAsync(request.Database, at, cancellationToken)
+                : await _store.GetAsync(request.Database, maxStaleness: null, cancellationToken);
         }
 
         trace.VersionRead = snapshot.Version.ToString();
@@ -102,7 +107,9 @@ internal sealed class QueryEngine
     /// a copy of; null when the backup is generated (a dump, gzipped) or the store gives no links.
     /// </summary>
     public Task<Uri>? LinkToAsync(string database, BackupFile backup, TimeSpan expiry, CancellationToken cancellationToken) =>
-        _links is not null && backup.IsStoredObject ? _links.LinkToAsync(database, backup.Version, expiry, cancellationToken) : null;
+        _links is null || !backup.IsStoredObject ? null
+        : backup.VersionId is { } versionId ? _links.LinkToVersionAsync(database, versionId, expiry, cancellationToken)
+        : _links.LinkToAsync(database, backup.Version, expiry, cancellationToken);
 
     /// <summary>
     /// Makes the complete database file at <paramref name="filePath"/> the new current version of
@@ -178,7 +185,9 @@ internal sealed class QueryEngine
         DatabaseSnapshot snapshot;
         using (trace.Phase("fetch"))
         {
-            snapshot = await _store.GetAsync(database, request.Flags.MaxStaleness, cancellationToken);
+            snapshot = request.Flags.At is { } at
+                ? await SnapshotAtAsync(database, at, cancellationToken)
+                : await _store.GetAsync(database, request.Flags.MaxStaleness, cancellationToken);
         }
 
         trace.Fetched(snapshot);
@@ -210,6 +219,11 @@ internal sealed class QueryEngine
                     var results = RequestStatements.Run(session, request, classifications, NewExecutor(session, request, deadline));
                     return new QueryOutcome(results, Committed: false, snapshot.Version);
                 }
+            }
+
+            if (request.Flags.At is not null)
+            {
+                throw new BadRequestException(EngineMessages.WriteOnOldVersion);
             }
         }
 

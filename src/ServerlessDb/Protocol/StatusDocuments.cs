@@ -56,7 +56,7 @@ internal static class StatusDocuments
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    private static string GoTimeText(DateTimeOffset time) =>
+    internal static string GoTimeText(DateTimeOffset time) =>
         GoTime.FromDateTimeOffset(time).TryFormat(out var text) ? text : time.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
 
     public const string Ready = "[+]node ok\n[+]leader ok\n[+]store ok\n";

@@ -18,7 +18,7 @@ namespace ServerlessDb.Storage.S3;
 /// backoff and jitter until <see cref="S3StoreOptions.RetryDeadline"/>; lost
 /// conditions are never retried here, they become <see cref="WriteConflictException"/>.
 /// </summary>
-internal sealed class S3DatabaseStore : IDatabaseStore, IDatabaseLinks
+internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks
 {
     /// <summary>User metadata (<c>x-amz-meta-serverlessdb-commit-id</c>) naming the commit that wrote a version.</summary>
     public const string CommitIdMetadataKey = "x-amz-meta-serverlessdb-commit-id";
@@ -187,6 +187,15 @@ internal sealed class S3DatabaseStore : IDatabaseStore, IDatabaseLinks
             }, cancellationToken);
         }
 
+        return await PresignAsync(key, versionId, expiry);
+    }
+
+    /// <summary>A presigned GET of the stored version <paramref name="versionId"/> (an old one, read by id). Moves no bytes.</summary>
+    public Task<Uri> LinkToVersionAsync(string database, string versionId, TimeSpan expiry, CancellationToken cancellationToken) =>
+        PresignAsync(KeyFor(database), versionId, expiry);
+
+    private async Task<Uri> PresignAsync(string key, string? versionId, TimeSpan expiry)
+    {
         var request = new GetPreSignedUrlRequest
         {
             BucketName = _options.Bucket,
@@ -265,25 +274,32 @@ internal sealed class S3DatabaseStore : IDatabaseStore, IDatabaseLinks
             using (response)
             {
                 var etag = RequireETag(response.ETag, "GetObject", key);
-                var temp = cache.NewTempPath();
-                try
-                {
-                    await using var body = response.ResponseStream;
-                    await using var file = new FileStream(
-                        temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileBufferSize, FileOptions.Asynchronous);
-                    await body.CopyToAsync(file, token);
-                }
-                catch
-                {
-                    File.Delete(temp);
-                    throw;
-                }
-
+                var temp = await DownloadAsync(response, cache, token);
                 _lastSeen[cache.Name] = ReadCommit(etag, response.Metadata);
                 _versionIds[cache.Name] = (etag, NullIfEmpty(response.VersionId));
                 return FetchedVersion.Downloaded(new StoredVersion(etag), temp, $"s3://{_options.Bucket}/{key}");
             }
         }, CancellationToken.None);
+    }
+
+    /// <summary>Streams <paramref name="response"/>'s body to a new temporary file in <paramref name="cache"/>'s folder; returns its path.</summary>
+    private static async Task<string> DownloadAsync(GetObjectResponse response, CachedDatabase cache, CancellationToken token)
+    {
+        var temp = cache.NewTempPath();
+        try
+        {
+            await using var body = response.ResponseStream;
+            await using var file = new FileStream(
+                temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileBufferSize, FileOptions.Asynchronous);
+            await body.CopyToAsync(file, token);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+
+        return temp;
     }
 
     private async Task<(string ETag, string? VersionId)> PutAsync(string key, string filePath, StoredVersion basedOn, IReadOnlyList<CommitLink> lineage, CancellationToken token)
