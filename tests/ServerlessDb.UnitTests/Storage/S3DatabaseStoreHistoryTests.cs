@@ -107,11 +107,24 @@ public sealed class S3DatabaseStoreHistoryTests : IDisposable
 
     [Theory]
     [InlineData("not base64!")]
-    [InlineData("Li4gLi4")] // ".. .." decodes, but is no version id
+    [InlineData("bm90LWEtdG9rZW4")] // "not-a-token": decodes, and could be a version id, but no token of ours
+    [InlineData("czN2MTouLiAuLg")] // "s3v1:.. ..": ours in form, but no version id
     public async Task A_token_the_store_did_not_give_is_refused_without_asking_S3(string token)
     {
         await Assert.ThrowsAsync<ArgumentException>(() => _store.ListVersionsAsync(Db, 2, token, default));
         Assert.Empty(_lists);
+    }
+
+    [Fact]
+    public async Task A_token_naming_a_version_S3_does_not_know_is_refused_not_retried()
+    {
+        _s3.Setup(s => s.ListVersionsAsync(It.IsAny<ListVersionsRequest>(), It.IsAny<CancellationToken>()))
+            .Callback((ListVersionsRequest request, CancellationToken _) => _lists.Add(request))
+            .ThrowsAsync(S3Error(HttpStatusCode.BadRequest, "InvalidArgument"));
+
+        await Assert.ThrowsAsync<ArgumentException>(() => _store.ListVersionsAsync(Db, 2, "czN2MTpmb3JnZWQ", default)); // "s3v1:forged"
+
+        Assert.Equal("forged", Assert.Single(_lists).VersionIdMarker);
     }
 
     [Fact]

@@ -86,16 +86,27 @@ internal sealed partial class S3DatabaseStore : IDatabaseHistory
     private async Task<(IReadOnlyList<S3ObjectVersion> Entries, string? NextVersionIdMarker)> ListPageAsync(
         string key, int limit, string? versionIdMarker, CancellationToken cancellationToken)
     {
-        var response = await RunAsync("ListObjectVersions", key, token => _s3.ListVersionsAsync(
-            new ListVersionsRequest
+        var response = await RunAsync("ListObjectVersions", key, async token =>
+        {
+            try
             {
-                BucketName = _options.Bucket,
-                Prefix = key,
-                KeyMarker = versionIdMarker is null ? null : key,
-                VersionIdMarker = versionIdMarker,
-                MaxKeys = limit,
-            },
-            token), cancellationToken);
+                return await _s3.ListVersionsAsync(
+                    new ListVersionsRequest
+                    {
+                        BucketName = _options.Bucket,
+                        Prefix = key,
+                        KeyMarker = versionIdMarker is null ? null : key,
+                        VersionIdMarker = versionIdMarker,
+                        MaxKeys = limit,
+                    },
+                    token);
+            }
+            catch (AmazonS3Exception e) when (versionIdMarker is not null && e.StatusCode == System.Net.HttpStatusCode.BadRequest && e.ErrorCode == "InvalidArgument")
+            {
+                // The token named a version id S3 does not know: the client's to fix, not S3's to retry.
+                throw new ArgumentException($"S3 refused the version id marker of the page token: {S3Errors.Describe(e)}", nameof(versionIdMarker), e);
+            }
+        }, cancellationToken);
 
         // Keys sort after the one they extend, so the first entry of another key ends this key's versions.
         var entries = (response.Versions ?? []).TakeWhile(v => v.Key == key).ToList();
@@ -111,15 +122,18 @@ internal sealed partial class S3DatabaseStore : IDatabaseHistory
         ? new DateTimeOffset(time.Kind == DateTimeKind.Local ? time.ToUniversalTime() : DateTime.SpecifyKind(time, DateTimeKind.Utc), TimeSpan.Zero)
         : DateTimeOffset.MinValue;
 
-    // Opaque to clients (they pass it back as it was): the version id marker, base64url.
-    private static string EncodeToken(string versionIdMarker) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(versionIdMarker));
+    // Opaque to clients (they pass it back as it was): the version id marker after a tag, base64url, so that
+    // text that merely decodes is not taken for a token.
+    private const string TokenTag = "s3v1:";
+
+    private static string EncodeToken(string versionIdMarker) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(TokenTag + versionIdMarker));
 
     private static string DecodeToken(string token)
     {
         try
         {
-            var marker = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(token));
-            if (marker.Length > 0 && PointInTime.IsVersionId(marker))
+            var text = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(token));
+            if (text.StartsWith(TokenTag, StringComparison.Ordinal) && text[TokenTag.Length..] is var marker && PointInTime.IsVersionId(marker))
             {
                 return marker;
             }
