@@ -22,17 +22,6 @@ public sealed class BackupEndToEndTests(MotoServerFixture moto)
     // Seven blobs of 1 MB of random bytes: a database file over Lambda's 6 MB response limit.
     private static readonly string Large = "[\"CREATE TABLE big (b BLOB)\"" + string.Concat(Enumerable.Repeat(", \"INSERT INTO big VALUES (randomblob(1000000))\"", 7)) + "]";
 
-    private async Task<string> VersionedBucketAsync()
-    {
-        var bucket = await moto.CreateBucketAsync();
-        await moto.S3.PutBucketVersioningAsync(new PutBucketVersioningRequest
-        {
-            BucketName = bucket,
-            VersioningConfig = new S3BucketVersioningConfig { Status = VersionStatus.Enabled },
-        });
-        return bucket;
-    }
-
     private static void AssertOk(LambdaResponse response) =>
         Assert.True(response.StatusCode == 200, $"status {response.StatusCode}: {response.Body}");
 
@@ -70,7 +59,7 @@ public sealed class BackupEndToEndTests(MotoServerFixture moto)
     [Fact]
     public async Task The_lambda_answers_the_stored_file_as_base64_its_dump_and_gzip()
     {
-        var bucket = await VersionedBucketAsync();
+        var bucket = await moto.CreateVersionedBucketAsync();
         using var runner = new QueryRunnerInstance(moto, bucket);
         AssertOk(await runner.PostAsync("/db/execute", Rows, query: "db=shop"));
 
@@ -105,7 +94,7 @@ public sealed class BackupEndToEndTests(MotoServerFixture moto)
     [Fact]
     public async Task A_backup_over_six_megabytes_is_a_307_to_exactly_that_object_version()
     {
-        var bucket = await VersionedBucketAsync();
+        var bucket = await moto.CreateVersionedBucketAsync();
         using var runner = new QueryRunnerInstance(moto, bucket);
         AssertOk(await runner.PostAsync("/db/execute", Large));
         var stored = await StoredAsync(bucket, "databases/default.sqlite");

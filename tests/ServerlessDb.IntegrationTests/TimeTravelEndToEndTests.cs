@@ -22,17 +22,6 @@ public sealed class TimeTravelEndToEndTests(MotoServerFixture moto)
     private const string Second = """["INSERT INTO foo(name) VALUES ('declan')"]""";
     private static readonly string Names = "q=" + Uri.EscapeDataString("SELECT group_concat(name) FROM (SELECT name FROM foo ORDER BY id)");
 
-    private async Task<string> VersionedBucketAsync()
-    {
-        var bucket = await moto.CreateBucketAsync();
-        await moto.S3.PutBucketVersioningAsync(new PutBucketVersioningRequest
-        {
-            BucketName = bucket,
-            VersioningConfig = new S3BucketVersioningConfig { Status = VersionStatus.Enabled },
-        });
-        return bucket;
-    }
-
     private static void AssertOk(LambdaResponse response) =>
         Assert.True(response.StatusCode == 200, $"status {response.StatusCode}: {response.Body}");
 
@@ -55,7 +44,7 @@ public sealed class TimeTravelEndToEndTests(MotoServerFixture moto)
     [Fact]
     public async Task On_S3_a_query_as_of_a_time_between_two_writes_sees_the_first_and_restore_then_restore_back_gives_the_newer()
     {
-        var bucket = await VersionedBucketAsync();
+        var bucket = await moto.CreateVersionedBucketAsync();
         using var runner = new QueryRunnerInstance(moto, bucket);
         AssertOk(await runner.PostAsync("/db/execute", First, query: "db=shop"));
 
@@ -124,7 +113,7 @@ public sealed class TimeTravelEndToEndTests(MotoServerFixture moto)
     [Fact]
     public async Task On_S3_an_old_version_over_six_megabytes_is_a_307_to_that_version_id()
     {
-        var bucket = await VersionedBucketAsync();
+        var bucket = await moto.CreateVersionedBucketAsync();
         using var runner = new QueryRunnerInstance(moto, bucket);
         AssertOk(await runner.PostAsync("/db/execute", "[\"CREATE TABLE big (b BLOB)\"" + string.Concat(Enumerable.Repeat(", \"INSERT INTO big VALUES (randomblob(1000000))\"", 7)) + "]", query: "db=shop"));
         var large = (await StoredVersionIdsAsync(bucket)).Single();

@@ -92,6 +92,16 @@ public sealed class MotoServerFixture : IAsyncLifetime
         return name;
     }
 
+    /// <summary>Creates a bucket with versioning enabled, as the template's is (backups' links and time travel need it).</summary>
+    public async Task<string> CreateVersionedBucketAsync(CancellationToken cancellationToken = default)
+    {
+        var name = await CreateBucketAsync(cancellationToken);
+        await S3.PutBucketVersioningAsync(
+            new PutBucketVersioningRequest { BucketName = name, VersioningConfig = new S3BucketVersioningConfig { Status = VersionStatus.Enabled } },
+            cancellationToken);
+        return name;
+    }
+
     /// <summary>
     /// Creates a VPC in moto through the EC2 API and returns its id (vpc-...), for the lock tests.
     /// Uses the aws CLI: this project signs its own EC2 Query API calls, and the tests should not depend on that code.
