@@ -42,6 +42,10 @@ public sealed record ApiResponse(int StatusCode, string ContentType, string Body
     public static ApiResponse Text(int status, string message, IEnumerable<KeyValuePair<string, string>>? extraHeaders = null) =>
         new(status, TextContentType, message.EndsWith('\n') ? message : message + "\n", CommonHeaders(extraHeaders));
 
+    /// <summary>A plain-text answer of exactly <paramref name="body"/>, for the bodies rqlite writes without a final newline.</summary>
+    public static ApiResponse TextExactly(int status, string body) =>
+        new(status, TextContentType, body, CommonHeaders());
+
     public static ApiResponse Preflight()
     {
         var headers = CommonHeaders();

@@ -94,11 +94,12 @@ internal sealed partial class ServerlessDbApi : IApiHandler
             ("/db/backup", "GET") => BackupAsync(request, trace, cancellationToken),
             ("/db/versions", "GET") => VersionsAsync(request, trace, cancellationToken),
             ("/db/restore", "POST") => RestoreAsync(request, trace, cancellationToken),
+            ("/db/databases", "GET") => ListDatabasesAsync(request, trace, cancellationToken),
             ("/status", "GET") => Task.FromResult(ApiResponse.Json(200, StatusDocuments.Status(Address(request), _startedAt, _time.GetUtcNow()))),
-            ("/readyz", "GET") => Task.FromResult(ApiResponse.Text(200, StatusDocuments.Ready)),
+            ("/readyz", "GET") => Task.FromResult(ApiResponse.TextExactly(200, StatusDocuments.Readiness(request.HasFlag("noleader"), request.HasFlag("sync")))),
             ("/db/execute" or "/db/request" or "/sql", _) => Task.FromResult(MethodNotAllowed("POST, OPTIONS")),
             ("/db/query", _) => Task.FromResult(MethodNotAllowed("GET, POST, OPTIONS")),
-            ("/status" or "/readyz" or "/db/backup", _) => Task.FromResult(MethodNotAllowed("GET, OPTIONS")),
+            ("/status" or "/readyz" or "/db/backup" or "/db/databases", _) => Task.FromResult(MethodNotAllowed("GET, OPTIONS")),
             ("/db/versions", _) => Task.FromResult(MethodNotAllowed("GET, OPTIONS")),
             ("/db/restore", _) => Task.FromResult(MethodNotAllowed("POST, OPTIONS")),
             _ => Task.FromResult(ApiResponse.Text(404, $"not found: {request.Method} {request.Path}")),
@@ -167,6 +168,13 @@ internal sealed partial class ServerlessDbApi : IApiHandler
                 ?? throw new PayloadTooLargeException(ProtocolMessages.BackupTooLarge(backup.Length, limit));
             return ApiResponse.TemporaryRedirect(await link);
         }
+    }
+
+    private async Task<ApiResponse> ListDatabasesAsync(ApiRequest request, RequestTrace trace, CancellationToken cancellationToken)
+    {
+        var (after, limit) = DatabaseListing.Parse(request.Query);
+        var page = await _engine.ListDatabasesAsync(after, limit, trace, cancellationToken);
+        return ApiResponse.Json(200, DatabaseListing.Write(page));
     }
 
     private static IdempotentWrite? IdempotencyOf(ApiRequest request, Func<IReadOnlyList<StatementResult>, string> render)

@@ -179,6 +179,17 @@ internal sealed partial class QueryEngine
         return committed;
     }
 
+    /// <summary>A page of the databases the store holds, in the order of their stored names (see <see cref="IDatabaseCatalog"/>).</summary>
+    public async Task<DatabasePage> ListDatabasesAsync(string? after, int limit, RequestTrace trace, CancellationToken cancellationToken)
+    {
+        trace.Path = "databases";
+        var catalog = _store as IDatabaseCatalog ?? throw new NotSupportedException($"{_store.GetType().Name} cannot list its databases.");
+        using (trace.Phase("fetch"))
+        {
+            return await catalog.ListAsync(after, limit, cancellationToken);
+        }
+    }
+
     private async Task<QueryOutcome> RunOnSnapshotAsync(QueryRequest request, DateTimeOffset deadline, RequestTrace trace, CancellationToken cancellationToken)
     {
         var database = request.Flags.Database;

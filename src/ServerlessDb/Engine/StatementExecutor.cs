@@ -44,7 +44,6 @@ internal sealed class StatementExecutor(
     {
         var binder = new ParameterBinder(statement);
         var cursor = new PreparedStatementCursor(session, statement.Sql);
-        var changesBefore = raw.sqlite3_total_changes(session.Handle);
         StatementResult? last = null;
         while (cursor.TryPrepareNext(out var prepared, out var error))
         {
@@ -69,12 +68,13 @@ internal sealed class StatementExecutor(
             }
         }
 
+        // rqlite reports what go-sqlite3 reads after the last step: sqlite3_changes, which counts the
+        // rows of the last INSERT, UPDATE or DELETE alone (no trigger's rows, no earlier statement of
+        // the same string) and which DDL leaves as it was, as it leaves the last insert id.
         return last switch
         {
             RowsResult rows => rows,
-            _ => new ExecResult(
-                raw.sqlite3_last_insert_rowid(session.Handle),
-                raw.sqlite3_total_changes(session.Handle) - changesBefore),
+            _ => new ExecResult(raw.sqlite3_last_insert_rowid(session.Handle), raw.sqlite3_changes(session.Handle)),
         };
     }
 

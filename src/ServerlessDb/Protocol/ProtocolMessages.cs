@@ -12,6 +12,12 @@ public static class ProtocolMessages
     public static string InvalidDatabaseName(string name) =>
         $"invalid database name '{name}': use 1 to 64 letters, digits, '_' or '-'";
 
+    public static string InvalidLimit(string value, int max) =>
+        $"invalid limit '{value}': use a whole number from 1 to {max}";
+
+    public static string InvalidPageToken(string value) =>
+        $"invalid next '{value}': pass back the next value a previous page answered";
+
     public const string VacuumNotSupported = "vacuum is not supported: a backup is the stored file as it is";
 
     public static string UnsupportedBackupFormat(string value) =>

@@ -17,10 +17,14 @@ internal static class StatusDocuments
 
     /// <summary>
     /// The fields rqlite's single node reports that clients read (build.version, store.leader,
-    /// store.ready, store.raft.state, node.uptime...), with rqlite's types: times as Go writes them
+    /// store.ready, store.raft.state, node.uptime, and the runtime and os sections whose presence
+    /// rqlite-js's own tests check), with rqlite's types: times as Go writes them
     /// (RFC 3339 with nanoseconds), uptime as a Go duration, keys sorted as Go sorts a map's.
     /// </summary>
-    public static string Status(string address, DateTimeOffset startedAt, DateTimeOffset now)
+    public static string Status(string address, DateTimeOffset startedAt, DateTimeOffset now) =>
+        Status(address, startedAt, now, ProcessFacts.Current());
+
+    public static string Status(string address, DateTimeOffset startedAt, DateTimeOffset now, ProcessFacts process)
     {
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -37,6 +41,24 @@ internal static class StatusDocuments
             json.WriteString("current_time", GoTimeText(now));
             json.WriteString("start_time", GoTimeText(startedAt));
             json.WriteString("uptime", GoDuration.Format(now - startedAt));
+            json.WriteEndObject();
+            json.WriteStartObject("os");
+            if (process.Executable is not null)
+            {
+                json.WriteString("executable", process.Executable);
+            }
+
+            json.WriteString("hostname", process.HostName);
+            json.WriteNumber("page_size", process.PageSize);
+            json.WriteNumber("pid", process.ProcessId);
+            json.WriteEndObject();
+            json.WriteStartObject("runtime");
+            json.WriteString("GOARCH", process.Architecture);
+            json.WriteNumber("GOMAXPROCS", process.ProcessorCount);
+            json.WriteString("GOOS", process.OperatingSystem);
+            json.WriteNumber("num_cpu", process.ProcessorCount);
+            json.WriteNumber("num_goroutine", process.ThreadCount);
+            json.WriteString("version", process.RuntimeVersion);
             json.WriteEndObject();
             json.WriteStartObject("store");
             json.WriteString("addr", address);
@@ -56,8 +78,19 @@ internal static class StatusDocuments
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
     }
 
-    internal static string GoTimeText(DateTimeOffset time) =>
+    /// <summary>A time as Go's JSON writes it (RFC 3339 with the nanoseconds it has).</summary>
+    public static string GoTimeText(DateTimeOffset time) =>
         GoTime.FromDateTimeOffset(time).TryFormat(out var text) ? text : time.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
 
-    public const string Ready = "[+]node ok\n[+]leader ok\n[+]store ok\n";
+    /// <summary>
+    /// rqlite's /readyz body for a ready node, byte for byte (rqlite 8 and 9; no final newline):
+    /// <c>noleader</c> asks only whether the node answers, and <c>sync</c> adds the line saying every
+    /// write this node acknowledged is applied, which is true here when a write is answered.
+    /// </summary>
+    public static string Readiness(bool noLeader, bool sync) => (noLeader, sync) switch
+    {
+        (true, _) => "[+]node ok",
+        (false, true) => "[+]node ok\n[+]leader ok\n[+]store ok\n[+]sync ok",
+        (false, false) => "[+]node ok\n[+]leader ok\n[+]store ok",
+    };
 }

@@ -105,6 +105,11 @@ public static class BadInputCatalogue
         Raw("backup db invalid", "GET", "/db/backup", "db=..%2Fdefault", Json, null, 400, "invalid database name"),
         Raw("backup level unknown", "GET", "/db/backup", "level=eventual", Json, null, 400, "unrecognized consistency level"),
         Raw("post on backup", "POST", "/db/backup", null, Json, "[\"DELETE FROM t\"]"u8.ToArray(), 405, "method not allowed"),
+        Raw("databases limit zero", "GET", "/db/databases", "limit=0", Json, null, 400, "invalid limit '0'"),
+        Raw("databases limit huge", "GET", "/db/databases", "limit=99999999999999999999", Json, null, 400, "invalid limit"),
+        Raw("databases token traversal", "GET", "/db/databases", "next=..%2F..%2Fetc", Json, null, 400, "invalid next"),
+        Raw("databases token newline", "GET", "/db/databases", "next=shop%0A", Json, null, 400, "invalid next"),
+        Raw("post on databases", "POST", "/db/databases", null, Json, "[\"DELETE FROM t\"]"u8.ToArray(), 405, "method not allowed"),
 
         // Time travel.
         Post("execute with as_of", "/db/execute", "[\"DELETE FROM t\"]", 400, "as_of and version read an old version", query: "as_of=2999-01-01T00:00:00Z"),

@@ -1,5 +1,4 @@
-using System.ComponentModel;
-using System.Diagnostics;
+using ServerlessDb.IntegrationTests.Infrastructure;
 
 namespace ServerlessDb.IntegrationTests.LocalServer;
 
@@ -84,53 +83,7 @@ public sealed class LocalServerRqliteJsTests
         return nodeModules;
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(
-        string tool, IReadOnlyList<string> arguments, TimeSpan deadline, IReadOnlyDictionary<string, string> environment)
-    {
-        var startInfo = new ProcessStartInfo(tool)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        foreach (var (name, value) in environment)
-        {
-            startInfo.Environment[name] = value;
-        }
-
-        Process process;
-        try
-        {
-            process = Process.Start(startInfo) ?? throw new InvalidOperationException($"{tool} did not start.");
-        }
-        catch (Win32Exception e)
-        {
-            throw new Xunit.Sdk.XunitException(
-                $"'{tool}' could not be started ({e.Message}). The rqlite-js compatibility test needs node 18+ and npm on PATH " +
-                "(for example: apt-get install nodejs npm); it fails rather than skips without them.");
-        }
-
-        using (process)
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(deadline);
-            try
-            {
-                await process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw new Xunit.Sdk.XunitException($"{tool} {string.Join(' ', arguments)} did not finish within {deadline.TotalSeconds:0} s.");
-            }
-
-            return (process.ExitCode, await stdout, await stderr);
-        }
-    }
+    private static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(
+        string tool, IReadOnlyList<string> arguments, TimeSpan deadline, IReadOnlyDictionary<string, string> environment) =>
+        ExternalTool.RunAsync(tool, arguments, deadline, "node 18+ and npm on PATH (for example: apt-get install nodejs npm)", environment);
 }

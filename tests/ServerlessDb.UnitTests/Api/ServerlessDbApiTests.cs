@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 using System.Text.Json;
 using Moq;
 using ServerlessDb.Api;
@@ -220,13 +221,28 @@ public sealed class ServerlessDbApiTests : IDisposable
     }
 
     [Fact]
-    public async Task Status_and_readyz_answer_as_a_healthy_leader()
+    public async Task Status_answers_as_a_healthy_leader()
     {
         var status = await _api.SendAsync("GET", "/status");
         using var json = JsonDocument.Parse(status.Body);
         Assert.Equal("db.example.com", json.RootElement.GetProperty("store").GetProperty("leader").GetProperty("addr").GetString());
-        var ready = await _api.SendAsync("GET", "/readyz");
-        Assert.Equal("[+]node ok\n[+]leader ok\n[+]store ok\n", ready.Body);
+    }
+
+    // rqlite's handleReadyz writes these bytes with no final newline; Go sniffs their content type.
+    [Theory]
+    [InlineData(null, "[+]node ok\n[+]leader ok\n[+]store ok")]
+    [InlineData("noleader", "[+]node ok")]
+    [InlineData("sync", "[+]node ok\n[+]leader ok\n[+]store ok\n[+]sync ok")]
+    [InlineData("noleader&sync", "[+]node ok")]
+    [InlineData("timeout=2s&sync", "[+]node ok\n[+]leader ok\n[+]store ok\n[+]sync ok")]
+    public async Task Readyz_answers_rqlites_bytes_for_a_ready_node(string? query, string body)
+    {
+        var ready = await _api.SendAsync("GET", "/readyz", query: query);
+
+        Assert.Equal(200, ready.StatusCode);
+        Assert.Equal("text/plain; charset=utf-8", ready.ContentType);
+        Assert.Equal(Encoding.UTF8.GetBytes(body), Encoding.UTF8.GetBytes(ready.Body));
+        Assert.Equal("v8.0.0", ready.Headers["X-RQLITE-VERSION"]);
     }
 
     [Fact]

@@ -32,6 +32,23 @@ public sealed class RqliteFidelityTests : IDisposable
     }
 
     [Fact]
+    public async Task A_multi_statement_string_reports_its_last_write_as_rqlites_single_node_test_does()
+    {
+        // rqlite system_test/single_node_test.go Test_SingleNodeSQLInjection: two inserts and a DROP in one string.
+        await _harness.RunAsync(RequestKind.Execute, "CREATE TABLE foo (id integer not null primary key, name text)", "CREATE TABLE bar (id integer not null primary key, name text)");
+        var outcome = await _harness.RunAsync(RequestKind.Execute, """INSERT INTO foo(name) VALUES("alice");DROP TABLE foo;INSERT INTO bar(name) VALUES("bob")""");
+        Assert.Equal("""{"results":[{"last_insert_id":1,"rows_affected":1}]}""", EngineHarness.Json(outcome, RequestKind.Execute));
+    }
+
+    [Fact]
+    public async Task Ddl_after_a_write_in_the_same_request_repeats_its_counts_as_rqlite_does()
+    {
+        // rqlite system_test/single_node_test.go Test_SingleNode: DROP TABLE after an INSERT answers the INSERT's last_insert_id and rows_affected (sqlite3_changes is left by DDL).
+        var outcome = await _harness.RunAsync(RequestKind.Execute, "CREATE TABLE foo (id integer not null primary key, name text)", """INSERT INTO foo(name) VALUES("fiona")""", "DROP TABLE foo");
+        Assert.Equal("""{"results":[{},{"last_insert_id":1,"rows_affected":1},{"last_insert_id":1,"rows_affected":1}]}""", EngineHarness.Json(outcome, RequestKind.Execute));
+    }
+
+    [Fact]
     public async Task Rqlite_sqlite_time_types_test()
     {
         // rqlite db/db_common_test.go Test_DB_SQLiteTimeTypes, statement for statement.

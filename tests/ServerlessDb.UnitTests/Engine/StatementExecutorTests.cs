@@ -180,7 +180,15 @@ public sealed class StatementExecutorTests : IDisposable
     {
         var exec = Assert.IsType<ExecResult>(Run(new Statement("INSERT INTO users(name) VALUES ('a'); INSERT INTO users(name) VALUES ('b')")));
         Assert.Equal(3, exec.LastInsertId);
-        Assert.Equal(2, exec.RowsAffected);
+        Assert.Equal(1, exec.RowsAffected);
+    }
+
+    [Fact]
+    public void Rows_written_by_a_trigger_are_not_counted_as_the_statements_own()
+    {
+        Run(new Statement("CREATE TABLE audit(name TEXT); CREATE TRIGGER users_audit AFTER INSERT ON users BEGIN INSERT INTO audit VALUES (new.name); INSERT INTO audit VALUES (new.name); END"));
+        var exec = Assert.IsType<ExecResult>(Run(new Statement("INSERT INTO users(name) VALUES ('t')")));
+        Assert.Equal(1, exec.RowsAffected);
     }
 
     [Fact]

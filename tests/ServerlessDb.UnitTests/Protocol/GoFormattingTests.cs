@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using FsCheck;
 using FsCheck.Fluent;
@@ -74,10 +75,22 @@ public sealed class GoFormattingTests
     public void Status_has_rqlites_fields_and_types_in_gos_key_order()
     {
         var started = new DateTimeOffset(2024, 5, 6, 7, 8, 9, TimeSpan.Zero).AddTicks(1_234_567);
-        var status = StatusDocuments.Status("db.example.com", started, started + TimeSpan.FromSeconds(232.7));
+        var process = new ProcessFacts("arm64", "linux", 2, 7, ".NET 10.0.0", 4242, "/var/task/bootstrap", "host-1", 4096);
+        var status = StatusDocuments.Status("db.example.com", started, started + TimeSpan.FromSeconds(232.7), process);
         Assert.Equal(
-            """{"build":{"service":"ServerlessDb","version":"v8.0.0"},"http":{"bind_addr":"db.example.com"},"node":{"current_time":"2024-05-06T07:12:01.8234567Z","start_time":"2024-05-06T07:08:09.1234567Z","uptime":"3m52.7s"},"store":{"addr":"db.example.com","leader":{"addr":"db.example.com","node_id":"serverlessdb"},"node_id":"serverlessdb","raft":{"state":"Leader"},"ready":true}}""",
+            """{"build":{"service":"ServerlessDb","version":"v8.0.0"},"http":{"bind_addr":"db.example.com"},"node":{"current_time":"2024-05-06T07:12:01.8234567Z","start_time":"2024-05-06T07:08:09.1234567Z","uptime":"3m52.7s"},"os":{"executable":"/var/task/bootstrap","hostname":"host-1","page_size":4096,"pid":4242},"runtime":{"GOARCH":"arm64","GOMAXPROCS":2,"GOOS":"linux","num_cpu":2,"num_goroutine":7,"version":".NET 10.0.0"},"store":{"addr":"db.example.com","leader":{"addr":"db.example.com","node_id":"serverlessdb"},"node_id":"serverlessdb","raft":{"state":"Leader"},"ready":true}}""",
             status);
+    }
+
+    [Fact]
+    public void Status_describes_this_process_under_gos_names()
+    {
+        using var status = JsonDocument.Parse(StatusDocuments.Status("a", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch));
+        var runtime = status.RootElement.GetProperty("runtime");
+        Assert.Equal(RuntimeInformation.ProcessArchitecture == Architecture.X64 ? "amd64" : "arm64", runtime.GetProperty("GOARCH").GetString());
+        Assert.Equal(OperatingSystem.IsLinux() ? "linux" : "darwin", runtime.GetProperty("GOOS").GetString());
+        Assert.Equal(Environment.ProcessorCount, runtime.GetProperty("num_cpu").GetInt32());
+        Assert.Equal(Environment.ProcessId, status.RootElement.GetProperty("os").GetProperty("pid").GetInt32());
     }
 
     [Fact]

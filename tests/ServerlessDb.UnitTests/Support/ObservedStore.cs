@@ -1,3 +1,4 @@
+using ServerlessDb.Domain;
 using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
 using ServerlessDb.Storage;
@@ -11,7 +12,7 @@ namespace ServerlessDb.UnitTests.Support;
 /// produce on cue: <see cref="BeforeCommit"/> (a competing writer, a failure, a commit that blocks)
 /// and <see cref="ReadDelay"/> (a slow read).
 /// </summary>
-internal sealed class ObservedStore : IDatabaseStore, IDisposable
+internal sealed class ObservedStore : IDatabaseStore, IDatabaseCatalog, IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("serverlessdb-store-").FullName;
     private readonly List<TimeSpan?> _readStaleness = [];
@@ -86,6 +87,9 @@ internal sealed class ObservedStore : IDatabaseStore, IDisposable
             throw;
         }
     }
+
+    public Task<DatabasePage> ListAsync(string? after, int limit, CancellationToken cancellationToken) =>
+        Folder.ListAsync(after, limit, cancellationToken);
 
     /// <summary>Commits a copy of <paramref name="sourceFile"/> straight to the folder, as another process would: not counted, no hook.</summary>
     public void CommitFrom(string database, string sourceFile)

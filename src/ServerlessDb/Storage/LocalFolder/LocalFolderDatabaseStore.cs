@@ -1,4 +1,5 @@
 using System.Globalization;
+using ServerlessDb.Domain;
 using ServerlessDb.Errors;
 
 namespace ServerlessDb.Storage.LocalFolder;
@@ -18,7 +19,7 @@ namespace ServerlessDb.Storage.LocalFolder;
 /// Files in the data folder must not be changed by hand while a server uses them: a replaced file
 /// keeps its old version tag.
 /// </remarks>
-internal sealed partial class LocalFolderDatabaseStore : IDatabaseStore
+internal sealed partial class LocalFolderDatabaseStore : IDatabaseStore, IDatabaseCatalog
 {
     /// <summary>How long a commit or a fetch waits for another process to release a database's lock file.</summary>
     public static readonly TimeSpan DefaultLockFileWait = TimeSpan.FromSeconds(10);
@@ -115,6 +116,31 @@ internal sealed partial class LocalFolderDatabaseStore : IDatabaseStore
         {
             File.Delete(staged);
         }
+    }
+
+    /// <summary>
+    /// The <c>NAME.sqlite</c> files of the data folder with a valid NAME, in the byte order of their file
+    /// names (the order S3 lists keys in); size and time are the file's.
+    /// </summary>
+    public Task<DatabasePage> ListAsync(string? after, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var afterFile = after is null ? null : after + DatabaseExtension;
+        var files = new DirectoryInfo(DataDirectory).EnumerateFiles("*" + DatabaseExtension)
+            .Where(f => f.Name.EndsWith(DatabaseExtension, StringComparison.Ordinal)
+                && DatabaseName.IsValid(f.Name[..^DatabaseExtension.Length])
+                && (afterFile is null || string.CompareOrdinal(f.Name, afterFile) > 0))
+            .OrderBy(f => f.Name, StringComparer.Ordinal)
+            .Take(limit + 1)
+            .Select(f => new DatabaseEntry(f.Name[..^DatabaseExtension.Length], f.Length, new DateTimeOffset(f.LastWriteTimeUtc, TimeSpan.Zero)))
+            .ToList();
+        var more = files.Count > limit;
+        if (more)
+        {
+            files.RemoveAt(limit);
+        }
+
+        return Task.FromResult(new DatabasePage(files, more ? files[^1].Name : null));
     }
 
     private async Task<FetchedVersion> FetchAsync(CachedDatabase cache, StoredVersion? known)

@@ -4,6 +4,7 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Polly;
+using ServerlessDb.Domain;
 using ServerlessDb.Errors;
 using ServerlessDb.Resilience;
 
@@ -18,7 +19,7 @@ namespace ServerlessDb.Storage.S3;
 /// backoff and jitter until <see cref="S3StoreOptions.RetryDeadline"/>; lost
 /// conditions are never retried here, they become <see cref="WriteConflictException"/>.
 /// </summary>
-internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks
+internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, IDatabaseCatalog
 {
     /// <summary>User metadata (<c>x-amz-meta-serverlessdb-commit-id</c>) naming the commit that wrote a version.</summary>
     public const string CommitIdMetadataKey = "x-amz-meta-serverlessdb-commit-id";
@@ -206,6 +207,54 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks
             Protocol = _s3.Config.ServiceURL?.StartsWith("http://", StringComparison.OrdinalIgnoreCase) == true ? Amazon.S3.Protocol.HTTP : Amazon.S3.Protocol.HTTPS,
         };
         return new Uri(await _s3.GetPreSignedURLAsync(request));
+    }
+
+    /// <summary>
+    /// ListObjectsV2 under the prefix, with <c>/</c> as delimiter so that nothing in a folder below it is
+    /// read; keys that are not <c>{Prefix}{NAME}.sqlite</c> with a valid NAME are skipped. S3 lists keys in
+    /// UTF-8 byte order, which is the order of the names' file names.
+    /// </summary>
+    public async Task<DatabasePage> ListAsync(string? after, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var databases = new List<DatabaseEntry>(Math.Min(limit, 1000));
+        string? continuation = null;
+        while (true)
+        {
+            var request = new ListObjectsV2Request
+            {
+                BucketName = _options.Bucket,
+                Prefix = _options.Prefix,
+                Delimiter = "/",
+                MaxKeys = Math.Min(limit - databases.Count, 1000),
+                ContinuationToken = continuation,
+                StartAfter = continuation is null && after is not null ? KeyFor(after) : null,
+            };
+            var page = await RunAsync("ListObjectsV2", _options.Prefix, token => _s3.ListObjectsV2Async(request, token), cancellationToken);
+            var truncated = page.IsTruncated == true;
+            var objects = page.S3Objects ?? [];
+            for (var i = 0; i < objects.Count; i++)
+            {
+                if (DatabaseKey.NameOf(_options.Prefix, objects[i].Key) is not { } name)
+                {
+                    continue;
+                }
+
+                databases.Add(new DatabaseEntry(name, objects[i].Size ?? 0, new DateTimeOffset(DateTime.SpecifyKind(objects[i].LastModified ?? default, DateTimeKind.Utc))));
+                if (databases.Count == limit)
+                {
+                    var more = truncated || i < objects.Count - 1;
+                    return new DatabasePage(databases, more ? name : null);
+                }
+            }
+
+            if (!truncated || string.IsNullOrEmpty(page.NextContinuationToken))
+            {
+                return new DatabasePage(databases, Next: null);
+            }
+
+            continuation = page.NextContinuationToken;
+        }
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) || value == "null" ? null : value;
@@ -451,5 +500,19 @@ internal sealed record S3StoreOptions(string Bucket, string Prefix, TimeSpan Ret
 /// <summary>Where database NAME lives in the bucket: <c>{prefix}{NAME}.sqlite</c>.</summary>
 internal static class DatabaseKey
 {
-    public static string For(string prefix, string database) => prefix + database + ".sqlite";
+    private const string Extension = ".sqlite";
+
+    public static string For(string prefix, string database) => prefix + database + Extension;
+
+    /// <summary>The database a key holds, or null when the key is not <c>{prefix}{NAME}.sqlite</c> with a valid NAME.</summary>
+    public static string? NameOf(string prefix, string key)
+    {
+        if (!key.StartsWith(prefix, StringComparison.Ordinal) || !key.EndsWith(Extension, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var name = key[prefix.Length..^Extension.Length];
+        return DatabaseName.IsValid(name) ? name : null;
+    }
 }
