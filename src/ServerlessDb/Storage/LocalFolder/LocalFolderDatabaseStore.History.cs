@@ -88,11 +88,15 @@ internal sealed partial class LocalFolderDatabaseStore : IDatabaseHistory
         return Path.Combine(folder, SortKey(committedAt, tag.ETag!) + DatabaseExtension);
     }
 
-    /// <summary>When the current version was committed: its tag file's time (the file's own, for one put there by hand).</summary>
+    /// <summary>
+    /// When the current version was committed: its tag file's time (the file's own, for one put there by hand),
+    /// to the millisecond, as its kept file will name it once replaced.
+    /// </summary>
     private static DateTimeOffset CommitTimeOf(string dataPath)
     {
         var tag = new FileInfo(dataPath + VersionExtension);
-        return new DateTimeOffset(tag.Exists ? tag.LastWriteTimeUtc : File.GetLastWriteTimeUtc(dataPath), TimeSpan.Zero);
+        var time = new DateTimeOffset(tag.Exists ? tag.LastWriteTimeUtc : File.GetLastWriteTimeUtc(dataPath), TimeSpan.Zero);
+        return DateTimeOffset.FromUnixTimeMilliseconds(time.ToUnixTimeMilliseconds());
     }
 
     /// <summary>Deletes the oldest kept versions beyond the retention. Called under the database's lock file.</summary>
