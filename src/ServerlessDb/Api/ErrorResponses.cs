@@ -18,6 +18,7 @@ public static class ErrorResponses
         BadRequestException or StatementRefusedException or InvalidEventException => ApiResponse.Text(400, exception.Message),
         PayloadTooLargeException => ApiResponse.Text(413, exception.Message),
         WriteConflictException => ApiResponse.Text(409, exception.Message),
+        VersionNotFoundException => ApiResponse.Text(404, exception.Message),
         IdempotencyKeyReusedException => ApiResponse.Text(422, exception.Message),
         LockUnavailableException locked => ApiResponse.Text(503, locked.Message, [ApiResponse.RetryAfter(locked.RetryAfter)]),
         StorageUnavailableException or CommitOutcomeUnknownException =>

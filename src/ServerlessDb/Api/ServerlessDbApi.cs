@@ -94,6 +94,8 @@ internal sealed partial class ServerlessDbApi : IApiHandler
             ("/db/backup", "GET") => BackupAsync(request, trace, cancellationToken),
             ("/db/load", "POST") => LoadAsync(request, trace, cancellationToken),
             ("/db/load/upload", "POST") => CreateUploadAsync(request, cancellationToken),
+            ("/db/versions", "GET") => VersionsAsync(request, trace, cancellationToken),
+            ("/db/restore", "POST") => RestoreAsync(request, trace, cancellationToken),
             ("/db/databases", "GET") => ListDatabasesAsync(request, trace, cancellationToken),
             ("/status", "GET") => Task.FromResult(ApiResponse.Json(200, StatusDocuments.Status(Address(request), _startedAt, _time.GetUtcNow()))),
             ("/readyz", "GET") => Task.FromResult(ApiResponse.TextExactly(200, StatusDocuments.Readiness(request.HasFlag("noleader"), request.HasFlag("sync")))),
@@ -101,6 +103,8 @@ internal sealed partial class ServerlessDbApi : IApiHandler
             ("/db/query", _) => Task.FromResult(MethodNotAllowed("GET, POST, OPTIONS")),
             ("/db/load" or "/db/load/upload", _) => Task.FromResult(MethodNotAllowed("POST, OPTIONS")),
             ("/status" or "/readyz" or "/db/backup" or "/db/databases", _) => Task.FromResult(MethodNotAllowed("GET, OPTIONS")),
+            ("/db/versions", _) => Task.FromResult(MethodNotAllowed("GET, OPTIONS")),
+            ("/db/restore", _) => Task.FromResult(MethodNotAllowed("POST, OPTIONS")),
             _ => Task.FromResult(ApiResponse.Text(404, $"not found: {request.Method} {request.Path}")),
         };
     }
@@ -113,13 +117,14 @@ internal sealed partial class ServerlessDbApi : IApiHandler
         CancellationToken cancellationToken)
     {
         var flags = RequestFlagsParser.Parse(request.Query);
+        CheckReadOnlyRoute(kind, flags);
         var started = _time.GetTimestamp();
         var deadline = _time.GetUtcNow() + _options.RequestTimeout;
         var format = ResponseFormat.For(flags, kind);
         string Render(IReadOnlyList<StatementResult> results) =>
             ResultsJsonWriter.Write(results, format, _time.GetElapsedTime(started).TotalSeconds, _options.MaxResultBytes);
 
-        var idempotency = kind == RequestKind.Query ? null : IdempotencyOf(request, Render);
+        var idempotency = kind == RequestKind.Query || flags.At is not null ? null : IdempotencyOf(request, Render);
         var query = new QueryRequest(request.RequestId, kind, statements, flags, idempotency);
 
         // The engine's SQLite work is synchronous; on a thread of its own, the deadline below bounds

@@ -30,6 +30,9 @@ internal sealed partial record ServerlessDbOptions
     private const bool DefaultQuickCheckBeforeUpload = false;
     private const long DefaultIdempotencyRetentionSeconds = 24 * 60 * 60;
 
+    // The local folder store's time travel: replaced versions kept per database (Storage/LocalFolder's default).
+    private const long DefaultLocalVersionsKept = 100;
+
     private const string BucketVariable = "DB_BUCKET";
 
     // 1 MiB to 1 TiB: below a megabyte no real database stays cached; above a terabyte is a typo.
@@ -93,6 +96,9 @@ internal sealed partial record ServerlessDbOptions
     /// <summary>How long the answer of a write sent with an Idempotency-Key is kept for its retries.</summary>
     public required TimeSpan IdempotencyRetention { get; init; }
 
+    /// <summary>How many replaced versions of each database the local folder store keeps for time travel (0: none).</summary>
+    public required int LocalVersionsKept { get; init; }
+
     /// <summary>The QueryRunner's options: DB_BUCKET is required.</summary>
     /// <exception cref="OptionsException">a value is missing or invalid; the message lists every problem.</exception>
     public static ServerlessDbOptions FromEnvironment(IEnvironment environment) => FromEnvironment(environment, bucketRequired: true);
@@ -146,6 +152,7 @@ internal sealed partial record ServerlessDbOptions
             MaxStatements = (int)read.Integer("MAX_STATEMENTS", DefaultMaxStatements, 1, 100_000),
             QuickCheckBeforeUpload = read.Boolean("QUICK_CHECK_BEFORE_UPLOAD", DefaultQuickCheckBeforeUpload),
             IdempotencyRetention = read.Seconds("IDEMPOTENCY_RETENTION_SECONDS", DefaultIdempotencyRetentionSeconds, 60, 30 * 24 * 60 * 60),
+            LocalVersionsKept = (int)read.Integer("LOCAL_VERSIONS_KEPT", DefaultLocalVersionsKept, 0, 1_000_000),
         };
 
         read.Check(string.IsNullOrEmpty(options.Bucket) || BucketName().IsMatch(options.Bucket),

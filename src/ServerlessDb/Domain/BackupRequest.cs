@@ -7,5 +7,8 @@ internal enum BackupFormat
     Sql,
 }
 
-/// <summary>One backup to take: of which database, in which format, gzipped or not, and (for a dump) which tables (none: all).</summary>
-internal sealed record BackupRequest(string Database, BackupFormat Format, bool Compress, IReadOnlyList<string> Tables);
+/// <summary>
+/// One backup to take: of which database, in which format, gzipped or not, (for a dump) which tables (none: all),
+/// and of which old version (null: the current one).
+/// </summary>
+internal sealed record BackupRequest(string Database, BackupFormat Format, bool Compress, IReadOnlyList<string> Tables, PointInTime? At = null);

@@ -24,6 +24,9 @@ internal sealed record RequestFlags
     /// <summary>How long one statement may run.</summary>
     public TimeSpan? StatementTimeout { get; init; }
 
+    /// <summary>The old version to read instead of the current one (<c>as_of</c>, <c>version</c>); null for the current version.</summary>
+    public PointInTime? At { get; init; }
+
     /// <summary>How stale a cached copy a read may use without asking storage; null means always revalidate.</summary>
     public TimeSpan? MaxStaleness => Level == ConsistencyLevel.None ? Freshness ?? TimeSpan.MaxValue : null;
 }

@@ -30,6 +30,9 @@ internal sealed class BackupFile : IDisposable
 
     public StoredVersion Version => _snapshot.Version;
 
+    /// <summary>The store's history id of the version, when it is an old one read by id (time travel); null for the current one.</summary>
+    public string? VersionId => _snapshot.VersionId;
+
     public bool IsStoredObject => _generated is null && _snapshot.Version.Exists;
 
     public void Dispose()

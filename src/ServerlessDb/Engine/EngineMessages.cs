@@ -6,6 +6,9 @@ internal static class EngineMessages
 {
     public const string AttemptToChangeViaQuery = "attempt to change database via query operation";
 
+    public const string WriteOnOldVersion =
+        "as_of and version read an old version, and this request writes: nothing was run; to make an old version current, POST /db/restore";
+
     public const string Attach =
         "ATTACH, DETACH and VACUUM INTO are not allowed: a request works on its own database only";
 

@@ -31,12 +31,15 @@ internal sealed partial class QueryEngine
     private readonly ResiliencePipeline _conflictRetry;
     private readonly ILogSink _log;
     private readonly IDatabaseLinks? _links;
+    private readonly IDatabaseHistory? _history;
 
     /// <param name="links">the store's direct links to stored versions, if clients can reach it (S3); null for the local folder.</param>
-    public QueryEngine(IDatabaseStore store, IDatabaseLock databaseLock, WorkingCopies workingCopies, EngineOptions options, TimeProvider time, ILogSink log, IDatabaseLinks? links = null)
+    /// <param name="history">the versions the store keeps (time travel); null when it keeps none.</param>
+    public QueryEngine(IDatabaseStore store, IDatabaseLock databaseLock, WorkingCopies workingCopies, EngineOptions options, TimeProvider time, ILogSink log, IDatabaseLinks? links = null, IDatabaseHistory? history = null)
     {
         _log = log;
         _links = links;
+        _history = history;
         _store = store;
         _lock = databaseLock;
         _workingCopies = workingCopies;
@@ -80,7 +83,9 @@ internal sealed partial class QueryEngine
         DatabaseSnapshot snapshot;
         using (trace.Phase("fetch"))
         {
-            snapshot = await _store.GetAsync(request.Database, maxStaleness: null, cancellationToken);
+            snapshot = request.At is { } at
+                ? await SnapshotAtAsync(request.Database, at, cancellationToken)
+                : await _store.GetAsync(request.Database, maxStaleness: null, cancellationToken);
         }
 
         trace.VersionRead = snapshot.Version.ToString();
@@ -102,7 +107,9 @@ internal sealed partial class QueryEngine
     /// a copy of; null when the backup is generated (a dump, gzipped) or the store gives no links.
     /// </summary>
     public Task<Uri>? LinkToAsync(string database, BackupFile backup, TimeSpan expiry, CancellationToken cancellationToken) =>
-        _links is not null && backup.IsStoredObject ? _links.LinkToAsync(database, backup.Version, expiry, cancellationToken) : null;
+        _links is null || !backup.IsStoredObject ? null
+        : backup.VersionId is { } versionId ? _links.LinkToVersionAsync(database, versionId, expiry, cancellationToken)
+        : _links.LinkToAsync(database, backup.Version, expiry, cancellationToken);
 
     /// <summary>
     /// Makes the complete database file at <paramref name="filePath"/> the new current version of
@@ -187,7 +194,9 @@ internal sealed partial class QueryEngine
         DatabaseSnapshot snapshot;
         using (trace.Phase("fetch"))
         {
-            snapshot = await _store.GetAsync(database, request.Flags.MaxStaleness, cancellationToken);
+            snapshot = request.Flags.At is { } at
+                ? await SnapshotAtAsync(database, at, cancellationToken)
+                : await _store.GetAsync(database, request.Flags.MaxStaleness, cancellationToken);
         }
 
         trace.Fetched(snapshot);
@@ -219,6 +228,11 @@ internal sealed partial class QueryEngine
                     var results = RequestStatements.Run(session, request, classifications, NewExecutor(session, request, deadline));
                     return new QueryOutcome(results, Committed: false, snapshot.Version);
                 }
+            }
+
+            if (request.Flags.At is not null)
+            {
+                throw new BadRequestException(EngineMessages.WriteOnOldVersion);
             }
         }
 

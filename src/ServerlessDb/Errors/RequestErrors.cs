@@ -38,3 +38,7 @@ public sealed class PayloadTooLargeException(string message) : ServerlessDbExcep
 /// the first request's answer cannot stand for another request, and running it would break the promise.
 /// </summary>
 internal sealed class IdempotencyKeyReusedException(string message) : ServerlessDbException(message);
+
+/// <summary>A time-travel request names a version the store does not keep (HTTP 404): never stored, expired, or of another database.</summary>
+internal sealed class VersionNotFoundException(string message, Exception? innerException = null)
+    : ServerlessDbException(message, innerException);

@@ -64,7 +64,7 @@ public static class CompositionRoot
         }
         else
         {
-            var folder = new LocalFolderDatabaseStore(dataDirectory, cacheFolder, options.CacheMaxBytes, time);
+            var folder = new LocalFolderDatabaseStore(dataDirectory, cacheFolder, options.CacheMaxBytes, time, retention: LocalVersionRetentionFrom(options));
             store = folder;
             storage = $"folder {folder.DataDirectory} ({folder.PathOf("NAME")})";
         }
@@ -86,7 +86,7 @@ public static class CompositionRoot
     internal static IApiHandler CreateApiHandler(
         ServerlessDbOptions options, IDatabaseStore store, WorkingCopies workingCopies, IDatabaseLock databaseLock, TimeProvider time, ILogSink log, long? maxInlineResponseBytes = null)
     {
-        var engine = new QueryEngine(store, databaseLock, workingCopies, EngineOptionsFrom(options), time, log, store as IDatabaseLinks);
+        var engine = new QueryEngine(store, databaseLock, workingCopies, EngineOptionsFrom(options), time, log, store as IDatabaseLinks, store as IDatabaseHistory);
         return new ServerlessDbApi(engine, ApiOptionsFrom(options) with { MaxInlineResponseBytes = maxInlineResponseBytes }, time, log);
     }
 
@@ -126,6 +126,8 @@ public static class CompositionRoot
 
     internal static ApiOptions ApiOptionsFrom(ServerlessDbOptions options) =>
         new(options.RequestTimeout, options.MaxRequestBytes, options.MaxResultBytes, options.MaxStatements);
+
+    internal static LocalVersionRetention LocalVersionRetentionFrom(ServerlessDbOptions options) => new(options.LocalVersionsKept);
 
     internal static Ec2ClientOptions Ec2ClientOptionsFrom(ReaperOptions options) => new(options.Region, options.Endpoints.ForEc2);
 

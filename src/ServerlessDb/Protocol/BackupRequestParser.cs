@@ -27,6 +27,6 @@ internal static class BackupRequestParser
         var tables = query.TryGetValue("tables", out var list)
             ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             : [];
-        return new BackupRequest(flags.Database, format, query.ContainsKey("compress"), tables);
+        return new BackupRequest(flags.Database, format, query.ContainsKey("compress"), tables, flags.At);
     }
 }

@@ -27,6 +27,7 @@ internal static class RequestFlagsParser
             Level = query.TryGetValue("level", out var level) ? ParseLevel(level) : ConsistencyLevel.Weak,
             Freshness = Duration(query, "freshness"),
             StatementTimeout = Duration(query, "db_timeout"),
+            At = PointInTimeParser.Parse(query),
         };
     }
 

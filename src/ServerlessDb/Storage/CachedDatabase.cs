@@ -138,6 +138,32 @@ internal sealed partial class CachedDatabase
         _budget.Trim();
     }
 
+    /// <summary>
+    /// Makes <paramref name="downloadedFile"/> (from <see cref="NewTempPath"/>) the immutable file of an old
+    /// <paramref name="version"/>, read by its history id <paramref name="versionId"/>, and holds it: it is
+    /// counted in the budget, and deleted once released unless it is (or becomes) the current version.
+    /// The same ETag is the same content, so a version already cached is shared.
+    /// </summary>
+    public DatabaseSnapshot AdoptAndHoldVersion(StoredVersion version, string downloadedFile, string versionId)
+    {
+        DatabaseSnapshot held;
+        var bytes = new FileInfo(downloadedFile).Length;
+        lock (_gate)
+        {
+            var file = Adopt(version, downloadedFile);
+            file.Holders++;
+            _budget.Touch(file);
+            held = new DatabaseSnapshot(file.Version, file.Path, () => Release(file))
+            {
+                Fetch = new SnapshotFetch(SnapshotSource.Downloaded, bytes),
+                VersionId = versionId,
+            };
+        }
+
+        _budget.Trim();
+        return held;
+    }
+
     /// <summary>Starts a revalidation with <paramref name="fetch"/>, or joins the one under way; says which.</summary>
     private (Task<SnapshotFetch> Refresh, bool Started) RefreshAsync(Func<StoredVersion?, Task<FetchedVersion>> fetch)
     {

@@ -38,6 +38,25 @@ internal sealed class DatabaseCaches(string folder, long maxBytes, TimeProvider 
         return await cache.RefreshAndHoldAsync(known => FetchCheckedAsync(cache, known, fetch), cancellationToken);
     }
 
+    /// <summary>
+    /// An old version of <paramref name="database"/>, read by its history id: <paramref name="download"/> writes
+    /// it to a temporary file in the database's cache folder; it is checked like every download, then held.
+    /// </summary>
+    /// <exception cref="DatabaseCorruptException">the downloaded object is not a whole SQLite file; it was deleted, not cached.</exception>
+    public async Task<DatabaseSnapshot> GetVersionAsync(string database, string versionId, Func<CachedDatabase, Task<FetchedVersion>> download)
+    {
+        var cache = For(database);
+        var fetched = await download(cache);
+        var file = fetched.DownloadedFile ?? throw new InvalidOperationException($"The download of version {versionId} of '{database}' gave no file.");
+        if (DatabaseFileHeader.FindProblem(file) is { } problem)
+        {
+            File.Delete(file);
+            throw new DatabaseCorruptException(database, $"{fetched.Source}, version {versionId}", problem);
+        }
+
+        return cache.AdoptAndHoldVersion(fetched.Version, file, versionId);
+    }
+
     /// <exception cref="ArgumentException"><paramref name="database"/> is not a database name.</exception>
     public CachedDatabase For(string database)
     {

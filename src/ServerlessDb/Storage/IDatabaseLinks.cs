@@ -14,4 +14,10 @@ internal interface IDatabaseLinks
     /// </summary>
     /// <exception cref="Errors.StorageUnavailableException">the version is no longer stored as the current object and its version id is unknown, or the store did not answer.</exception>
     Task<Uri> LinkToAsync(string database, StoredVersion version, TimeSpan expiry, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A GET link to the stored version <paramref name="versionId"/> of <paramref name="database"/> (an old
+    /// version, read by its id in <see cref="IDatabaseHistory"/>), valid for <paramref name="expiry"/>. Moves no bytes.
+    /// </summary>
+    Task<Uri> LinkToVersionAsync(string database, string versionId, TimeSpan expiry, CancellationToken cancellationToken);
 }

@@ -71,6 +71,9 @@ internal sealed class DatabaseSnapshot : IDisposable
     /// <summary>How this reader got the file: from the cache alone, revalidated, or downloaded (for the request's metrics).</summary>
     public SnapshotFetch Fetch { get; init; } = SnapshotFetch.Revalidated;
 
+    /// <summary>The store's history id of this version when it was read by id (time travel); null for the current version.</summary>
+    public string? VersionId { get; init; }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)

@@ -187,5 +187,11 @@ public sealed class BackupRouteTests : IDisposable
             Expiry = expiry;
             return Task.FromResult(new Uri($"https://store.example/{database}?version={Uri.EscapeDataString(version.ETag!)}"));
         }
+
+        public Task<Uri> LinkToVersionAsync(string database, string versionId, TimeSpan expiry, CancellationToken cancellationToken)
+        {
+            Expiry = expiry;
+            return Task.FromResult(new Uri($"https://store.example/{database}?versionId={Uri.EscapeDataString(versionId)}"));
+        }
     }
 }

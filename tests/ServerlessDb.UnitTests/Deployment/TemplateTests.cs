@@ -189,7 +189,7 @@ public sealed class TemplateTests
             .Order(StringComparer.Ordinal);
 
         Assert.Equal(
-            ["GET /db/backup", "GET /db/databases", "GET /db/query", "GET /readyz", "GET /status", "POST /db/execute", "POST /db/load", "POST /db/load/upload", "POST /db/query", "POST /db/request", "POST /sql"],
+            ["GET /db/backup", "GET /db/databases", "GET /db/query", "GET /db/versions", "GET /readyz", "GET /status", "POST /db/execute", "POST /db/load", "POST /db/load/upload", "POST /db/query", "POST /db/request", "POST /db/restore", "POST /sql"],
             routes);
     }
 

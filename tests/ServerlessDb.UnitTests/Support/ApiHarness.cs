@@ -21,11 +21,12 @@ internal sealed class ApiHarness : IDisposable
         TimeSpan? idempotencyRetention = null,
         IDatabaseStore? store = null,
         long? maxInlineResponseBytes = null,
-        IDatabaseLinks? links = null)
+        IDatabaseLinks? links = null,
+        IDatabaseHistory? history = null)
     {
         time ??= TimeProvider.System;
         var options = new EngineOptions(5, maxResultBytes, false, idempotencyRetention ?? TimeSpan.FromHours(24));
-        var engine = new QueryEngine(store ?? Store, databaseLock ?? new NoOpDatabaseLock(time), new WorkingCopies(_cache), options, time, Log, links);
+        var engine = new QueryEngine(store ?? Store, databaseLock ?? new NoOpDatabaseLock(time), new WorkingCopies(_cache), options, time, Log, links, history ?? store switch { null => Store.Folder, ObservedStore observed => observed.Folder, _ => store as IDatabaseHistory });
         Api = new ServerlessDbApi(engine, new ApiOptions(requestTimeout ?? TimeSpan.FromSeconds(30), maxRequestBytes, maxResultBytes, 100, maxInlineResponseBytes), time, Log);
     }
 

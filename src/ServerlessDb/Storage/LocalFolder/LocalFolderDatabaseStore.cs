@@ -12,13 +12,14 @@ namespace ServerlessDb.Storage.LocalFolder;
 /// still the one read (or, for a new database, unless no file exists), then renames the new file into place,
 /// so several processes may share one folder. Readers get immutable per-version copies from the same
 /// per-process cache as the S3 store, in the process's own <see cref="CacheFolder"/>
-/// under <c>cache/{NAME}/</c>, within a size bound.
+/// under <c>cache/{NAME}/</c>, within a size bound. Each commit keeps the file it replaces as an old version
+/// (see the history part of this class), within <see cref="LocalVersionRetention"/>.
 /// </summary>
 /// <remarks>
 /// Files in the data folder must not be changed by hand while a server uses them: a replaced file
 /// keeps its old version tag.
 /// </remarks>
-internal sealed class LocalFolderDatabaseStore : IDatabaseStore, IDatabaseCatalog
+internal sealed partial class LocalFolderDatabaseStore : IDatabaseStore, IDatabaseCatalog
 {
     /// <summary>How long a commit or a fetch waits for another process to release a database's lock file.</summary>
     public static readonly TimeSpan DefaultLockFileWait = TimeSpan.FromSeconds(10);
@@ -31,13 +32,15 @@ internal sealed class LocalFolderDatabaseStore : IDatabaseStore, IDatabaseCatalo
     private readonly DatabaseCaches _caches;
     private readonly TimeProvider _time;
     private readonly TimeSpan _lockFileWait;
+    private readonly LocalVersionRetention _retention;
 
     /// <param name="dataDirectory">the folder holding the databases; created if missing.</param>
     /// <param name="cacheDirectory">CACHE_DIR: the store claims a new folder of its own in it.</param>
     /// <param name="cacheMaxBytes">the bound on the total size of cached version files.</param>
     /// <exception cref="IOException">the data folder cannot be created or written to; the message names it.</exception>
-    public LocalFolderDatabaseStore(string dataDirectory, string cacheDirectory, long cacheMaxBytes, TimeProvider? timeProvider = null, TimeSpan? lockFileWait = null)
-        : this(dataDirectory, ClaimCacheFolder(cacheDirectory), cacheMaxBytes, timeProvider, lockFileWait)
+    /// <param name="retention">how many replaced versions of each database are kept; <see cref="LocalVersionRetention.Default"/> when null.</param>
+    public LocalFolderDatabaseStore(string dataDirectory, string cacheDirectory, long cacheMaxBytes, TimeProvider? timeProvider = null, TimeSpan? lockFileWait = null, LocalVersionRetention? retention = null)
+        : this(dataDirectory, ClaimCacheFolder(cacheDirectory), cacheMaxBytes, timeProvider, lockFileWait, retention)
     {
     }
 
@@ -45,7 +48,8 @@ internal sealed class LocalFolderDatabaseStore : IDatabaseStore, IDatabaseCatalo
     /// <param name="cacheFolder">the process's own folder, whose cache folder no other store may use; the caller keeps owning it.</param>
     /// <param name="cacheMaxBytes">the bound on the total size of cached version files.</param>
     /// <exception cref="IOException">the data folder cannot be created or written to; the message names it.</exception>
-    public LocalFolderDatabaseStore(string dataDirectory, CacheFolder cacheFolder, long cacheMaxBytes, TimeProvider? timeProvider = null, TimeSpan? lockFileWait = null)
+    /// <param name="retention">how many replaced versions of each database are kept; <see cref="LocalVersionRetention.Default"/> when null.</param>
+    public LocalFolderDatabaseStore(string dataDirectory, CacheFolder cacheFolder, long cacheMaxBytes, TimeProvider? timeProvider = null, TimeSpan? lockFileWait = null, LocalVersionRetention? retention = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(dataDirectory);
         ArgumentNullException.ThrowIfNull(cacheFolder);
@@ -53,6 +57,7 @@ internal sealed class LocalFolderDatabaseStore : IDatabaseStore, IDatabaseCatalo
         EnsureWritable(DataDirectory);
         _time = timeProvider ?? TimeProvider.System;
         _lockFileWait = lockFileWait ?? DefaultLockFileWait;
+        _retention = retention ?? LocalVersionRetention.Default;
         CacheFolder = cacheFolder;
         _caches = new DatabaseCaches(cacheFolder.CacheDirectory, cacheMaxBytes, _time);
     }
@@ -94,8 +99,18 @@ internal sealed class LocalFolderDatabaseStore : IDatabaseStore, IDatabaseCatalo
                 }
 
                 version = NextVersion(current);
-                File.Move(staged, dataPath, overwrite: true);
-                WriteVersionTag(dataPath, version);
+                if (current.Exists && _retention.VersionsKept > 0)
+                {
+                    // The replaced file stays, as a hard link under the versions folder, in the same atomic rename.
+                    File.Replace(staged, dataPath, KeptVersionPath(database, current, CommitTimeOf(dataPath)));
+                }
+                else
+                {
+                    File.Move(staged, dataPath, overwrite: true);
+                }
+
+                WriteVersionTag(dataPath, version, _time.GetUtcNow());
+                PruneVersions(database);
             }
 
             cache.InstallCommitted(version, filePath, startedAt);
@@ -242,11 +257,13 @@ internal sealed class LocalFolderDatabaseStore : IDatabaseStore, IDatabaseCatalo
         return new StoredVersion(string.Create(CultureInfo.InvariantCulture, $"{counter + 1}-{Guid.NewGuid():N}"));
     }
 
-    private static void WriteVersionTag(string dataPath, StoredVersion version)
+    // The tag file's time is the version's commit time (time travel's as_of), set from the store's clock.
+    private static void WriteVersionTag(string dataPath, StoredVersion version, DateTimeOffset committedAt)
     {
         var tagPath = dataPath + VersionExtension;
         var temp = HiddenTempPathBeside(tagPath);
         File.WriteAllText(temp, version.ETag);
+        File.SetLastWriteTimeUtc(temp, committedAt.UtcDateTime);
         File.Move(temp, tagPath, overwrite: true);
     }
 

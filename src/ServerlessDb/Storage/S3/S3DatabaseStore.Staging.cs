@@ -9,7 +9,7 @@ namespace ServerlessDb.Storage.S3;
 /// database key can collide with it (database names have no '/'). The client uploads with a presigned
 /// PUT, which the signer's role authorizes; the load downloads the object and deletes that version.
 /// </summary>
-internal sealed partial class S3DatabaseStore
+internal sealed partial class S3DatabaseStore : IDatabaseStaging
 {
     /// <summary>The folder under the database prefix that staged uploads live in (the template's lifecycle rule expires it).</summary>
     public const string StagingFolder = "_staging/";

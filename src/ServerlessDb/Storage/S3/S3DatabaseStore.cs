@@ -19,7 +19,7 @@ namespace ServerlessDb.Storage.S3;
 /// backoff and jitter until <see cref="S3StoreOptions.RetryDeadline"/>; lost
 /// conditions are never retried here, they become <see cref="WriteConflictException"/>.
 /// </summary>
-internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, IDatabaseCatalog, IDatabaseStaging
+internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, IDatabaseCatalog
 {
     /// <summary>User metadata (<c>x-amz-meta-serverlessdb-commit-id</c>) naming the commit that wrote a version.</summary>
     public const string CommitIdMetadataKey = "x-amz-meta-serverlessdb-commit-id";
@@ -202,6 +202,15 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
             }, cancellationToken);
         }
 
+        return await PresignAsync(key, versionId, expiry);
+    }
+
+    /// <summary>A presigned GET of the stored version <paramref name="versionId"/> (an old one, read by id). Moves no bytes.</summary>
+    public Task<Uri> LinkToVersionAsync(string database, string versionId, TimeSpan expiry, CancellationToken cancellationToken) =>
+        PresignAsync(KeyFor(database), versionId, expiry);
+
+    private async Task<Uri> PresignAsync(string key, string? versionId, TimeSpan expiry)
+    {
         var request = new GetPreSignedUrlRequest
         {
             BucketName = _options.Bucket,

@@ -40,6 +40,14 @@ internal static class S3Errors
         || (exception.StatusCode == HttpStatusCode.NotFound && exception.ErrorCode is null or "" or "NotFound");
 
     /// <summary>
+    /// A GET by version id found no such version of the key: never stored or expired (404 NoSuchVersion or
+    /// NoSuchKey), an id S3 cannot read (400 InvalidArgument), or a delete marker (405 MethodNotAllowed).
+    /// </summary>
+    public static bool IsNoSuchVersion(AmazonS3Exception exception) =>
+        exception.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed
+        || (exception.StatusCode == HttpStatusCode.BadRequest && exception.ErrorCode == "InvalidArgument");
+
+    /// <summary>
     /// A conditional PUT lost: 412 (the ETag moved on, or the key exists for If-None-Match), 409
     /// (a concurrent conditional write), or 404 for If-Match (the object was deleted).
     /// </summary>
