@@ -26,6 +26,10 @@ internal sealed partial class CachedDatabase
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, CachedVersionFile> _files = new(StringComparer.Ordinal);
+
+    // Old versions read by their history id (time travel): immutable, so kept like any cached file until the
+    // budget evicts them, and found again by that id.
+    private readonly Dictionary<string, CachedVersionFile> _byVersionId = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly CacheBudget _budget;
     private CachedVersionFile? _current;
@@ -151,6 +155,8 @@ internal sealed partial class CachedDatabase
         lock (_gate)
         {
             var file = Adopt(version, downloadedFile);
+            file.KeptForHistory = true;
+            _byVersionId[versionId] = file;
             file.Holders++;
             _budget.Touch(file);
             held = new DatabaseSnapshot(file.Version, file.Path, () => Release(file))
@@ -162,6 +168,38 @@ internal sealed partial class CachedDatabase
 
         _budget.Trim();
         return held;
+    }
+
+    /// <summary>The old version read before by <paramref name="versionId"/>, held for the caller, if it is still cached.</summary>
+    public DatabaseSnapshot? TryHoldVersion(string versionId)
+    {
+        lock (_gate)
+        {
+            if (!_byVersionId.TryGetValue(versionId, out var file))
+            {
+                return null;
+            }
+
+            file.Holders++;
+            _budget.Touch(file);
+            return new DatabaseSnapshot(file.Version, file.Path, () => Release(file)) { Fetch = SnapshotFetch.Revalidated, VersionId = versionId };
+        }
+    }
+
+    /// <summary>Drops <paramref name="versionId"/> from the cache (the store no longer keeps it); a file still held goes when released.</summary>
+    public void ForgetVersion(string versionId)
+    {
+        lock (_gate)
+        {
+            if (_byVersionId.Remove(versionId, out var file) && !_byVersionId.ContainsValue(file))
+            {
+                file.KeptForHistory = false;
+                if (file.Holders == 0 && file != _current)
+                {
+                    Evict(file);
+                }
+            }
+        }
     }
 
     /// <summary>Starts a revalidation with <paramref name="fetch"/>, or joins the one under way; says which.</summary>
@@ -302,7 +340,7 @@ internal sealed partial class CachedDatabase
         _current = file;
         _validatedAt = validatedAt;
         _generation++;
-        if (previous is not null && previous != file && previous.Holders == 0)
+        if (previous is not null && previous != file && previous.Holders == 0 && !previous.KeptForHistory)
         {
             Evict(previous);
         }
@@ -320,7 +358,7 @@ internal sealed partial class CachedDatabase
         lock (_gate)
         {
             file.Holders--;
-            if (file.Holders == 0 && file != _current)
+            if (file.Holders == 0 && file != _current && !file.KeptForHistory)
             {
                 Evict(file);
             }
@@ -331,6 +369,14 @@ internal sealed partial class CachedDatabase
 
     private void Evict(CachedVersionFile file)
     {
+        if (file.KeptForHistory)
+        {
+            foreach (var id in _byVersionId.Where(entry => entry.Value == file).Select(entry => entry.Key).ToList())
+            {
+                _byVersionId.Remove(id);
+            }
+        }
+
         _files.Remove(Path.GetFileName(file.Path));
         _budget.Remove(file);
         File.Delete(file.Path);
@@ -352,6 +398,9 @@ internal sealed class CachedVersionFile(StoredVersion version, string path, long
 
     /// <summary>Snapshots that hold the file; guarded by the owning <see cref="CachedDatabase"/>'s lock.</summary>
     public int Holders { get; set; }
+
+    /// <summary>An old version read by its history id: kept when no snapshot holds it, until the budget evicts it; guarded like <see cref="Holders"/>.</summary>
+    public bool KeptForHistory { get; set; }
 }
 
 /// <summary>

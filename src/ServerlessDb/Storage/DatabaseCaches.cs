@@ -39,13 +39,36 @@ internal sealed class DatabaseCaches(string folder, long maxBytes, TimeProvider 
     }
 
     /// <summary>
-    /// An old version of <paramref name="database"/>, read by its history id: <paramref name="download"/> writes
-    /// it to a temporary file in the database's cache folder; it is checked like every download, then held.
+    /// An old version of <paramref name="database"/>, read by its history id. One cached before is served again
+    /// once <paramref name="confirmKept"/> says the store still keeps it (no bytes move); otherwise
+    /// <paramref name="download"/> writes it to a temporary file in the database's cache folder, checked like
+    /// every download, then cached and held.
     /// </summary>
+    /// <param name="confirmKept">throws <see cref="VersionNotFoundException"/> when the store no longer keeps the version.</param>
     /// <exception cref="DatabaseCorruptException">the downloaded object is not a whole SQLite file; it was deleted, not cached.</exception>
-    public async Task<DatabaseSnapshot> GetVersionAsync(string database, string versionId, Func<CachedDatabase, Task<FetchedVersion>> download)
+    public async Task<DatabaseSnapshot> GetVersionAsync(
+        string database, string versionId, Func<CachedDatabase, Task<FetchedVersion>> download, Func<Task> confirmKept)
     {
         var cache = For(database);
+        if (cache.TryHoldVersion(versionId) is { } kept)
+        {
+            try
+            {
+                await confirmKept();
+                return kept;
+            }
+            catch (Exception e)
+            {
+                kept.Dispose();
+                if (e is VersionNotFoundException)
+                {
+                    cache.ForgetVersion(versionId);
+                }
+
+                throw;
+            }
+        }
+
         var fetched = await download(cache);
         var file = fetched.DownloadedFile ?? throw new InvalidOperationException($"The download of version {versionId} of '{database}' gave no file.");
         if (DatabaseFileHeader.FindProblem(file) is { } problem)

@@ -68,6 +68,47 @@ public sealed class LocalFolderHistoryTests : IDisposable
     }
 
     [Fact]
+    public async Task An_old_version_read_once_stays_cached_and_is_read_again_without_copying_it()
+    {
+        var store = NewStore();
+        var versions = await CommitAsync(store, 3);
+        var oldest = versions[0].ETag!;
+
+        string cachedFile;
+        using (var first = await store.GetVersionAsync(Db, oldest, default))
+        {
+            Assert.Equal(SnapshotSource.Downloaded, first.Fetch.Source);
+            cachedFile = first.FilePath;
+        }
+
+        Assert.True(File.Exists(cachedFile), "released, the old version stays in the cache");
+        using var again = await store.GetVersionAsync(Db, oldest, default);
+
+        Assert.Equal(cachedFile, again.FilePath);
+        Assert.Equal(SnapshotFetch.Revalidated, again.Fetch);
+        Assert.Equal(DatabaseBytes.Valid(pages: 1, marker: 1), File.ReadAllBytes(again.FilePath));
+    }
+
+    [Fact]
+    public async Task A_cached_old_version_the_store_has_pruned_since_is_not_found_and_leaves_the_cache()
+    {
+        var store = NewStore(versionsKept: 1);
+        var versions = await CommitAsync(store, 2);
+        string cachedFile;
+        using (var first = await store.GetVersionAsync(Db, versions[0].ETag!, default))
+        {
+            cachedFile = first.FilePath;
+        }
+
+        var third = Path.Combine(_root, "third");
+        File.WriteAllBytes(third, DatabaseBytes.Valid(pages: 3, marker: 3));
+        await store.CommitAsync(Db, versions[1], third, default); // prunes versions[0]: one replaced version is kept
+
+        await Assert.ThrowsAsync<VersionNotFoundException>(() => store.GetVersionAsync(Db, versions[0].ETag!, default));
+        Assert.False(File.Exists(cachedFile));
+    }
+
+    [Fact]
     public async Task As_of_finds_the_newest_version_committed_at_or_before_the_time()
     {
         var store = NewStore();
@@ -153,7 +194,7 @@ public sealed class LocalFolderHistoryTests : IDisposable
     }
 
     [Fact]
-    public async Task An_old_version_is_an_immutable_cached_file_deleted_once_released()
+    public async Task An_old_version_is_an_immutable_cached_file_kept_once_released()
     {
         var store = NewStore();
         var versions = await CommitAsync(store, 2);
@@ -172,6 +213,7 @@ public sealed class LocalFolderHistoryTests : IDisposable
             Assert.Equal(DatabaseBytes.Valid(pages: 1, marker: 1), File.ReadAllBytes(path));
         }
 
-        Assert.False(File.Exists(path));
+        // Released, it stays cached (immutable, like every cached version) until the cache's budget evicts it.
+        Assert.Equal(DatabaseBytes.Valid(pages: 1, marker: 1), File.ReadAllBytes(path));
     }
 }

@@ -168,7 +168,7 @@ public sealed class S3DatabaseStoreHistoryTests : IDisposable
     }
 
     [Fact]
-    public async Task A_version_is_read_by_its_id_into_the_cache_and_released()
+    public async Task A_version_is_read_by_its_id_into_the_cache_kept_there_and_confirmed_by_a_head_when_read_again()
     {
         var content = DatabaseBytes.Marked(4, 2);
         GetObjectRequest? asked = null;
@@ -189,6 +189,30 @@ public sealed class S3DatabaseStoreHistoryTests : IDisposable
         }
 
         Assert.Equal((Bucket, Key, "v2"), (asked!.BucketName, asked.Key, asked.VersionId));
+        Assert.True(File.Exists(path), "released, the version stays cached until the budget evicts it");
+        Assert.Equal(content.Length, _store.CachedBytes);
+
+        // Read again: a HEAD of that version id says S3 still keeps it, and no byte moves.
+        GetObjectMetadataRequest? head = null;
+        _s3.Setup(s => s.GetObjectMetadataAsync(It.IsAny<GetObjectMetadataRequest>(), It.IsAny<CancellationToken>()))
+            .Returns((GetObjectMetadataRequest request, CancellationToken _) =>
+            {
+                head = request;
+                return Task.FromResult(new GetObjectMetadataResponse { ETag = "\"e-v2\"", VersionId = "v2", HttpStatusCode = HttpStatusCode.OK });
+            });
+        using (var again = await _store.GetVersionAsync(Db, "v2", default))
+        {
+            Assert.Equal(path, again.FilePath);
+            Assert.Equal(SnapshotFetch.Revalidated, again.Fetch);
+        }
+
+        Assert.Equal((Key, "v2"), (head!.Key, head.VersionId));
+        _s3.Verify(s => s.GetObjectAsync(It.IsAny<GetObjectRequest>(), It.IsAny<CancellationToken>()), Times.Once);
+
+        // Expired by the lifecycle since: not found, and no longer cached.
+        _s3.Setup(s => s.GetObjectMetadataAsync(It.IsAny<GetObjectMetadataRequest>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new AmazonS3Exception("Not Found") { StatusCode = HttpStatusCode.NotFound });
+        await Assert.ThrowsAsync<VersionNotFoundException>(() => _store.GetVersionAsync(Db, "v2", default));
         Assert.False(File.Exists(path));
         Assert.Equal(0, _store.CachedBytes);
     }

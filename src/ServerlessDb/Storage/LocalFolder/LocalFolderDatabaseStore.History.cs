@@ -44,15 +44,7 @@ internal sealed partial class LocalFolderDatabaseStore : IDatabaseHistory
             {
                 // Under the lock the current file and its tag belong together; the open handle keeps the bytes
                 // readable after it is released, whatever a commit or a pruning does next.
-                path = !IsTag(versionId) ? null
-                    : CurrentVersion(dataPath).ETag == versionId ? dataPath
-                    : KeptVersions(database).FirstOrDefault(k => k.Tag == versionId)?.Path;
-                if (path is null)
-                {
-                    throw new VersionNotFoundException(
-                        $"Database '{database}' has no version '{versionId}' in {DataDirectory} (the current one, or one of the {_retention.VersionsKept} replaced ones kept); GET /db/versions?db={database} lists them.");
-                }
-
+                path = PathOfVersion(database, versionId) ?? throw NoSuchVersion(database, versionId);
                 source = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileBufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
             }
 
@@ -72,8 +64,18 @@ internal sealed partial class LocalFolderDatabaseStore : IDatabaseHistory
 
                 return FetchedVersion.Downloaded(new StoredVersion(versionId), temp, path);
             }
-        });
+        },
+        () => Task.FromResult(PathOfVersion(database, versionId) ?? throw NoSuchVersion(database, versionId)));
     }
+
+    /// <summary>The file holding <paramref name="versionId"/> of <paramref name="database"/>: the current one or a kept one; null when it is neither.</summary>
+    private string? PathOfVersion(string database, string versionId) =>
+        !IsTag(versionId) ? null
+        : CurrentVersion(PathOf(database)).ETag == versionId ? PathOf(database)
+        : KeptVersions(database).FirstOrDefault(k => k.Tag == versionId)?.Path;
+
+    private VersionNotFoundException NoSuchVersion(string database, string versionId) =>
+        new($"Database '{database}' has no version '{versionId}' in {DataDirectory} (the current one, or one of the {_retention.VersionsKept} replaced ones kept); GET /db/versions?db={database} lists them.");
 
     public string? IdOf(string database, StoredVersion version) => version.ETag;
 

@@ -77,6 +77,19 @@ internal sealed partial class S3DatabaseStore : IDatabaseHistory
                 await SaveAsync(response, temp, token);
                 return FetchedVersion.Downloaded(new StoredVersion(etag), temp, source);
             }
+        }, cancellationToken),
+        () => RunAsync("HeadObject", key, async token =>
+        {
+            try
+            {
+                await _s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _options.Bucket, Key = key, VersionId = versionId }, token);
+                return true;
+            }
+            catch (AmazonS3Exception e) when (S3Errors.IsNoSuchVersion(e))
+            {
+                throw new VersionNotFoundException(
+                    $"Database '{database}' has no version '{versionId}' any more ({source}: {S3Errors.Describe(e)}); GET /db/versions?db={database} lists the versions kept.", e);
+            }
         }, cancellationToken));
     }
 
