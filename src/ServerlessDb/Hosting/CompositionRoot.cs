@@ -110,7 +110,8 @@ public static class CompositionRoot
     }
 
     internal static S3StoreOptions S3StoreOptionsFrom(ServerlessDbOptions options) =>
-        new(Validated(options.Bucket, "DB_BUCKET"), options.Prefix, options.StorageRetryDeadline, options.CacheMaxBytes);
+        new(Validated(options.Bucket, "DB_BUCKET"), options.Prefix, options.StorageRetryDeadline, options.CacheMaxBytes,
+            OverTls: options.Endpoints.ForS3 is not { } endpoint || endpoint.Scheme == Uri.UriSchemeHttps);
 
     internal static S3ClientOptions S3ClientOptionsFrom(ServerlessDbOptions options) =>
         new(options.Region, options.Endpoints.ForS3, options.StorageRetryDeadline);

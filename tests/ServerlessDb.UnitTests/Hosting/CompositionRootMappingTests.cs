@@ -37,12 +37,22 @@ public sealed class CompositionRootMappingTests
             ["AWS_ENDPOINT_URL_EC2"] = "http://127.0.0.1:6000/",
         });
 
-        Assert.Equal(new S3StoreOptions("my-databases", "team-a/", TimeSpan.FromSeconds(6), 2097152), CompositionRoot.S3StoreOptionsFrom(options));
+        Assert.Equal(new S3StoreOptions("my-databases", "team-a/", TimeSpan.FromSeconds(6), 2097152, OverTls: false), CompositionRoot.S3StoreOptionsFrom(options));
         Assert.Equal(new S3ClientOptions("eu-west-1", new Uri("http://127.0.0.1:5000/"), TimeSpan.FromSeconds(6)), CompositionRoot.S3ClientOptionsFrom(options));
         Assert.Equal(new Ec2ClientOptions("eu-west-1", new Uri("http://127.0.0.1:6000/")), CompositionRoot.Ec2ClientOptionsFrom(options));
         Assert.Equal(new SecurityGroupLockOptions("vpc-1a2b3c4d", "team-a-lock-", TimeSpan.FromSeconds(7)), CompositionRoot.SecurityGroupLockOptionsFrom(options));
         Assert.Equal(new EngineOptions(3, 4096, QuickCheckBeforeUpload: true, TimeSpan.FromSeconds(600)), CompositionRoot.EngineOptionsFrom(options));
         Assert.Equal(new ApiOptions(TimeSpan.FromSeconds(21), 2048, 4096, 9), CompositionRoot.ApiOptionsFrom(options));
+    }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("https://s3.eu-west-1.amazonaws.com", true)]
+    [InlineData("http://127.0.0.1:5000", false)]
+    public void Uploads_skip_the_payload_hash_only_over_tls(string? endpoint, bool overTls)
+    {
+        var options = Read(new Dictionary<string, string?> { ["DB_BUCKET"] = "my-databases", ["AWS_REGION"] = "eu-west-1", ["AWS_ENDPOINT_URL_S3"] = endpoint });
+        Assert.Equal(overTls, CompositionRoot.S3StoreOptionsFrom(options).OverTls);
     }
 
     [Theory]

@@ -1,4 +1,5 @@
 using Amazon;
+using Amazon.Runtime;
 using Amazon.S3;
 
 namespace ServerlessDb.Storage.S3;
@@ -26,11 +27,10 @@ internal static class S3ClientFactory
             ConnectTimeout = options.RetryDeadline < MaxConnectTimeout ? options.RetryDeadline : MaxConnectTimeout,
         };
 
-        // Flexible checksums stay at the SDK default (WHEN_SUPPORTED): PutObject sends a CRC32
-        // trailer with aws-chunked encoding and GetObject validates the stored checksum. Checked
-        // by hand against moto_server 5.2.1 (stored bytes and ETag identical to WHEN_REQUIRED);
-        // real S3 gains end-to-end integrity. AWS_REQUEST_CHECKSUM_CALCULATION=WHEN_REQUIRED is
-        // the escape hatch for an S3 look-alike that does not understand the trailer.
+        // The SDK's own checksums are managed code, byte at a time: the store computes its own CRC32 once
+        // per transfer instead (ObjectChecksum), so the SDK computes one only where an API requires it.
+        config.RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED;
+        config.ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED;
         if (options.Region is { } region)
         {
             config.RegionEndpoint = RegionEndpoint.GetBySystemName(region);

@@ -62,7 +62,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseHistory
             GetObjectResponse response;
             try
             {
-                response = await _s3.GetObjectAsync(new GetObjectRequest { BucketName = _options.Bucket, Key = key, VersionId = versionId }, token);
+                response = await GetWholeObjectAsync(new GetObjectRequest { BucketName = _options.Bucket, Key = key, VersionId = versionId }, token);
             }
             catch (AmazonS3Exception e) when (S3Errors.IsNoSuchVersion(e))
             {

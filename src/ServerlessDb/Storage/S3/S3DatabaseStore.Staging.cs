@@ -37,7 +37,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseStaging
             GetObjectResponse response;
             try
             {
-                response = await _s3.GetObjectAsync(new GetObjectRequest { BucketName = _options.Bucket, Key = key }, token);
+                response = await GetWholeObjectAsync(new GetObjectRequest { BucketName = _options.Bucket, Key = key }, token);
             }
             catch (AmazonS3Exception e) when (S3Errors.IsNoSuchKey(e))
             {

@@ -115,6 +115,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
         var key = KeyFor(database);
         var commitId = Guid.NewGuid().ToString("N");
         var lineage = StoredCommit.Extend(commitId, basedOn, LineageOf(database, basedOn));
+        var crc32 = await ObjectChecksum.OfFileAsync(filePath, cancellationToken);
         var startedAt = _time.GetTimestamp();
 
         // Set when an attempt ended without an answer from S3 (a timeout, a reset): that PUT may still land.
@@ -127,7 +128,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
             {
                 try
                 {
-                    var put = await PutAsync(key, filePath, basedOn, lineage, token);
+                    var put = await PutAsync(key, filePath, crc32, basedOn, lineage, token);
                     putVersionId = put.VersionId;
                     return put.ETag;
                 }
@@ -323,7 +324,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
             GetObjectResponse response;
             try
             {
-                response = await _s3.GetObjectAsync(request, token);
+                response = await GetWholeObjectAsync(request, token);
             }
             catch (AmazonS3Exception e) when (request.EtagToNotMatch is not null && S3Errors.IsNotModified(e))
             {
@@ -347,14 +348,27 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
         }, CancellationToken.None);
     }
 
-    /// <summary>Streams a GET's body to a new file at <paramref name="path"/>, deleting what it wrote if the transfer fails.</summary>
+    /// <summary>
+    /// Streams a GET's body to a new file at <paramref name="path"/>, checking it against the CRC32 its commit
+    /// stored (see <see cref="ObjectChecksum"/>); deletes what it wrote if the transfer fails or the bytes differ.
+    /// </summary>
+    /// <exception cref="TransferCorruptedException">the bytes differ from the stored CRC32 (retried: the next attempt downloads again).</exception>
     private static async Task SaveAsync(GetObjectResponse response, string path, CancellationToken token)
     {
         try
         {
-            await using var body = response.ResponseStream;
-            await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileBufferSize, FileOptions.Asynchronous);
-            await body.CopyToAsync(file, token);
+            string crc32;
+            await using (var body = response.ResponseStream)
+            await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileBufferSize, FileOptions.Asynchronous))
+            {
+                crc32 = await ObjectChecksum.CopyAsync(body, file, token);
+            }
+
+            if (ObjectChecksum.Stored(response.Metadata) is { } stored && stored != crc32)
+            {
+                throw new TransferCorruptedException(
+                    $"the {new FileInfo(path).Length} bytes downloaded of s3://{response.BucketName}/{response.Key} (ETag {response.ETag}) have CRC32 {crc32}, and their commit stored {stored}");
+            }
         }
         catch
         {
@@ -363,7 +377,25 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
         }
     }
 
-    private async Task<(string ETag, string? VersionId)> PutAsync(string key, string filePath, StoredVersion basedOn, IReadOnlyList<CommitLink> lineage, CancellationToken token)
+    /// <summary>
+    /// GETs the whole object as a range (see <see cref="ObjectChecksum"/>). An empty object has no byte 0, so S3
+    /// answers 416: it is asked for again without the range.
+    /// </summary>
+    private async Task<GetObjectResponse> GetWholeObjectAsync(GetObjectRequest request, CancellationToken token)
+    {
+        request.ByteRange = ObjectChecksum.WholeObject;
+        try
+        {
+            return await _s3.GetObjectAsync(request, token);
+        }
+        catch (AmazonS3Exception e) when (e.StatusCode == System.Net.HttpStatusCode.RequestedRangeNotSatisfiable)
+        {
+            request.ByteRange = null;
+            return await _s3.GetObjectAsync(request, token);
+        }
+    }
+
+    private async Task<(string ETag, string? VersionId)> PutAsync(string key, string filePath, string crc32, StoredVersion basedOn, IReadOnlyList<CommitLink> lineage, CancellationToken token)
     {
         // A fresh stream per attempt: a retry must send the file from its start.
         await using var body = new FileStream(
@@ -376,7 +408,17 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
             InputStream = body,
             AutoCloseStream = false,
             ContentType = "application/vnd.sqlite3",
+
+            // S3 verifies the body against it before storing anything; the metadata copy comes back with every GET.
+            // The algorithm named with its value: the SDK sends the value as it is and computes nothing.
+            ChecksumAlgorithm = ChecksumAlgorithm.CRC32,
+            ChecksumCRC32 = crc32,
+
+            // Over TLS the body needs no SHA-256 of its own in the signature (UNSIGNED-PAYLOAD, as S3 allows):
+            // TLS and the CRC32 above already guard it. Over plain HTTP (a local S3) the SDK signs it.
+            DisablePayloadSigning = _options.OverTls,
         };
+        request.Metadata.Add(ObjectChecksum.MetadataKey, crc32);
         request.Metadata.Add(CommitIdMetadataKey, lineage[0].CommitId);
         request.Metadata.Add(ParentETagMetadataKey, lineage[0].ParentETag);
         if (lineage.Count > 1)
@@ -482,7 +524,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
     }
 
     private static bool IsRetryable(Exception exception, CancellationToken attemptToken) =>
-        exception is CommitNotYetVisibleException || S3Errors.IsTransient(exception, attemptToken);
+        exception is CommitNotYetVisibleException or TransferCorruptedException || S3Errors.IsTransient(exception, attemptToken);
 
     private string RequireETag(string? etag, string operation, string key) =>
         string.IsNullOrEmpty(etag)
@@ -507,7 +549,8 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
 /// the bound on the total size of cached version files: beyond it the least recently used files no
 /// reader holds are evicted. Working copies are not counted.
 /// </param>
-internal sealed record S3StoreOptions(string Bucket, string Prefix, TimeSpan RetryDeadline, long CacheMaxBytes);
+/// <param name="OverTls">S3 is reached over TLS (S3 itself; not a local S3 over plain HTTP): uploads then need no signed payload hash.</param>
+internal sealed record S3StoreOptions(string Bucket, string Prefix, TimeSpan RetryDeadline, long CacheMaxBytes, bool OverTls);
 
 /// <summary>Where database NAME lives in the bucket: <c>{prefix}{NAME}.sqlite</c>.</summary>
 internal static class DatabaseKey
