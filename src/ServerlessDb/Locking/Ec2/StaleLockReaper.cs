@@ -9,7 +9,7 @@ namespace ServerlessDb.Locking.Ec2;
 /// which the configuration keeps longer than the QueryRunner's timeout, so a live lock is never taken.
 /// Even a wrongly reaped lock cannot lose data: the commit is conditional on the version read.
 /// </summary>
-public sealed class StaleLockReaper
+public sealed class StaleLockReaper : ILockReaper
 {
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(4);

@@ -1,8 +1,10 @@
-namespace ServerlessDb.Locking.Ec2;
+namespace ServerlessDb.Locking;
 
 /// <summary>
-/// What one pass of the <see cref="StaleLockReaper"/> found and did. Every lock group the pass
-/// found is named in exactly one of the lists, so <see cref="Found"/> is the sum of the others.
+/// What one pass of an <see cref="ILockReaper"/> found and did. Every lock the pass found (a security
+/// group's name for the EC2 lock, a lease object's key for the S3 lock) is named in exactly one of the
+/// lists, so <see cref="Found"/> is the sum of the others. The JSON names say "groups" for every backend:
+/// they are the reaper's answer, which schedules and alarms already read.
 /// </summary>
 public sealed record ReapSummary
 {
