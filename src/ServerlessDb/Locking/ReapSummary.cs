@@ -1,3 +1,5 @@
+using ServerlessDb.Logging;
+
 namespace ServerlessDb.Locking;
 
 /// <summary>
@@ -29,4 +31,24 @@ public sealed record ReapSummary
     public required IReadOnlyList<string> KeptGroups { get; init; }
 
     public required IReadOnlyList<string> FailedGroups { get; init; }
+
+    /// <summary>
+    /// Adds the counts and names to a reaper pass's log line, with the metrics every backend publishes
+    /// under the same names (the template's alarm reads <see cref="Metrics.LocksDeleteFailed"/>).
+    /// </summary>
+    internal LogLine AddTo(LogLine line) => line
+        .Add("found", Found)
+        .Add("deleted", Deleted)
+        .Add("alreadyGone", AlreadyGone)
+        .Add("kept", Kept)
+        .Add("failed", Failed)
+        .Add("deletedGroups", DeletedGroups)
+        .Add("alreadyGoneGroups", AlreadyGoneGroups)
+        .Add("keptGroups", KeptGroups)
+        .Add("failedGroups", FailedGroups)
+        .Metric(Metrics.LocksFound, MetricUnit.Count, Found)
+        .Metric(Metrics.LocksDeleted, MetricUnit.Count, Deleted)
+        .Metric(Metrics.LocksAlreadyGone, MetricUnit.Count, AlreadyGone)
+        .Metric(Metrics.LocksKept, MetricUnit.Count, Kept)
+        .Metric(Metrics.LocksDeleteFailed, MetricUnit.Count, Failed);
 }

@@ -71,22 +71,8 @@ internal sealed class ExpiredLeaseReaper : ILockReaper
             line.Add("trigger", trigger)
                 .Add("lockBackend", "s3")
                 .Add("leases", _leases.Describe(folder))
-                .Add("staleSeconds", (long)_options.StaleAfter.TotalSeconds)
-                .Add("found", summary.Found)
-                .Add("deleted", summary.Deleted)
-                .Add("alreadyGone", summary.AlreadyGone)
-                .Add("kept", summary.Kept)
-                .Add("failed", summary.Failed)
-                .Add("deletedGroups", summary.DeletedGroups)
-                .Add("alreadyGoneGroups", summary.AlreadyGoneGroups)
-                .Add("keptGroups", summary.KeptGroups)
-                .Add("failedGroups", summary.FailedGroups)
-                .Metric(Metrics.LocksFound, MetricUnit.Count, summary.Found)
-                .Metric(Metrics.LocksDeleted, MetricUnit.Count, summary.Deleted)
-                .Metric(Metrics.LocksAlreadyGone, MetricUnit.Count, summary.AlreadyGone)
-                .Metric(Metrics.LocksKept, MetricUnit.Count, summary.Kept)
-                .Metric(Metrics.LocksDeleteFailed, MetricUnit.Count, summary.Failed)
-                .WriteTo(_log);
+                .Add("staleSeconds", (long)_options.StaleAfter.TotalSeconds);
+            summary.AddTo(line).WriteTo(_log);
         }
 
         return summary;

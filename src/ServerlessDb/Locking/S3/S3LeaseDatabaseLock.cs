@@ -16,16 +16,6 @@ namespace ServerlessDb.Locking.S3;
 /// </summary>
 internal sealed class S3LeaseDatabaseLock : IDatabaseLock
 {
-    /// <summary>How long the removal of a create the request abandoned may take.</summary>
-    public static readonly TimeSpan DefaultCleanupWait = TimeSpan.FromSeconds(5);
-
-    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
-    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(1);
-
-    // A held lock is usually released within a write's time; S3 refusing or failing takes longer.
-    private static readonly TimeSpan RetryAfterHeld = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan RetryAfterS3Trouble = TimeSpan.FromSeconds(5);
-
     private readonly LeaseObjects _leases;
     private readonly S3LeaseLockOptions _options;
     private readonly TimeSpan _cleanupWait;
@@ -35,7 +25,7 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
     private readonly ResiliencePipeline _releasePipeline;
 
     public S3LeaseDatabaseLock(Amazon.S3.IAmazonS3 s3, S3LeaseLockOptions options, TimeProvider timeProvider, ILogSink log)
-        : this(s3, options, DefaultCleanupWait, timeProvider, log)
+        : this(s3, options, LockWaits.DefaultCleanupWait, timeProvider, log)
     {
     }
 
@@ -55,8 +45,8 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
         _cleanupWait = cleanupWait;
         _time = timeProvider;
         _log = log;
-        _acquirePipeline = LeaseRetry.Pipeline(timeProvider, e => e is LeaseHeldException, FirstRetryDelay, MaxRetryDelay);
-        _releasePipeline = LeaseRetry.Pipeline(timeProvider, _ => false, FirstRetryDelay, MaxRetryDelay);
+        _acquirePipeline = LeaseRetry.Pipeline(timeProvider, e => e is LeaseHeldException, LockWaits.FirstRetryDelay, LockWaits.MaxRetryDelay);
+        _releasePipeline = LeaseRetry.Pipeline(timeProvider, _ => false, LockWaits.FirstRetryDelay, LockWaits.MaxRetryDelay);
     }
 
     /// <summary>The lease's <see cref="LockLease.Token"/> is the ETag of the lease object this writer wrote.</summary>
@@ -105,7 +95,7 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
         {
             throw new LockUnavailableException(
                 $"Could not take the write lock of database '{database}': S3 refused the lease {_leases.Describe(key)}: {S3Errors.Describe(e)}",
-                RetryAfterS3Trouble,
+                LockWaits.RetryAfterServiceTrouble,
                 e);
         }
         finally
@@ -233,13 +223,10 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
     {
         var seconds = (int)_options.Wait.TotalSeconds;
         return last is null or LeaseHeldException
-            ? new LockUnavailableException(
-                $"The write lock of database '{database}' is held by another writer; not acquired within {seconds} s (LOCK_WAIT_SECONDS).",
-                RetryAfterHeld,
-                inner)
+            ? new LockUnavailableException(LockWaits.HeldMessage(database, _options.Wait), LockWaits.RetryAfterHeld, inner)
             : new LockUnavailableException(
                 $"Could not take the write lock of database '{database}' within {seconds} s: S3 kept failing on the lease {_leases.Describe(key)}: {S3Errors.Describe(last)}",
-                RetryAfterS3Trouble,
+                LockWaits.RetryAfterServiceTrouble,
                 inner);
     }
 
@@ -247,7 +234,7 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
         new(
             $"Could not release the write lock of database '{lease.Database}' (lease {_leases.Describe(key)}): S3 DeleteObject failed with {why}. " +
             "The lock stays held until the lease expires (LOCK_STALE_SECONDS).",
-            RetryAfterS3Trouble,
+            LockWaits.RetryAfterServiceTrouble,
             inner);
 
     /// <summary>A live lease of another writer is in the way: wait and try again, until the deadline.</summary>
