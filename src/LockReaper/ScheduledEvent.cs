@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ServerlessDb.Errors;
-using ServerlessDb.Locking.Ec2;
+using ServerlessDb.Locking;
 
 namespace LockReaper;
 

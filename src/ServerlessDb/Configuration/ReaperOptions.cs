@@ -2,8 +2,8 @@ namespace ServerlessDb.Configuration;
 
 /// <summary>
 /// Everything the LockReaper reads from its environment, read once and validated with one message
-/// per bad value. The reaper shares LOCK_VPC_ID and LOCK_NAME_PREFIX with the QueryRunner, so it
-/// looks exactly where the writers create their lock groups.
+/// per bad value. The reaper shares LOCK_BACKEND, LOCK_VPC_ID and LOCK_NAME_PREFIX (the EC2 lock) or
+/// DB_BUCKET and DB_PREFIX (the S3 lock) with the QueryRunner, so it looks exactly where the writers lock.
 /// </summary>
 internal sealed record ReaperOptions
 {
@@ -27,8 +27,17 @@ internal sealed record ReaperOptions
     private const long MaxQueryRunnerTimeoutSeconds = 900;
     private const long MaxStaleSeconds = 7 * 24 * 60 * 60;
 
-    /// <summary>The VPC in which the writers create their lock groups.</summary>
-    public required string LockVpcId { get; init; }
+    /// <summary>Which locks to reap: LOCK_BACKEND, ec2 when unset; none has nothing to reap and is refused.</summary>
+    public required LockBackend LockBackend { get; init; }
+
+    /// <summary>The VPC in which the writers create their lock groups; never null with the EC2 lock.</summary>
+    public required string? LockVpcId { get; init; }
+
+    /// <summary>The bucket holding the databases and their lease objects; never null with the S3 lock.</summary>
+    public required string? Bucket { get; init; }
+
+    /// <summary>The databases' key prefix; the leases live under <c>{Prefix}_locks/</c>.</summary>
+    public required string Prefix { get; init; }
 
     public required string LockNamePrefix { get; init; }
 
@@ -70,9 +79,17 @@ internal sealed record ReaperOptions
     {
         // Unset or invalid (reported either way) reads as 0, and the staleness check below then stays silent.
         var queryRunnerTimeout = TimeSpan.FromSeconds(read.Integer(TimeoutVariable, min: 1, max: MaxQueryRunnerTimeoutSeconds) ?? 0);
+        var backend = LockBackendSetting.Read(read, whenUnset: LockBackend.Ec2);
         var options = new ReaperOptions
         {
-            LockVpcId = read.Required(VpcVariable, "the VPC in which the QueryRunner creates its lock groups"),
+            LockBackend = backend,
+            LockVpcId = backend == LockBackend.Ec2
+                ? read.Required(VpcVariable, "the VPC in which the QueryRunner creates its lock groups")
+                : read.Optional(VpcVariable),
+            Bucket = backend == LockBackend.S3
+                ? read.Required("DB_BUCKET", "with LOCK_BACKEND=s3, the bucket that holds the databases and their lease objects")
+                : read.Optional("DB_BUCKET"),
+            Prefix = read.Text("DB_PREFIX", ServerlessDbOptions.DefaultPrefix),
             LockNamePrefix = read.Text("LOCK_NAME_PREFIX", ServerlessDbOptions.DefaultLockNamePrefix),
             StaleAfter = read.Seconds("LOCK_STALE_SECONDS", (long)(queryRunnerTimeout + ClockSkewMargin).TotalSeconds, 1, MaxStaleSeconds),
             QueryRunnerTimeout = queryRunnerTimeout,
@@ -83,7 +100,8 @@ internal sealed record ReaperOptions
         read.Check(environment.Get(TimeoutVariable) is not null,
             $"{TimeoutVariable} is required: the QueryRunner function's Timeout, the longest a writer can hold a lock.");
         ServerlessDbOptions.CheckLockNamePrefix(read, options.LockNamePrefix);
-        read.Check(options.Region.Length > 0, "AWS_REGION is required: EC2 requests are signed for a region.");
+        read.Check(options.Region.Length > 0, "AWS_REGION is required: EC2 and S3 requests are signed for a region.");
+        read.Check(backend != LockBackend.None, "LOCK_BACKEND=none has no locks to reap: deploy the LockReaper with ec2 or s3, as the QueryRunner.");
         read.Check(options.QueryRunnerTimeout <= TimeSpan.Zero || options.StaleAfter > options.QueryRunnerTimeout,
             $"LOCK_STALE_SECONDS ({options.StaleAfter.TotalSeconds:0}) must be greater than QUERY_RUNNER_TIMEOUT_SECONDS ({options.QueryRunnerTimeout.TotalSeconds:0}): " +
             "a writer holds its lock for at most the QueryRunner's timeout, so only a lock older than that is surely abandoned; " +

@@ -19,6 +19,9 @@ internal sealed partial record ServerlessDbOptions
     public const long DefaultCacheMaxBytes = 256L * 1024 * 1024;
 
     private const long DefaultLockWaitSeconds = 20;
+
+    /// <summary>The template's default: the QueryRunner's 30 s timeout plus the reaper's 2-minute clock-skew margin.</summary>
+    private const long DefaultLockStaleSeconds = 150;
     private const long DefaultRequestTimeoutSeconds = 25;
     private const long DefaultStorageRetrySeconds = 10;
     private const long DefaultWriteAttempts = 8;
@@ -54,14 +57,24 @@ internal sealed partial record ServerlessDbOptions
     /// <summary>Key prefix; database NAME lives at <c>{Prefix}{NAME}.sqlite</c>.</summary>
     public required string Prefix { get; init; }
 
-    /// <summary>VPC for the security-group lock; without it writers rely on the conditional commit alone.</summary>
+    /// <summary>VPC for the security-group lock; never null when <see cref="LockBackend"/> is <see cref="Configuration.LockBackend.Ec2"/>.</summary>
     public required string? LockVpcId { get; init; }
+
+    /// <summary>How writers take turns: LOCK_BACKEND, by default ec2 when LOCK_VPC_ID is set and none otherwise.</summary>
+    public required LockBackend LockBackend { get; init; }
+
+    /// <summary>
+    /// With the S3 lock, how long a lease lasts: a lease older than this may be taken over by another
+    /// writer, so it must outlast any request (REQUEST_TIMEOUT_SECONDS). The template feeds the reaper's
+    /// LOCK_STALE_SECONDS from the same value.
+    /// </summary>
+    public required TimeSpan LockStaleAfter { get; init; }
 
     public required string LockNamePrefix { get; init; }
 
     public required TimeSpan LockWait { get; init; }
 
-    /// <summary>Never null when <see cref="LockVpcId"/> is set: EC2 requests are signed for a region.</summary>
+    /// <summary>Never null with the security-group lock: EC2 requests are signed for a region.</summary>
     public required string? Region { get; init; }
 
     public required AwsEndpoints Endpoints { get; init; }
@@ -131,15 +144,20 @@ internal sealed partial record ServerlessDbOptions
 
     private static ServerlessDbOptions Read(EnvironmentReader read, bool bucketRequired)
     {
+        var bucket = bucketRequired
+            ? read.Required(BucketVariable, "the S3 bucket that holds the databases")
+            : read.Optional(BucketVariable);
+        var prefix = read.Text("DB_PREFIX", DefaultPrefix);
+        var lockVpcId = read.Optional("LOCK_VPC_ID");
         var options = new ServerlessDbOptions
         {
-            Bucket = bucketRequired
-                ? read.Required(BucketVariable, "the S3 bucket that holds the databases")
-                : read.Optional(BucketVariable),
-            Prefix = read.Text("DB_PREFIX", DefaultPrefix),
-            LockVpcId = read.Optional("LOCK_VPC_ID"),
+            Bucket = bucket,
+            Prefix = prefix,
+            LockVpcId = lockVpcId,
+            LockBackend = LockBackendSetting.Read(read, whenUnset: lockVpcId is null ? LockBackend.None : LockBackend.Ec2),
             LockNamePrefix = read.Text("LOCK_NAME_PREFIX", DefaultLockNamePrefix),
             LockWait = read.Seconds("LOCK_WAIT_SECONDS", DefaultLockWaitSeconds, 1, 600),
+            LockStaleAfter = read.Seconds("LOCK_STALE_SECONDS", DefaultLockStaleSeconds, 1, 7 * 24 * 60 * 60),
             Region = read.Region(),
             Endpoints = read.Endpoints(),
             CacheDirectory = read.Text("CACHE_DIR", DefaultCacheDirectory),
@@ -165,8 +183,15 @@ internal sealed partial record ServerlessDbOptions
             "LOCK_WAIT_SECONDS must be smaller than REQUEST_TIMEOUT_SECONDS, so a writer that gets the lock late still has time to run.");
         read.Check(bucketRequired || options.Endpoints.ForS3 is null || options.Bucket is not null,
             "DB_BUCKET is required when storage is S3 (an S3 endpoint is set): the bucket that holds the databases.");
-        read.Check(options.LockVpcId is null || options.Region is not null,
+        read.Check(options.LockBackend != LockBackend.Ec2 || options.LockVpcId is not null,
+            "LOCK_VPC_ID is required with LOCK_BACKEND=ec2: the VPC in which the lock groups are created.");
+        read.Check(options.LockBackend != LockBackend.Ec2 || options.Region is not null,
             "AWS_REGION is required for the security-group lock and the LockReaper: EC2 requests are signed for a region.");
+        read.Check(options.LockBackend != LockBackend.S3 || (options.Bucket is not null && (bucketRequired || options.Endpoints.ForS3 is not null)),
+            "LOCK_BACKEND=s3 needs S3 storage (DB_BUCKET, and for the local server an S3 endpoint): the lease objects live in the databases' bucket.");
+        read.Check(options.LockBackend != LockBackend.S3 || options.LockStaleAfter > options.RequestTimeout,
+            $"LOCK_STALE_SECONDS ({options.LockStaleAfter.TotalSeconds:0}) must be greater than REQUEST_TIMEOUT_SECONDS ({options.RequestTimeout.TotalSeconds:0}) with LOCK_BACKEND=s3: " +
+            "a lease older than that may be taken over, so it must outlast every request that holds it.");
         return options;
     }
 

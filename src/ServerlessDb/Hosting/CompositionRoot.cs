@@ -4,6 +4,7 @@ using ServerlessDb.Engine;
 using ServerlessDb.Locking;
 using ServerlessDb.Locking.Ec2;
 using ServerlessDb.Locking.Local;
+using ServerlessDb.Locking.S3;
 using ServerlessDb.Logging;
 using ServerlessDb.Storage;
 using ServerlessDb.Storage.LocalFolder;
@@ -23,18 +24,22 @@ public static class CompositionRoot
     public static IApiHandler CreateApiHandler(IEnvironment environment) =>
         CreateApiHandler(environment, TimeProvider.System, ConsoleLogSink.Instance);
 
-    /// <summary>The QueryRunner's composition: S3 storage (DB_BUCKET required), the security-group lock when LOCK_VPC_ID is set.</summary>
+    /// <summary>
+    /// The QueryRunner's composition: S3 storage (DB_BUCKET required) and the lock LOCK_BACKEND names (the
+    /// security-group lock by default when LOCK_VPC_ID is set); the store and an S3 lease lock share one client.
+    /// </summary>
     public static IApiHandler CreateApiHandler(IEnvironment environment, TimeProvider time, ILogSink log)
     {
         var options = ServerlessDbOptions.FromEnvironment(environment);
         var cacheFolder = CacheFolder.Claim(options.CacheDirectory);
-        var store = CreateS3Store(options, cacheFolder, time);
-        IDatabaseLock databaseLock = options.LockVpcId is null ? new NoOpDatabaseLock(time) : CreateSecurityGroupLock(options, time, log);
+        var s3 = S3ClientFactory.Create(S3ClientOptionsFrom(options));
+        var store = CreateS3Store(s3, options, cacheFolder, time);
+        var databaseLock = CreateLock(options, s3, () => new NoOpDatabaseLock(time), time, log);
         using (var line = new LogLine(time, "info", "started"))
         {
             line.Add("bucket", options.Bucket)
                 .Add("prefix", options.Prefix)
-                .Add("lock", LockDescription(options, withoutVpc: "none (conditional commits only)"))
+                .Add("lock", LockDescription(options, withoutLock: "none (conditional commits only)"))
                 .Add("cacheDirectory", cacheFolder.FolderPath)
                 .Add("cacheMaxBytes", options.CacheMaxBytes)
                 .WriteTo(log);
@@ -57,9 +62,11 @@ public static class CompositionRoot
         var cacheFolder = CacheFolder.Claim(options.CacheDirectory);
         IDatabaseStore store;
         string storage;
+        Amazon.S3.IAmazonS3? s3 = null;
         if (options.Endpoints.ForS3 is { } endpoint)
         {
-            store = CreateS3Store(options, cacheFolder, time);
+            s3 = S3ClientFactory.Create(S3ClientOptionsFrom(options));
+            store = CreateS3Store(s3, options, cacheFolder, time);
             storage = $"S3 bucket {options.Bucket} (keys {DatabaseKey.For(options.Prefix, "NAME")}) at {endpoint}";
         }
         else
@@ -69,13 +76,11 @@ public static class CompositionRoot
             storage = $"folder {folder.DataDirectory} ({folder.PathOf("NAME")})";
         }
 
-        IDatabaseLock databaseLock = options.LockVpcId is null
-            ? new LocalDatabaseLock(options.LockWait, time)
-            : CreateSecurityGroupLock(options, time, log);
+        var databaseLock = CreateLock(options, s3, () => new LocalDatabaseLock(options.LockWait, time), time, log);
         return new LocalMode(
             CreateApiHandler(options, store, new WorkingCopies(cacheFolder), databaseLock, time, log),
             storage,
-            LockDescription(options, withoutVpc: "local (writers in this process take turns)"));
+            LockDescription(options, withoutLock: "local (writers in this process take turns)"));
     }
 
     /// <summary>
@@ -92,7 +97,14 @@ public static class CompositionRoot
 
     /// <summary>The S3 store and its client; the options must name a bucket.</summary>
     internal static S3DatabaseStore CreateS3Store(ServerlessDbOptions options, CacheFolder cacheFolder, TimeProvider time) =>
-        new(S3ClientFactory.Create(S3ClientOptionsFrom(options)), S3StoreOptionsFrom(options), cacheFolder, time);
+        CreateS3Store(S3ClientFactory.Create(S3ClientOptionsFrom(options)), options, cacheFolder, time);
+
+    internal static S3DatabaseStore CreateS3Store(Amazon.S3.IAmazonS3 s3, ServerlessDbOptions options, CacheFolder cacheFolder, TimeProvider time) =>
+        new(s3, S3StoreOptionsFrom(options), cacheFolder, time);
+
+    /// <summary>The S3 lease lock over <paramref name="s3"/>; the options must name a bucket.</summary>
+    internal static S3LeaseDatabaseLock CreateS3LeaseLock(Amazon.S3.IAmazonS3 s3, ServerlessDbOptions options, TimeProvider time, ILogSink log) =>
+        new(s3, S3LeaseLockOptionsFrom(options), time, log);
 
     /// <summary>The security-group lock's EC2 client; the options must name a region.</summary>
     internal static Ec2QueryClient CreateEc2Client(ServerlessDbOptions options) => Ec2ClientFactory.Create(Ec2ClientOptionsFrom(options));
@@ -101,12 +113,17 @@ public static class CompositionRoot
     internal static SecurityGroupDatabaseLock CreateSecurityGroupLock(IEc2Client ec2, ServerlessDbOptions options, TimeProvider time, ILogSink log) =>
         new(ec2, SecurityGroupLockOptionsFrom(options), time, log);
 
-    /// <summary>The LockReaper's composition: its EC2 client, signing with <paramref name="time"/>, and the reaper.</summary>
+    /// <summary>
+    /// The LockReaper's composition: the reaper of the backend LOCK_BACKEND names (ec2 by default) and its
+    /// client; the EC2 client signs with <paramref name="time"/>.
+    /// </summary>
     /// <exception cref="OptionsException">the configuration is invalid; the message lists every problem.</exception>
-    public static StaleLockReaper CreateLockReaper(IEnvironment environment, TimeProvider time, ILogSink log)
+    public static ILockReaper CreateLockReaper(IEnvironment environment, TimeProvider time, ILogSink log)
     {
         var options = ReaperOptions.FromEnvironment(environment);
-        return new StaleLockReaper(Ec2ClientFactory.Create(Ec2ClientOptionsFrom(options), timeProvider: time), StaleLockReaperOptionsFrom(options), time, log);
+        return options.LockBackend == LockBackend.S3
+            ? new ExpiredLeaseReaper(S3ClientFactory.Create(S3ClientOptionsFrom(options)), ExpiredLeaseReaperOptionsFrom(options), time, log)
+            : new StaleLockReaper(Ec2ClientFactory.Create(Ec2ClientOptionsFrom(options), timeProvider: time), StaleLockReaperOptionsFrom(options), time, log);
     }
 
     internal static S3StoreOptions S3StoreOptionsFrom(ServerlessDbOptions options) =>
@@ -122,6 +139,9 @@ public static class CompositionRoot
     internal static SecurityGroupLockOptions SecurityGroupLockOptionsFrom(ServerlessDbOptions options) =>
         new(Validated(options.LockVpcId, "LOCK_VPC_ID"), options.LockNamePrefix, options.LockWait);
 
+    internal static S3LeaseLockOptions S3LeaseLockOptionsFrom(ServerlessDbOptions options) =>
+        new(Validated(options.Bucket, "DB_BUCKET"), options.Prefix, options.LockWait, options.LockStaleAfter);
+
     internal static EngineOptions EngineOptionsFrom(ServerlessDbOptions options) =>
         new(options.WriteAttempts, options.MaxResultBytes, options.QuickCheckBeforeUpload, options.IdempotencyRetention);
 
@@ -133,18 +153,35 @@ public static class CompositionRoot
     internal static Ec2ClientOptions Ec2ClientOptionsFrom(ReaperOptions options) => new(options.Region, options.Endpoints.ForEc2);
 
     internal static StaleLockReaperOptions StaleLockReaperOptionsFrom(ReaperOptions options) =>
-        new(options.LockVpcId, options.LockNamePrefix, options.StaleAfter);
+        new(Validated(options.LockVpcId, "LOCK_VPC_ID"), options.LockNamePrefix, options.StaleAfter);
+
+    // The reaper's S3 client retries nothing itself either: the reaper's own retry window does.
+    internal static S3ClientOptions S3ClientOptionsFrom(ReaperOptions options) =>
+        new(options.Region, options.Endpoints.ForS3, ExpiredLeaseReaperOptions.DefaultRetryWindow);
+
+    internal static ExpiredLeaseReaperOptions ExpiredLeaseReaperOptionsFrom(ReaperOptions options) =>
+        new(Validated(options.Bucket, "DB_BUCKET"), options.Prefix, options.StaleAfter);
 
     // ServerlessDbOptions.FromEnvironment refuses a configuration in which the component being built
     // lacks this value, so null here means a host composed a component its configuration does not enable.
     private static string Validated(string? value, string variable) =>
         value ?? throw new InvalidOperationException($"{variable} is not set, so the configuration does not enable this component.");
 
-    private static string LockDescription(ServerlessDbOptions options, string withoutVpc) =>
-        options.LockVpcId is null ? withoutVpc : $"security group in {options.LockVpcId}";
+    private static string LockDescription(ServerlessDbOptions options, string withoutLock) => options.LockBackend switch
+    {
+        LockBackend.Ec2 => $"security group in {options.LockVpcId}",
+        LockBackend.S3 => $"S3 lease s3://{options.Bucket}/{LeaseKeys.For(options.Prefix, "NAME")}",
+        _ => withoutLock,
+    };
 
-    private static SecurityGroupDatabaseLock CreateSecurityGroupLock(ServerlessDbOptions options, TimeProvider time, ILogSink log) =>
-        CreateSecurityGroupLock(CreateEc2Client(options), options, time, log);
+    // The options were validated: ec2 comes with a VPC and a region, s3 with a bucket and S3 storage (its client).
+    private static IDatabaseLock CreateLock(ServerlessDbOptions options, Amazon.S3.IAmazonS3? s3, Func<IDatabaseLock> withoutLock, TimeProvider time, ILogSink log) =>
+        options.LockBackend switch
+        {
+            LockBackend.Ec2 => CreateSecurityGroupLock(CreateEc2Client(options), options, time, log),
+            LockBackend.S3 => CreateS3LeaseLock(s3 ?? throw new InvalidOperationException("LOCK_BACKEND=s3 without S3 storage."), options, time, log),
+            _ => withoutLock(),
+        };
 }
 
 /// <summary>

@@ -3,9 +3,11 @@ using ServerlessDb.Api;
 using ServerlessDb.Configuration;
 using ServerlessDb.Engine;
 using ServerlessDb.Hosting;
+using ServerlessDb.Locking;
 using ServerlessDb.Locking.Ec2;
 using ServerlessDb.Logging;
 using ServerlessDb.Storage;
+using ServerlessDb.Storage.S3;
 
 namespace ServerlessDb.IntegrationTests.Infrastructure;
 
@@ -52,7 +54,11 @@ internal sealed class WriterSeams(string name, ConcurrentQueue<string> timeline)
         var cacheFolder = CacheFolder.Claim(options.CacheDirectory);
         _store = CompositionRoot.CreateS3Store(options, cacheFolder, time);
         _ec2 = CompositionRoot.CreateEc2Client(options);
-        var databaseLock = CompositionRoot.CreateSecurityGroupLock(this, options, time, this);
+
+        // With LOCK_BACKEND=s3 the real lease lock, whose S3 calls the timeline does not record.
+        IDatabaseLock databaseLock = options.LockBackend == LockBackend.S3
+            ? CompositionRoot.CreateS3LeaseLock(S3ClientFactory.Create(CompositionRoot.S3ClientOptionsFrom(options)), options, time, this)
+            : CompositionRoot.CreateSecurityGroupLock(this, options, time, this);
         return CompositionRoot.CreateApiHandler(options, this, new WorkingCopies(cacheFolder), databaseLock, time, this);
     }
 

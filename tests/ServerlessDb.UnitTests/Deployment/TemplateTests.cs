@@ -19,7 +19,7 @@ namespace ServerlessDb.UnitTests.Deployment;
 /// sample events under events/ are events the handler understands. The YAML is read with python3 and
 /// PyYAML (cfn-lint's own dependency), so a machine that can lint the template can run these tests.
 /// </summary>
-public sealed class TemplateTests
+public sealed partial class TemplateTests
 {
     private const string ServerlessFunction = "AWS::Serverless::Function";
 

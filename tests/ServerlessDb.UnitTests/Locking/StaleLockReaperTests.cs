@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using Moq;
+using ServerlessDb.Locking;
 using ServerlessDb.Locking.Ec2;
 using ServerlessDb.Logging;
 using ServerlessDb.UnitTests.Support;

@@ -12,16 +12,6 @@ namespace ServerlessDb.Locking.Ec2;
 /// </summary>
 internal sealed class SecurityGroupDatabaseLock : IDatabaseLock
 {
-    /// <summary>How long the removal of a create the request abandoned may take.</summary>
-    public static readonly TimeSpan DefaultCleanupWait = TimeSpan.FromSeconds(5);
-
-    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
-    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(1);
-
-    // A held lock is usually released within a write's time; EC2 throttling or outages take longer.
-    private static readonly TimeSpan RetryAfterHeld = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan RetryAfterEc2Trouble = TimeSpan.FromSeconds(5);
-
     private readonly IEc2Client _ec2;
     private readonly string _vpcId;
     private readonly string _namePrefix;
@@ -39,7 +29,7 @@ internal sealed class SecurityGroupDatabaseLock : IDatabaseLock
             (options ?? throw new ArgumentNullException(nameof(options))).VpcId,
             options.NamePrefix,
             options.Wait,
-            DefaultCleanupWait,
+            LockWaits.DefaultCleanupWait,
             timeProvider,
             log)
     {
@@ -135,7 +125,7 @@ internal sealed class SecurityGroupDatabaseLock : IDatabaseLock
         {
             throw new LockUnavailableException(
                 $"Could not take the write lock of database '{database}': EC2 CreateSecurityGroup failed with {e.Code}: {e.ErrorMessage}",
-                RetryAfterEc2Trouble,
+                LockWaits.RetryAfterServiceTrouble,
                 e);
         }
         finally
@@ -230,19 +220,16 @@ internal sealed class SecurityGroupDatabaseLock : IDatabaseLock
     }
 
     private ResiliencePipeline RetryPipeline(Func<Ec2Exception, bool> retryable) =>
-        Ec2Retry.Pipeline(_timeProvider, retryable, FirstRetryDelay, MaxRetryDelay);
+        Ec2Retry.Pipeline(_timeProvider, retryable, LockWaits.FirstRetryDelay, LockWaits.MaxRetryDelay);
 
     private LockUnavailableException NotAcquired(string database, Ec2Exception? last, Exception inner)
     {
         var seconds = (int)_lockWait.TotalSeconds;
         return last is null || last.Kind == Ec2ErrorKind.GroupDuplicate
-            ? new LockUnavailableException(
-                $"The write lock of database '{database}' is held by another writer; not acquired within {seconds} s (LOCK_WAIT_SECONDS).",
-                RetryAfterHeld,
-                inner)
+            ? new LockUnavailableException(LockWaits.HeldMessage(database, _lockWait), LockWaits.RetryAfterHeld, inner)
             : new LockUnavailableException(
                 $"Could not take the write lock of database '{database}' within {seconds} s: EC2 CreateSecurityGroup kept failing with {last.Code}: {last.ErrorMessage}",
-                RetryAfterEc2Trouble,
+                LockWaits.RetryAfterServiceTrouble,
                 inner);
     }
 
@@ -250,7 +237,7 @@ internal sealed class SecurityGroupDatabaseLock : IDatabaseLock
         new(
             $"Could not release the write lock of database '{lease.Database}' (security group {lease.Token}): EC2 DeleteSecurityGroup failed with {code}. " +
             "The lock stays held until the reaper removes it (LOCK_STALE_SECONDS).",
-            RetryAfterEc2Trouble,
+            LockWaits.RetryAfterServiceTrouble,
             inner);
 }
 

@@ -9,7 +9,7 @@ namespace ServerlessDb.Locking.Ec2;
 /// which the configuration keeps longer than the QueryRunner's timeout, so a live lock is never taken.
 /// Even a wrongly reaped lock cannot lose data: the commit is conditional on the version read.
 /// </summary>
-public sealed class StaleLockReaper
+public sealed class StaleLockReaper : ILockReaper
 {
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(4);
@@ -92,22 +92,8 @@ public sealed class StaleLockReaper
             line.Add("trigger", trigger)
                 .Add("vpcId", _options.VpcId)
                 .Add("lockNamePrefix", _options.NamePrefix)
-                .Add("staleSeconds", (long)_options.StaleAfter.TotalSeconds)
-                .Add("found", summary.Found)
-                .Add("deleted", summary.Deleted)
-                .Add("alreadyGone", summary.AlreadyGone)
-                .Add("kept", summary.Kept)
-                .Add("failed", summary.Failed)
-                .Add("deletedGroups", summary.DeletedGroups)
-                .Add("alreadyGoneGroups", summary.AlreadyGoneGroups)
-                .Add("keptGroups", summary.KeptGroups)
-                .Add("failedGroups", summary.FailedGroups)
-                .Metric(Metrics.LocksFound, MetricUnit.Count, summary.Found)
-                .Metric(Metrics.LocksDeleted, MetricUnit.Count, summary.Deleted)
-                .Metric(Metrics.LocksAlreadyGone, MetricUnit.Count, summary.AlreadyGone)
-                .Metric(Metrics.LocksKept, MetricUnit.Count, summary.Kept)
-                .Metric(Metrics.LocksDeleteFailed, MetricUnit.Count, summary.Failed)
-                .WriteTo(_log);
+                .Add("staleSeconds", (long)_options.StaleAfter.TotalSeconds);
+            summary.AddTo(line).WriteTo(_log);
         }
 
         return summary;

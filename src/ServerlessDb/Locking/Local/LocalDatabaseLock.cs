@@ -10,8 +10,6 @@ namespace ServerlessDb.Locking.Local;
 /// </summary>
 internal sealed class LocalDatabaseLock : IDatabaseLock
 {
-    private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(1);
-
     private readonly ConcurrentDictionary<string, Turn> _turns = new(StringComparer.Ordinal);
     private readonly TimeSpan _lockWait;
     private readonly TimeProvider _time;
@@ -40,10 +38,7 @@ internal sealed class LocalDatabaseLock : IDatabaseLock
         }
         catch (OperationCanceledException e) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw new LockUnavailableException(
-                $"The write lock of database '{database}' is held by another writer; not acquired within {_lockWait.TotalSeconds:0.###} s (LOCK_WAIT_SECONDS).",
-                RetryAfter,
-                e);
+            throw new LockUnavailableException(LockWaits.HeldMessage(database, _lockWait), LockWaits.RetryAfterHeld, e);
         }
 
         var token = Guid.NewGuid().ToString("N");

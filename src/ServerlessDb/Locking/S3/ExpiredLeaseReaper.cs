@@ -1,0 +1,170 @@
+using Amazon.Runtime;
+using Polly;
+using ServerlessDb.Logging;
+using ServerlessDb.Storage.S3;
+
+namespace ServerlessDb.Locking.S3;
+
+/// <summary>
+/// Removes the lease objects of writers that died (LOCK_BACKEND=s3): lists <c>{prefix}_locks/</c> and
+/// deletes each lease that is past its own expiry and older than <see cref="ExpiredLeaseReaperOptions.StaleAfter"/>
+/// (which the configuration keeps longer than the QueryRunner's timeout), with <c>If-Match</c> the ETag it
+/// read, so a lease released and taken again since is never deleted. Writers take expired leases over
+/// themselves; the reaper only keeps expired ones from lingering. The summary, log line and metrics are
+/// the EC2 reaper's.
+/// </summary>
+internal sealed class ExpiredLeaseReaper : ILockReaper
+{
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(4);
+
+    private readonly LeaseObjects _leases;
+    private readonly ExpiredLeaseReaperOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogSink _log;
+    private readonly ResiliencePipeline _pipeline;
+
+    public ExpiredLeaseReaper(Amazon.S3.IAmazonS3 s3, ExpiredLeaseReaperOptions options, TimeProvider timeProvider, ILogSink log)
+    {
+        ArgumentNullException.ThrowIfNull(s3);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(log);
+        _leases = new LeaseObjects(s3, options.Bucket);
+        _options = options;
+        _time = timeProvider;
+        _log = log;
+        _pipeline = LeaseRetry.Pipeline(timeProvider, _ => false, FirstRetryDelay, MaxRetryDelay);
+    }
+
+    /// <exception cref="AmazonServiceException">listing the leases failed: nothing was judged, the invocation should fail.</exception>
+    public async Task<ReapSummary> ReapOnceAsync(string? trigger, CancellationToken cancellationToken)
+    {
+        var folder = LeaseKeys.FolderOf(_options.Prefix);
+        var keys = new List<string>();
+        string? continuation = null;
+        do
+        {
+            var page = await RetryAsync(token => _leases.ListAsync(folder, continuation, token), cancellationToken);
+            keys.AddRange((page.S3Objects ?? []).Select(o => o.Key).Where(k => LeaseKeys.DatabaseOf(_options.Prefix, k) is not null));
+            continuation = page.IsTruncated == true ? page.NextContinuationToken : null;
+        }
+        while (!string.IsNullOrEmpty(continuation));
+
+        // One "now" for the whole pass: leases only get older while it runs.
+        var now = _time.GetUtcNow();
+        List<string> deleted = [], gone = [], kept = [], failed = [];
+        foreach (var key in keys.Order(StringComparer.Ordinal))
+        {
+            (await ReapAsync(key, now, cancellationToken) switch
+            {
+                Outcome.Deleted => deleted,
+                Outcome.AlreadyGone => gone,
+                Outcome.Kept => kept,
+                _ => failed,
+            }).Add(key);
+        }
+
+        var summary = new ReapSummary { DeletedGroups = deleted, AlreadyGoneGroups = gone, KeptGroups = kept, FailedGroups = failed };
+        using (var line = new LogLine(_time, summary.Failed > 0 ? "warn" : "info", "lock reaper pass"))
+        {
+            line.Add("trigger", trigger)
+                .Add("lockBackend", "s3")
+                .Add("leases", _leases.Describe(folder))
+                .Add("staleSeconds", (long)_options.StaleAfter.TotalSeconds);
+            summary.AddTo(line).WriteTo(_log);
+        }
+
+        return summary;
+    }
+
+    private async Task<Outcome> ReapAsync(string key, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        StoredLease? lease = null;
+        try
+        {
+            lease = await RetryAsync(token => _leases.ReadAsync(key, token), cancellationToken);
+            if (lease is null)
+            {
+                LogLease("info", "lease already gone: its holder released it", key, lease);
+                return Outcome.AlreadyGone;
+            }
+
+            // Both the lease's own expiry and the reaper's threshold, which the configuration keeps above the
+            // QueryRunner's timeout: a writer configured with a shorter lease still never loses a live one here.
+            var startedAt = lease.Lease?.AcquiredAt ?? lease.LastModified;
+            if (now <= lease.ExpiresAt(_options.StaleAfter) || now - startedAt <= _options.StaleAfter)
+            {
+                return Outcome.Kept;
+            }
+
+            await RetryAsync(async token => { await _leases.DeleteAsync(key, lease.ETag, token); return true; }, cancellationToken);
+            LogLease(lease.Lease is null ? "warn" : "info", lease.Lease is null ? "unreadable stale lease deleted" : "stale lease deleted", key, lease);
+            return Outcome.Deleted;
+        }
+        catch (Exception e) when (LeaseObjects.IsPreconditionFailed(e) || LeaseObjects.IsGone(e))
+        {
+            LogLease("info", "stale lease already gone: its holder released it, or a writer took it over since it was read", key, lease);
+            return Outcome.AlreadyGone;
+        }
+        catch (Exception e) when (e is AmazonServiceException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            LogLease("error", $"stale lease not deleted: S3 kept failing for {_options.RetryWindow.TotalSeconds:0.###} s ({S3Errors.Describe(e)}); the next pass tries again", key, lease, e);
+            return Outcome.Failed;
+        }
+    }
+
+    /// <summary>One S3 call, retried through S3's transient failures for <see cref="ExpiredLeaseReaperOptions.RetryWindow"/>.</summary>
+    private async Task<T> RetryAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        using var window = new CancellationTokenSource(_options.RetryWindow, _time);
+        using var waits = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, window.Token);
+        var context = ResilienceContextPool.Shared.Get(waits.Token);
+        try
+        {
+            return await _pipeline.ExecuteAsync(async _ => await call(cancellationToken), context);
+        }
+        catch (OperationCanceledException) when (window.IsCancellationRequested && !cancellationToken.IsCancellationRequested && LeaseRetry.LastError(context) is { } last)
+        {
+            throw last is AmazonServiceException ? last : new AmazonClientException($"S3 did not answer within {_options.RetryWindow.TotalSeconds:0.###} s: {S3Errors.Describe(last)}", last);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private void LogLease(string level, string message, string key, StoredLease? lease, Exception? exception = null)
+    {
+        using var line = new LogLine(_time, level, message);
+        line.Add("lease", _leases.Describe(key))
+            .Add("etag", lease?.ETag)
+            .Add("holder", lease?.Lease?.Holder)
+            .Add("expiresAt", lease?.Lease?.ExpiresAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture))
+            .Add("exception", exception)
+            .WriteTo(_log);
+    }
+
+    private enum Outcome
+    {
+        Deleted,
+        AlreadyGone,
+        Kept,
+        Failed,
+    }
+}
+
+/// <summary>What <see cref="ExpiredLeaseReaper"/> is configured with.</summary>
+/// <param name="Bucket">the bucket holding the databases and their leases.</param>
+/// <param name="Prefix">the databases' key prefix; the leases live under <c>{Prefix}_locks/</c>.</param>
+/// <param name="StaleAfter">
+/// a lease is deleted only once it is past its own expiry and older than this, which the configuration
+/// keeps longer than the QueryRunner's timeout, so a live lease is never taken.
+/// </param>
+internal sealed record ExpiredLeaseReaperOptions(string Bucket, string Prefix, TimeSpan StaleAfter)
+{
+    public static readonly TimeSpan DefaultRetryWindow = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long one S3 call is retried while S3 throttles it or does not answer.</summary>
+    public TimeSpan RetryWindow { get; init; } = DefaultRetryWindow;
+}

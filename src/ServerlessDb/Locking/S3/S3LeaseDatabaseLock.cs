@@ -1,0 +1,253 @@
+using Amazon.Runtime;
+using Polly;
+using ServerlessDb.Errors;
+using ServerlessDb.Logging;
+using ServerlessDb.Storage.S3;
+
+namespace ServerlessDb.Locking.S3;
+
+/// <summary>
+/// The write lock as a lease object per database, <c>{prefix}_locks/{NAME}.lease</c> (LOCK_BACKEND=s3):
+/// creating it with <c>If-None-Match: *</c> takes the lock, because S3 refuses the second create (412);
+/// deleting it with <c>If-Match: &lt;its ETag&gt;</c> releases it. A lease past its expiry (its holder
+/// died) is taken over only by overwriting exactly the expired version (<c>If-Match</c>), so of two
+/// writers taking it over at once one wins. It costs S3 requests, which have no account-wide budget
+/// like EC2's mutating calls. The waits, deadlines and 503s are the security-group lock's.
+/// </summary>
+internal sealed class S3LeaseDatabaseLock : IDatabaseLock
+{
+    private readonly LeaseObjects _leases;
+    private readonly S3LeaseLockOptions _options;
+    private readonly TimeSpan _cleanupWait;
+    private readonly TimeProvider _time;
+    private readonly ILogSink _log;
+    private readonly ResiliencePipeline _acquirePipeline;
+    private readonly ResiliencePipeline _releasePipeline;
+
+    public S3LeaseDatabaseLock(Amazon.S3.IAmazonS3 s3, S3LeaseLockOptions options, TimeProvider timeProvider, ILogSink log)
+        : this(s3, options, LockWaits.DefaultCleanupWait, timeProvider, log)
+    {
+    }
+
+    /// <param name="cleanupWait">how long removing a lease whose create the request abandoned may take.</param>
+    public S3LeaseDatabaseLock(Amazon.S3.IAmazonS3 s3, S3LeaseLockOptions options, TimeSpan cleanupWait, TimeProvider timeProvider, ILogSink log)
+    {
+        ArgumentNullException.ThrowIfNull(s3);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.Bucket, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.Wait, TimeSpan.Zero, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.StaleAfter, TimeSpan.Zero, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(cleanupWait, TimeSpan.Zero);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(log);
+        _leases = new LeaseObjects(s3, options.Bucket);
+        _options = options;
+        _cleanupWait = cleanupWait;
+        _time = timeProvider;
+        _log = log;
+        _acquirePipeline = LeaseRetry.Pipeline(timeProvider, e => e is LeaseHeldException, LockWaits.FirstRetryDelay, LockWaits.MaxRetryDelay);
+        _releasePipeline = LeaseRetry.Pipeline(timeProvider, _ => false, LockWaits.FirstRetryDelay, LockWaits.MaxRetryDelay);
+    }
+
+    /// <summary>The lease's <see cref="LockLease.Token"/> is the ETag of the lease object this writer wrote.</summary>
+    public async Task<LockLease> AcquireAsync(string database, string holder, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(database);
+        ArgumentNullException.ThrowIfNull(holder);
+        var key = LeaseKeys.For(_options.Prefix, database);
+
+        // One id for every attempt of this acquisition: a create or takeover that landed with its answer
+        // lost is recognised by it at the next attempt, and never taken for another writer's lease.
+        var leaseId = Guid.NewGuid().ToString("N");
+
+        // The deadline cancels the waits between attempts, never an attempt in flight: a create that
+        // landed while we stopped listening would hold the lock, for no one, until it expires.
+        using var deadline = new CancellationTokenSource(_options.Wait, _time);
+        using var waits = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        var context = ResilienceContextPool.Shared.Get(waits.Token);
+        try
+        {
+            return await _acquirePipeline.ExecuteAsync(
+                async _ =>
+                {
+                    try
+                    {
+                        return await TakeAsync(database, key, holder, leaseId, cancellationToken);
+                    }
+                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                    {
+                        await RemoveAbandonedAsync(database, key, leaseId);
+                        throw;
+                    }
+                },
+                context);
+        }
+        catch (OperationCanceledException e) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw NotAcquired(database, key, LeaseRetry.LastError(context), e);
+        }
+        catch (Exception e) when (e is LeaseHeldException || LeaseRetry.IsRetryable(e, waits.Token))
+        {
+            // The strategy stopped retrying because the deadline passed.
+            throw NotAcquired(database, key, e, e);
+        }
+        catch (AmazonServiceException e)
+        {
+            throw new LockUnavailableException(
+                $"Could not take the write lock of database '{database}': S3 refused the lease {_leases.Describe(key)}: {S3Errors.Describe(e)}",
+                LockWaits.RetryAfterServiceTrouble,
+                e);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    /// <summary>
+    /// Deletes the lease object if it is still the one this writer wrote, retrying S3's failures and lost
+    /// answers until <paramref name="cancellationToken"/> is cancelled: the caller gives it the time its
+    /// request has left, because a lease left behind blocks every writer of the database until it expires.
+    /// </summary>
+    public async Task ReleaseAsync(LockLease lease, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        ArgumentException.ThrowIfNullOrEmpty(lease.Token, nameof(lease));
+        var key = LeaseKeys.For(_options.Prefix, lease.Database);
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        try
+        {
+            await _releasePipeline.ExecuteAsync(
+                async attempt => await _leases.DeleteAsync(key, lease.Token, attempt.CancellationToken),
+                context);
+        }
+        catch (Exception e) when (LeaseObjects.IsPreconditionFailed(e) || LeaseObjects.IsGone(e))
+        {
+            Warn(
+                $"The write lock of database '{lease.Database}' held by '{lease.Holder}' (lease {_leases.Describe(key)}, ETag {lease.Token}) was no longer this writer's at release: " +
+                "it expired and another writer took it over, the reaper deleted it, or an earlier attempt of this release succeeded. The conditional commit protected the data.",
+                lease.Database,
+                lease.Token);
+        }
+        catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
+        {
+            var last = LeaseRetry.LastError(context);
+            throw NotReleased(lease, key, S3Errors.Describe(last), last ?? e);
+        }
+        catch (AmazonServiceException e)
+        {
+            throw NotReleased(lease, key, S3Errors.Describe(e), e);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private async Task<LockLease> TakeAsync(string database, string key, string holder, string leaseId, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var lease = new Lease(holder, leaseId, now, now + _options.StaleAfter);
+        try
+        {
+            return new LockLease(database, holder, await _leases.CreateAsync(key, lease, cancellationToken), now);
+        }
+        catch (Exception e) when (LeaseObjects.IsPreconditionFailed(e))
+        {
+            // A lease is there: another writer's, or ours from an attempt whose answer was lost.
+        }
+
+        var current = await _leases.ReadAsync(key, cancellationToken);
+        if (current is null)
+        {
+            // Released between our create and our read: the next attempt may get it.
+            throw new LeaseHeldException(database);
+        }
+
+        if (current.Lease?.LeaseId == leaseId)
+        {
+            return new LockLease(database, holder, current.ETag, current.Lease.AcquiredAt);
+        }
+
+        if (_time.GetUtcNow() <= current.ExpiresAt(_options.StaleAfter))
+        {
+            throw new LeaseHeldException(database);
+        }
+
+        try
+        {
+            var etag = await _leases.ReplaceAsync(key, lease, current.ETag, cancellationToken);
+            Warn(
+                $"The write lock of database '{database}' was taken over from '{current.Lease?.Holder ?? "an unreadable lease"}', whose lease expired at {current.ExpiresAt(_options.StaleAfter):O}: its holder died or stalled.",
+                database,
+                etag);
+            return new LockLease(database, holder, etag, now);
+        }
+        catch (Exception e) when (LeaseObjects.IsPreconditionFailed(e) || LeaseObjects.IsGone(e))
+        {
+            // Another writer took the expired lease over first, or its holder released it after all.
+            throw new LeaseHeldException(database);
+        }
+    }
+
+    // The request gave up while a create was in flight. S3 may still carry it out, and that lease would
+    // lock the database for no one until it expires; so look for it under our lease id and delete it.
+    private async Task RemoveAbandonedAsync(string database, string key, string leaseId)
+    {
+        using var cleanup = new CancellationTokenSource(_cleanupWait, _time);
+        try
+        {
+            if (await _leases.ReadAsync(key, cleanup.Token) is { } current && current.Lease?.LeaseId == leaseId)
+            {
+                await _leases.DeleteAsync(key, current.ETag, cleanup.Token);
+                Warn($"The request gave up while taking the write lock of database '{database}'; the lease {_leases.Describe(key)} it wrote anyway was deleted.", database, current.ETag);
+            }
+        }
+        catch (Exception e) when (e is AmazonServiceException or OperationCanceledException || S3Errors.IsTransient(e, cleanup.Token))
+        {
+            Warn(
+                $"The request gave up while taking the write lock of database '{database}', and checking whether that lease landed failed ({e.Message}); " +
+                "if it did, it expires after LOCK_STALE_SECONDS and the next writer or the LockReaper removes it.",
+                database,
+                lockToken: null);
+        }
+    }
+
+    private void Warn(string message, string database, string? lockToken)
+    {
+        using var line = new LogLine(_time, "warn", message);
+        line.Add("database", database).Add("lockToken", lockToken).WriteTo(_log);
+    }
+
+    private LockUnavailableException NotAcquired(string database, string key, Exception? last, Exception inner)
+    {
+        var seconds = (int)_options.Wait.TotalSeconds;
+        return last is null or LeaseHeldException
+            ? new LockUnavailableException(LockWaits.HeldMessage(database, _options.Wait), LockWaits.RetryAfterHeld, inner)
+            : new LockUnavailableException(
+                $"Could not take the write lock of database '{database}' within {seconds} s: S3 kept failing on the lease {_leases.Describe(key)}: {S3Errors.Describe(last)}",
+                LockWaits.RetryAfterServiceTrouble,
+                inner);
+    }
+
+    private LockUnavailableException NotReleased(LockLease lease, string key, string why, Exception inner) =>
+        new(
+            $"Could not release the write lock of database '{lease.Database}' (lease {_leases.Describe(key)}): S3 DeleteObject failed with {why}. " +
+            "The lock stays held until the lease expires (LOCK_STALE_SECONDS).",
+            LockWaits.RetryAfterServiceTrouble,
+            inner);
+
+    /// <summary>A live lease of another writer is in the way: wait and try again, until the deadline.</summary>
+    private sealed class LeaseHeldException(string database)
+        : Exception($"the write lock of database '{database}' is held by another writer");
+}
+
+/// <summary>What <see cref="S3LeaseDatabaseLock"/> is configured with.</summary>
+/// <param name="Bucket">the bucket holding the databases and their leases.</param>
+/// <param name="Prefix">the databases' key prefix; the lease of NAME is <c>{Prefix}_locks/{NAME}.lease</c>.</param>
+/// <param name="Wait">how long a writer waits for the lock before it is refused.</param>
+/// <param name="StaleAfter">
+/// how long a lease lasts (LOCK_STALE_SECONDS): longer than any request may hold it, so that only a
+/// dead writer's lease is ever taken over.
+/// </param>
+internal sealed record S3LeaseLockOptions(string Bucket, string Prefix, TimeSpan Wait, TimeSpan StaleAfter);
