@@ -86,14 +86,14 @@ internal sealed class CacheBudget
 
     /// <summary>
     /// While the total exceeds the bound, evicts the least recently used files that no snapshot holds.
-    /// Call it under no lock.
+    /// Superseded files still held do not count: they go when released. Call it under no lock.
     /// </summary>
     public void Trim()
     {
         Action[] oldestFirst;
         lock (_gate)
         {
-            if (_totalBytes <= MaxBytes)
+            if (StayingBytes() <= MaxBytes)
             {
                 return;
             }
@@ -104,12 +104,30 @@ internal sealed class CacheBudget
         // Outside this lock: each eviction takes its database's gate, which comes first in the lock order.
         foreach (var tryEvict in oldestFirst)
         {
-            if (TotalBytes <= MaxBytes)
+            lock (_gate)
             {
-                return;
+                if (StayingBytes() <= MaxBytes)
+                {
+                    return;
+                }
             }
 
             tryEvict();
         }
+    }
+
+    // Under this lock: the bytes of the files that stay once their snapshots are released.
+    private long StayingBytes()
+    {
+        var leaving = 0L;
+        foreach (var file in _entries.Keys)
+        {
+            if (file.Superseded)
+            {
+                leaving += file.Bytes;
+            }
+        }
+
+        return _totalBytes - leaving;
     }
 }

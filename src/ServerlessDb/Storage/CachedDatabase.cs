@@ -338,11 +338,19 @@ internal sealed partial class CachedDatabase
     {
         var previous = _current;
         _current = file;
+        file.Superseded = false;
         _validatedAt = validatedAt;
         _generation++;
-        if (previous is not null && previous != file && previous.Holders == 0 && !previous.KeptForHistory)
+        if (previous is not null && previous != file && !previous.KeptForHistory)
         {
-            Evict(previous);
+            if (previous.Holders == 0)
+            {
+                Evict(previous);
+            }
+            else
+            {
+                previous.Superseded = true;
+            }
         }
     }
 
@@ -401,6 +409,19 @@ internal sealed class CachedVersionFile(StoredVersion version, string path, long
 
     /// <summary>An old version read by its history id: kept when no snapshot holds it, until the budget evicts it; guarded like <see cref="Holders"/>.</summary>
     public bool KeptForHistory { get; set; }
+
+    /// <summary>
+    /// No longer current but still held: deleted as soon as its last snapshot is released, so the budget does
+    /// not make room for it (it would evict the new current version of a large database after every commit).
+    /// Written under the owning database's lock, read by the budget without it.
+    /// </summary>
+    public bool Superseded
+    {
+        get => Volatile.Read(ref _superseded);
+        set => Volatile.Write(ref _superseded, value);
+    }
+
+    private bool _superseded;
 }
 
 /// <summary>

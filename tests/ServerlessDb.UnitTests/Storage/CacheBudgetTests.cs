@@ -131,6 +131,26 @@ public sealed class CacheBudgetTests : IDisposable
     }
 
     [Fact]
+    public async Task A_new_version_of_a_database_over_half_the_bound_stays_cached_while_a_reader_holds_the_old_one()
+    {
+        // Two pages each: the old and the new version together exceed the bound, either alone fits.
+        _bucket["databases/big.sqlite"] = ("\"etag-1\"", DatabaseBytes.Valid(pages: 2, marker: 1));
+        var store = CreateStore();
+        var old = await store.GetAsync("big", null, default);
+        _bucket["databases/big.sqlite"] = ("\"etag-2\"", DatabaseBytes.Valid(pages: 2, marker: 2));
+
+        var current = await ReadAsync(store, "big");
+        old.Dispose();
+
+        Assert.False(File.Exists(old.FilePath), "the superseded version goes once released");
+        Assert.True(File.Exists(current), "the new current version was not evicted to make room for the old one");
+        var downloads = _gets.Count;
+        Assert.Equal(current, await ReadAsync(store, "big"));
+        Assert.Equal(downloads + 1, _gets.Count);
+        Assert.Equal(2 * FileBytes, store.CachedBytes);
+    }
+
+    [Fact]
     public async Task Parallel_readers_of_many_databases_finish_see_their_own_bytes_and_leave_the_cache_bounded()
     {
         var names = Enumerable.Range(0, 8).Select(i => "db" + i).ToArray();
