@@ -9,9 +9,11 @@ using ServerlessDb.EndToEnd;
 //
 //   dotnet run -c Release --project bench/ServerlessDb.EndToEnd -- [--sizes 1,10,50,200] [--iterations 18]
 //       [--large-iterations 7] [--label whole] [--out docs/benchmarks/e2e.json] [--env NAME=VALUE ...] [--jit]
+//       [--server-from PATH]
 //
 // --env sets a variable for ServerlessDb's containers (STORAGE_LAYOUT=chunked, say); --label names the run;
-// --jit runs the local server without ReadyToRun code (to measure what precompiling saves).
+// --jit runs the local server without ReadyToRun code (to measure what precompiling saves); --server-from PATH
+// builds ServerlessDb from another checkout (an earlier commit in a git worktree), for before-and-after runs.
 //   dotnet run -c Release --project bench/ServerlessDb.EndToEnd -- local-load [seconds]
 //
 // local-load measures one client against one local server instead (folder storage, thread-pool spinning on/off).
@@ -31,7 +33,7 @@ if (!File.Exists(seedHandler))
     return 1;
 }
 
-var localServer = await BuildLocalServerAsync(repository, options.ReadyToRun);
+var localServer = await BuildLocalServerAsync(options.ServerRepository ?? repository, options.ReadyToRun);
 using var moto = await Moto.StartAsync();
 var vpc = await moto.CreateVpcAsync();
 var samples = new List<Sample>();
@@ -77,7 +79,7 @@ foreach (var size in options.Sizes)
         await Measure(b, "read after foreign write", () => b.ReadAsync());
         await Measure(b, "read", () => b.ReadAsync());
         await Measure(b, "read from cache", () => b.ReadAsync(cacheOnly: true));
-        await Measure(b, "write after foreign write", b.WriteAsync);
+        await Measure(b, "write", b.WriteAsync); // B has just read A's commit: its cache is current
         Console.Write('.');
     }
 
@@ -101,7 +103,7 @@ return 0;
 // QueryRunner.csproj publishes it for a runtime identifier.
 static async Task<string> BuildLocalServerAsync(string repository, bool readyToRun)
 {
-    var output = Path.Combine(Path.GetTempPath(), "serverlessdb-e2e-localserver-" + (readyToRun ? "r2r" : "jit"));
+    var output = Path.Combine(Path.GetTempPath(), $"serverlessdb-e2e-localserver-{(readyToRun ? "r2r" : "jit")}-{Math.Abs(repository.GetHashCode(StringComparison.Ordinal))}");
     var build = Process.Start(new ProcessStartInfo("dotnet", ["publish", Path.Combine(repository, "src", "LocalServer"), "-c", "Release", "-r", "linux-x64", "--self-contained", "false", $"-p:PublishReadyToRun={readyToRun}", "-o", output, "-nologo", "-v", "q"]))!;
     await build.WaitForExitAsync();
     return build.ExitCode == 0 ? Path.Combine(output, "LocalServer.dll") : throw new InvalidOperationException("building the local server failed");
@@ -111,7 +113,7 @@ internal sealed record Sample(string Label, string System, string Scenario, int 
 
 internal sealed record ContainerFacts(string Label, string System, int SizeMb, double ColdStartMs, double FirstWriteMs, long PeakMemoryBytes);
 
-internal sealed record Options(int[] Sizes, int Iterations, int LargeIterations, string Label, string Out, Dictionary<string, string?> Environment, bool ReadyToRun)
+internal sealed record Options(int[] Sizes, int Iterations, int LargeIterations, string Label, string Out, Dictionary<string, string?> Environment, bool ReadyToRun, string? ServerRepository = null)
 {
     public static Options Parse(string[] args)
     {
@@ -131,6 +133,7 @@ internal sealed record Options(int[] Sizes, int Iterations, int LargeIterations,
                 "--iterations" => options with { Iterations = int.Parse(value, CultureInfo.InvariantCulture) },
                 "--large-iterations" => options with { LargeIterations = int.Parse(value, CultureInfo.InvariantCulture) },
                 "--label" => options with { Label = value },
+                "--server-from" => options with { ServerRepository = Path.GetFullPath(value) },
                 "--out" => options with { Out = value },
                 "--env" => options.With(value),
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
