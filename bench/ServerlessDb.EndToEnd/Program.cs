@@ -16,7 +16,7 @@ using ServerlessDb.EndToEnd;
 // builds ServerlessDb from another checkout (an earlier commit in a git worktree), for before-and-after runs.
 //   dotnet run -c Release --project bench/ServerlessDb.EndToEnd -- local-load [seconds]
 //
-// local-load measures one client against one local server instead (folder storage, thread-pool spinning on/off).
+// local-load measures one client against one local server instead (folder storage, thread-pool spinning off/on).
 var repository = Options.RepositoryRoot();
 if (args is ["local-load", ..])
 {
