@@ -95,7 +95,6 @@ Console.WriteLine();
 Console.WriteLine(report);
 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.Out))!);
 await File.WriteAllTextAsync(options.Out, JsonSerializer.Serialize(new { options.Label, Date = DateTime.UtcNow, Samples = samples, Containers = containers }, new JsonSerializerOptions { WriteIndented = true }));
-await File.WriteAllTextAsync(Path.ChangeExtension(options.Out, ".md"), report);
 Console.WriteLine($"raw samples: {options.Out}");
 return 0;
 
