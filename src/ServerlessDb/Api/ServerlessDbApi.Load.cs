@@ -41,7 +41,7 @@ internal sealed partial class ServerlessDbApi
         // Building and checking the file is synchronous SQLite work: on a thread of its own, bounded by the deadline.
         var outcome = await Task.Run(loading, cancellationToken).WaitAsync(_options.RequestTimeout + DeadlineGrace, _time, cancellationToken);
         var format = outcome.Format == LoadFormat.SqlDump ? "sql" : "sqlite";
-        return ApiResponse.Json(200, LoadDocuments.Loaded(format, outcome.Bytes, outcome.Tables, outcome.Version.ToString()));
+        return ApiResponse.Json(200, LoadDocuments.Loaded(format, outcome.Bytes, outcome.Tables, outcome.Version.ToString(), outcome.DumpResult));
     }
 
     private async Task<ApiResponse> CreateUploadAsync(ApiRequest request, CancellationToken cancellationToken)

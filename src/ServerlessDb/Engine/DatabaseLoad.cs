@@ -8,7 +8,8 @@ using ServerlessDb.Storage;
 namespace ServerlessDb.Engine;
 
 /// <summary>What a load committed: the new version, the file's size and how many tables it has.</summary>
-internal sealed record LoadOutcome(StoredVersion Version, long Bytes, int Tables, LoadFormat Format);
+/// <param name="DumpResult">for a dump, what its last statement did (rqlite answers a SQL load with it, as an execute of the whole text); null for a file.</param>
+internal sealed record LoadOutcome(StoredVersion Version, long Bytes, int Tables, LoadFormat Format, ExecResult? DumpResult = null);
 
 /// <summary>
 /// Builds and validates the file a load commits, in the engine's scratch space, before anything is
@@ -99,7 +100,8 @@ internal static partial class DatabaseLoads
     /// </summary>
     /// <exception cref="BadRequestException">a statement failed, or the dump rolls back.</exception>
     /// <exception cref="StatementRefusedException">the sandbox refused a statement.</exception>
-    public static void BuildFromDump(string dump, string path, Func<TimeSpan> timeLeft)
+    /// <returns>what the last statement run did: rqlite's answer to a SQL load.</returns>
+    public static ExecResult BuildFromDump(string dump, string path, Func<TimeSpan> timeLeft)
     {
         var statements = SqlScriptSplitter.Split(dump, int.MaxValue);
         File.Create(path).Dispose();
@@ -107,6 +109,7 @@ internal static partial class DatabaseLoads
         session.Sandbox.ServiceTablesWritable = true;
         var executor = new StatementExecutor(session, new ResultBudget(DumpResultBudgetBytes), readsReturnNoRows: true, statementTimeout: null, timeLeft);
         var deferred = new List<int>();
+        var last = new ExecResult(0, 0);
         session.Control("BEGIN");
         for (var i = 0; i < statements.Count; i++)
         {
@@ -121,24 +124,24 @@ internal static partial class DatabaseLoads
                     continue;
             }
 
-            Run(executor, statements, i);
+            last = Run(executor, statements, i) ?? last;
         }
 
         foreach (var i in deferred)
         {
-            Run(executor, statements, i);
+            last = Run(executor, statements, i) ?? last;
         }
 
         session.Control("COMMIT");
+        return last;
     }
 
-    private static void Run(StatementExecutor executor, IReadOnlyList<Statement> statements, int index)
-    {
-        if (executor.Execute(statements[index]) is ErrorResult error)
+    private static ExecResult? Run(StatementExecutor executor, IReadOnlyList<Statement> statements, int index) =>
+        executor.Execute(statements[index]) switch
         {
-            throw new BadRequestException(LoadMessages.DumpStatementFailed(index + 1, error.Error));
-        }
-    }
+            ErrorResult error => throw new BadRequestException(LoadMessages.DumpStatementFailed(index + 1, error.Error)),
+            var result => result as ExecResult,
+        };
 
     private enum Framing
     {

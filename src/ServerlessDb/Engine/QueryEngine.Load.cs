@@ -49,12 +49,13 @@ internal sealed partial class QueryEngine
         var path = _workingCopies.NewScratchPath(".sqlite");
         try
         {
+            ExecResult result;
             using (trace.Phase("execute"))
             {
-                DatabaseLoads.BuildFromDump(dump, path, () => deadline - _time.GetUtcNow());
+                result = DatabaseLoads.BuildFromDump(dump, path, () => deadline - _time.GetUtcNow());
             }
 
-            return await ValidateAndReplaceAsync(database, requestId, path, LoadFormat.SqlDump, deadline, trace, cancellationToken);
+            return await ValidateAndReplaceAsync(database, requestId, path, LoadFormat.SqlDump, deadline, trace, cancellationToken) with { DumpResult = result };
         }
         finally
         {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using ServerlessDb.Domain;
 
 namespace ServerlessDb.Protocol;
 
@@ -14,9 +15,26 @@ internal static class LoadDocuments
     private static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <param name="format"><c>sqlite</c> or <c>sql</c>: what the body was taken for.</param>
-    public static string Loaded(string format, long bytes, int tables, string version) => Write(json =>
+    /// <param name="dumpResult">a dump's last statement's counts, answered as rqlite answers a SQL load (one execute result, zero fields omitted); null for a file.</param>
+    public static string Loaded(string format, long bytes, int tables, string version, ExecResult? dumpResult) => Write(json =>
     {
         json.WriteStartArray("results");
+        if (dumpResult is { } result)
+        {
+            json.WriteStartObject();
+            if (result.LastInsertId != 0)
+            {
+                json.WriteNumber("last_insert_id", result.LastInsertId);
+            }
+
+            if (result.RowsAffected != 0)
+            {
+                json.WriteNumber("rows_affected", result.RowsAffected);
+            }
+
+            json.WriteEndObject();
+        }
+
         json.WriteEndArray();
         json.WriteStartObject("loaded");
         json.WriteString("format", format);

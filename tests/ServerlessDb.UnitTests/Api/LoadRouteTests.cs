@@ -65,8 +65,22 @@ public sealed class LoadRouteTests : IDisposable
     {
         Assert.True(response.StatusCode == 200, $"{response.StatusCode}: {response.Body}");
         using var document = JsonDocument.Parse(response.Body);
-        Assert.Equal(0, document.RootElement.GetProperty("results").GetArrayLength());
-        return document.RootElement.GetProperty("loaded").Clone();
+        var loaded = document.RootElement.GetProperty("loaded");
+
+        // rqlite answers a SQL load as an execute of the text (one result), a file load with none.
+        Assert.Equal(loaded.GetProperty("format").GetString() == "sql" ? 1 : 0, document.RootElement.GetProperty("results").GetArrayLength());
+        return loaded.Clone();
+    }
+
+    [Fact]
+    public async Task A_dump_is_answered_with_its_last_statements_counts_as_rqlite_answers_a_sql_load()
+    {
+        var response = await _api.SendAsync(
+            "POST", "/db/load", "CREATE TABLE fooRestore (id integer not null primary key, name text);INSERT INTO fooRestore(name) VALUES (\"fiona\");INSERT INTO fooRestore(name) VALUES (\"justin\")",
+            query: "db=restored", contentType: "text/plain");
+
+        Assert.Equal(200, response.StatusCode);
+        Assert.StartsWith("""{"results":[{"last_insert_id":2,"rows_affected":1}],"loaded":{"format":"sql",""", response.Body);
     }
 
     [Fact]
