@@ -1,4 +1,3 @@
-using System.Globalization;
 using ServerlessDb.Domain;
 using ServerlessDb.Engine;
 using ServerlessDb.Errors;
@@ -13,9 +12,6 @@ namespace ServerlessDb.Api;
 /// </summary>
 internal sealed partial class ServerlessDbApi
 {
-    public const int DefaultVersionsLimit = 100;
-    public const int MaxVersionsLimit = 1000;
-
     // A page token is base64url; this is far beyond any the stores give.
     private const int MaxNextTokenLength = 4096;
 
@@ -31,7 +27,7 @@ internal sealed partial class ServerlessDbApi
     private async Task<ApiResponse> VersionsAsync(ApiRequest request, RequestTrace trace, CancellationToken cancellationToken)
     {
         var database = RequestFlagsParser.Parse(request.Query).Database;
-        var limit = ParseLimit(request.QueryValue("limit"));
+        var limit = DatabaseListing.ParseLimit(request.QueryValue("limit"));
         var next = request.QueryValue("next");
         if (next is not null && (next.Length is 0 or > MaxNextTokenLength || !next.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
         {
@@ -62,9 +58,4 @@ internal sealed partial class ServerlessDbApi
             .WaitAsync(_options.RequestTimeout + DeadlineGrace, _time, cancellationToken);
         return ApiResponse.Json(200, VersionsJsonWriter.Restored(outcome.RestoredId, outcome.NewVersionId));
     }
-
-    private static int ParseLimit(string? value) =>
-        value is null ? DefaultVersionsLimit
-        : value.All(char.IsAsciiDigit) && int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit is >= 1 and <= MaxVersionsLimit ? limit
-        : throw new BadRequestException(HistoryMessages.InvalidLimit(value, MaxVersionsLimit));
 }

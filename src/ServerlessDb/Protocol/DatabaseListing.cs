@@ -17,16 +17,17 @@ internal static class DatabaseListing
 
     public const int MaxLimit = 1000;
 
+    /// <summary>A listing's <c>limit</c> (the databases' and the versions'): 1 to <see cref="MaxLimit"/>, <see cref="DefaultLimit"/> when absent.</summary>
+    /// <exception cref="BadRequestException">it is not a whole number in range.</exception>
+    public static int ParseLimit(string? text) =>
+        text is null ? DefaultLimit
+        : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit is >= 1 and <= MaxLimit ? limit
+        : throw new BadRequestException(ProtocolMessages.InvalidLimit(text, MaxLimit));
+
     /// <exception cref="BadRequestException">limit is not a whole number in range, or next is not a token a page gave.</exception>
     public static (string? After, int Limit) Parse(IReadOnlyDictionary<string, string> query)
     {
-        var limit = DefaultLimit;
-        if (query.TryGetValue("limit", out var text)
-            && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit))
-        {
-            throw new BadRequestException(ProtocolMessages.InvalidLimit(text, MaxLimit));
-        }
-
+        var limit = ParseLimit(query.TryGetValue("limit", out var text) ? text : null);
         string? after = null;
         if (query.TryGetValue("next", out var next))
         {

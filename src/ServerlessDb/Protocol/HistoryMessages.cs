@@ -16,8 +16,6 @@ public static class HistoryMessages
     public static string InvalidVersionId(string value, int maxLength) =>
         $"invalid version '{Shorten(value)}': a version id is 1 to {maxLength} letters, digits or . _ - + / = (GET /db/versions lists them)";
 
-    public static string InvalidLimit(string value, int max) => $"invalid limit '{Shorten(value)}': use a whole number from 1 to {max}";
-
     public static string InvalidNext(string value) => $"invalid next '{Shorten(value)}': pass the next token of the previous page as it was";
 
     private static string Shorten(string value) => value.Length > 80 ? value[..80] + "..." : value;

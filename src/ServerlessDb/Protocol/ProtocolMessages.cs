@@ -13,7 +13,7 @@ public static class ProtocolMessages
         $"invalid database name '{name}': use 1 to 64 letters, digits, '_' or '-'";
 
     public static string InvalidLimit(string value, int max) =>
-        $"invalid limit '{value}': use a whole number from 1 to {max}";
+        $"invalid limit '{(value.Length > 40 ? value[..40] + "..." : value)}': use a whole number from 1 to {max}";
 
     public static string InvalidPageToken(string value) =>
         $"invalid next '{value}': pass back the next value a previous page answered";
