@@ -68,6 +68,31 @@ public sealed class LocalFolderHistoryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_large_retention_is_checked_every_tenth_of_its_commits_and_never_exceeded_by_more()
+    {
+        var store = NewStore(versionsKept: 20);
+        var counts = new List<int>();
+        var current = StoredVersion.Missing;
+        for (var i = 1; i <= 40; i++)
+        {
+            var file = Path.Combine(_root, Guid.NewGuid().ToString("N"));
+            File.WriteAllBytes(file, DatabaseBytes.Valid(pages: 1, marker: (uint)i));
+            current = await store.CommitAsync(Db, current, file, default);
+            _time.Advance(TimeSpan.FromSeconds(1));
+            counts.Add(Directory.Exists(store.VersionsFolderOf(Db)) ? Directory.GetFiles(store.VersionsFolderOf(Db)).Length : 0);
+        }
+
+        Assert.True(counts.Max() <= 22, string.Join(", ", counts));
+        Assert.Contains(20, counts.Skip(20));
+        Assert.True(counts.Skip(20).All(c => c >= 20), string.Join(", ", counts));
+
+        // The oldest went first: the newest replaced version is still kept.
+        var page = await store.ListVersionsAsync(Db, 100, null, default);
+        Assert.Equal(counts[^1] + 1, page.Versions.Count);
+        Assert.True(page.Versions[0].IsCurrent);
+    }
+
+    [Fact]
     public async Task An_old_version_read_once_stays_cached_and_is_read_again_without_copying_it()
     {
         var store = NewStore();

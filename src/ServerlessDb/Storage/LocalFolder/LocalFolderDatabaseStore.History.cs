@@ -102,8 +102,18 @@ internal sealed partial class LocalFolderDatabaseStore : IDatabaseHistory
     }
 
     /// <summary>Deletes the oldest kept versions beyond the retention. Called under the database's lock file.</summary>
+    // Listing, parsing and sorting the versions folder is most of a local commit's cost once it is full, so it
+    // is done when this process's commits since its last prune could have taken the folder a tenth past the
+    // retention (every commit when fewer than 10 are kept). Processes sharing a folder each count their own.
     private void PruneVersions(string database)
     {
+        var commits = _commitsSincePrune.AddOrUpdate(database, 1, (_, n) => n + 1);
+        if (commits <= _retention.VersionsKept / 10)
+        {
+            return;
+        }
+
+        _commitsSincePrune[database] = 0;
         foreach (var old in KeptVersions(database).Skip(_retention.VersionsKept))
         {
             File.Delete(old.Path);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using ServerlessDb.Domain;
 using ServerlessDb.Errors;
@@ -33,6 +34,7 @@ internal sealed partial class LocalFolderDatabaseStore : IDatabaseStore, IDataba
     private readonly TimeProvider _time;
     private readonly TimeSpan _lockFileWait;
     private readonly LocalVersionRetention _retention;
+    private readonly ConcurrentDictionary<string, int> _commitsSincePrune = new(StringComparer.Ordinal);
 
     /// <param name="dataDirectory">the folder holding the databases; created if missing.</param>
     /// <param name="cacheDirectory">CACHE_DIR: the store claims a new folder of its own in it.</param>
