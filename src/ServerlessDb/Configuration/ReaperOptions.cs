@@ -18,8 +18,9 @@ internal sealed record ReaperOptions
     private const string TimeoutVariable = "QUERY_RUNNER_TIMEOUT_SECONDS";
 
     /// <summary>
-    /// The variables a deployment must set for <see cref="FromEnvironment"/> to start. AWS_REGION is
-    /// required too, but Lambda sets it in every function.
+    /// The variables a deployment with the default lock backend (ec2) must set for <see cref="FromEnvironment"/>
+    /// to start; with LOCK_BACKEND=s3, DB_BUCKET takes LOCK_VPC_ID's place. AWS_REGION is required too, but
+    /// Lambda sets it in every function.
     /// </summary>
     public static IReadOnlyList<string> RequiredVariables { get; } = [VpcVariable, TimeoutVariable];
 
