@@ -38,10 +38,9 @@ public sealed class S3StagingTests : IDisposable
         _s3.Setup(s => s.GetPreSignedURLAsync(It.IsAny<GetPreSignedUrlRequest>()))
             .Callback((GetPreSignedUrlRequest r) => signed = r)
             .ReturnsAsync((GetPreSignedUrlRequest r) => $"https://{r.BucketName}.s3.amazonaws.com/{r.Key}?X-Amz-Signature=x");
-        _s3.SetupGet(s => s.Config).Returns(new AmazonS3Config());
-
         var before = DateTime.UtcNow;
-        var upload = await CreateStore().CreateUploadAsync("shop", TimeSpan.FromMinutes(15), default);
+        var store = new S3DatabaseStore(_s3.Object, TestStoreOptions.For(Bucket, TimeSpan.FromSeconds(5)) with { OverTls = true }, Path.Combine(_root, "cache"), TimeProvider.System, TimeSpan.FromMilliseconds(10));
+        var upload = await store.CreateUploadAsync("shop", TimeSpan.FromMinutes(15), default);
 
         Assert.Matches("^[0-9a-f]{32}$", upload.Id);
         Assert.Equal(HttpVerb.PUT, signed!.Verb);

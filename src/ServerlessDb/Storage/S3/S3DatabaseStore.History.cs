@@ -66,8 +66,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseHistory
             }
             catch (AmazonS3Exception e) when (S3Errors.IsNoSuchVersion(e))
             {
-                throw new VersionNotFoundException(
-                    $"Database '{database}' has no version '{versionId}' ({source}: {S3Errors.Describe(e)}); GET /db/versions?db={database} lists the versions kept.", e);
+                throw NoSuchVersion(e);
             }
 
             using (response)
@@ -87,10 +86,12 @@ internal sealed partial class S3DatabaseStore : IDatabaseHistory
             }
             catch (AmazonS3Exception e) when (S3Errors.IsNoSuchVersion(e))
             {
-                throw new VersionNotFoundException(
-                    $"Database '{database}' has no version '{versionId}' any more ({source}: {S3Errors.Describe(e)}); GET /db/versions?db={database} lists the versions kept.", e);
+                throw NoSuchVersion(e);
             }
         }, cancellationToken));
+
+        VersionNotFoundException NoSuchVersion(AmazonS3Exception e) => new(
+            $"Database '{database}' has no version '{versionId}' ({source}: {S3Errors.Describe(e)}); GET /db/versions?db={database} lists the versions kept.", e);
     }
 
     public string? IdOf(string database, StoredVersion version) =>
@@ -131,10 +132,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseHistory
         return (entries, more ? response.NextVersionIdMarker : null);
     }
 
-    // The SDK gives LastModified as a local or unspecified DateTime; S3 sends it in UTC.
-    private static DateTimeOffset LastModified(S3ObjectVersion version) => version.LastModified is { } time
-        ? new DateTimeOffset(time.Kind == DateTimeKind.Local ? time.ToUniversalTime() : DateTime.SpecifyKind(time, DateTimeKind.Utc), TimeSpan.Zero)
-        : DateTimeOffset.MinValue;
+    private static DateTimeOffset LastModified(S3ObjectVersion version) => Utc(version.LastModified);
 
     // Opaque to clients (they pass it back as it was): the version id marker after a tag, base64url, so that
     // text that merely decodes is not taken for a token.

@@ -24,7 +24,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseStaging
             Key = StagingKeyFor(database, id),
             Verb = HttpVerb.PUT,
             Expires = expiresAt.UtcDateTime,
-            Protocol = LinkProtocol(),
+            Protocol = LinkProtocol,
         };
         return new StagedUpload(id, new Uri(await _s3.GetPreSignedURLAsync(request)), expiresAt);
     }
@@ -64,7 +64,4 @@ internal sealed partial class S3DatabaseStore : IDatabaseStaging
     }
 
     private string StagingKeyFor(string database, string id) => $"{_options.Prefix}{StagingFolder}{database}/{id}.sqlite";
-
-    private Amazon.S3.Protocol LinkProtocol() =>
-        _s3.Config.ServiceURL?.StartsWith("http://", StringComparison.OrdinalIgnoreCase) == true ? Amazon.S3.Protocol.HTTP : Amazon.S3.Protocol.HTTPS;
 }

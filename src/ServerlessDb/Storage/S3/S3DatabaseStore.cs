@@ -219,7 +219,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
             Verb = HttpVerb.GET,
             Expires = _time.GetUtcNow().UtcDateTime + expiry,
             VersionId = versionId,
-            Protocol = LinkProtocol(),
+            Protocol = LinkProtocol,
         };
         return new Uri(await _s3.GetPreSignedURLAsync(request));
     }
@@ -255,7 +255,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
                     continue;
                 }
 
-                databases.Add(new DatabaseEntry(name, objects[i].Size ?? 0, new DateTimeOffset(DateTime.SpecifyKind(objects[i].LastModified ?? default, DateTimeKind.Utc))));
+                databases.Add(new DatabaseEntry(name, objects[i].Size ?? 0, Utc(objects[i].LastModified)));
                 if (databases.Count == limit)
                 {
                     var more = truncated || i < objects.Count - 1;
@@ -271,6 +271,14 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
             continuation = page.NextContinuationToken;
         }
     }
+
+    // Links go out as the store reaches S3: HTTPS, or plain HTTP to a local S3.
+    private Amazon.S3.Protocol LinkProtocol => _options.OverTls ? Amazon.S3.Protocol.HTTPS : Amazon.S3.Protocol.HTTP;
+
+    // The SDK gives S3's times (sent in UTC) as a local or unspecified DateTime.
+    private static DateTimeOffset Utc(DateTime? time) => time is { } value
+        ? new DateTimeOffset(value.Kind == DateTimeKind.Local ? value.ToUniversalTime() : DateTime.SpecifyKind(value, DateTimeKind.Utc), TimeSpan.Zero)
+        : DateTimeOffset.MinValue;
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) || value == "null" ? null : value;
 
