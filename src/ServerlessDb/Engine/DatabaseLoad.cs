@@ -29,10 +29,8 @@ internal static partial class DatabaseLoads
     // A dump's statements return no rows worth keeping; this bounds what a RETURNING clause may hold.
     private const int DumpResultBudgetBytes = 1 << 20;
 
-    private static ReadOnlySpan<byte> SqliteMagic => "SQLite format 3\0"u8;
-
     /// <summary>True when <paramref name="bytes"/> start with SQLite's header string: how rqlite tells a file from a dump.</summary>
-    public static bool StartsLikeSqliteFile(ReadOnlySpan<byte> bytes) => bytes.StartsWith(SqliteMagic);
+    public static bool StartsLikeSqliteFile(ReadOnlySpan<byte> bytes) => DatabaseFileHeader.StartsWithMagic(bytes);
 
     /// <summary>Writes a request body to <paramref name="path"/>.</summary>
     public static void WriteBody(ReadOnlyMemory<byte> body, string path)

@@ -17,6 +17,9 @@ internal static class DatabaseFileHeader
 
     private static ReadOnlySpan<byte> Magic => "SQLite format 3\0"u8;
 
+    /// <summary>True when <paramref name="bytes"/> start with SQLite's header string (how rqlite tells a database file from SQL text).</summary>
+    public static bool StartsWithMagic(ReadOnlySpan<byte> bytes) => bytes.StartsWith(Magic);
+
     /// <summary>
     /// The file change counter, which SQLite bumps on every transaction that modified the file in
     /// rollback-journal mode; 0 for an empty file. Equal before and after means nothing changed.

@@ -10,26 +10,11 @@ namespace ServerlessDb.Locking.Ec2;
 /// </summary>
 internal static class Ec2Retry
 {
-    public static readonly ResiliencePropertyKey<Ec2Exception> LastErrorKey = new("ServerlessDb.Ec2.LastError");
+    private static readonly ResiliencePropertyKey<Ec2Exception> LastErrorKey = new("ServerlessDb.Ec2.LastError");
 
-    public static ResiliencePipeline Pipeline(TimeProvider timeProvider, Func<Ec2Exception, bool> retryable, TimeSpan firstDelay, TimeSpan maxDelay)
-    {
-        var retry = Backoff.Retry(
-            args => args.Outcome.Exception is Ec2Exception e && retryable(e) && !args.Context.CancellationToken.IsCancellationRequested,
-            firstDelay,
-            maxDelay);
-        retry.OnRetry = args =>
-        {
-            if (args.Outcome.Exception is Ec2Exception e)
-            {
-                args.Context.Properties.Set(LastErrorKey, e);
-            }
-
-            return ValueTask.CompletedTask;
-        };
-        return new ResiliencePipelineBuilder { TimeProvider = timeProvider }.AddRetry(retry).Build();
-    }
+    public static ResiliencePipeline Pipeline(TimeProvider timeProvider, Func<Ec2Exception, bool> retryable, TimeSpan firstDelay, TimeSpan maxDelay) =>
+        Backoff.UntilDeadline(timeProvider, retryable, firstDelay, maxDelay, LastErrorKey);
 
     /// <summary>The last error a retry saw, or null when the first attempt was cut short.</summary>
-    public static Ec2Exception? LastError(ResilienceContext context) => context.Properties.GetValue(LastErrorKey, null!);
+    public static Ec2Exception? LastError(ResilienceContext context) => Backoff.LastError(context, LastErrorKey);
 }

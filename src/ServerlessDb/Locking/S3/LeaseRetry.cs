@@ -14,30 +14,14 @@ internal static class LeaseRetry
 {
     private static readonly ResiliencePropertyKey<Exception> LastErrorKey = new("ServerlessDb.S3Lease.LastError");
 
-    public static ResiliencePipeline Pipeline(TimeProvider timeProvider, Func<Exception, bool> alsoRetry, TimeSpan firstDelay, TimeSpan maxDelay)
-    {
-        var retry = Backoff.Retry(
-            args => args.Outcome.Exception is { } e
-                && !args.Context.CancellationToken.IsCancellationRequested
-                && (IsRetryable(e, args.Context.CancellationToken) || alsoRetry(e)),
-            firstDelay,
-            maxDelay);
-        retry.OnRetry = args =>
-        {
-            if (args.Outcome.Exception is { } e)
-            {
-                args.Context.Properties.Set(LastErrorKey, e);
-            }
-
-            return ValueTask.CompletedTask;
-        };
-        return new ResiliencePipelineBuilder { TimeProvider = timeProvider }.AddRetry(retry).Build();
-    }
+    // The pipeline asks only while the context's token is not cancelled, so no token need reach IsTransient.
+    public static ResiliencePipeline Pipeline(TimeProvider timeProvider, Func<Exception, bool> alsoRetry, TimeSpan firstDelay, TimeSpan maxDelay) =>
+        Backoff.UntilDeadline<Exception>(timeProvider, e => IsRetryable(e, CancellationToken.None) || alsoRetry(e), firstDelay, maxDelay, LastErrorKey);
 
     /// <summary>Throttling, 5xx, timeouts, network errors and 409 ConditionalRequestConflict.</summary>
     public static bool IsRetryable(Exception exception, CancellationToken attemptToken) =>
         S3Errors.IsTransient(exception, attemptToken) || LeaseObjects.IsConflict(exception);
 
     /// <summary>The last error a retry saw, or null when the first attempt was cut short.</summary>
-    public static Exception? LastError(ResilienceContext context) => context.Properties.GetValue(LastErrorKey, null!);
+    public static Exception? LastError(ResilienceContext context) => Backoff.LastError(context, LastErrorKey);
 }

@@ -50,19 +50,7 @@ internal sealed partial class LocalFolderDatabaseStore : IDatabaseHistory
 
             await using (source)
             {
-                var temp = cache.NewTempPath();
-                try
-                {
-                    await using var target = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileBufferSize, FileOptions.Asynchronous);
-                    await source.CopyToAsync(target, cancellationToken);
-                }
-                catch
-                {
-                    File.Delete(temp);
-                    throw;
-                }
-
-                return FetchedVersion.Downloaded(new StoredVersion(versionId), temp, path);
+                return FetchedVersion.Downloaded(new StoredVersion(versionId), await CopyIntoCacheAsync(source, cache, cancellationToken), path);
             }
         },
         () => Task.FromResult(PathOfVersion(database, versionId) ?? throw NoSuchVersion(database, versionId)));

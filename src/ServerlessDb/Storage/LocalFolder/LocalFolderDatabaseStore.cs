@@ -185,20 +185,24 @@ internal sealed partial class LocalFolderDatabaseStore : IDatabaseStore, IDataba
 
         await using (source)
         {
-            var temp = cache.NewTempPath();
-            try
-            {
-                await using var target = new FileStream(
-                    temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileBufferSize, FileOptions.Asynchronous);
-                await source.CopyToAsync(target);
-            }
-            catch
-            {
-                File.Delete(temp);
-                throw;
-            }
+            return FetchedVersion.Downloaded(version, await CopyIntoCacheAsync(source, cache, CancellationToken.None), dataPath);
+        }
+    }
 
-            return FetchedVersion.Downloaded(version, temp, dataPath);
+    /// <summary>Copies <paramref name="source"/> to a new temporary file in <paramref name="cache"/>'s folder and returns its path; deletes it if the copy fails.</summary>
+    private static async Task<string> CopyIntoCacheAsync(Stream source, CachedDatabase cache, CancellationToken cancellationToken)
+    {
+        var temp = cache.NewTempPath();
+        try
+        {
+            await using var target = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileBufferSize, FileOptions.Asynchronous);
+            await source.CopyToAsync(target, cancellationToken);
+            return temp;
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
         }
     }
 
