@@ -99,12 +99,9 @@ internal sealed partial class ServerlessDbApi : IApiHandler
             ("/db/databases", "GET") => ListDatabasesAsync(request, trace, cancellationToken),
             ("/status", "GET") => Task.FromResult(ApiResponse.Json(200, StatusDocuments.Status(Address(request), _startedAt, _time.GetUtcNow()))),
             ("/readyz", "GET") => Task.FromResult(ApiResponse.TextExactly(200, StatusDocuments.Readiness(request.HasFlag("noleader"), request.HasFlag("sync")))),
-            ("/db/execute" or "/db/request" or "/sql", _) => Task.FromResult(MethodNotAllowed("POST, OPTIONS")),
+            ("/db/execute" or "/db/request" or "/sql" or "/db/load" or "/db/load/upload" or "/db/restore", _) => Task.FromResult(MethodNotAllowed("POST, OPTIONS")),
             ("/db/query", _) => Task.FromResult(MethodNotAllowed("GET, POST, OPTIONS")),
-            ("/db/load" or "/db/load/upload", _) => Task.FromResult(MethodNotAllowed("POST, OPTIONS")),
-            ("/status" or "/readyz" or "/db/backup" or "/db/databases", _) => Task.FromResult(MethodNotAllowed("GET, OPTIONS")),
-            ("/db/versions", _) => Task.FromResult(MethodNotAllowed("GET, OPTIONS")),
-            ("/db/restore", _) => Task.FromResult(MethodNotAllowed("POST, OPTIONS")),
+            ("/status" or "/readyz" or "/db/backup" or "/db/databases" or "/db/versions", _) => Task.FromResult(MethodNotAllowed("GET, OPTIONS")),
             _ => Task.FromResult(ApiResponse.Text(404, $"not found: {request.Method} {request.Path}")),
         };
     }

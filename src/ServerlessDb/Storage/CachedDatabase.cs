@@ -145,7 +145,7 @@ internal sealed partial class CachedDatabase
     /// <summary>
     /// Makes <paramref name="downloadedFile"/> (from <see cref="NewTempPath"/>) the immutable file of an old
     /// <paramref name="version"/>, read by its history id <paramref name="versionId"/>, and holds it: it is
-    /// counted in the budget, and deleted once released unless it is (or becomes) the current version.
+    /// counted in the budget and stays cached once released, found again by that id, until the budget evicts it.
     /// The same ETag is the same content, so a version already cached is shared.
     /// </summary>
     public DatabaseSnapshot AdoptAndHoldVersion(StoredVersion version, string downloadedFile, string versionId)
@@ -157,13 +157,7 @@ internal sealed partial class CachedDatabase
             var file = Adopt(version, downloadedFile);
             file.KeptForHistory = true;
             _byVersionId[versionId] = file;
-            file.Holders++;
-            _budget.Touch(file);
-            held = new DatabaseSnapshot(file.Version, file.Path, () => Release(file))
-            {
-                Fetch = new SnapshotFetch(SnapshotSource.Downloaded, bytes),
-                VersionId = versionId,
-            };
+            held = Hold(file, new SnapshotFetch(SnapshotSource.Downloaded, bytes), versionId);
         }
 
         _budget.Trim();
@@ -180,9 +174,7 @@ internal sealed partial class CachedDatabase
                 return null;
             }
 
-            file.Holders++;
-            _budget.Touch(file);
-            return new DatabaseSnapshot(file.Version, file.Path, () => Release(file)) { Fetch = SnapshotFetch.Revalidated, VersionId = versionId };
+            return Hold(file, SnapshotFetch.Revalidated, versionId);
         }
     }
 
@@ -354,11 +346,11 @@ internal sealed partial class CachedDatabase
         }
     }
 
-    private DatabaseSnapshot Hold(CachedVersionFile file, SnapshotFetch fetch)
+    private DatabaseSnapshot Hold(CachedVersionFile file, SnapshotFetch fetch, string? versionId = null)
     {
         file.Holders++;
         _budget.Touch(file);
-        return new DatabaseSnapshot(file.Version, file.Path, () => Release(file)) { Fetch = fetch };
+        return new DatabaseSnapshot(file.Version, file.Path, () => Release(file)) { Fetch = fetch, VersionId = versionId };
     }
 
     private void Release(CachedVersionFile file)
