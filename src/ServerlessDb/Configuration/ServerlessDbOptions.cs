@@ -35,6 +35,8 @@ internal sealed partial record ServerlessDbOptions
 
     // The local folder store's time travel: replaced versions kept per database (Storage/LocalFolder's default).
     private const long DefaultLocalVersionsKept = 100;
+    private const string DefaultStorageLayout = "whole";
+    private const long DefaultChunkSizeMib = 2;
 
     private const string BucketVariable = "DB_BUCKET";
 
@@ -112,6 +114,12 @@ internal sealed partial record ServerlessDbOptions
     /// <summary>How many replaced versions of each database the local folder store keeps for time travel (0: none).</summary>
     public required int LocalVersionsKept { get; init; }
 
+    /// <summary>
+    /// With STORAGE_LAYOUT=chunked, the size of a chunk in bytes (CHUNK_SIZE_MIB): commits store a manifest and only
+    /// the chunks that changed. Null with STORAGE_LAYOUT=whole (the default): each commit stores the whole file.
+    /// </summary>
+    public required int? ChunkSize { get; init; }
+
     /// <summary>The QueryRunner's options: DB_BUCKET is required.</summary>
     /// <exception cref="OptionsException">a value is missing or invalid; the message lists every problem.</exception>
     public static ServerlessDbOptions FromEnvironment(IEnvironment environment) => FromEnvironment(environment, bucketRequired: true);
@@ -171,6 +179,7 @@ internal sealed partial record ServerlessDbOptions
             QuickCheckBeforeUpload = read.Boolean("QUICK_CHECK_BEFORE_UPLOAD", DefaultQuickCheckBeforeUpload),
             IdempotencyRetention = read.Seconds("IDEMPOTENCY_RETENTION_SECONDS", DefaultIdempotencyRetentionSeconds, 60, 30 * 24 * 60 * 60),
             LocalVersionsKept = (int)read.Integer("LOCAL_VERSIONS_KEPT", DefaultLocalVersionsKept, 0, 1_000_000),
+            ChunkSize = ReadChunkSize(read),
         };
 
         read.Check(string.IsNullOrEmpty(options.Bucket) || BucketName().IsMatch(options.Bucket),
@@ -193,6 +202,22 @@ internal sealed partial record ServerlessDbOptions
             $"LOCK_STALE_SECONDS ({options.LockStaleAfter.TotalSeconds:0}) must be greater than REQUEST_TIMEOUT_SECONDS ({options.RequestTimeout.TotalSeconds:0}) with LOCK_BACKEND=s3: " +
             "a lease older than that may be taken over, so it must outlast every request that holds it.");
         return options;
+    }
+
+    private static int? ReadChunkSize(EnvironmentReader read)
+    {
+        var layout = read.Text("STORAGE_LAYOUT", DefaultStorageLayout);
+        var chunkMib = (int)read.Integer("CHUNK_SIZE_MIB", DefaultChunkSizeMib, 1, 64);
+        switch (layout.ToLowerInvariant())
+        {
+            case "whole":
+                return null;
+            case "chunked":
+                return chunkMib * 1024 * 1024;
+            default:
+                read.Check(false, $"STORAGE_LAYOUT must be whole or chunked; got '{layout}'.");
+                return null;
+        }
     }
 
     [GeneratedRegex(@"\A[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\z")]

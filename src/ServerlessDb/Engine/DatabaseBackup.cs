@@ -33,7 +33,10 @@ internal sealed class BackupFile : IDisposable
     /// <summary>The store's history id of the version, when it is an old one read by id (time travel); null for the current one.</summary>
     public string? VersionId => _snapshot.VersionId;
 
-    public bool IsStoredObject => _generated is null && _snapshot.Version.Exists;
+    public bool IsStoredObject => _generated is null && _snapshot.IsStoredObject;
+
+    /// <summary>The file is the snapshot of a version stored in chunks: the database file itself, though no stored object holds it whole.</summary>
+    public bool IsAssembledFile => _generated is null && _snapshot.Version.Exists && !_snapshot.IsStoredObject;
 
     public void Dispose()
     {

@@ -104,10 +104,13 @@ internal sealed partial class QueryEngine
 
     /// <summary>
     /// A direct link, valid for <paramref name="expiry"/>, to the stored object <paramref name="backup"/> is
-    /// a copy of; null when the backup is generated (a dump, gzipped) or the store gives no links.
+    /// a copy of, or, for a version stored in chunks, to a copy of its file the store keeps for the link; null
+    /// when the backup is generated (a dump, gzipped) or the store gives no links.
     /// </summary>
     public Task<Uri>? LinkToAsync(string database, BackupFile backup, TimeSpan expiry, CancellationToken cancellationToken) =>
-        _links is null || !backup.IsStoredObject ? null
+        _links is null ? null
+        : backup.IsAssembledFile ? _links.LinkToCopyAsync(database, backup.Path, expiry, cancellationToken)
+        : !backup.IsStoredObject ? null
         : backup.VersionId is { } versionId ? _links.LinkToVersionAsync(database, versionId, expiry, cancellationToken)
         : _links.LinkToAsync(database, backup.Version, expiry, cancellationToken);
 

@@ -128,7 +128,8 @@ public static class CompositionRoot
 
     internal static S3StoreOptions S3StoreOptionsFrom(ServerlessDbOptions options) =>
         new(Validated(options.Bucket, "DB_BUCKET"), options.Prefix, options.StorageRetryDeadline, options.CacheMaxBytes,
-            OverTls: options.Endpoints.ForS3 is not { } endpoint || endpoint.Scheme == Uri.UriSchemeHttps);
+            OverTls: options.Endpoints.ForS3 is not { } endpoint || endpoint.Scheme == Uri.UriSchemeHttps,
+            ChunkSize: options.ChunkSize);
 
     internal static S3ClientOptions S3ClientOptionsFrom(ServerlessDbOptions options) =>
         new(options.Region, options.Endpoints.ForS3, options.StorageRetryDeadline);

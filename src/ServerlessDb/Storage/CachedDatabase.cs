@@ -132,29 +132,42 @@ internal sealed partial class CachedDatabase
     /// Makes <paramref name="committedFile"/> the current version (moving it into the cache),
     /// validated at <paramref name="validatedAt"/>.
     /// </summary>
-    public void InstallCommitted(StoredVersion version, string committedFile, long validatedAt)
+    public void InstallCommitted(StoredVersion version, string committedFile, long validatedAt, bool assembledFromChunks = false)
     {
         lock (_gate)
         {
-            SetCurrent(Adopt(version, committedFile), validatedAt);
+            SetCurrent(Adopt(version, committedFile, assembledFromChunks), validatedAt);
         }
 
         _budget.Trim();
     }
 
     /// <summary>
-    /// Makes <paramref name="downloadedFile"/> (from <see cref="NewTempPath"/>) the immutable file of an old
-    /// <paramref name="version"/>, read by its history id <paramref name="versionId"/>, and holds it: it is
+    /// The cached file of <paramref name="version"/>, held for the caller, if this process has it (the current
+    /// version or one still held): what a chunked download copies the chunks it already has from.
+    /// </summary>
+    public DatabaseSnapshot? TryHold(StoredVersion version)
+    {
+        lock (_gate)
+        {
+            return version.Exists && _files.TryGetValue(FileNameFor(version), out var file) ? Hold(file, SnapshotFetch.Cache) : null;
+        }
+    }
+
+    /// <summary>
+    /// Makes the file <paramref name="fetched"/> downloaded (to a path from <see cref="NewTempPath"/>) the immutable file of an old
+    /// version, read by its history id <paramref name="versionId"/>, and holds it: it is
     /// counted in the budget and stays cached once released, found again by that id, until the budget evicts it.
     /// The same ETag is the same content, so a version already cached is shared.
     /// </summary>
-    public DatabaseSnapshot AdoptAndHoldVersion(StoredVersion version, string downloadedFile, string versionId)
+    public DatabaseSnapshot AdoptAndHoldVersion(FetchedVersion fetched, string versionId)
     {
         DatabaseSnapshot held;
-        var bytes = new FileInfo(downloadedFile).Length;
+        var downloadedFile = fetched.DownloadedFile ?? throw new ArgumentException("The fetch gave no file.", nameof(fetched));
+        var bytes = fetched.BytesFetched ?? new FileInfo(downloadedFile).Length;
         lock (_gate)
         {
-            var file = Adopt(version, downloadedFile);
+            var file = Adopt(fetched.Version, downloadedFile, fetched.AssembledFromChunks);
             file.KeptForHistory = true;
             _byVersionId[versionId] = file;
             held = Hold(file, new SnapshotFetch(SnapshotSource.Downloaded, bytes), versionId);
@@ -251,7 +264,7 @@ internal sealed partial class CachedDatabase
         {
             fetched = await fetch(known);
             return fetched.Value.DownloadedFile is { } file
-                ? new SnapshotFetch(SnapshotSource.Downloaded, new FileInfo(file).Length)
+                ? new SnapshotFetch(SnapshotSource.Downloaded, fetched.Value.BytesFetched ?? new FileInfo(file).Length)
                 : SnapshotFetch.Revalidated;
         }
         finally
@@ -288,11 +301,11 @@ internal sealed partial class CachedDatabase
             return;
         }
 
-        var file = fetched.DownloadedFile is { } downloaded ? Adopt(fetched.Version, downloaded) : AdoptEmpty();
+        var file = fetched.DownloadedFile is { } downloaded ? Adopt(fetched.Version, downloaded, fetched.AssembledFromChunks) : AdoptEmpty();
         SetCurrent(file, startedAt);
     }
 
-    private CachedVersionFile Adopt(StoredVersion version, string source)
+    private CachedVersionFile Adopt(StoredVersion version, string source, bool assembledFromChunks = false)
     {
         var name = FileNameFor(version);
         if (_files.TryGetValue(name, out var existing))
@@ -308,7 +321,7 @@ internal sealed partial class CachedDatabase
 
         var path = Path.Combine(Folder, name);
         File.Move(source, path, overwrite: true);
-        var file = new CachedVersionFile(version, path, new FileInfo(path).Length);
+        var file = new CachedVersionFile(version, path, new FileInfo(path).Length) { AssembledFromChunks = assembledFromChunks };
         _files.Add(name, file);
         _budget.Add(file, () => TryEvict(file));
         return file;
@@ -350,7 +363,12 @@ internal sealed partial class CachedDatabase
     {
         file.Holders++;
         _budget.Touch(file);
-        return new DatabaseSnapshot(file.Version, file.Path, () => Release(file)) { Fetch = fetch, VersionId = versionId };
+        return new DatabaseSnapshot(file.Version, file.Path, () => Release(file))
+        {
+            Fetch = fetch,
+            VersionId = versionId,
+            IsStoredObject = file.Version.Exists && !file.AssembledFromChunks,
+        };
     }
 
     private void Release(CachedVersionFile file)
@@ -396,6 +414,9 @@ internal sealed class CachedVersionFile(StoredVersion version, string path, long
     /// <summary>The file's size, counted against the cache's <see cref="CacheBudget"/>.</summary>
     public long Bytes { get; } = bytes;
 
+    /// <summary>Put together from the chunks of a manifest (STORAGE_LAYOUT=chunked): not byte for byte one stored object.</summary>
+    public bool AssembledFromChunks { get; init; }
+
     /// <summary>Snapshots that hold the file; guarded by the owning <see cref="CachedDatabase"/>'s lock.</summary>
     public int Holders { get; set; }
 
@@ -422,8 +443,16 @@ internal sealed class CachedVersionFile(StoredVersion version, string path, long
 /// <see cref="DownloadedFile"/>, a temporary file in the database's cache folder, from
 /// <see cref="Source"/> (where the object lives, for messages).
 /// </summary>
+/// <remarks>
+/// A file put together from a manifest's chunks says so (<see cref="AssembledFromChunks"/>) and how many bytes it
+/// fetched (<see cref="BytesFetched"/>; otherwise the file's length is what moved).
+/// </remarks>
 internal readonly record struct FetchedVersion(StoredVersion Version, string? DownloadedFile, bool Unchanged, string? Source = null)
 {
+    public bool AssembledFromChunks { get; init; }
+
+    public long? BytesFetched { get; init; }
+
     public static FetchedVersion StillCurrent => new(default, null, Unchanged: true);
 
     public static FetchedVersion Missing => new(StoredVersion.Missing, null, Unchanged: false);

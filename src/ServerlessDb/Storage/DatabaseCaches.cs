@@ -77,7 +77,7 @@ internal sealed class DatabaseCaches(string folder, long maxBytes, TimeProvider 
             throw new DatabaseCorruptException(database, $"{fetched.Source}, version {versionId}", problem);
         }
 
-        return cache.AdoptAndHoldVersion(fetched.Version, file, versionId);
+        return cache.AdoptAndHoldVersion(fetched, versionId);
     }
 
     /// <exception cref="ArgumentException"><paramref name="database"/> is not a database name.</exception>

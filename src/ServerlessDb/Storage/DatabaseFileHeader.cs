@@ -38,6 +38,22 @@ internal static class DatabaseFileHeader
         return BinaryPrimitives.ReadUInt32BigEndian(counter);
     }
 
+    /// <summary>The page size the header gives (bytes 16-17, 1 meaning 65536); 0 for a file shorter than the header.</summary>
+    public static int ReadPageSize(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        if (file.Length < HeaderSize)
+        {
+            return 0;
+        }
+
+        Span<byte> raw = stackalloc byte[2];
+        file.Position = PageSizeOffset;
+        file.ReadExactly(raw);
+        var pageSize = BinaryPrimitives.ReadUInt16BigEndian(raw);
+        return pageSize == 1 ? 65536 : pageSize;
+    }
+
     /// <summary>True when the header says WAL mode (file format versions, bytes 18-19, are 2): its -wal may hold committed pages.</summary>
     public static bool IsWalMode(string path)
     {

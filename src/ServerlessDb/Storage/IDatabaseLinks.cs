@@ -20,4 +20,12 @@ internal interface IDatabaseLinks
     /// version, read by its id in <see cref="IDatabaseHistory"/>), valid for <paramref name="expiry"/>. Moves no bytes.
     /// </summary>
     Task<Uri> LinkToVersionAsync(string database, string versionId, TimeSpan expiry, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A GET link, valid for <paramref name="expiry"/>, to a copy of the local file <paramref name="filePath"/> (a version
+    /// of <paramref name="database"/> put together from its chunks, which no stored object holds whole), uploaded for the
+    /// link to a place the store expires on its own.
+    /// </summary>
+    /// <exception cref="Errors.StorageUnavailableException">the store did not answer within its retry deadline.</exception>
+    Task<Uri> LinkToCopyAsync(string database, string filePath, TimeSpan expiry, CancellationToken cancellationToken);
 }

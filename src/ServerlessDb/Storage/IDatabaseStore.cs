@@ -71,6 +71,13 @@ internal sealed class DatabaseSnapshot : IDisposable
     /// <summary>How this reader got the file: from the cache alone, revalidated, or downloaded (for the request's metrics).</summary>
     public SnapshotFetch Fetch { get; init; } = SnapshotFetch.Revalidated;
 
+    /// <summary>
+    /// The file is byte for byte the one object the store keeps for this version, so a link to that object
+    /// serves the same bytes; false for a database that does not exist yet, and for a version put together from
+    /// chunks (STORAGE_LAYOUT=chunked), whose stored object is its manifest.
+    /// </summary>
+    public bool IsStoredObject { get; init; }
+
     /// <summary>The store's history id of this version when it was read by id (time travel); null for the current version.</summary>
     public string? VersionId { get; init; }
 

@@ -193,5 +193,8 @@ public sealed class BackupRouteTests : IDisposable
             Expiry = expiry;
             return Task.FromResult(new Uri($"https://store.example/{database}?versionId={Uri.EscapeDataString(versionId)}"));
         }
+
+        public Task<Uri> LinkToCopyAsync(string database, string filePath, TimeSpan expiry, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("a stored whole file is linked to, not copied");
     }
 }

@@ -263,5 +263,8 @@ public sealed class TimeTravelRouteTests : IDisposable
             VersionId = versionId;
             return Task.FromResult(new Uri($"https://store.example/{database}?versionId={versionId}"));
         }
+
+        public Task<Uri> LinkToCopyAsync(string database, string filePath, TimeSpan expiry, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("a stored whole file is linked to, not copied");
     }
 }

@@ -32,6 +32,14 @@ internal static class ObjectChecksum
         return Format(crc);
     }
 
+    /// <summary>The CRC32 of <paramref name="bytes"/>, in S3's form.</summary>
+    public static string Of(ReadOnlySpan<byte> bytes)
+    {
+        var crc = new Crc32();
+        crc.Append(bytes);
+        return Format(crc);
+    }
+
     /// <summary>Copies <paramref name="body"/> to <paramref name="target"/> and returns the CRC32 of what was copied, in S3's form.</summary>
     public static async Task<string> CopyAsync(Stream body, Stream target, CancellationToken cancellationToken)
     {
@@ -60,6 +68,3 @@ internal static class ObjectChecksum
         return Convert.ToBase64String(value);
     }
 }
-
-/// <summary>The bytes a GET brought differ from the CRC32 their commit stored: damaged on the way; the download is retried.</summary>
-internal sealed class TransferCorruptedException(string message) : Exception(message);

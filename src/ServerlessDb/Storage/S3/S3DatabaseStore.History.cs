@@ -71,10 +71,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseHistory
 
             using (response)
             {
-                var etag = RequireETag(response.ETag, "GetObject", key);
-                var temp = cache.NewTempPath();
-                await SaveAsync(response, temp, token);
-                return FetchedVersion.Downloaded(new StoredVersion(etag), temp, source);
+                return (await ReceiveAsync(cache, response, source, token)).Fetched;
             }
         }, cancellationToken),
         () => RunAsync("HeadObject", key, async token =>

@@ -63,5 +63,32 @@ internal sealed partial class S3DatabaseStore : IDatabaseStaging
         }, cancellationToken);
     }
 
+    /// <summary>
+    /// Uploads the file to <c>{Prefix}_staging/{NAME}/backup-{id}.sqlite</c> (whose lifecycle rule expires it like an
+    /// unloaded upload) and presigns a GET of exactly that version.
+    /// </summary>
+    public async Task<Uri> LinkToCopyAsync(string database, string filePath, TimeSpan expiry, CancellationToken cancellationToken)
+    {
+        var key = StagingKeyFor(database, "backup-" + StagedUploadId.New());
+        var body = await CommitBody.ForFileAsync(filePath, cancellationToken);
+        var versionId = await RunAsync("PutObject", key, async token =>
+        {
+            await using var stream = body.Open();
+            var request = new PutObjectRequest
+            {
+                BucketName = _options.Bucket,
+                Key = key,
+                InputStream = stream,
+                AutoCloseStream = false,
+                ContentType = "application/vnd.sqlite3",
+                ChecksumAlgorithm = ChecksumAlgorithm.CRC32,
+                ChecksumCRC32 = body.Crc32,
+                DisablePayloadSigning = _options.OverTls,
+            };
+            return NullIfEmpty((await _s3.PutObjectAsync(request, token)).VersionId);
+        }, cancellationToken);
+        return await PresignAsync(key, versionId, expiry);
+    }
+
     private string StagingKeyFor(string database, string id) => $"{_options.Prefix}{StagingFolder}{database}/{id}.sqlite";
 }

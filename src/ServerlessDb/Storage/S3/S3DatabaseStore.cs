@@ -115,8 +115,10 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
         var key = KeyFor(database);
         var commitId = Guid.NewGuid().ToString("N");
         var lineage = StoredCommit.Extend(commitId, basedOn, LineageOf(database, basedOn));
-        var crc32 = await ObjectChecksum.OfFileAsync(filePath, cancellationToken);
         var startedAt = _time.GetTimestamp();
+        var body = _options.ChunkSize is { } chunkSize
+            ? await PrepareChunkedCommitAsync(database, basedOn, filePath, chunkSize, cancellationToken)
+            : await CommitBody.ForFileAsync(filePath, cancellationToken);
 
         // Set when an attempt ended without an answer from S3 (a timeout, a reset): that PUT may still land.
         var unanswered = false;
@@ -128,7 +130,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
             {
                 try
                 {
-                    var put = await PutAsync(key, filePath, crc32, basedOn, lineage, token);
+                    var put = await PutAsync(key, body, basedOn, lineage, token);
                     putVersionId = put.VersionId;
                     return put.ETag;
                 }
@@ -163,12 +165,13 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
 
         var version = new StoredVersion(etag);
         _lastSeen[database] = new StoredCommit(etag, lineage);
+        RememberLayout(database, etag, body.Manifest);
         if (putVersionId is not null)
         {
             _versionIds[database] = (etag, putVersionId);
         }
 
-        cache.InstallCommitted(version, filePath, startedAt);
+        cache.InstallCommitted(version, filePath, startedAt, assembledFromChunks: body.Manifest is not null);
         return version;
     }
 
@@ -345,13 +348,12 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
 
             using (response)
             {
-                var etag = RequireETag(response.ETag, "GetObject", key);
-                var temp = cache.NewTempPath();
-                await SaveAsync(response, temp, token);
-
+                var (fetched, manifest) = await ReceiveAsync(cache, response, $"s3://{_options.Bucket}/{key}", token);
+                var etag = fetched.Version.ETag!;
                 _lastSeen[cache.Name] = ReadCommit(etag, response.Metadata);
                 _versionIds[cache.Name] = (etag, NullIfEmpty(response.VersionId));
-                return FetchedVersion.Downloaded(new StoredVersion(etag), temp, $"s3://{_options.Bucket}/{key}");
+                RememberLayout(cache.Name, etag, manifest);
+                return fetched;
             }
         }, CancellationToken.None);
     }
@@ -403,19 +405,18 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
         }
     }
 
-    private async Task<(string ETag, string? VersionId)> PutAsync(string key, string filePath, string crc32, StoredVersion basedOn, IReadOnlyList<CommitLink> lineage, CancellationToken token)
+    private async Task<(string ETag, string? VersionId)> PutAsync(string key, CommitBody commit, StoredVersion basedOn, IReadOnlyList<CommitLink> lineage, CancellationToken token)
     {
-        // A fresh stream per attempt: a retry must send the file from its start.
-        await using var body = new FileStream(
-            filePath, FileMode.Open, FileAccess.Read, FileShare.Read, FileBufferSize,
-            FileOptions.Asynchronous | FileOptions.SequentialScan);
+        // A fresh stream per attempt: a retry must send the body from its start.
+        await using var body = commit.Open();
+        var crc32 = commit.Crc32;
         var request = new PutObjectRequest
         {
             BucketName = _options.Bucket,
             Key = key,
             InputStream = body,
             AutoCloseStream = false,
-            ContentType = "application/vnd.sqlite3",
+            ContentType = commit.Manifest is null ? "application/vnd.sqlite3" : "application/json",
 
             // S3 verifies the body against it before storing anything; the metadata copy comes back with every GET.
             // The algorithm named with its value: the SDK sends the value as it is and computes nothing.
@@ -427,6 +428,11 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
             DisablePayloadSigning = _options.OverTls,
         };
         request.Metadata.Add(ObjectChecksum.MetadataKey, crc32);
+        if (commit.Manifest is not null)
+        {
+            request.Metadata.Add(LayoutMetadataKey, ChunkedLayoutName);
+        }
+
         request.Metadata.Add(CommitIdMetadataKey, lineage[0].CommitId);
         request.Metadata.Add(ParentETagMetadataKey, lineage[0].ParentETag);
         if (lineage.Count > 1)
@@ -558,7 +564,11 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
 /// reader holds are evicted. Working copies are not counted.
 /// </param>
 /// <param name="OverTls">S3 is reached over TLS (S3 itself; not a local S3 over plain HTTP): uploads then need no signed payload hash.</param>
-internal sealed record S3StoreOptions(string Bucket, string Prefix, TimeSpan RetryDeadline, long CacheMaxBytes, bool OverTls);
+/// <param name="ChunkSize">
+/// the chunk size of the chunked layout (STORAGE_LAYOUT=chunked), in which commits store a manifest and the chunks
+/// that changed; null for the whole-file layout, in which each commit stores the file. Either layout reads both.
+/// </param>
+internal sealed record S3StoreOptions(string Bucket, string Prefix, TimeSpan RetryDeadline, long CacheMaxBytes, bool OverTls, int? ChunkSize = null);
 
 /// <summary>Where database NAME lives in the bucket: <c>{prefix}{NAME}.sqlite</c>.</summary>
 internal static class DatabaseKey

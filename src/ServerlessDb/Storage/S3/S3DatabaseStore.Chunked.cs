@@ -1,0 +1,186 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Amazon.S3;
+using Amazon.S3.Model;
+using ServerlessDb.Errors;
+using ServerlessDb.Storage.Chunked;
+
+namespace ServerlessDb.Storage.S3;
+
+/// <summary>
+/// The chunked layout (STORAGE_LAYOUT=chunked) in S3: the database's key holds a small manifest
+/// (<see cref="ChunkManifest"/>, marked by <see cref="LayoutMetadataKey"/>) instead of the file, and its chunks live at
+/// <c>{Prefix}_chunks/{NAME}/{sha256}</c>. A commit uploads the chunks its base does not hold, then PUTs the manifest
+/// exactly as a whole-file commit PUTs the file: conditional on the version read, judged and settled the same way.
+/// Either layout reads either: a reader tells them apart by the metadata, so a database converts on its first commit
+/// under the other layout, as one conditional commit.
+/// </summary>
+internal sealed partial class S3DatabaseStore
+{
+    /// <summary>User metadata marking a stored version as a manifest; absent on a whole SQLite file.</summary>
+    public const string LayoutMetadataKey = "x-amz-meta-serverlessdb-layout";
+
+    /// <summary>The value of <see cref="LayoutMetadataKey"/> on a manifest.</summary>
+    public const string ChunkedLayoutName = "chunked";
+
+    // The manifest of the version of each database this process read or committed last, when it was chunked:
+    // the base the next commit finds its changed chunks against, and the next download copies chunks from.
+    private readonly ConcurrentDictionary<string, (string ETag, ChunkManifest Manifest)> _manifests = new(StringComparer.Ordinal);
+
+    /// <summary>What a commit PUTs at the database's key: the working copy itself, or the manifest of its chunks (uploaded first).</summary>
+    private sealed record CommitBody(string Crc32, long UploadedBytes, ChunkManifest? Manifest, Func<Stream> Open)
+    {
+        public static async Task<CommitBody> ForFileAsync(string filePath, CancellationToken cancellationToken) => new(
+            await ObjectChecksum.OfFileAsync(filePath, cancellationToken),
+            new FileInfo(filePath).Length,
+            Manifest: null,
+            () => new FileStream(filePath, FileMode.Open, FileAccess.Read, FileShare.Read, FileBufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan));
+    }
+
+    /// <summary>
+    /// Cuts the working copy into chunks, uploads those the base version's manifest (when this process knows it)
+    /// does not hold, and returns the manifest to commit. The chunks are immutable and named by their content, so
+    /// uploading one again, or leaving one behind when the commit then fails, harms nothing: garbage collection
+    /// removes chunks no kept manifest names.
+    /// </summary>
+    private async Task<CommitBody> PrepareChunkedCommitAsync(string database, StoredVersion basedOn, string filePath, int chunkSize, CancellationToken cancellationToken)
+    {
+        var basis = _manifests.TryGetValue(database, out var known) && known.ETag == basedOn.ETag ? known.Manifest : null;
+        var commit = await ChunkedFiles.DescribeAsync(filePath, chunkSize, basis, cancellationToken);
+        await ChunkedFiles.UploadEachAsync(filePath, commit.ToUpload, (chunk, bytes, token) => PutChunkAsync(database, chunk, bytes, token), cancellationToken);
+        var json = commit.Manifest.ToJson();
+        return new CommitBody(ObjectChecksum.Of(json), commit.UploadBytes + json.Length, commit.Manifest, () => new MemoryStream(json, writable: false));
+    }
+
+    private async Task PutChunkAsync(string database, ChunkRef chunk, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        var key = ChunkKeys.For(_options.Prefix, database, chunk.Sha256);
+        var crc32 = ObjectChecksum.Of(bytes.Span);
+        if (!MemoryMarshal.TryGetArray(bytes, out var segment) || segment.Array is null)
+        {
+            throw new ArgumentException("A chunk's bytes must be an array segment.", nameof(bytes));
+        }
+
+        await RunAsync("PutObject", key, async token =>
+        {
+            using var body = new MemoryStream(segment.Array, segment.Offset, segment.Count, writable: false);
+            var request = new PutObjectRequest
+            {
+                BucketName = _options.Bucket,
+                Key = key,
+                InputStream = body,
+                AutoCloseStream = false,
+                ContentType = "application/octet-stream",
+                ChecksumAlgorithm = ChecksumAlgorithm.CRC32,
+                ChecksumCRC32 = crc32,
+                DisablePayloadSigning = _options.OverTls,
+            };
+            return await _s3.PutObjectAsync(request, token);
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes what a GET of the database's key (current or old version) brought to a new file in the cache folder:
+    /// the file itself, or, for a manifest, the file its chunks make, starting from the cached version this process
+    /// last saw chunked (so only the chunks that changed are fetched). Returns the manifest too, for a chunked version.
+    /// </summary>
+    private async Task<(FetchedVersion Fetched, ChunkManifest? Manifest)> ReceiveAsync(CachedDatabase cache, GetObjectResponse response, string source, CancellationToken token)
+    {
+        var version = new StoredVersion(RequireETag(response.ETag, "GetObject", response.Key));
+        var temp = cache.NewTempPath();
+        if (!IsManifest(response.Metadata))
+        {
+            await SaveAsync(response, temp, token);
+            return (FetchedVersion.Downloaded(version, temp, source), null);
+        }
+
+        var (manifest, manifestBytes) = await ReadManifestAsync(cache.Name, response, source, token);
+        DatabaseSnapshot? held = null;
+        ChunkedBasis? basis = null;
+        if (_manifests.TryGetValue(cache.Name, out var known) && cache.TryHold(new StoredVersion(known.ETag)) is { } snapshot)
+        {
+            held = snapshot;
+            basis = new ChunkedBasis(snapshot.FilePath, known.Manifest);
+        }
+
+        using (held)
+        {
+            var fetched = await ChunkedFiles.AssembleAsync(manifest, temp, basis, (chunk, sink, t) => FetchChunkAsync(cache.Name, source, chunk, sink, t), token);
+            return (FetchedVersion.Downloaded(version, temp, source) with { AssembledFromChunks = true, BytesFetched = manifestBytes + fetched }, manifest);
+        }
+    }
+
+    private async Task<(ChunkManifest Manifest, long Bytes)> ReadManifestAsync(string database, GetObjectResponse response, string source, CancellationToken token)
+    {
+        if (response.ContentLength > ChunkManifest.MaxBytes)
+        {
+            throw new DatabaseCorruptException(database, source, string.Create(CultureInfo.InvariantCulture, $"its manifest is {response.ContentLength} bytes, more than a manifest's {ChunkManifest.MaxBytes}"));
+        }
+
+        byte[] json;
+        await using (var body = response.ResponseStream)
+        using (var buffer = new MemoryStream())
+        {
+            await body.CopyToAsync(buffer, token);
+            json = buffer.ToArray();
+        }
+
+        if (ObjectChecksum.Stored(response.Metadata) is { } stored && ObjectChecksum.Of(json) is var crc32 && crc32 != stored)
+        {
+            throw new TransferCorruptedException($"the {json.Length}-byte manifest downloaded from {source} has CRC32 {crc32}, and its commit stored {stored}");
+        }
+
+        try
+        {
+            return (ChunkManifest.Parse(json), json.Length);
+        }
+        catch (FormatException e)
+        {
+            throw new DatabaseCorruptException(database, source, e.Message, e);
+        }
+    }
+
+    private Task FetchChunkAsync(string database, string source, ChunkRef chunk, ChunkSink sink, CancellationToken cancellationToken)
+    {
+        var key = ChunkKeys.For(_options.Prefix, database, chunk.Sha256);
+        return RunAsync("GetObject", key, async token =>
+        {
+            try
+            {
+                using var response = await GetWholeObjectAsync(new GetObjectRequest { BucketName = _options.Bucket, Key = key }, token);
+                await sink.WriteAsync(response.ResponseStream, $"s3://{_options.Bucket}/{key}", token);
+                return true;
+            }
+            catch (AmazonS3Exception e) when (S3Errors.IsNoSuchKey(e))
+            {
+                throw new DatabaseCorruptException(database, source, string.Create(CultureInfo.InvariantCulture,
+                    $"its manifest names the chunk at offset {chunk.Offset}, s3://{_options.Bucket}/{key}, which the bucket does not hold"), e);
+            }
+        }, cancellationToken);
+    }
+
+    /// <summary>Remembers the manifest of the version of <paramref name="database"/> just read or committed, or forgets it when that version is a whole file.</summary>
+    private void RememberLayout(string database, string etag, ChunkManifest? manifest)
+    {
+        if (manifest is null)
+        {
+            _manifests.TryRemove(database, out _);
+        }
+        else
+        {
+            _manifests[database] = (etag, manifest);
+        }
+    }
+
+    private static bool IsManifest(MetadataCollection metadata) =>
+        string.Equals(Metadata(metadata, LayoutMetadataKey), ChunkedLayoutName, StringComparison.Ordinal);
+}
+
+/// <summary>Where the chunks of database NAME live: <c>{prefix}_chunks/{NAME}/{sha256}</c>, beside the databases and out of their listing.</summary>
+internal static class ChunkKeys
+{
+    public static string PrefixFor(string prefix, string database) => $"{prefix}_chunks/{database}/";
+
+    public static string For(string prefix, string database, string sha256) => PrefixFor(prefix, database) + sha256;
+}
