@@ -202,6 +202,31 @@ public sealed class ChunkedStorageEndToEndTests(MotoServerFixture moto)
         Assert.Equal("kept", DatabaseFiles.Query(file, "SELECT v FROM t"));
     }
 
+    [Fact]
+    public async Task A_write_whose_chunks_cannot_be_uploaded_is_a_503_and_leaves_the_manifest_it_read_in_place()
+    {
+        var bucket = await moto.CreateBucketAsync();
+        await using var proxy = await FaultProxy.StartAsync(moto.EndpointUrl);
+        var environment = Chunked(proxy.Url);
+        environment["STORAGE_RETRY_SECONDS"] = "2";
+        environment["REQUEST_TIMEOUT_SECONDS"] = "6";
+        environment["LOCK_WAIT_SECONDS"] = "2";
+        using var runner = new QueryRunnerInstance(moto, bucket, environment);
+        AssertOk(await runner.PostAsync("/db/execute", """["CREATE TABLE t (v TEXT)", "INSERT INTO t VALUES ('before')"]"""));
+        var before = await HeadAsync(bucket);
+        var rule = proxy.Add(FaultRule.S3Error(r => r.Method == "PUT" && r.Path.StartsWith($"/{bucket}/{ChunkPrefix}", StringComparison.Ordinal), FaultTimes.Every));
+
+        var answer = await runner.PostAsync("/db/execute", Insert("after"));
+
+        Assert.True(answer.StatusCode == 503, $"status {answer.StatusCode}: {answer.Body}");
+        Assert.True(rule.Fired > 0);
+        Assert.Empty(proxy.Exchanges.Where(e => e.Request.Method == "PUT" && e.Request.Path == $"/{bucket}/{Key}" && e.Landed).Skip(1));
+        Assert.Equal(before.ETag, (await HeadAsync(bucket)).ETag);
+        proxy.ClearRules();
+        using var fresh = new QueryRunnerInstance(moto, bucket, Chunked());
+        Assert.Equal(["before"], await ValuesAsync(fresh));
+    }
+
     public static TheoryData<string> ManifestFaults =>
     [
         "manifest PUT lands but its answer is dropped, once",
