@@ -299,10 +299,18 @@ internal sealed partial class QueryEngine
         using (snapshot)
         {
             trace.VersionRead = snapshot.Version.ToString();
-            string? workingCopy;
+            string? workingCopy = _workingCopies.NewScratchPath(".sqlite");
             using (trace.Phase("fetch"))
             {
-                workingCopy = _workingCopies.CreateFrom(snapshot.FilePath);
+                try
+                {
+                    await _store.CopyForWriteAsync(database, snapshot, workingCopy, cancellationToken);
+                }
+                catch
+                {
+                    WorkingCopies.Delete(workingCopy);
+                    throw;
+                }
             }
 
             try

@@ -35,6 +35,10 @@ internal sealed partial class CachedDatabase
     private CachedVersionFile? _current;
     private long _validatedAt;
 
+    // With KeepsSpare, the last replaced version no snapshot holds: kept (and counted in the budget) for the next
+    // write or download to patch into the version it needs instead of copying a whole file.
+    private CachedVersionFile? _spare;
+
     // Readers waiting for a refresh to finish: while there are any, the current version is not evicted.
     private int _waiters;
 
@@ -55,6 +59,13 @@ internal sealed partial class CachedDatabase
     public string Name { get; }
 
     public string Folder { get; }
+
+    /// <summary>
+    /// Keep the file of the last replaced version as a spare (<see cref="TakeSpare"/>) instead of deleting it: the chunked
+    /// layout, which knows from two manifests which chunks differ, patches it into a newer version at the cost of those
+    /// chunks. Set by the store before the first read; whole-file stores leave it off.
+    /// </summary>
+    public bool KeepsSpare { get; init; }
 
     /// <summary>The file name for a version: derived from the ETag, safe on any file system, and distinct per ETag.</summary>
     public static string FileNameFor(StoredVersion version)
@@ -188,6 +199,28 @@ internal sealed partial class CachedDatabase
             }
 
             return Hold(file, SnapshotFetch.Revalidated, versionId);
+        }
+    }
+
+    /// <summary>
+    /// Moves the spare (the file of a replaced version no snapshot holds; see <see cref="KeepsSpare"/>) to the new path
+    /// <paramref name="targetPath"/>, for the caller to patch and own, and returns its version; null, moving nothing,
+    /// when there is none.
+    /// </summary>
+    public StoredVersion? TakeSpare(string targetPath)
+    {
+        lock (_gate)
+        {
+            if (_spare is not { Holders: 0 } spare || spare == _current)
+            {
+                return null;
+            }
+
+            _spare = null;
+            _files.Remove(Path.GetFileName(spare.Path));
+            _budget.Remove(spare);
+            File.Move(spare.Path, targetPath);
+            return spare.Version;
         }
     }
 
@@ -344,19 +377,45 @@ internal sealed partial class CachedDatabase
         var previous = _current;
         _current = file;
         file.Superseded = false;
+        if (_spare == file)
+        {
+            _spare = null;
+        }
+
         _validatedAt = validatedAt;
         _generation++;
         if (previous is not null && previous != file && !previous.KeptForHistory)
         {
             if (previous.Holders == 0)
             {
-                Evict(previous);
+                Retire(previous);
             }
             else
             {
                 previous.Superseded = true;
             }
         }
+    }
+
+    /// <summary>A replaced version no snapshot holds any more: the spare, when this database keeps one, else deleted.</summary>
+    private void Retire(CachedVersionFile file)
+    {
+        if (!KeepsSpare || !file.Version.Exists)
+        {
+            Evict(file);
+            return;
+        }
+
+        if (_spare is { } older && older != file)
+        {
+            if (older.Holders == 0)
+            {
+                Evict(older);
+            }
+        }
+
+        _spare = file;
+        file.Superseded = false;
     }
 
     private DatabaseSnapshot Hold(CachedVersionFile file, SnapshotFetch fetch, string? versionId = null)
@@ -376,9 +435,9 @@ internal sealed partial class CachedDatabase
         lock (_gate)
         {
             file.Holders--;
-            if (file.Holders == 0 && file != _current && !file.KeptForHistory)
+            if (file.Holders == 0 && file != _current && file != _spare && !file.KeptForHistory)
             {
-                Evict(file);
+                Retire(file);
             }
         }
 
@@ -393,6 +452,11 @@ internal sealed partial class CachedDatabase
             {
                 _byVersionId.Remove(id);
             }
+        }
+
+        if (_spare == file)
+        {
+            _spare = null;
         }
 
         _files.Remove(Path.GetFileName(file.Path));

@@ -32,6 +32,17 @@ internal interface IDatabaseStore
     /// <exception cref="Errors.WriteConflictException">someone else committed first; nothing was uploaded.</exception>
     /// <exception cref="Errors.StorageUnavailableException">the store did not answer within its retry deadline.</exception>
     Task<StoredVersion> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Writes a private, writable copy of <paramref name="snapshot"/>'s file to the new path <paramref name="targetPath"/>,
+    /// for a write to run on. A plain file copy unless the store can do better: the chunked layout patches the file of
+    /// a replaced version it kept, copying only the chunks that differ.
+    /// </summary>
+    Task CopyForWriteAsync(string database, DatabaseSnapshot snapshot, string targetPath, CancellationToken cancellationToken)
+    {
+        File.Copy(snapshot.FilePath, targetPath);
+        return Task.CompletedTask;
+    }
 }
 
 /// <summary>

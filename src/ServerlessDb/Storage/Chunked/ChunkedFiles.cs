@@ -67,11 +67,12 @@ internal static class ChunkedFiles
     }
 
     /// <summary>
-    /// Writes the file <paramref name="target"/> describes to the new file <paramref name="targetPath"/>: a copy of
-    /// <paramref name="basis"/> (a cached version and its manifest) when there is one, then every chunk the basis
-    /// does not hold at the same place: copied from elsewhere in the basis when it has those bytes, else fetched
-    /// with <paramref name="fetch"/>, which streams the chunk into the <see cref="ChunkSink"/> it is given (and
-    /// retries as its store does). Deletes what it wrote if anything fails.
+    /// Writes the file <paramref name="target"/> describes at <paramref name="targetPath"/>. The file starts as
+    /// <paramref name="recycled"/> says: a file already there, an old version of the database described by that
+    /// manifest, patched in place; else a copy of <paramref name="basis"/> (a cached version and its manifest);
+    /// else empty. Then every chunk the file does not hold at its place is copied from the basis when the basis has
+    /// those bytes anywhere, else fetched with <paramref name="fetch"/>, which streams the chunk into the
+    /// <see cref="ChunkSink"/> it is given (and retries as its store does). Deletes the file if anything fails.
     /// </summary>
     /// <returns>the bytes fetched from the store.</returns>
     public static async Task<long> AssembleAsync(
@@ -79,23 +80,26 @@ internal static class ChunkedFiles
         string targetPath,
         ChunkedBasis? basis,
         Func<ChunkRef, ChunkSink, CancellationToken, Task> fetch,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        ChunkManifest? recycled = null)
     {
         try
         {
             var bySha = new Dictionary<string, ChunkRef>(StringComparer.Ordinal);
-            var byOffset = new Dictionary<long, ChunkRef>();
-            if (basis is { } from)
+            foreach (var chunk in basis?.Manifest.Chunks ?? [])
             {
-                File.Copy(from.FilePath, targetPath);
-                foreach (var chunk in from.Manifest.Chunks)
-                {
-                    bySha.TryAdd(chunk.Sha256, chunk);
-                    byOffset[chunk.Offset] = chunk;
-                }
+                bySha.TryAdd(chunk.Sha256, chunk);
             }
 
-            using var file = File.OpenHandle(targetPath, basis is null ? FileMode.CreateNew : FileMode.Open, FileAccess.ReadWrite, FileShare.None, FileOptions.Asynchronous);
+            // What the file holds before any chunk is written.
+            var held = recycled ?? basis?.Manifest;
+            if (recycled is null && basis is { } from)
+            {
+                File.Copy(from.FilePath, targetPath);
+            }
+
+            var byOffset = (held?.Chunks ?? []).ToDictionary(c => c.Offset);
+            using var file = File.OpenHandle(targetPath, held is null ? FileMode.CreateNew : FileMode.Open, FileAccess.ReadWrite, FileShare.None, FileOptions.Asynchronous);
             RandomAccess.SetLength(file, target.Length);
             var missing = new List<ChunkRef>();
             foreach (var chunk in target.Chunks)

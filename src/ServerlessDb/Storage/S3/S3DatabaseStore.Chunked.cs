@@ -24,9 +24,9 @@ internal sealed partial class S3DatabaseStore
     /// <summary>The value of <see cref="LayoutMetadataKey"/> on a manifest.</summary>
     public const string ChunkedLayoutName = "chunked";
 
-    // The manifest of the version of each database this process read or committed last, when it was chunked:
-    // the base the next commit finds its changed chunks against, and the next download copies chunks from.
-    private readonly ConcurrentDictionary<string, (string ETag, ChunkManifest Manifest)> _manifests = new(StringComparer.Ordinal);
+    // The manifests of the versions of each database this process read or committed last, when they were chunked:
+    // the base a commit finds its changed chunks against, and what a cached or spare file is known to hold.
+    private readonly KnownManifests _manifests = new();
 
     /// <summary>What a commit PUTs at the database's key: the working copy itself, or the manifest of its chunks (uploaded first).</summary>
     private sealed record CommitBody(string Crc32, long UploadedBytes, ChunkManifest? Manifest, Func<Stream> Open)
@@ -46,8 +46,7 @@ internal sealed partial class S3DatabaseStore
     /// </summary>
     private async Task<CommitBody> PrepareChunkedCommitAsync(string database, StoredVersion basedOn, string filePath, int chunkSize, CancellationToken cancellationToken)
     {
-        var basis = _manifests.TryGetValue(database, out var known) && known.ETag == basedOn.ETag ? known.Manifest : null;
-        var commit = await ChunkedFiles.DescribeAsync(filePath, chunkSize, basis, cancellationToken);
+        var commit = await ChunkedFiles.DescribeAsync(filePath, chunkSize, _manifests.Of(database, basedOn), cancellationToken);
         await ChunkedFiles.UploadEachAsync(filePath, commit.ToUpload, (chunk, bytes, token) => PutChunkAsync(database, chunk, bytes, token), cancellationToken);
         var json = commit.Manifest.ToJson();
         return new CommitBody(ObjectChecksum.Of(json), commit.UploadBytes + json.Length, commit.Manifest, () => new MemoryStream(json, writable: false));
@@ -81,9 +80,36 @@ internal sealed partial class S3DatabaseStore
     }
 
     /// <summary>
+    /// A chunked version's working copy is the spare (the file of a version this process replaced, which no snapshot
+    /// holds) patched into <paramref name="snapshot"/>'s version by copying from the snapshot only the chunks the two
+    /// manifests say differ: a one-row write then copies a few megabytes, not the whole file. Without a spare whose
+    /// manifest is known, a plain copy.
+    /// </summary>
+    public async Task CopyForWriteAsync(string database, DatabaseSnapshot snapshot, string targetPath, CancellationToken cancellationToken)
+    {
+        if (_manifests.Of(database, snapshot.Version) is { } target
+            && _caches.For(database).TakeSpare(targetPath) is { } spare)
+        {
+            if (_manifests.Of(database, spare) is { } spareManifest)
+            {
+                await ChunkedFiles.AssembleAsync(
+                    target, targetPath, new ChunkedBasis(snapshot.FilePath, target),
+                    (chunk, _, _) => throw new InvalidOperationException($"Chunk {chunk.Sha256} of '{database}' is not in the snapshot it was cut from."),
+                    cancellationToken, recycled: spareManifest);
+                return;
+            }
+
+            File.Delete(targetPath);
+        }
+
+        File.Copy(snapshot.FilePath, targetPath);
+    }
+
+    /// <summary>
     /// Writes what a GET of the database's key (current or old version) brought to a new file in the cache folder:
-    /// the file itself, or, for a manifest, the file its chunks make, starting from the cached version this process
-    /// last saw chunked (so only the chunks that changed are fetched). Returns the manifest too, for a chunked version.
+    /// the file itself, or, for a manifest, the file its chunks make, starting from the spare or a copy of the newest
+    /// cached version whose manifest is known (so only the chunks that changed are fetched). Returns the manifest too,
+    /// for a chunked version.
     /// </summary>
     private async Task<(FetchedVersion Fetched, ChunkManifest? Manifest)> ReceiveAsync(CachedDatabase cache, GetObjectResponse response, string source, CancellationToken token)
     {
@@ -98,7 +124,7 @@ internal sealed partial class S3DatabaseStore
         var (manifest, manifestBytes) = await ReadManifestAsync(cache.Name, response, source, token);
         DatabaseSnapshot? held = null;
         ChunkedBasis? basis = null;
-        if (_manifests.TryGetValue(cache.Name, out var known) && cache.TryHold(new StoredVersion(known.ETag)) is { } snapshot)
+        if (_manifests.Newest(cache.Name) is { } known && cache.TryHold(known.Version) is { } snapshot)
         {
             held = snapshot;
             basis = new ChunkedBasis(snapshot.FilePath, known.Manifest);
@@ -106,7 +132,18 @@ internal sealed partial class S3DatabaseStore
 
         using (held)
         {
-            var fetched = await ChunkedFiles.AssembleAsync(manifest, temp, basis, (chunk, sink, t) => FetchChunkAsync(cache.Name, source, chunk, sink, t), token);
+            ChunkManifest? recycled = null;
+            if (cache.TakeSpare(temp) is { } spare)
+            {
+                recycled = _manifests.Of(cache.Name, spare);
+                if (recycled is null)
+                {
+                    File.Delete(temp);
+                }
+            }
+
+            var fetched = await ChunkedFiles.AssembleAsync(manifest, temp, basis, (chunk, sink, t) => FetchChunkAsync(cache.Name, source, chunk, sink, t), token, recycled);
+            _manifests.Remember(cache.Name, version.ETag!, manifest);
             return (FetchedVersion.Downloaded(version, temp, source) with { AssembledFromChunks = true, BytesFetched = manifestBytes + fetched }, manifest);
         }
     }
@@ -160,16 +197,12 @@ internal sealed partial class S3DatabaseStore
         }, cancellationToken);
     }
 
-    /// <summary>Remembers the manifest of the version of <paramref name="database"/> just read or committed, or forgets it when that version is a whole file.</summary>
+    /// <summary>Remembers the manifest of the version of <paramref name="database"/> just read or committed, when it is chunked.</summary>
     private void RememberLayout(string database, string etag, ChunkManifest? manifest)
     {
-        if (manifest is null)
+        if (manifest is not null)
         {
-            _manifests.TryRemove(database, out _);
-        }
-        else
-        {
-            _manifests[database] = (etag, manifest);
+            _manifests.Remember(database, etag, manifest);
         }
     }
 

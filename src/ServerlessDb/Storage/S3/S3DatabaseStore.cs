@@ -76,7 +76,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
         _options = options;
         _time = timeProvider;
         CacheFolder = cacheFolder;
-        _caches = new DatabaseCaches(cacheFolder.CacheDirectory, options.CacheMaxBytes, timeProvider);
+        _caches = new DatabaseCaches(cacheFolder.CacheDirectory, options.CacheMaxBytes, timeProvider, keepSpares: options.ChunkSize is not null);
         // Each call's deadline (see RunAsync), not a count, ends the retries.
         _pipeline = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
             .AddRetry(Backoff.Retry(
