@@ -71,7 +71,7 @@ public static class CompositionRoot
         }
         else
         {
-            var folder = new LocalFolderDatabaseStore(dataDirectory, cacheFolder, options.CacheMaxBytes, time, retention: LocalVersionRetentionFrom(options));
+            var folder = new LocalFolderDatabaseStore(dataDirectory, cacheFolder, options.CacheMaxBytes, time, retention: LocalVersionRetentionFrom(options), chunkSize: options.ChunkSize);
             store = folder;
             storage = $"folder {folder.DataDirectory} ({folder.PathOf("NAME")})";
         }

@@ -10,7 +10,8 @@ namespace ServerlessDb.Storage.LocalFolder;
 /// Time travel over the folder: each commit keeps the file it replaced as
 /// <c>{DataDirectory}/.versions/{NAME}/{commit time, Unix ms}_{version tag}.sqlite</c> (a hard link made in the
 /// same rename), and deletes the oldest beyond <see cref="LocalVersionRetention.VersionsKept"/>, all under the
-/// database's lock file, so pruning never races a commit and never touches the current version. A version's
+/// database's lock file, so pruning never races a commit and never touches the current version; chunks that no
+/// kept manifest names go in the same pass (see the chunked part). A version's
 /// id is its tag; its time is when it was committed (the tag file's time). Kept files are never written again.
 /// </summary>
 internal sealed partial class LocalFolderDatabaseStore : IDatabaseHistory
@@ -50,7 +51,15 @@ internal sealed partial class LocalFolderDatabaseStore : IDatabaseHistory
 
             await using (source)
             {
-                return FetchedVersion.Downloaded(new StoredVersion(versionId), await CopyIntoCacheAsync(source, cache, cancellationToken), path);
+                try
+                {
+                    return (await ReceiveAsync(cache, new StoredVersion(versionId), source, path, cancellationToken)).Fetched;
+                }
+                catch (ChunkCollectedException e)
+                {
+                    // Pruned while it was read: its chunks were collected with it.
+                    throw new VersionNotFoundException(NoSuchVersion(database, versionId).Message, e);
+                }
             }
         },
         () => Task.FromResult(PathOfVersion(database, versionId) ?? throw NoSuchVersion(database, versionId)));
@@ -106,6 +115,8 @@ internal sealed partial class LocalFolderDatabaseStore : IDatabaseHistory
         {
             File.Delete(old.Path);
         }
+
+        CollectChunks(database);
     }
 
     /// <summary>The current version and the kept ones, newest first, read under the lock file so that a commit is seen whole.</summary>

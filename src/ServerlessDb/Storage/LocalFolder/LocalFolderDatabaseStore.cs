@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using ServerlessDb.Domain;
 using ServerlessDb.Errors;
+using ServerlessDb.Storage.Chunked;
 
 namespace ServerlessDb.Storage.LocalFolder;
 
@@ -14,7 +15,8 @@ namespace ServerlessDb.Storage.LocalFolder;
 /// so several processes may share one folder. Readers get immutable per-version copies from the same
 /// per-process cache as the S3 store, in the process's own <see cref="CacheFolder"/>
 /// under <c>cache/{NAME}/</c>, within a size bound. Each commit keeps the file it replaces as an old version
-/// (see the history part of this class), within <see cref="LocalVersionRetention"/>.
+/// (see the history part of this class), within <see cref="LocalVersionRetention"/>. Under the chunked layout
+/// the file holds a manifest instead, and the chunks it names live under <c>.chunks/{NAME}/</c> (see the chunked part).
 /// </summary>
 /// <remarks>
 /// Files in the data folder must not be changed by hand while a server uses them: a replaced file
@@ -34,6 +36,7 @@ internal sealed partial class LocalFolderDatabaseStore : IDatabaseStore, IDataba
     private readonly TimeProvider _time;
     private readonly TimeSpan _lockFileWait;
     private readonly LocalVersionRetention _retention;
+    private readonly int? _chunkSize;
     private readonly ConcurrentDictionary<string, int> _commitsSincePrune = new(StringComparer.Ordinal);
 
     /// <param name="dataDirectory">the folder holding the databases; created if missing.</param>
@@ -41,8 +44,9 @@ internal sealed partial class LocalFolderDatabaseStore : IDatabaseStore, IDataba
     /// <param name="cacheMaxBytes">the bound on the total size of cached version files.</param>
     /// <exception cref="IOException">the data folder cannot be created or written to; the message names it.</exception>
     /// <param name="retention">how many replaced versions of each database are kept; <see cref="LocalVersionRetention.Default"/> when null.</param>
-    public LocalFolderDatabaseStore(string dataDirectory, string cacheDirectory, long cacheMaxBytes, TimeProvider? timeProvider = null, TimeSpan? lockFileWait = null, LocalVersionRetention? retention = null)
-        : this(dataDirectory, ClaimCacheFolder(cacheDirectory), cacheMaxBytes, timeProvider, lockFileWait, retention)
+    /// <param name="chunkSize">the chunk size of the chunked layout (STORAGE_LAYOUT=chunked); null for the whole-file layout. Either layout reads both.</param>
+    public LocalFolderDatabaseStore(string dataDirectory, string cacheDirectory, long cacheMaxBytes, TimeProvider? timeProvider = null, TimeSpan? lockFileWait = null, LocalVersionRetention? retention = null, int? chunkSize = null)
+        : this(dataDirectory, ClaimCacheFolder(cacheDirectory), cacheMaxBytes, timeProvider, lockFileWait, retention, chunkSize)
     {
     }
 
@@ -51,8 +55,14 @@ internal sealed partial class LocalFolderDatabaseStore : IDatabaseStore, IDataba
     /// <param name="cacheMaxBytes">the bound on the total size of cached version files.</param>
     /// <exception cref="IOException">the data folder cannot be created or written to; the message names it.</exception>
     /// <param name="retention">how many replaced versions of each database are kept; <see cref="LocalVersionRetention.Default"/> when null.</param>
-    public LocalFolderDatabaseStore(string dataDirectory, CacheFolder cacheFolder, long cacheMaxBytes, TimeProvider? timeProvider = null, TimeSpan? lockFileWait = null, LocalVersionRetention? retention = null)
+    /// <param name="chunkSize">the chunk size of the chunked layout (STORAGE_LAYOUT=chunked); null for the whole-file layout. Either layout reads both.</param>
+    public LocalFolderDatabaseStore(string dataDirectory, CacheFolder cacheFolder, long cacheMaxBytes, TimeProvider? timeProvider = null, TimeSpan? lockFileWait = null, LocalVersionRetention? retention = null, int? chunkSize = null)
     {
+        if (chunkSize is { } size && (size < ChunkManifest.ChunkAlignment || size % ChunkManifest.ChunkAlignment != 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(chunkSize), size, $"A chunk size is a positive multiple of {ChunkManifest.ChunkAlignment} bytes.");
+        }
+
         ArgumentException.ThrowIfNullOrEmpty(dataDirectory);
         ArgumentNullException.ThrowIfNull(cacheFolder);
         DataDirectory = Path.GetFullPath(dataDirectory);
@@ -60,6 +70,7 @@ internal sealed partial class LocalFolderDatabaseStore : IDatabaseStore, IDataba
         _time = timeProvider ?? TimeProvider.System;
         _lockFileWait = lockFileWait ?? DefaultLockFileWait;
         _retention = retention ?? LocalVersionRetention.Default;
+        _chunkSize = chunkSize;
         CacheFolder = cacheFolder;
         _caches = new DatabaseCaches(cacheFolder.CacheDirectory, cacheMaxBytes, _time);
     }
@@ -86,8 +97,10 @@ internal sealed partial class LocalFolderDatabaseStore : IDatabaseStore, IDataba
         var startedAt = _time.GetTimestamp();
         var dataPath = PathOf(database);
 
-        // Copied (and flushed) before the lock is taken, so the lock covers only a compare and two renames.
-        var staged = await StageAsync(filePath, dataPath, cancellationToken);
+        // Copied (and flushed) before the lock is taken, so the lock covers only a compare and two renames;
+        // under the chunked layout what is staged is the manifest, its new chunks already stored.
+        var chunked = _chunkSize is { } chunkSize ? await StoreChunksAsync(database, basedOn, filePath, chunkSize, cancellationToken) : null;
+        var staged = chunked is null ? await StageAsync(filePath, dataPath, cancellationToken) : StageManifest(chunked.Manifest, dataPath);
         try
         {
             StoredVersion version;
@@ -98,6 +111,11 @@ internal sealed partial class LocalFolderDatabaseStore : IDatabaseStore, IDataba
                 {
                     throw new WriteConflictException(
                         $"Database '{database}' changed since version {basedOn} was read ({dataPath} is now version {current}); nothing was written.");
+                }
+
+                if (chunked is not null)
+                {
+                    await RestoreCollectedChunksAsync(database, filePath, chunked, cancellationToken);
                 }
 
                 version = NextVersion(current);
@@ -115,7 +133,8 @@ internal sealed partial class LocalFolderDatabaseStore : IDatabaseStore, IDataba
                 PruneVersions(database);
             }
 
-            cache.InstallCommitted(version, filePath, startedAt);
+            RememberManifest(database, version, chunked?.Manifest);
+            cache.InstallCommitted(version, filePath, startedAt, assembledFromChunks: chunked is not null);
             return version;
         }
         finally
@@ -149,7 +168,9 @@ internal sealed partial class LocalFolderDatabaseStore : IDatabaseStore, IDataba
         return Task.FromResult(new DatabasePage(files, more ? files[^1].Name : null));
     }
 
-    private async Task<FetchedVersion> FetchAsync(CachedDatabase cache, StoredVersion? known)
+    private Task<FetchedVersion> FetchAsync(CachedDatabase cache, StoredVersion? known) => FetchAsync(cache, known, attempt: 0);
+
+    private async Task<FetchedVersion> FetchAsync(CachedDatabase cache, StoredVersion? known, int attempt)
     {
         var dataPath = PathOf(cache.Name);
 
@@ -183,10 +204,27 @@ internal sealed partial class LocalFolderDatabaseStore : IDatabaseStore, IDataba
                 FileOptions.Asynchronous | FileOptions.SequentialScan);
         }
 
+        FetchedVersion fetched;
+        ChunkManifest? manifest;
         await using (source)
         {
-            return FetchedVersion.Downloaded(version, await CopyIntoCacheAsync(source, cache, CancellationToken.None), dataPath);
+            try
+            {
+                (fetched, manifest) = await ReceiveAsync(cache, version, source, dataPath, CancellationToken.None);
+            }
+            catch (ChunkCollectedException) when (attempt < MaxCollectedRetries)
+            {
+                // A commit replaced this version and a prune collected its chunks while they were copied: read the new one.
+                return await FetchAsync(cache, known, attempt + 1);
+            }
+            catch (ChunkCollectedException e)
+            {
+                throw new StorageUnavailableException($"Database '{cache.Name}' changed faster than it could be read from {dataPath}; retry.", e);
+            }
         }
+
+        RememberManifest(cache.Name, version, manifest);
+        return fetched;
     }
 
     /// <summary>Copies <paramref name="source"/> to a new temporary file in <paramref name="cache"/>'s folder and returns its path; deletes it if the copy fails.</summary>
