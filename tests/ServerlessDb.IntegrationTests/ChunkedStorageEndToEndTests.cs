@@ -251,6 +251,25 @@ public sealed class ChunkedStorageEndToEndTests(MotoServerFixture moto)
         Assert.Equal(["before"], await ValuesAsync(fresh));
     }
 
+    [Fact]
+    public async Task The_local_server_stores_a_chunked_database_as_a_manifest_and_chunk_files_and_serves_it_whole()
+    {
+        await using var server = await LocalServer.LocalServerHandle.StartAsync(Chunked());
+        await server.PostAsync("/db/execute", TwelveMegabytes);
+        await server.PostAsync("/db/execute", Insert("local"));
+
+        var stored = await File.ReadAllBytesAsync(Path.Combine(server.DataDirectory, "default.sqlite"));
+        Assert.Equal((byte)'{', stored[0]);
+        Assert.True(stored.Length < 16 * 1024, $"the manifest is {stored.Length} bytes");
+        var chunkFiles = Directory.GetFiles(Path.Combine(server.DataDirectory, ".chunks", "default"));
+        Assert.True(chunkFiles.Length >= 12, $"{chunkFiles.Length} chunk files");
+        var query = await server.Http.GetStringAsync("/db/query?q=SELECT%20v%20FROM%20t");
+        Assert.Contains("local", query, StringComparison.Ordinal);
+        var backup = await server.Http.GetByteArrayAsync("/db/backup");
+        Assert.Equal(3000L, DatabaseFiles.Query(backup, "SELECT count(*) FROM big"));
+        Assert.Equal("local", DatabaseFiles.Query(backup, "SELECT v FROM t"));
+    }
+
     public static TheoryData<string> ManifestFaults =>
     [
         "manifest PUT lands but its answer is dropped, once",
