@@ -257,6 +257,10 @@ public sealed class ChunkedStorageEndToEndTests(MotoServerFixture moto)
         await using var server = await LocalServer.LocalServerHandle.StartAsync(Chunked());
         await server.PostAsync("/db/execute", TwelveMegabytes);
         await server.PostAsync("/db/execute", Insert("local"));
+        var uploaded = System.Text.RegularExpressions.Regex.Matches(server.Output, "\"BytesUploaded\":([0-9]+)").Select(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
+        Assert.True(uploaded.Count >= 2, $"no BytesUploaded metric in the log: {server.Output}");
+        Assert.True(uploaded[^1] is > 0 and <= (2 * ChunkBytes) + (16 * 1024), $"the one-row write's log says {uploaded[^1]} bytes uploaded");
+        Assert.True(uploaded[^2] > 11 * ChunkBytes, $"the first write's log says {uploaded[^2]} bytes uploaded");
 
         var stored = await File.ReadAllBytesAsync(Path.Combine(server.DataDirectory, "default.sqlite"));
         Assert.Equal((byte)'{', stored[0]);

@@ -161,10 +161,10 @@ internal sealed partial class QueryEngine
         StoredVersion committed;
         using (trace.Phase("upload"))
         {
-            var bytes = new FileInfo(filePath).Length;
+            CommitReceipt receipt;
             try
             {
-                committed = await _store.CommitAsync(database, basedOn, filePath, cancellationToken);
+                receipt = await _store.CommitAsync(database, basedOn, filePath, cancellationToken);
             }
             catch (WriteConflictException)
             {
@@ -172,7 +172,8 @@ internal sealed partial class QueryEngine
                 throw;
             }
 
-            trace.BytesUploaded += bytes;
+            committed = receipt.Version;
+            trace.BytesUploaded += receipt.BytesUploaded;
         }
 
         trace.Committed = true;

@@ -27,11 +27,12 @@ internal interface IDatabaseStore
     /// Uploads <paramref name="filePath"/> as the new version of <paramref name="database"/>, on
     /// condition that the stored version is still <paramref name="basedOn"/> (create-only when it
     /// is missing). On success the file becomes the locally cached copy of the new version (it is
-    /// moved, so the caller must not use the path afterwards) and the new version is returned.
+    /// moved, so the caller must not use the path afterwards) and the new version is returned, with the
+    /// bytes the commit stored (the whole file, or under the chunked layout the changed chunks and the manifest).
     /// </summary>
     /// <exception cref="Errors.WriteConflictException">someone else committed first; nothing was uploaded.</exception>
     /// <exception cref="Errors.StorageUnavailableException">the store did not answer within its retry deadline.</exception>
-    Task<StoredVersion> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken);
+    Task<CommitReceipt> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken);
 
     /// <summary>
     /// Writes a private, writable copy of <paramref name="snapshot"/>'s file to the new path <paramref name="targetPath"/>,
@@ -44,6 +45,9 @@ internal interface IDatabaseStore
         return Task.CompletedTask;
     }
 }
+
+/// <summary>What a commit made: the new version, and how many bytes it stored to make it.</summary>
+internal readonly record struct CommitReceipt(StoredVersion Version, long BytesUploaded);
 
 /// <summary>
 /// Which version of a database a reader saw: the object's ETag, or <see cref="Missing"/> when the

@@ -68,13 +68,16 @@ internal sealed class WriterSeams(string name, ConcurrentQueue<string> timeline)
     public Task<StoredVersion> CurrentVersionAsync(string database, CancellationToken cancellationToken) =>
         _store.CurrentVersionAsync(database, cancellationToken);
 
-    public async Task<StoredVersion> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken)
+    public async Task<CommitReceipt> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken)
     {
         _commitReached.TrySetResult();
         await _commitGate.Task.WaitAsync(cancellationToken);
         timeline.Enqueue($"{name} commit");
         return await _store.CommitAsync(database, basedOn, filePath, cancellationToken);
     }
+
+    public Task CopyForWriteAsync(string database, DatabaseSnapshot snapshot, string targetPath, CancellationToken cancellationToken) =>
+        _store.CopyForWriteAsync(database, snapshot, targetPath, cancellationToken);
 
     public async Task<string> CreateSecurityGroupAsync(
         string groupName, string vpcId, string description, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken)

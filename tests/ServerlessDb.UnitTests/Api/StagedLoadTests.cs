@@ -123,7 +123,7 @@ public sealed class StagedLoadTests : IDisposable
         public Task<DatabaseSnapshot> GetAsync(string database, TimeSpan? maxStaleness, CancellationToken cancellationToken) =>
             Observed.GetAsync(database, maxStaleness, cancellationToken);
 
-        public Task<StoredVersion> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken) =>
+        public Task<CommitReceipt> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken) =>
             Observed.CommitAsync(database, basedOn, filePath, cancellationToken);
 
         public Task<StoredVersion> CurrentVersionAsync(string database, CancellationToken cancellationToken) =>

@@ -61,7 +61,7 @@ public sealed class LocalFolderChunkedTests : IDisposable
     {
         var working = NewPath();
         File.Copy(path, working);
-        return await store.CommitAsync(Db, basedOn, working, CancellationToken.None);
+        return (await store.CommitAsync(Db, basedOn, working, CancellationToken.None)).Version;
     }
 
     private string NewPath() => Path.Combine(_root, Guid.NewGuid().ToString("N") + ".sqlite");

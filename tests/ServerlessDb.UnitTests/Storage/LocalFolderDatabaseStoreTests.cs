@@ -56,7 +56,7 @@ public sealed class LocalFolderDatabaseStoreTests : IDisposable
     {
         var store = NewStore();
 
-        var version = await store.CommitAsync(Db, StoredVersion.Missing, WorkingFile(1, 2, 3), CancellationToken.None);
+        var version = (await store.CommitAsync(Db, StoredVersion.Missing, WorkingFile(1, 2, 3), CancellationToken.None)).Version;
 
         Assert.True(version.Exists);
         Assert.StartsWith("1-", version.ETag);
@@ -70,7 +70,7 @@ public sealed class LocalFolderDatabaseStoreTests : IDisposable
     public async Task Conditional_create_fails_when_the_database_exists_and_leaves_it_untouched()
     {
         var store = NewStore();
-        var first = await store.CommitAsync(Db, StoredVersion.Missing, WorkingFile(1), CancellationToken.None);
+        var first = (await store.CommitAsync(Db, StoredVersion.Missing, WorkingFile(1), CancellationToken.None)).Version;
 
         var conflict = await Assert.ThrowsAsync<WriteConflictException>(
             () => store.CommitAsync(Db, StoredVersion.Missing, WorkingFile(2), CancellationToken.None));
@@ -85,8 +85,8 @@ public sealed class LocalFolderDatabaseStoreTests : IDisposable
     public async Task Conditional_replace_succeeds_on_the_version_read_and_fails_on_an_older_one()
     {
         var store = NewStore();
-        var v1 = await store.CommitAsync(Db, StoredVersion.Missing, WorkingFile(1), CancellationToken.None);
-        var v2 = await store.CommitAsync(Db, v1, WorkingFile(2), CancellationToken.None);
+        var v1 = (await store.CommitAsync(Db, StoredVersion.Missing, WorkingFile(1), CancellationToken.None)).Version;
+        var v2 = (await store.CommitAsync(Db, v1, WorkingFile(2), CancellationToken.None)).Version;
 
         await Assert.ThrowsAsync<WriteConflictException>(() => store.CommitAsync(Db, v1, WorkingFile(3), CancellationToken.None));
 
@@ -99,10 +99,10 @@ public sealed class LocalFolderDatabaseStoreTests : IDisposable
     public async Task A_held_snapshot_keeps_its_file_and_bytes_across_commits_and_is_removed_once_released()
     {
         var store = NewStore();
-        var v1 = await store.CommitAsync(Db, StoredVersion.Missing, WorkingFile(1, 1), CancellationToken.None);
+        var v1 = (await store.CommitAsync(Db, StoredVersion.Missing, WorkingFile(1, 1), CancellationToken.None)).Version;
         var held = await store.GetAsync(Db, null, CancellationToken.None);
 
-        var v2 = await store.CommitAsync(Db, v1, WorkingFile(2, 2), CancellationToken.None);
+        var v2 = (await store.CommitAsync(Db, v1, WorkingFile(2, 2), CancellationToken.None)).Version;
         using (var current = await store.GetAsync(Db, null, CancellationToken.None))
         {
             Assert.Equal(v2, current.Version);
@@ -124,14 +124,14 @@ public sealed class LocalFolderDatabaseStoreTests : IDisposable
     {
         var a = NewStore("a");
         var b = NewStore("b");
-        var v1 = await a.CommitAsync(Db, StoredVersion.Missing, WorkingFile(1), CancellationToken.None);
+        var v1 = (await a.CommitAsync(Db, StoredVersion.Missing, WorkingFile(1), CancellationToken.None)).Version;
         Assert.Equal(Expected(v1, 1), await ReadAsync(b));
 
-        var v2 = await a.CommitAsync(Db, v1, WorkingFile(2), CancellationToken.None);
+        var v2 = (await a.CommitAsync(Db, v1, WorkingFile(2), CancellationToken.None)).Version;
         await Assert.ThrowsAsync<WriteConflictException>(() => b.CommitAsync(Db, v1, WorkingFile(3), CancellationToken.None));
         Assert.Equal(Expected(v2, 2), await ReadAsync(b));
 
-        var v3 = await b.CommitAsync(Db, v2, WorkingFile(3), CancellationToken.None);
+        var v3 = (await b.CommitAsync(Db, v2, WorkingFile(3), CancellationToken.None)).Version;
         Assert.Equal(Expected(v3, 3), await ReadAsync(a));
     }
 
@@ -140,7 +140,7 @@ public sealed class LocalFolderDatabaseStoreTests : IDisposable
     {
         var a = NewStore("a");
         var b = NewStore("b");
-        var version = await a.CommitAsync(Db, StoredVersion.Missing, WorkingFile(0), CancellationToken.None);
+        var version = (await a.CommitAsync(Db, StoredVersion.Missing, WorkingFile(0), CancellationToken.None)).Version;
         for (byte round = 1; round <= 10; round++)
         {
             var fromA = a.CommitAsync(Db, version, WorkingFile(round, 0xA), CancellationToken.None);
@@ -157,11 +157,11 @@ public sealed class LocalFolderDatabaseStoreTests : IDisposable
                 new[] { Convert.ToHexString(DatabaseBytes.Marked(round, 0xA)), Convert.ToHexString(DatabaseBytes.Marked(round, 0xB)) });
         }
 
-        static async Task<(StoredVersion? Version, Exception? Error)> Outcome(Task<StoredVersion> commit)
+        static async Task<(StoredVersion? Version, Exception? Error)> Outcome(Task<CommitReceipt> commit)
         {
             try
             {
-                return (await commit, null);
+                return ((await commit).Version, null);
             }
             catch (WriteConflictException e)
             {
@@ -174,7 +174,7 @@ public sealed class LocalFolderDatabaseStoreTests : IDisposable
     public async Task A_commit_waits_while_another_process_holds_the_lock_file_and_gives_up_at_the_deadline()
     {
         var store = NewStore(lockFileWait: TimeSpan.FromMilliseconds(300));
-        var v1 = await store.CommitAsync(Db, StoredVersion.Missing, WorkingFile(1), CancellationToken.None);
+        var v1 = (await store.CommitAsync(Db, StoredVersion.Missing, WorkingFile(1), CancellationToken.None)).Version;
 
         using (new FileStream(DataFile + ".lock", FileMode.Open, FileAccess.ReadWrite, FileShare.None))
         {
@@ -184,7 +184,7 @@ public sealed class LocalFolderDatabaseStoreTests : IDisposable
         }
 
         Assert.Equal(DatabaseBytes.Marked(1), File.ReadAllBytes(DataFile));
-        var v2 = await store.CommitAsync(Db, v1, WorkingFile(2), CancellationToken.None);
+        var v2 = (await store.CommitAsync(Db, v1, WorkingFile(2), CancellationToken.None)).Version;
         Assert.Equal(Expected(v2, 2), await ReadAsync(store));
     }
 
@@ -199,7 +199,7 @@ public sealed class LocalFolderDatabaseStoreTests : IDisposable
         Assert.True(handPlaced.Exists);
         Assert.Equal(Convert.ToHexString(DatabaseBytes.Marked(7, 7, 7)), content);
 
-        var next = await store.CommitAsync(Db, handPlaced, WorkingFile(8), CancellationToken.None);
+        var next = (await store.CommitAsync(Db, handPlaced, WorkingFile(8), CancellationToken.None)).Version;
         Assert.StartsWith("1-", next.ETag);
         Assert.Equal(Expected(next, 8), await ReadAsync(store));
     }

@@ -29,7 +29,7 @@ public sealed class LocalFolderHistoryTests : IDisposable
         {
             var file = Path.Combine(_root, Guid.NewGuid().ToString("N"));
             File.WriteAllBytes(file, DatabaseBytes.Valid(pages: marker, marker: marker));
-            current = await store.CommitAsync(Db, current, file, default);
+            current = (await store.CommitAsync(Db, current, file, default)).Version;
             versions.Add(current);
             _time.Advance(TimeSpan.FromMinutes(1));
         }
@@ -77,7 +77,7 @@ public sealed class LocalFolderHistoryTests : IDisposable
         {
             var file = Path.Combine(_root, Guid.NewGuid().ToString("N"));
             File.WriteAllBytes(file, DatabaseBytes.Valid(pages: 1, marker: (uint)i));
-            current = await store.CommitAsync(Db, current, file, default);
+            current = (await store.CommitAsync(Db, current, file, default)).Version;
             _time.Advance(TimeSpan.FromSeconds(1));
             counts.Add(Directory.Exists(store.VersionsFolderOf(Db)) ? Directory.GetFiles(store.VersionsFolderOf(Db)).Length : 0);
         }

@@ -67,7 +67,7 @@ public sealed class S3DatabaseStoreCommitTests : IDisposable
     {
         _putFaults.Enqueue(PutFault.LandAndLoseAnswer);
 
-        var version = await CreateStore().CommitAsync(Db, Read, WorkFile(), default);
+        var version = (await CreateStore().CommitAsync(Db, Read, WorkFile(), default)).Version;
 
         Assert.Equal(new StoredVersion(_stored!.ETag), version);
         Assert.Equal(2, _versions);
@@ -82,7 +82,7 @@ public sealed class S3DatabaseStoreCommitTests : IDisposable
             _putFaults.Enqueue(PutFault.LandAndLoseAnswer);
         }
 
-        var version = await CreateStore().CommitAsync(Db, Read, WorkFile(), default);
+        var version = (await CreateStore().CommitAsync(Db, Read, WorkFile(), default)).Version;
 
         Assert.Equal(new StoredVersion(_stored!.ETag), version);
         Assert.Equal(2, _versions);
@@ -108,7 +108,7 @@ public sealed class S3DatabaseStoreCommitTests : IDisposable
                 return await PutAsync(request, token);
             });
 
-        var version = await CreateStore().CommitAsync(Db, Read, WorkFile(), default);
+        var version = (await CreateStore().CommitAsync(Db, Read, WorkFile(), default)).Version;
 
         Assert.Equal(new StoredVersion(_stored!.ETag), version);
         Assert.Equal(2, _versions);
@@ -132,7 +132,7 @@ public sealed class S3DatabaseStoreCommitTests : IDisposable
     {
         _putFaults.Enqueue(PutFault.LandAndAnswerNever);
 
-        var version = await CreateStore(TimeSpan.FromSeconds(1)).CommitAsync(Db, Read, WorkFile(), default);
+        var version = (await CreateStore(TimeSpan.FromSeconds(1)).CommitAsync(Db, Read, WorkFile(), default)).Version;
 
         Assert.Equal(new StoredVersion(_stored!.ETag), version);
         Assert.Equal(2, _versions);
@@ -206,7 +206,7 @@ public sealed class S3DatabaseStoreCommitTests : IDisposable
                 }
             });
 
-        var version = await CreateStore().CommitAsync(Db, Read, WorkFile(), default);
+        var version = (await CreateStore().CommitAsync(Db, Read, WorkFile(), default)).Version;
 
         Assert.Equal(new StoredVersion("\"v2\""), version);
         Assert.Equal(4, _versions);
@@ -238,7 +238,7 @@ public sealed class S3DatabaseStoreCommitTests : IDisposable
     public async Task A_commit_carries_the_lineage_of_the_version_it_read_forward()
     {
         var store = CreateStore();
-        var first = await store.CommitAsync(Db, Read, WorkFile(), default);
+        var first = (await store.CommitAsync(Db, Read, WorkFile(), default)).Version;
         await store.CommitAsync(Db, first, WorkFile(), default);
 
         // This process never saw v1's own record, so the lineage starts at the first commit it made.

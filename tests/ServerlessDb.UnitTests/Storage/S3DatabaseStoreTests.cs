@@ -274,7 +274,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
         var store = CreateStore();
         var work = WriteWorkFile([4, 5, 6]);
 
-        var version = await store.CommitAsync(Db, StoredVersion.Missing, work, default);
+        var version = (await store.CommitAsync(Db, StoredVersion.Missing, work, default)).Version;
 
         var put = Assert.Single(_puts);
         Assert.Equal("*", put.IfNoneMatch);
@@ -306,7 +306,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
         var store = CreateStore();
         var work = WriteWorkFile([8, 8, 8]);
 
-        var version = await store.CommitAsync(Db, StoredVersion.Missing, work, default);
+        var version = (await store.CommitAsync(Db, StoredVersion.Missing, work, default)).Version;
         using var snapshot = await store.GetAsync(Db, TimeSpan.FromSeconds(5), default);
 
         Assert.False(File.Exists(work), "the committed file is moved into the cache");
@@ -377,7 +377,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
                 return Put(request, token);
             });
 
-        var version = await store.CommitAsync(Db, StoredVersion.Missing, work, default);
+        var version = (await store.CommitAsync(Db, StoredVersion.Missing, work, default)).Version;
 
         Assert.Equal(2, calls);
         Assert.Equal(new byte[] { 3, 1, 4 }, _stored!.Value.Content);
@@ -462,7 +462,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
             });
         SetupHead(() => _puts.First().Metadata[S3DatabaseStore.CommitIdMetadataKey], "\"landed\"", parent: "e1");
 
-        var version = await store.CommitAsync(Db, new StoredVersion("\"e1\""), work, default);
+        var version = (await store.CommitAsync(Db, new StoredVersion("\"e1\""), work, default)).Version;
 
         Assert.Equal(new StoredVersion("\"landed\""), version);
         Assert.Equal(2, _puts.Count);

@@ -38,8 +38,8 @@ public sealed class S3DatabaseStoreWireTests : IDisposable
         var (store, client) = CreateStore(server);
         using var _ = client;
 
-        var created = await store.CommitAsync(Db, StoredVersion.Missing, WriteWorkFile("SQLite format 3\0first"), default);
-        var updated = await store.CommitAsync(Db, created, WriteWorkFile("SQLite format 3\0second"), default);
+        var created = (await store.CommitAsync(Db, StoredVersion.Missing, WriteWorkFile("SQLite format 3\0first"), default)).Version;
+        var updated = (await store.CommitAsync(Db, created, WriteWorkFile("SQLite format 3\0second"), default)).Version;
         var conflict = await Assert.ThrowsAsync<WriteConflictException>(
             () => store.CommitAsync(Db, created, WriteWorkFile("SQLite format 3\0stale"), default));
 
@@ -82,7 +82,7 @@ public sealed class S3DatabaseStoreWireTests : IDisposable
         var (store, client) = CreateStore(server);
         using var _ = client;
 
-        var version = await store.CommitAsync(Db, new StoredVersion("\"w1\""), WriteWorkFile("SQLite format 3\0mine"), default);
+        var version = (await store.CommitAsync(Db, new StoredVersion("\"w1\""), WriteWorkFile("SQLite format 3\0mine"), default)).Version;
 
         Assert.Equal(new StoredVersion("\"mine\""), version);
         Assert.Equal(["PUT", "HEAD"], server.Requests.Select(r => r.Method));

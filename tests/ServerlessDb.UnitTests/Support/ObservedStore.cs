@@ -75,7 +75,7 @@ internal sealed class ObservedStore : IDatabaseStore, IDatabaseCatalog, IDisposa
     public Task<StoredVersion> CurrentVersionAsync(string database, CancellationToken cancellationToken) =>
         Folder.CurrentVersionAsync(database, cancellationToken);
 
-    public async Task<StoredVersion> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken)
+    public async Task<CommitReceipt> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken)
     {
         BeforeCommit?.Invoke(database);
         try

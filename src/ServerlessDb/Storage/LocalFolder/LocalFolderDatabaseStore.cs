@@ -91,7 +91,7 @@ internal sealed partial class LocalFolderDatabaseStore : IDatabaseStore, IDataba
     public Task<StoredVersion> CurrentVersionAsync(string database, CancellationToken cancellationToken) =>
         Task.FromResult(CurrentVersion(PathOf(database)));
 
-    public async Task<StoredVersion> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken)
+    public async Task<CommitReceipt> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken)
     {
         var cache = _caches.ForCommit(database, filePath);
         var startedAt = _time.GetTimestamp();
@@ -101,6 +101,7 @@ internal sealed partial class LocalFolderDatabaseStore : IDatabaseStore, IDataba
         // under the chunked layout what is staged is the manifest, its new chunks already stored.
         var chunked = _chunkSize is { } chunkSize ? await StoreChunksAsync(database, basedOn, filePath, chunkSize, cancellationToken) : null;
         var staged = chunked is null ? await StageAsync(filePath, dataPath, cancellationToken) : StageManifest(chunked.Manifest, dataPath);
+        var stored = new FileInfo(staged).Length + (chunked?.UploadBytes ?? 0);
         try
         {
             StoredVersion version;
@@ -135,7 +136,7 @@ internal sealed partial class LocalFolderDatabaseStore : IDatabaseStore, IDataba
 
             RememberManifest(database, version, chunked?.Manifest);
             cache.InstallCommitted(version, filePath, startedAt, assembledFromChunks: chunked is not null);
-            return version;
+            return new CommitReceipt(version, stored);
         }
         finally
         {

@@ -109,7 +109,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
         return new StoredVersion(stored.ETag);
     }
 
-    public async Task<StoredVersion> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken)
+    public async Task<CommitReceipt> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken)
     {
         var cache = _caches.ForCommit(database, filePath);
         var key = KeyFor(database);
@@ -172,7 +172,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
         }
 
         cache.InstallCommitted(version, filePath, startedAt, assembledFromChunks: body.Manifest is not null);
-        return version;
+        return new CommitReceipt(version, body.UploadedBytes);
     }
 
     /// <summary>
