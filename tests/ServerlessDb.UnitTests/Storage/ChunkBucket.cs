@@ -44,6 +44,9 @@ internal sealed class ChunkBucket
 
     public VersionStatus Versioning { get; set; } = VersionStatus.Enabled;
 
+    /// <summary>Called with the prefix of each ListObjectVersions before it is answered (a test moves its clock there).</summary>
+    public Action<string>? OnListVersions { get; set; }
+
     public IReadOnlyList<string> Requests => _requests.ToArray();
 
     /// <summary>The key and version id of every version still stored.</summary>
@@ -129,6 +132,7 @@ internal sealed class ChunkBucket
     private ListVersionsResponse ListVersions(ListVersionsRequest request)
     {
         _requests.Enqueue($"LISTVERSIONS {request.Prefix}");
+        OnListVersions?.Invoke(request.Prefix);
         lock (_versions)
         {
             // Keys in order, each key's versions newest first, as S3 lists them.

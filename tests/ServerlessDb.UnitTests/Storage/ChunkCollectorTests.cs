@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Amazon.S3;
 using Amazon.S3.Model;
+using Microsoft.Extensions.Time.Testing;
 using Moq;
 using ServerlessDb.Storage.S3;
 using ServerlessDb.UnitTests.Support;
@@ -182,5 +183,30 @@ public sealed class ChunkCollectorTests
 
         Assert.Equal((1, 1), (summary.Deleted, summary.Failed));
         Assert.Contains(_log.Lines, l => l.Contains("chunk version not deleted", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_pass_out_of_time_names_the_databases_it_did_not_reach_and_the_next_pass_starts_with_them()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        foreach (var database in new[] { "a", "b", "c" })
+        {
+            _bucket.StoreChunk(database, Sha('f'), Old);
+        }
+
+        _bucket.OnListVersions = prefix => clock.Advance(prefix == DatabaseKey("a") ? TimeSpan.FromSeconds(31) : TimeSpan.Zero);
+        var collector = new ChunkCollector(_bucket.S3.Object, new ChunkCollectorOptions(Bucket, Prefix, Grace) { RetryWindow = TimeSpan.FromSeconds(1) }, clock, _log);
+
+        var first = await collector.CollectOnceAsync(null, CancellationToken.None);
+        var listedBefore = _bucket.Requests.Count;
+        var second = await collector.CollectOnceAsync(null, CancellationToken.None);
+
+        Assert.Equal((1, 1), (first.Databases, first.Deleted));
+        Assert.Equal(["b", "c"], first.Skipped.Select(s => s.Database));
+        Assert.All(first.Skipped, s => Assert.Contains("budget ran out", s.Reason, StringComparison.Ordinal));
+        // "a" lost its only chunk in the first pass, so its folder is gone from the second.
+        Assert.Equal((2, 2), (second.Databases, second.Deleted));
+        Assert.Empty(second.Skipped);
+        Assert.StartsWith($"LISTVERSIONS {DatabaseKey("b")}", _bucket.Requests.Skip(listedBefore).First(r => r.StartsWith("LISTVERSIONS", StringComparison.Ordinal)), StringComparison.Ordinal);
     }
 }

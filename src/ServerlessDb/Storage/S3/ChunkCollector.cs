@@ -244,7 +244,7 @@ internal sealed class ChunkCollector : IChunkCollector
 
     private static bool IsChunkKey(string prefix, string? key) =>
         key is not null && key.Length == prefix.Length + Sha256HexLength && key.StartsWith(prefix, StringComparison.Ordinal)
-        && key.AsSpan(prefix.Length).ContainsAnyExcept("0123456789abcdef") is false;
+        && !key.AsSpan(prefix.Length).ContainsAnyExcept("0123456789abcdef");
 
     /// <summary>The databases in name order, starting where the last pass's time budget stopped.</summary>
     private List<string> Rotated(List<string> names)
