@@ -1,7 +1,9 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using ServerlessDb.Errors;
 using ServerlessDb.Locking;
+using ServerlessDb.Storage.S3;
 
 namespace LockReaper;
 
@@ -56,4 +58,6 @@ internal sealed record ScheduledEvent
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ScheduledEvent))]
 [JsonSerializable(typeof(ReapSummary))]
+[JsonSerializable(typeof(ChunkCollectionSummary))]
+[JsonSerializable(typeof(JsonNode))]
 internal sealed partial class ReaperJsonContext : JsonSerializerContext;

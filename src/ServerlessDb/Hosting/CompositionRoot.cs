@@ -114,16 +114,23 @@ public static class CompositionRoot
         new(ec2, SecurityGroupLockOptionsFrom(options), time, log);
 
     /// <summary>
-    /// The LockReaper's composition: the reaper of the backend LOCK_BACKEND names (ec2 by default) and its
-    /// client; the EC2 client signs with <paramref name="time"/>.
+    /// The LockReaper's composition: the reaper of the backend LOCK_BACKEND names (ec2 by default; none with
+    /// LOCK_BACKEND=none) and, where DB_BUCKET is set and CHUNK_GC is on, the chunk collector; the EC2 client signs
+    /// with <paramref name="time"/>, and the lease reaper and the collector share one S3 client.
     /// </summary>
     /// <exception cref="OptionsException">the configuration is invalid; the message lists every problem.</exception>
-    public static ILockReaper CreateLockReaper(IEnvironment environment, TimeProvider time, ILogSink log)
+    public static ReaperPass CreateReaperPass(IEnvironment environment, TimeProvider time, ILogSink log)
     {
         var options = ReaperOptions.FromEnvironment(environment);
-        return options.LockBackend == LockBackend.S3
-            ? new ExpiredLeaseReaper(S3ClientFactory.Create(S3ClientOptionsFrom(options)), ExpiredLeaseReaperOptionsFrom(options), time, log)
-            : new StaleLockReaper(Ec2ClientFactory.Create(Ec2ClientOptionsFrom(options), timeProvider: time), StaleLockReaperOptionsFrom(options), time, log);
+        var s3 = options.LockBackend == LockBackend.S3 || options.ChunkCollection ? S3ClientFactory.Create(S3ClientOptionsFrom(options)) : null;
+        ILockReaper? locks = options.LockBackend switch
+        {
+            LockBackend.S3 => new ExpiredLeaseReaper(s3!, ExpiredLeaseReaperOptionsFrom(options), time, log),
+            LockBackend.Ec2 => new StaleLockReaper(Ec2ClientFactory.Create(Ec2ClientOptionsFrom(options), timeProvider: time), StaleLockReaperOptionsFrom(options), time, log),
+            _ => null,
+        };
+        var chunks = options.ChunkCollection ? new ChunkCollector(s3!, ChunkCollectorOptionsFrom(options), time, log) : null;
+        return new ReaperPass(locks, chunks);
     }
 
     internal static S3StoreOptions S3StoreOptionsFrom(ServerlessDbOptions options) =>
@@ -162,6 +169,9 @@ public static class CompositionRoot
 
     internal static ExpiredLeaseReaperOptions ExpiredLeaseReaperOptionsFrom(ReaperOptions options) =>
         new(Validated(options.Bucket, "DB_BUCKET"), options.Prefix, options.StaleAfter);
+
+    internal static ChunkCollectorOptions ChunkCollectorOptionsFrom(ReaperOptions options) =>
+        new(Validated(options.Bucket, "DB_BUCKET"), options.Prefix, options.ChunkGrace);
 
     // ServerlessDbOptions.FromEnvironment refuses a configuration in which the component being built
     // lacks this value, so null here means a host composed a component its configuration does not enable.

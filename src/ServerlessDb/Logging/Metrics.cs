@@ -36,6 +36,11 @@ public static class Metrics
     public const string LocksKept = "LocksKept";
     public const string LocksDeleteFailed = "LocksDeleteFailed";
 
+    public const string ChunksDeleted = "ChunksDeleted";
+    public const string ChunkBytesDeleted = "ChunkBytesDeleted";
+    public const string ChunkDeleteFailed = "ChunkDeleteFailed";
+    public const string ChunkDatabasesSkipped = "ChunkDatabasesSkipped";
+
     /// <summary>The latency metric of one phase of a request: <c>fetch</c> becomes <c>FetchLatency</c>.</summary>
     public static string PhaseLatency(string phase) =>
         string.Concat(phase[..1].ToUpperInvariant(), phase[1..], "Latency");

@@ -5,7 +5,9 @@ using Microsoft.Extensions.Time.Testing;
 using Moq;
 using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
+using ServerlessDb.Hosting;
 using ServerlessDb.Locking.Ec2;
+using ServerlessDb.Storage.S3;
 using ServerlessDb.UnitTests.Support;
 using Function = LockReaper.Function;
 
@@ -136,5 +138,48 @@ public sealed class FunctionTests
         Assert.Equal(first.Message, second.Message);
         Assert.Equal(2, _log.Lines.Count);
         Assert.Equal(first.Message, LoggedFailure("error").GetProperty("error").GetString());
+    }
+
+    private static ChunkCollectionSummary Collected => new()
+    {
+        Databases = 2,
+        Manifests = 3,
+        Deleted = 4,
+        DeletedBytes = 5000,
+        Kept = 6,
+        Young = 1,
+        Failed = 0,
+        Skipped = [new SkippedDatabase("orders", "its manifests could not all be read")],
+    };
+
+    private Function FunctionWith(Mock<IChunkCollector> chunks) =>
+        new(() => new ReaperPass(new StaleLockReaper(_ec2.Object, Options, new FakeTimeProvider(Now), _log), chunks.Object), TimeProvider.System, _log);
+
+    [Fact]
+    public async Task With_the_chunk_collector_the_summary_keeps_its_fields_and_gains_the_chunks()
+    {
+        Listed(Group("busy", 3));
+        var chunks = new Mock<IChunkCollector>(MockBehavior.Strict);
+        chunks.Setup(c => c.CollectOnceAsync("89d1a02d-5ec7-412e-82f5-13505f849b41", It.IsAny<CancellationToken>())).ReturnsAsync(Collected);
+
+        var output = await ReadAsync(await FunctionWith(chunks).HandleAsync(SampleScheduledEvent()));
+
+        Assert.Equal(
+            """{"found":1,"deleted":0,"alreadyGone":0,"kept":1,"failed":0,"deletedGroups":[],"alreadyGoneGroups":[],"keptGroups":["serverlessdb-lock-busy"],"failedGroups":[],"chunks":{"databases":2,"manifests":3,"deleted":4,"deletedBytes":5000,"kept":6,"young":1,"failed":0,"skipped":[{"database":"orders","reason":"its manifests could not all be read"}]}}""",
+            output);
+    }
+
+    [Fact]
+    public async Task A_failure_to_list_the_locks_still_lets_the_chunks_be_collected_then_fails_the_invocation()
+    {
+        _ec2.Setup(e => e.DescribeSecurityGroupsAsync(It.IsAny<IReadOnlyList<Ec2Filter>>(), It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new Ec2Exception("DescribeSecurityGroups", "UnauthorizedOperation", "no"));
+        var chunks = new Mock<IChunkCollector>(MockBehavior.Strict);
+        chunks.Setup(c => c.CollectOnceAsync(It.IsAny<string?>(), It.IsAny<CancellationToken>())).ReturnsAsync(Collected);
+
+        var error = await Assert.ThrowsAsync<Ec2Exception>(() => FunctionWith(chunks).HandleAsync(SampleScheduledEvent()));
+
+        Assert.Equal("UnauthorizedOperation", error.Code);
+        chunks.Verify(c => c.CollectOnceAsync(It.IsAny<string?>(), It.IsAny<CancellationToken>()), Times.Once);
     }
 }

@@ -1,0 +1,318 @@
+using System.Globalization;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+using ServerlessDb.Domain;
+using ServerlessDb.Logging;
+
+namespace ServerlessDb.Storage.S3;
+
+/// <summary>
+/// Garbage collection of chunks (STORAGE_LAYOUT=chunked). For each database with a folder under
+/// <c>{Prefix}_chunks/</c>: learns every chunk a stored version of its key names (<see cref="ChunkReferences"/>),
+/// then lists the chunk folder's object versions and deletes, by key and version id, each version of a chunk no
+/// stored manifest names that is older than <see cref="ChunkCollectorOptions.Grace"/>.
+/// </summary>
+/// <remarks>
+/// Why no commit in progress loses a chunk: a commit uploads its chunks, then commits its manifest, all within one
+/// QueryRunner invocation, which Lambda stops at its timeout; the grace is longer than that timeout. So a chunk
+/// version uploaded more than the grace before the pass started listing the database's manifests belongs to a
+/// commit that has landed (its manifest was listed) or never will. A chunk a commit does not upload because its
+/// base already names it is named by that base, which was current when the commit read it, so is still stored
+/// (lifecycle only expires noncurrent versions) or was replaced by a manifest listed in its place. And a commit
+/// that uploads an identical chunk again while the pass runs creates a new version, which the pass did not list:
+/// deleting the listed old version by its id cannot remove it. That last step needs a versioned bucket, so the
+/// collector refuses to run on any other: there a re-upload overwrites the key, and deleting the key would delete it.
+/// </remarks>
+internal sealed class ChunkCollector : IChunkCollector
+{
+    private const int PageSize = 1000;
+
+    // DeleteObjects takes at most 1000 keys per request.
+    private const int DeleteBatchSize = 1000;
+
+    private const int Sha256HexLength = 64;
+
+    private readonly IAmazonS3 _s3;
+    private readonly ChunkCollectorOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogSink _log;
+    private readonly S3CallRetry _retry;
+
+    // The database the last pass's time budget did not reach: the next pass starts there, so none is starved.
+    private string? _resumeAt;
+
+    public ChunkCollector(IAmazonS3 s3, ChunkCollectorOptions options, TimeProvider timeProvider, ILogSink log)
+    {
+        ArgumentNullException.ThrowIfNull(s3);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(log);
+        _s3 = s3;
+        _options = options;
+        _time = timeProvider;
+        _log = log;
+        _retry = new S3CallRetry(timeProvider, options.RetryWindow);
+    }
+
+    private string Folder => $"{_options.Prefix}_chunks/";
+
+    public async Task<ChunkCollectionSummary> CollectOnceAsync(string? trigger, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        var versioning = await _retry.RunAsync(
+            token => _s3.GetBucketVersioningAsync(new GetBucketVersioningRequest { BucketName = _options.Bucket }, token), cancellationToken);
+        if (versioning.VersioningConfig?.Status != VersionStatus.Enabled)
+        {
+            var status = versioning.VersioningConfig?.Status?.Value is { Length: > 0 } value ? value : "never enabled";
+            return Logged(trigger, Totals.Empty.ToSummary(0, [], $"the bucket's versioning is {status}: a commit re-uploading a chunk while the pass runs would overwrite " +
+                "the version the pass listed, and deleting it would delete the new upload, so nothing is collected without versioning"));
+        }
+
+        var databases = Rotated(await ListDatabasesAsync(cancellationToken));
+        var references = new ChunkReferences(_s3, _options, _retry);
+        var totals = Totals.Empty;
+        var judged = 0;
+        var skipped = new List<SkippedDatabase>();
+        _resumeAt = null;
+        foreach (var database in databases)
+        {
+            if (_resumeAt is not null || _time.GetElapsedTime(started) > _options.TimeBudget)
+            {
+                _resumeAt ??= database;
+                skipped.Add(new SkippedDatabase(database, Invariant($"the pass's {_options.TimeBudget.TotalSeconds:0} s budget ran out; the next pass starts here")));
+                continue;
+            }
+
+            var (collected, reason) = await CollectAsync(database, references, cancellationToken);
+            if (collected is null)
+            {
+                skipped.Add(new SkippedDatabase(database, reason!));
+                continue;
+            }
+
+            judged++;
+            totals += collected;
+        }
+
+        return Logged(trigger, totals.ToSummary(judged, skipped, refused: null) with { Manifests = references.ManifestsRead });
+    }
+
+    /// <summary>One database: its counts, or null and why nothing was deleted.</summary>
+    private async Task<(Totals? Collected, string? Reason)> CollectAsync(string database, ChunkReferences references, CancellationToken cancellationToken)
+    {
+        if (!DatabaseName.IsValid(database))
+        {
+            return Skip(database, "the folder's name is not a database name; it is left alone");
+        }
+
+        // Counted back from before the manifests are listed: a chunk older than this belongs to a commit whose
+        // manifest the listing saw, or to one that never landed (see the class remarks).
+        var cutoff = _time.GetUtcNow() - _options.Grace;
+        IReadOnlySet<string> referenced;
+        List<S3ObjectVersion> chunks;
+        try
+        {
+            referenced = await references.ReadAsync(database, cancellationToken);
+        }
+        catch (ChunkReferencesUnknownException e)
+        {
+            return Skip(database, e.Message, e);
+        }
+        catch (Exception e) when (IsS3Failure(e, cancellationToken))
+        {
+            return Skip(database, $"its manifests could not all be read ({S3Errors.Describe(e)})", e);
+        }
+
+        var prefix = ChunkKeys.PrefixFor(_options.Prefix, database);
+        try
+        {
+            chunks = await ListChunkVersionsAsync(prefix, cancellationToken);
+        }
+        catch (Exception e) when (e is ChunkReferencesUnknownException || IsS3Failure(e, cancellationToken))
+        {
+            return Skip(database, $"its chunks could not be listed ({(e is ChunkReferencesUnknownException ? e.Message : S3Errors.Describe(e))})", e);
+        }
+
+        var totals = Totals.Empty;
+        var doomed = new List<S3ObjectVersion>();
+        foreach (var version in chunks)
+        {
+            var sha256 = version.Key[prefix.Length..];
+            if (referenced.Contains(sha256))
+            {
+                totals = totals with { Kept = totals.Kept + 1 };
+            }
+            else if (version.LastModified is not { } stored || Utc(stored) > cutoff)
+            {
+                // Without a time there is no telling its age: keep it, as young.
+                totals = totals with { Young = totals.Young + 1 };
+            }
+            else
+            {
+                doomed.Add(version);
+            }
+        }
+
+        foreach (var batch in doomed.Chunk(DeleteBatchSize))
+        {
+            totals += await DeleteAsync(database, batch, cancellationToken);
+        }
+
+        return (totals, null);
+    }
+
+    private async Task<Totals> DeleteAsync(string database, S3ObjectVersion[] batch, CancellationToken cancellationToken)
+    {
+        var request = new DeleteObjectsRequest
+        {
+            BucketName = _options.Bucket,
+            Quiet = true,
+            Objects = [.. batch.Select(v => new KeyVersion { Key = v.Key, VersionId = v.VersionId })],
+        };
+        List<DeleteError> errors;
+        try
+        {
+            var response = await _retry.RunAsync(token => _s3.DeleteObjectsAsync(request, token), cancellationToken);
+            errors = response.DeleteErrors ?? [];
+        }
+        catch (DeleteObjectsException e)
+        {
+            errors = e.Response?.DeleteErrors ?? [];
+        }
+        catch (Exception e) when (IsS3Failure(e, cancellationToken))
+        {
+            Log("error", "chunk versions not deleted: the next pass tries again", database, batch.Length, S3Errors.Describe(e), e);
+            return Totals.Empty with { Failed = batch.Length };
+        }
+
+        var failed = errors.Select(e => (e.Key, e.VersionId)).ToHashSet();
+        foreach (var error in errors.Take(10))
+        {
+            Log("error", "chunk version not deleted: the next pass tries again", database, 1, $"{error.Key} version {error.VersionId}: {error.Code}: {error.Message}");
+        }
+
+        var deleted = batch.Where(v => !failed.Contains((v.Key, v.VersionId))).ToList();
+        return Totals.Empty with { Deleted = deleted.Count, DeletedBytes = deleted.Sum(v => v.Size ?? 0), Failed = batch.Length - deleted.Count };
+    }
+
+    private async Task<List<string>> ListDatabasesAsync(CancellationToken cancellationToken)
+    {
+        var names = new List<string>();
+        string? continuation = null;
+        for (var page = 1; ; page++)
+        {
+            if (page > _options.MaxPages)
+            {
+                throw new InvalidOperationException(Invariant($"s3://{_options.Bucket}/{Folder} holds more than {_options.MaxPages} pages of chunk folders."));
+            }
+
+            var request = new ListObjectsV2Request { BucketName = _options.Bucket, Prefix = Folder, Delimiter = "/", ContinuationToken = continuation, MaxKeys = PageSize };
+            var response = await _retry.RunAsync(token => _s3.ListObjectsV2Async(request, token), cancellationToken);
+            names.AddRange((response.CommonPrefixes ?? []).Select(p => p[Folder.Length..].TrimEnd('/')).Where(n => n.Length > 0));
+            continuation = response.IsTruncated == true ? response.NextContinuationToken : null;
+            if (string.IsNullOrEmpty(continuation))
+            {
+                return names;
+            }
+        }
+    }
+
+    /// <summary>The versions of the chunk objects under <paramref name="prefix"/>; delete markers and keys that are not a SHA-256 are left out (never deleted).</summary>
+    private async Task<List<S3ObjectVersion>> ListChunkVersionsAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var versions = new List<S3ObjectVersion>();
+        string? keyMarker = null, versionIdMarker = null;
+        for (var page = 1; ; page++)
+        {
+            if (page > _options.MaxPages)
+            {
+                throw new ChunkReferencesUnknownException(Invariant($"more than {_options.MaxPages} pages of versions"));
+            }
+
+            var request = new ListVersionsRequest { BucketName = _options.Bucket, Prefix = prefix, KeyMarker = keyMarker, VersionIdMarker = versionIdMarker, MaxKeys = PageSize };
+            var response = await _retry.RunAsync(token => _s3.ListVersionsAsync(request, token), cancellationToken);
+            versions.AddRange((response.Versions ?? []).Where(v => v.IsDeleteMarker != true && !string.IsNullOrEmpty(v.VersionId) && IsChunkKey(prefix, v.Key)));
+            if (response.IsTruncated != true)
+            {
+                return versions;
+            }
+
+            (keyMarker, versionIdMarker) = (response.NextKeyMarker, response.NextVersionIdMarker);
+        }
+    }
+
+    private static bool IsChunkKey(string prefix, string? key) =>
+        key is not null && key.Length == prefix.Length + Sha256HexLength && key.StartsWith(prefix, StringComparison.Ordinal)
+        && !key.AsSpan(prefix.Length).ContainsAnyExcept("0123456789abcdef");
+
+    /// <summary>The databases in name order, starting where the last pass's time budget stopped.</summary>
+    private List<string> Rotated(List<string> names)
+    {
+        names.Sort(StringComparer.Ordinal);
+        var start = _resumeAt is null ? 0 : names.FindIndex(n => string.CompareOrdinal(n, _resumeAt) >= 0);
+        return start <= 0 ? names : [.. names.Skip(start), .. names.Take(start)];
+    }
+
+    private (Totals?, string?) Skip(string database, string reason, Exception? exception = null)
+    {
+        Log("warn", "chunks not collected: nothing is deleted for a database whose manifests are not all known", database, null, reason, exception);
+        return (null, reason);
+    }
+
+    private ChunkCollectionSummary Logged(string? trigger, ChunkCollectionSummary summary)
+    {
+        var level = summary.Failed > 0 ? "error" : summary.Skipped.Count > 0 || summary.Refused is not null ? "warn" : "info";
+        using var line = new LogLine(_time, level, "chunk collector pass");
+        line.Add("trigger", trigger)
+            .Add("chunks", $"s3://{_options.Bucket}/{Folder}")
+            .Add("graceSeconds", (long)_options.Grace.TotalSeconds);
+        summary.AddTo(line).WriteTo(_log);
+        return summary;
+    }
+
+    private void Log(string level, string message, string database, int? versions, string reason, Exception? exception = null)
+    {
+        using var line = new LogLine(_time, level, message);
+        line.Add("database", database)
+            .Add("chunks", $"s3://{_options.Bucket}/{ChunkKeys.PrefixFor(_options.Prefix, database)}")
+            .Add("reason", reason);
+        if (versions is { } count)
+        {
+            line.Add("versions", count);
+        }
+
+        line.Add("exception", exception).WriteTo(_log);
+    }
+
+    private static bool IsS3Failure(Exception e, CancellationToken cancellationToken) =>
+        e is AmazonServiceException or AmazonClientException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
+    // The SDK gives S3's times (sent in UTC) as a local or unspecified DateTime.
+    private static DateTimeOffset Utc(DateTime value) =>
+        new(value.Kind == DateTimeKind.Local ? value.ToUniversalTime() : DateTime.SpecifyKind(value, DateTimeKind.Utc), TimeSpan.Zero);
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The chunk counts of a database, or of a pass.</summary>
+    private sealed record Totals(int Deleted, long DeletedBytes, int Kept, int Young, int Failed)
+    {
+        public static readonly Totals Empty = new(0, 0, 0, 0, 0);
+
+        public static Totals operator +(Totals a, Totals b) =>
+            new(a.Deleted + b.Deleted, a.DeletedBytes + b.DeletedBytes, a.Kept + b.Kept, a.Young + b.Young, a.Failed + b.Failed);
+
+        public ChunkCollectionSummary ToSummary(int databases, IReadOnlyList<SkippedDatabase> skipped, string? refused) => new()
+        {
+            Databases = databases,
+            Manifests = 0,
+            Deleted = Deleted,
+            DeletedBytes = DeletedBytes,
+            Kept = Kept,
+            Young = Young,
+            Failed = Failed,
+            Skipped = skipped,
+            Refused = refused,
+        };
+    }
+}

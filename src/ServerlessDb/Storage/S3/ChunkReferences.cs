@@ -1,0 +1,120 @@
+using System.Globalization;
+using Amazon.S3;
+using Amazon.S3.Model;
+using ServerlessDb.Storage.Chunked;
+
+namespace ServerlessDb.Storage.S3;
+
+/// <summary>
+/// The chunks the stored versions of one database's key name, for one pass of the <see cref="ChunkCollector"/>:
+/// lists every version of the exact key (delete markers are not versions), HEADs each to see whether it is a
+/// manifest (<see cref="S3DatabaseStore.LayoutMetadataKey"/>), and GETs only the manifests, which are small; a
+/// whole-file version is never downloaded. A version is immutable, so what it names is remembered by
+/// (key, version id) for the rest of the pass. Anything not known for certain throws, so that the collector
+/// deletes nothing for the database.
+/// </summary>
+internal sealed class ChunkReferences(IAmazonS3 s3, ChunkCollectorOptions options, S3CallRetry retry)
+{
+    private const int PageSize = 1000;
+
+    private readonly Dictionary<(string Key, string VersionId), IReadOnlyList<string>> _known = [];
+
+    /// <summary>The manifest versions read (HEAD and GET) so far in this pass; versions read before are not counted again.</summary>
+    public int ManifestsRead { get; private set; }
+
+    /// <summary>The SHA-256 of every chunk a stored version of <paramref name="database"/> names.</summary>
+    /// <exception cref="ChunkReferencesUnknownException">a manifest could not be read or parsed, or the listing is longer than the pass allows.</exception>
+    /// <exception cref="Amazon.Runtime.AmazonServiceException">S3 refused a call, or kept failing.</exception>
+    /// <exception cref="Amazon.Runtime.AmazonClientException">S3 did not answer.</exception>
+    public async Task<IReadOnlySet<string>> ReadAsync(string database, CancellationToken cancellationToken)
+    {
+        var key = DatabaseKey.For(options.Prefix, database);
+        var referenced = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var versionId in await ListVersionIdsAsync(key, cancellationToken))
+        {
+            if (!_known.TryGetValue((key, versionId), out var chunks))
+            {
+                chunks = await ReadVersionAsync(key, versionId, cancellationToken);
+                _known[(key, versionId)] = chunks;
+            }
+
+            referenced.UnionWith(chunks);
+        }
+
+        return referenced;
+    }
+
+    private async Task<List<string>> ListVersionIdsAsync(string key, CancellationToken cancellationToken)
+    {
+        var ids = new List<string>();
+        string? keyMarker = null, versionIdMarker = null;
+        for (var page = 1; ; page++)
+        {
+            if (page > options.MaxPages)
+            {
+                throw new ChunkReferencesUnknownException(Invariant($"s3://{options.Bucket}/{key} has more versions than {options.MaxPages} pages of {PageSize} list"));
+            }
+
+            var request = new ListVersionsRequest { BucketName = options.Bucket, Prefix = key, KeyMarker = keyMarker, VersionIdMarker = versionIdMarker, MaxKeys = PageSize };
+            var response = await retry.RunAsync(token => s3.ListVersionsAsync(request, token), cancellationToken);
+            var entries = response.Versions ?? [];
+
+            // The prefix is the key: versions of longer keys sharing it sort after all of its own.
+            ids.AddRange(entries.Where(v => v.Key == key && v.IsDeleteMarker != true).Select(v => v.VersionId));
+            if (response.IsTruncated != true || entries.Any(v => v.Key != key))
+            {
+                return ids;
+            }
+
+            (keyMarker, versionIdMarker) = (response.NextKeyMarker, response.NextVersionIdMarker);
+        }
+    }
+
+    private async Task<IReadOnlyList<string>> ReadVersionAsync(string key, string versionId, CancellationToken cancellationToken)
+    {
+        var source = $"s3://{options.Bucket}/{key} version {versionId}";
+        var head = await retry.RunAsync(
+            token => s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = options.Bucket, Key = key, VersionId = versionId }, token),
+            cancellationToken);
+        if (!string.Equals(MetadataValue(head.Metadata, S3DatabaseStore.LayoutMetadataKey), S3DatabaseStore.ChunkedLayoutName, StringComparison.Ordinal))
+        {
+            return [];
+        }
+
+        if (head.ContentLength > ChunkManifest.MaxBytes)
+        {
+            throw new ChunkReferencesUnknownException(Invariant($"the manifest {source} is {head.ContentLength} bytes, more than a manifest's {ChunkManifest.MaxBytes}"));
+        }
+
+        ManifestsRead++;
+        var (json, stored) = await retry.RunAsync(async token =>
+        {
+            using var response = await s3.GetObjectAsync(new GetObjectRequest { BucketName = options.Bucket, Key = key, VersionId = versionId }, token);
+            await using var body = response.ResponseStream;
+            using var buffer = new MemoryStream();
+            await body.CopyToAsync(buffer, token);
+            return (buffer.ToArray(), ObjectChecksum.Stored(response.Metadata));
+        }, cancellationToken);
+
+        if (stored is not null && ObjectChecksum.Of(json) is var crc32 && crc32 != stored)
+        {
+            throw new ChunkReferencesUnknownException($"the manifest {source} arrived with CRC32 {crc32}, and its commit stored {stored}");
+        }
+
+        try
+        {
+            return [.. ChunkManifest.Parse(json).Chunks.Select(c => c.Sha256)];
+        }
+        catch (FormatException e)
+        {
+            throw new ChunkReferencesUnknownException($"the manifest {source} does not parse: {e.Message}", e);
+        }
+    }
+
+    private static string? MetadataValue(MetadataCollection metadata, string name) => metadata.Keys
+        .Where(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase))
+        .Select(k => metadata[k])
+        .FirstOrDefault();
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,19 @@
+namespace ServerlessDb.Storage.S3;
+
+/// <summary>
+/// Removes the chunks of chunked databases (STORAGE_LAYOUT=chunked) that no stored manifest version names any
+/// more. The LockReaper runs one pass after each lock pass. A pass never deletes a chunk a commit in progress may
+/// still name (see <see cref="ChunkCollector"/>), and never deletes anything for a database whose manifests it
+/// could not all read.
+/// </summary>
+public interface IChunkCollector
+{
+    /// <summary>
+    /// One pass over every database with a chunk folder: deletes the unreferenced chunk versions older than the
+    /// grace period, skips (and names, with the reason) each database it could not judge, logs the summary as one
+    /// line.
+    /// </summary>
+    /// <param name="trigger">what started the pass (the scheduled event's id), logged with the summary; null when unknown.</param>
+    /// <exception cref="Amazon.Runtime.AmazonServiceException">the bucket's versioning or its chunk folders could not be read: nothing was judged.</exception>
+    Task<ChunkCollectionSummary> CollectOnceAsync(string? trigger, CancellationToken cancellationToken);
+}
