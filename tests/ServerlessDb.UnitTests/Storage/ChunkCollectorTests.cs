@@ -49,6 +49,28 @@ public sealed class ChunkCollectorTests
     }
 
     [Fact]
+    public async Task A_later_pass_in_the_same_process_reads_only_the_versions_committed_since_the_last()
+    {
+        var first = _bucket.StoreManifest("orders", Manifest(Sha('a')), Old);
+        _bucket.StoreChunk("orders", Sha('a'), Old);
+        _bucket.StoreChunk("orders", Sha('b'), Old);
+        var collector = Collector();
+        await collector.CollectOnceAsync(null, CancellationToken.None);
+        var readBefore = _bucket.Requests.Count(r => r.StartsWith("HEAD", StringComparison.Ordinal) || r.StartsWith("GET", StringComparison.Ordinal));
+        var second = _bucket.StoreManifest("orders", Manifest(Sha('b')), Old);
+        _bucket.StoreChunk("orders", Sha('b'), Old);
+
+        var summary = await collector.CollectOnceAsync(null, CancellationToken.None);
+
+        var reads = _bucket.Requests.Where(r => r.StartsWith("HEAD", StringComparison.Ordinal) || r.StartsWith("GET", StringComparison.Ordinal)).Skip(readBefore);
+        string[] expected = [$"HEAD {DatabaseKey("orders")} {second}", $"GET {DatabaseKey("orders")} {second}"];
+        Assert.Equal(expected.Order(StringComparer.Ordinal), reads.Order(StringComparer.Ordinal));
+        Assert.Equal(1, summary.Manifests);
+        Assert.Contains(_bucket.Stored, v => v.Key == ChunkKey("orders", Sha('a')));
+        Assert.Contains(_bucket.Stored, v => v.Key == DatabaseKey("orders") && v.VersionId == first);
+    }
+
+    [Fact]
     public async Task An_unreferenced_chunk_younger_than_the_grace_is_kept_for_a_commit_that_may_be_in_progress()
     {
         _bucket.StoreManifest("orders", Manifest(Sha('a')), Old);

@@ -39,6 +39,9 @@ internal sealed class ChunkCollector : IChunkCollector
     private readonly ILogSink _log;
     private readonly S3CallRetry _retry;
 
+    // What each stored version names, kept across passes: a warm container HEADs only versions new since the last.
+    private readonly ChunkReferences _references;
+
     // The database the last pass's time budget did not reach: the next pass starts there, so none is starved.
     private string? _resumeAt;
 
@@ -53,6 +56,7 @@ internal sealed class ChunkCollector : IChunkCollector
         _time = timeProvider;
         _log = log;
         _retry = new S3CallRetry(timeProvider, options.RetryWindow);
+        _references = new ChunkReferences(s3, options, _retry);
     }
 
     private string Folder => $"{_options.Prefix}_chunks/";
@@ -70,7 +74,8 @@ internal sealed class ChunkCollector : IChunkCollector
         }
 
         var databases = Rotated(await ListDatabasesAsync(cancellationToken));
-        var references = new ChunkReferences(_s3, _options, _retry);
+        var references = _references;
+        var readBefore = references.ManifestsRead;
         var totals = Totals.Empty;
         var judged = 0;
         var skipped = new List<SkippedDatabase>();
@@ -95,7 +100,7 @@ internal sealed class ChunkCollector : IChunkCollector
             totals += collected;
         }
 
-        return Logged(trigger, totals.ToSummary(judged, skipped, refused: null) with { Manifests = references.ManifestsRead });
+        return Logged(trigger, totals.ToSummary(judged, skipped, refused: null) with { Manifests = references.ManifestsRead - readBefore });
     }
 
     /// <summary>One database: its counts, or null and why nothing was deleted.</summary>

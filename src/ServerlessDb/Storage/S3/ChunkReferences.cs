@@ -6,12 +6,13 @@ using ServerlessDb.Storage.Chunked;
 namespace ServerlessDb.Storage.S3;
 
 /// <summary>
-/// The chunks the stored versions of one database's key name, for one pass of the <see cref="ChunkCollector"/>:
+/// The chunks the stored versions of one database's key name, for the <see cref="ChunkCollector"/>:
 /// lists every version of the exact key (delete markers are not versions), HEADs each to see whether it is a
 /// manifest (<see cref="S3DatabaseStore.LayoutMetadataKey"/>), and GETs only the manifests, which are small; a
 /// whole-file version is never downloaded. A version is immutable, so what it names is remembered by
-/// (key, version id) for the rest of the pass. Anything not known for certain throws, so that the collector
-/// deletes nothing for the database.
+/// (key, version id) for as long as the process lives and the version is still listed: a warm reaper container
+/// reads only the versions committed since its last pass. Anything not known for certain throws, so that the
+/// collector deletes nothing for the database. Not thread-safe: passes run one at a time.
 /// </summary>
 internal sealed class ChunkReferences(IAmazonS3 s3, ChunkCollectorOptions options, S3CallRetry retry)
 {
@@ -19,7 +20,7 @@ internal sealed class ChunkReferences(IAmazonS3 s3, ChunkCollectorOptions option
 
     private readonly Dictionary<(string Key, string VersionId), IReadOnlyList<string>> _known = [];
 
-    /// <summary>The manifest versions read (HEAD and GET) so far in this pass; versions read before are not counted again.</summary>
+    /// <summary>The manifests read (GET) since this instance was made; a version read before is not read or counted again.</summary>
     public int ManifestsRead { get; private set; }
 
     /// <summary>The SHA-256 of every chunk a stored version of <paramref name="database"/> names.</summary>
@@ -30,7 +31,16 @@ internal sealed class ChunkReferences(IAmazonS3 s3, ChunkCollectorOptions option
     {
         var key = DatabaseKey.For(options.Prefix, database);
         var referenced = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var versionId in await ListVersionIdsAsync(key, cancellationToken))
+        var listed = await ListVersionIdsAsync(key, cancellationToken);
+
+        // Versions the bucket no longer keeps are forgotten, so what is remembered stays what is stored.
+        var stillListed = listed.ToHashSet(StringComparer.Ordinal);
+        foreach (var gone in _known.Keys.Where(k => k.Key == key && !stillListed.Contains(k.VersionId)).ToList())
+        {
+            _known.Remove(gone);
+        }
+
+        foreach (var versionId in listed)
         {
             if (!_known.TryGetValue((key, versionId), out var chunks))
             {
