@@ -34,6 +34,16 @@ public sealed class ChunkedStorageEndToEndTests(MotoServerFixture moto)
         return environment;
     }
 
+    // Through the proxy, with budgets small enough that a fault costs seconds.
+    private static Dictionary<string, string?> ChunkedUnderFaults(FaultProxy proxy, int retrySeconds)
+    {
+        var environment = Chunked(proxy.Url);
+        environment["STORAGE_RETRY_SECONDS"] = retrySeconds.ToString(CultureInfo.InvariantCulture);
+        environment["REQUEST_TIMEOUT_SECONDS"] = (retrySeconds + 5).ToString(CultureInfo.InvariantCulture);
+        environment["LOCK_WAIT_SECONDS"] = retrySeconds.ToString(CultureInfo.InvariantCulture);
+        return environment;
+    }
+
     private static void AssertOk(LambdaResponse response) => Assert.True(response.StatusCode == 200, $"status {response.StatusCode}: {response.Body}");
 
     private static string Insert(string value) => $$"""[["INSERT INTO t VALUES (?)", "{{value}}"]]""";
@@ -231,11 +241,7 @@ public sealed class ChunkedStorageEndToEndTests(MotoServerFixture moto)
     {
         var bucket = await moto.CreateBucketAsync();
         await using var proxy = await FaultProxy.StartAsync(moto.EndpointUrl);
-        var environment = Chunked(proxy.Url);
-        environment["STORAGE_RETRY_SECONDS"] = "2";
-        environment["REQUEST_TIMEOUT_SECONDS"] = "6";
-        environment["LOCK_WAIT_SECONDS"] = "2";
-        using var runner = new QueryRunnerInstance(moto, bucket, environment);
+        using var runner = new QueryRunnerInstance(moto, bucket, ChunkedUnderFaults(proxy, retrySeconds: 2));
         AssertOk(await runner.PostAsync("/db/execute", """["CREATE TABLE t (v TEXT)", "INSERT INTO t VALUES ('before')"]"""));
         var before = await HeadAsync(bucket);
         var rule = proxy.Add(FaultRule.S3Error(r => r.Method == "PUT" && r.Path.StartsWith($"/{bucket}/{ChunkPrefix}", StringComparison.Ordinal), FaultTimes.Every));
@@ -291,11 +297,7 @@ public sealed class ChunkedStorageEndToEndTests(MotoServerFixture moto)
     {
         var bucket = await moto.CreateBucketAsync();
         await using var proxy = await FaultProxy.StartAsync(moto.EndpointUrl);
-        var environment = Chunked(proxy.Url);
-        environment["STORAGE_RETRY_SECONDS"] = "3";
-        environment["REQUEST_TIMEOUT_SECONDS"] = "8";
-        environment["LOCK_WAIT_SECONDS"] = "3";
-        using var runner = new QueryRunnerInstance(moto, bucket, environment);
+        using var runner = new QueryRunnerInstance(moto, bucket, ChunkedUnderFaults(proxy, retrySeconds: 3));
         AssertOk(await runner.PostAsync("/db/execute", """["CREATE TABLE counter (n INTEGER NOT NULL)", "INSERT INTO counter VALUES (0)", "CREATE TABLE pad (b BLOB)", "INSERT INTO pad VALUES (randomblob(3000000))"]"""));
         var rule = proxy.Add(fault switch
         {

@@ -26,47 +26,42 @@ internal static class DatabaseFileHeader
     /// </summary>
     public static uint ReadChangeCounter(string path)
     {
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        if (file.Length < HeaderSize)
-        {
-            return 0;
-        }
-
         Span<byte> counter = stackalloc byte[4];
-        file.Position = ChangeCounterOffset;
-        file.ReadExactly(counter);
-        return BinaryPrimitives.ReadUInt32BigEndian(counter);
+        return ReadField(path, ChangeCounterOffset, counter) ? BinaryPrimitives.ReadUInt32BigEndian(counter) : 0;
     }
 
     /// <summary>The page size the header gives (bytes 16-17, 1 meaning 65536); 0 for a file shorter than the header.</summary>
     public static int ReadPageSize(string path)
     {
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        if (file.Length < HeaderSize)
+        Span<byte> raw = stackalloc byte[2];
+        if (!ReadField(path, PageSizeOffset, raw))
         {
             return 0;
         }
 
-        Span<byte> raw = stackalloc byte[2];
-        file.Position = PageSizeOffset;
-        file.ReadExactly(raw);
         var pageSize = BinaryPrimitives.ReadUInt16BigEndian(raw);
         return pageSize == 1 ? 65536 : pageSize;
     }
 
-    /// <summary>True when the header says WAL mode (file format versions, bytes 18-19, are 2): its -wal may hold committed pages.</summary>
-    public static bool IsWalMode(string path)
+    // Reads bytes of the header at offset into field; false, reading nothing, when the file is shorter than the header.
+    private static bool ReadField(string path, int offset, Span<byte> field)
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        Span<byte> versions = stackalloc byte[2];
         if (file.Length < HeaderSize)
         {
             return false;
         }
 
-        file.Position = FileFormatVersionsOffset;
-        file.ReadExactly(versions);
-        return versions[0] == 2 || versions[1] == 2;
+        file.Position = offset;
+        file.ReadExactly(field);
+        return true;
+    }
+
+    /// <summary>True when the header says WAL mode (file format versions, bytes 18-19, are 2): its -wal may hold committed pages.</summary>
+    public static bool IsWalMode(string path)
+    {
+        Span<byte> versions = stackalloc byte[2];
+        return ReadField(path, FileFormatVersionsOffset, versions) && (versions[0] == 2 || versions[1] == 2);
     }
 
     /// <summary>

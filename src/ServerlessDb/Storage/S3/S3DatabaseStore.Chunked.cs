@@ -64,18 +64,7 @@ internal sealed partial class S3DatabaseStore
         await RunAsync("PutObject", key, async token =>
         {
             using var body = new MemoryStream(segment.Array, segment.Offset, segment.Count, writable: false);
-            var request = new PutObjectRequest
-            {
-                BucketName = _options.Bucket,
-                Key = key,
-                InputStream = body,
-                AutoCloseStream = false,
-                ContentType = "application/octet-stream",
-                ChecksumAlgorithm = ChecksumAlgorithm.CRC32,
-                ChecksumCRC32 = crc32,
-                DisablePayloadSigning = _options.OverTls,
-            };
-            return await _s3.PutObjectAsync(request, token);
+            return await _s3.PutObjectAsync(ChecksummedPut(key, body, "application/octet-stream", crc32), token);
         }, cancellationToken);
     }
 

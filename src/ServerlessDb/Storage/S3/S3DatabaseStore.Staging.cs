@@ -74,18 +74,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseStaging
         var versionId = await RunAsync("PutObject", key, async token =>
         {
             await using var stream = body.Open();
-            var request = new PutObjectRequest
-            {
-                BucketName = _options.Bucket,
-                Key = key,
-                InputStream = stream,
-                AutoCloseStream = false,
-                ContentType = "application/vnd.sqlite3",
-                ChecksumAlgorithm = ChecksumAlgorithm.CRC32,
-                ChecksumCRC32 = body.Crc32,
-                DisablePayloadSigning = _options.OverTls,
-            };
-            return NullIfEmpty((await _s3.PutObjectAsync(request, token)).VersionId);
+            return NullIfEmpty((await _s3.PutObjectAsync(ChecksummedPut(key, stream, "application/vnd.sqlite3", body.Crc32), token)).VersionId);
         }, cancellationToken);
         return await PresignAsync(key, versionId, expiry);
     }

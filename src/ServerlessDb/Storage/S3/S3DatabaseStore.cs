@@ -410,23 +410,9 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
         // A fresh stream per attempt: a retry must send the body from its start.
         await using var body = commit.Open();
         var crc32 = commit.Crc32;
-        var request = new PutObjectRequest
-        {
-            BucketName = _options.Bucket,
-            Key = key,
-            InputStream = body,
-            AutoCloseStream = false,
-            ContentType = commit.Manifest is null ? "application/vnd.sqlite3" : "application/json",
+        var request = ChecksummedPut(key, body, commit.Manifest is null ? "application/vnd.sqlite3" : "application/json", crc32);
 
-            // S3 verifies the body against it before storing anything; the metadata copy comes back with every GET.
-            // The algorithm named with its value: the SDK sends the value as it is and computes nothing.
-            ChecksumAlgorithm = ChecksumAlgorithm.CRC32,
-            ChecksumCRC32 = crc32,
-
-            // Over TLS the body needs no SHA-256 of its own in the signature (UNSIGNED-PAYLOAD, as S3 allows):
-            // TLS and the CRC32 above already guard it. Over plain HTTP (a local S3) the SDK signs it.
-            DisablePayloadSigning = _options.OverTls,
-        };
+        // The metadata copy of the checksum comes back with every GET.
         request.Metadata.Add(ObjectChecksum.MetadataKey, crc32);
         if (commit.Manifest is not null)
         {
@@ -451,6 +437,24 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
         var response = await _s3.PutObjectAsync(request, token);
         return (RequireETag(response.ETag, "PutObject", key), NullIfEmpty(response.VersionId));
     }
+
+    /// <summary>A PUT of <paramref name="body"/> (sent from its start, left open) carrying its CRC32, which S3 verifies before it stores anything.</summary>
+    private PutObjectRequest ChecksummedPut(string key, Stream body, string contentType, string crc32) => new()
+    {
+        BucketName = _options.Bucket,
+        Key = key,
+        InputStream = body,
+        AutoCloseStream = false,
+        ContentType = contentType,
+
+        // The algorithm named with its value: the SDK sends the value as it is and computes nothing.
+        ChecksumAlgorithm = ChecksumAlgorithm.CRC32,
+        ChecksumCRC32 = crc32,
+
+        // Over TLS the body needs no SHA-256 of its own in the signature (UNSIGNED-PAYLOAD, as S3 allows):
+        // TLS and the CRC32 already guard it. Over plain HTTP (a local S3) the SDK signs it.
+        DisablePayloadSigning = _options.OverTls,
+    };
 
     /// <summary>The stored object's ETag and the commit it records, or null when there is no object.</summary>
     private async Task<StoredCommit?> InspectAsync(string key, CancellationToken token)
