@@ -1,5 +1,4 @@
 using Amazon.Runtime;
-using Polly;
 using ServerlessDb.Logging;
 using ServerlessDb.Storage.S3;
 
@@ -15,14 +14,11 @@ namespace ServerlessDb.Locking.S3;
 /// </summary>
 internal sealed class ExpiredLeaseReaper : ILockReaper
 {
-    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(250);
-    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(4);
-
     private readonly LeaseObjects _leases;
     private readonly ExpiredLeaseReaperOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogSink _log;
-    private readonly ResiliencePipeline _pipeline;
+    private readonly S3CallRetry _retry;
 
     public ExpiredLeaseReaper(Amazon.S3.IAmazonS3 s3, ExpiredLeaseReaperOptions options, TimeProvider timeProvider, ILogSink log)
     {
@@ -34,7 +30,7 @@ internal sealed class ExpiredLeaseReaper : ILockReaper
         _options = options;
         _time = timeProvider;
         _log = log;
-        _pipeline = LeaseRetry.Pipeline(timeProvider, _ => false, FirstRetryDelay, MaxRetryDelay);
+        _retry = new S3CallRetry(timeProvider, options.RetryWindow, LeaseObjects.IsConflict);
     }
 
     /// <exception cref="AmazonServiceException">listing the leases failed: nothing was judged, the invocation should fail.</exception>
@@ -114,25 +110,8 @@ internal sealed class ExpiredLeaseReaper : ILockReaper
         }
     }
 
-    /// <summary>One S3 call, retried through S3's transient failures for <see cref="ExpiredLeaseReaperOptions.RetryWindow"/>.</summary>
-    private async Task<T> RetryAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
-    {
-        using var window = new CancellationTokenSource(_options.RetryWindow, _time);
-        using var waits = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, window.Token);
-        var context = ResilienceContextPool.Shared.Get(waits.Token);
-        try
-        {
-            return await _pipeline.ExecuteAsync(async _ => await call(cancellationToken), context);
-        }
-        catch (OperationCanceledException) when (window.IsCancellationRequested && !cancellationToken.IsCancellationRequested && LeaseRetry.LastError(context) is { } last)
-        {
-            throw last is AmazonServiceException ? last : new AmazonClientException($"S3 did not answer within {_options.RetryWindow.TotalSeconds:0.###} s: {S3Errors.Describe(last)}", last);
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
-        }
-    }
+    /// <summary>One S3 call, retried through S3's transient failures and 409 conflicts for <see cref="ExpiredLeaseReaperOptions.RetryWindow"/>.</summary>
+    private Task<T> RetryAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken) => _retry.RunAsync(call, cancellationToken);
 
     private void LogLease(string level, string message, string key, StoredLease? lease, Exception? exception = null)
     {

@@ -5,9 +5,10 @@ using ServerlessDb.Resilience;
 namespace ServerlessDb.Storage.S3;
 
 /// <summary>
-/// One S3 call of a background pass (the chunk collector), retried through S3's transient failures
-/// (<see cref="S3Errors.IsTransient"/>) with <see cref="Backoff.UntilDeadline"/> for a window of its own; when the
-/// window ends, the last failure is thrown, so the pass can say what kept failing. Other failures are thrown at once.
+/// One S3 call of a background pass (the chunk collector, the lease reaper), retried through S3's transient failures
+/// (<see cref="S3Errors.IsTransient"/>, and any the caller adds) with <see cref="Backoff.UntilDeadline"/> for a window
+/// of its own; when the window ends, the last failure is thrown, so the pass can say what kept failing. Other failures
+/// are thrown at once.
 /// </summary>
 internal sealed class S3CallRetry
 {
@@ -19,13 +20,15 @@ internal sealed class S3CallRetry
     private readonly TimeSpan _window;
     private readonly ResiliencePipeline _pipeline;
 
-    public S3CallRetry(TimeProvider time, TimeSpan window)
+    /// <param name="alsoRetry">failures retried besides S3's transient ones (the lease reaper's 409 ConditionalRequestConflict).</param>
+    public S3CallRetry(TimeProvider time, TimeSpan window, Func<Exception, bool>? alsoRetry = null)
     {
         ArgumentNullException.ThrowIfNull(time);
         _time = time;
         _window = window;
         // The pipeline asks only while the context's token is not cancelled, so no token need reach IsTransient.
-        _pipeline = Backoff.UntilDeadline<Exception>(time, e => S3Errors.IsTransient(e, CancellationToken.None), FirstRetryDelay, MaxRetryDelay, LastErrorKey);
+        _pipeline = Backoff.UntilDeadline<Exception>(
+            time, e => S3Errors.IsTransient(e, CancellationToken.None) || alsoRetry?.Invoke(e) == true, FirstRetryDelay, MaxRetryDelay, LastErrorKey);
     }
 
     /// <exception cref="AmazonServiceException">S3 refused the call, or kept failing for the whole window.</exception>
