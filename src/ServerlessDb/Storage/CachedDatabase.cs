@@ -175,7 +175,7 @@ internal sealed partial class CachedDatabase
     {
         DatabaseSnapshot held;
         var downloadedFile = fetched.DownloadedFile ?? throw new ArgumentException("The fetch gave no file.", nameof(fetched));
-        var bytes = fetched.BytesFetched ?? new FileInfo(downloadedFile).Length;
+        var bytes = fetched.BytesMoved;
         lock (_gate)
         {
             var file = Adopt(fetched.Version, downloadedFile, fetched.AssembledFromChunks);
@@ -211,7 +211,7 @@ internal sealed partial class CachedDatabase
     {
         lock (_gate)
         {
-            if (_spare is not { Holders: 0 } spare || spare == _current)
+            if (_spare is not { Holders: 0 } spare)
             {
                 return null;
             }
@@ -296,8 +296,8 @@ internal sealed partial class CachedDatabase
         try
         {
             fetched = await fetch(known);
-            return fetched.Value.DownloadedFile is { } file
-                ? new SnapshotFetch(SnapshotSource.Downloaded, fetched.Value.BytesFetched ?? new FileInfo(file).Length)
+            return fetched.Value.DownloadedFile is not null
+                ? new SnapshotFetch(SnapshotSource.Downloaded, fetched.Value.BytesMoved)
                 : SnapshotFetch.Revalidated;
         }
         finally
@@ -406,12 +406,10 @@ internal sealed partial class CachedDatabase
             return;
         }
 
-        if (_spare is { } older && older != file)
+        // An older spare still held is retired again when released, and may then take the place back: either serves.
+        if (_spare is { Holders: 0 } older && older != file)
         {
-            if (older.Holders == 0)
-            {
-                Evict(older);
-            }
+            Evict(older);
         }
 
         _spare = file;
@@ -516,6 +514,9 @@ internal readonly record struct FetchedVersion(StoredVersion Version, string? Do
     public bool AssembledFromChunks { get; init; }
 
     public long? BytesFetched { get; init; }
+
+    /// <summary>The bytes the fetch moved: <see cref="BytesFetched"/> when it says, else the downloaded file's length.</summary>
+    public long BytesMoved => BytesFetched ?? (DownloadedFile is { } file ? new FileInfo(file).Length : 0);
 
     public static FetchedVersion StillCurrent => new(default, null, Unchanged: true);
 

@@ -148,7 +148,7 @@ internal sealed class ChunkCollector : IChunkCollector
             {
                 totals = totals with { Kept = totals.Kept + 1 };
             }
-            else if (version.LastModified is not { } stored || Utc(stored) > cutoff)
+            else if (version.LastModified is not { } stored || StoredMetadata.Utc(stored) > cutoff)
             {
                 // Without a time there is no telling its age: keep it, as young.
                 totals = totals with { Young = totals.Young + 1 };
@@ -294,9 +294,6 @@ internal sealed class ChunkCollector : IChunkCollector
         e is AmazonServiceException or AmazonClientException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
     // The SDK gives S3's times (sent in UTC) as a local or unspecified DateTime.
-    private static DateTimeOffset Utc(DateTime value) =>
-        new(value.Kind == DateTimeKind.Local ? value.ToUniversalTime() : DateTime.SpecifyKind(value, DateTimeKind.Utc), TimeSpan.Zero);
-
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The chunk counts of a database, or of a pass.</summary>

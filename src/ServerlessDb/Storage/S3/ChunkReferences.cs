@@ -86,7 +86,7 @@ internal sealed class ChunkReferences(IAmazonS3 s3, ChunkCollectorOptions option
         var head = await retry.RunAsync(
             token => s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = options.Bucket, Key = key, VersionId = versionId }, token),
             cancellationToken);
-        if (!string.Equals(MetadataValue(head.Metadata, S3DatabaseStore.LayoutMetadataKey), S3DatabaseStore.ChunkedLayoutName, StringComparison.Ordinal))
+        if (!StoredMetadata.IsManifest(head.Metadata))
         {
             return [];
         }
@@ -97,18 +97,15 @@ internal sealed class ChunkReferences(IAmazonS3 s3, ChunkCollectorOptions option
         }
 
         ManifestsRead++;
-        var (json, stored) = await retry.RunAsync(async token =>
+        var (json, mismatch) = await retry.RunAsync(async token =>
         {
             using var response = await s3.GetObjectAsync(new GetObjectRequest { BucketName = options.Bucket, Key = key, VersionId = versionId }, token);
-            await using var body = response.ResponseStream;
-            using var buffer = new MemoryStream();
-            await body.CopyToAsync(buffer, token);
-            return (buffer.ToArray(), ObjectChecksum.Stored(response.Metadata));
+            return await StoredMetadata.ReadManifestBodyAsync(response, token);
         }, cancellationToken);
 
-        if (stored is not null && ObjectChecksum.Of(json) is var crc32 && crc32 != stored)
+        if (mismatch is not null)
         {
-            throw new ChunkReferencesUnknownException($"the manifest {source} arrived with CRC32 {crc32}, and its commit stored {stored}");
+            throw new ChunkReferencesUnknownException($"the manifest {source} cannot be trusted: {mismatch}");
         }
 
         try
@@ -120,11 +117,6 @@ internal sealed class ChunkReferences(IAmazonS3 s3, ChunkCollectorOptions option
             throw new ChunkReferencesUnknownException($"the manifest {source} does not parse: {e.Message}", e);
         }
     }
-
-    private static string? MetadataValue(MetadataCollection metadata, string name) => metadata.Keys
-        .Where(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase))
-        .Select(k => metadata[k])
-        .FirstOrDefault();
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

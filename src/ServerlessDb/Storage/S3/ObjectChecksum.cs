@@ -56,10 +56,7 @@ internal static class ObjectChecksum
     }
 
     /// <summary>The CRC32 a commit stored with the object; null for an object written some other way.</summary>
-    public static string? Stored(MetadataCollection metadata) => metadata.Keys
-        .Where(key => string.Equals(key, MetadataKey, StringComparison.OrdinalIgnoreCase))
-        .Select(key => metadata[key])
-        .FirstOrDefault();
+    public static string? Stored(MetadataCollection metadata) => StoredMetadata.Value(metadata, MetadataKey);
 
     private static string Format(Crc32 crc)
     {

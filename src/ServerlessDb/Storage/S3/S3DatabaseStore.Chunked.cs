@@ -104,7 +104,7 @@ internal sealed partial class S3DatabaseStore
     {
         var version = new StoredVersion(RequireETag(response.ETag, "GetObject", response.Key));
         var temp = cache.NewTempPath();
-        if (!IsManifest(response.Metadata))
+        if (!StoredMetadata.IsManifest(response.Metadata))
         {
             await SaveAsync(response, temp, token);
             return (FetchedVersion.Downloaded(version, temp, source), null);
@@ -144,17 +144,10 @@ internal sealed partial class S3DatabaseStore
             throw new DatabaseCorruptException(database, source, string.Create(CultureInfo.InvariantCulture, $"its manifest is {response.ContentLength} bytes, more than a manifest's {ChunkManifest.MaxBytes}"));
         }
 
-        byte[] json;
-        await using (var body = response.ResponseStream)
-        using (var buffer = new MemoryStream())
+        var (json, mismatch) = await StoredMetadata.ReadManifestBodyAsync(response, token);
+        if (mismatch is not null)
         {
-            await body.CopyToAsync(buffer, token);
-            json = buffer.ToArray();
-        }
-
-        if (ObjectChecksum.Stored(response.Metadata) is { } stored && ObjectChecksum.Of(json) is var crc32 && crc32 != stored)
-        {
-            throw new TransferCorruptedException($"the {json.Length}-byte manifest downloaded from {source} has CRC32 {crc32}, and its commit stored {stored}");
+            throw new TransferCorruptedException($"the manifest downloaded from {source}: {mismatch}");
         }
 
         try
@@ -194,9 +187,6 @@ internal sealed partial class S3DatabaseStore
             _manifests.Remember(database, etag, manifest);
         }
     }
-
-    private static bool IsManifest(MetadataCollection metadata) =>
-        string.Equals(Metadata(metadata, LayoutMetadataKey), ChunkedLayoutName, StringComparison.Ordinal);
 }
 
 /// <summary>Where the chunks of database NAME live: <c>{prefix}_chunks/{NAME}/{sha256}</c>, beside the databases and out of their listing.</summary>

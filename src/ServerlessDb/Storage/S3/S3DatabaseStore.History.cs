@@ -129,7 +129,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseHistory
         return (entries, more ? response.NextVersionIdMarker : null);
     }
 
-    private static DateTimeOffset LastModified(S3ObjectVersion version) => Utc(version.LastModified);
+    private static DateTimeOffset LastModified(S3ObjectVersion version) => StoredMetadata.Utc(version.LastModified);
 
     // Opaque to clients (they pass it back as it was): the version id marker after a tag, base64url, so that
     // text that merely decodes is not taken for a token.

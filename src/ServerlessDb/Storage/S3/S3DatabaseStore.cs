@@ -258,7 +258,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
                     continue;
                 }
 
-                databases.Add(new DatabaseEntry(name, objects[i].Size ?? 0, Utc(objects[i].LastModified)));
+                databases.Add(new DatabaseEntry(name, objects[i].Size ?? 0, StoredMetadata.Utc(objects[i].LastModified)));
                 if (databases.Count == limit)
                 {
                     var more = truncated || i < objects.Count - 1;
@@ -277,11 +277,6 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
 
     // Links go out as the store reaches S3: HTTPS, or plain HTTP to a local S3.
     private Amazon.S3.Protocol LinkProtocol => _options.OverTls ? Amazon.S3.Protocol.HTTPS : Amazon.S3.Protocol.HTTP;
-
-    // The SDK gives S3's times (sent in UTC) as a local or unspecified DateTime.
-    private static DateTimeOffset Utc(DateTime? time) => time is { } value
-        ? new DateTimeOffset(value.Kind == DateTimeKind.Local ? value.ToUniversalTime() : DateTime.SpecifyKind(value, DateTimeKind.Utc), TimeSpan.Zero)
-        : DateTimeOffset.MinValue;
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) || value == "null" ? null : value;
 
@@ -474,22 +469,16 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
 
     private static StoredCommit ReadCommit(string etag, MetadataCollection metadata)
     {
-        if (Metadata(metadata, CommitIdMetadataKey) is not { } commitId || Metadata(metadata, ParentETagMetadataKey) is not { } parent)
+        if (StoredMetadata.Value(metadata, CommitIdMetadataKey) is not { } commitId || StoredMetadata.Value(metadata, ParentETagMetadataKey) is not { } parent)
         {
             return new StoredCommit(etag, []);
         }
 
-        return new StoredCommit(etag, [new CommitLink(commitId, parent), .. StoredCommit.Parse(Metadata(metadata, LineageMetadataKey))]);
+        return new StoredCommit(etag, [new CommitLink(commitId, parent), .. StoredCommit.Parse(StoredMetadata.Value(metadata, LineageMetadataKey))]);
     }
 
     private IReadOnlyList<CommitLink> LineageOf(string database, StoredVersion version) =>
         _lastSeen.TryGetValue(database, out var seen) && seen.ETag == version.ETag ? seen.Lineage : [];
-
-    // The metadata dictionary keeps the header names' case as the server sent them.
-    private static string? Metadata(MetadataCollection metadata, string name) => metadata.Keys
-        .Where(key => string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
-        .Select(key => metadata[key])
-        .FirstOrDefault();
 
     /// <summary>
     /// Runs one S3 operation under the retry pipeline and turns its failures into domain errors:
