@@ -62,7 +62,9 @@ public sealed class SecurityGroupDatabaseLockTests
             () => throw Error("InvalidGroup.Duplicate"),
             () => "sg-after-contention");
 
-        var lease = await Lock().AcquireAsync("orders", "req-1", CancellationToken.None);
+        // On fake time: two jittered waits on a busy machine could outlast a short real lock wait, and this test is about waiting, not its length.
+        var time = new FakeTimeProvider();
+        var lease = await time.RunAsync(Lock(time, lockWait: TimeSpan.FromSeconds(20)).AcquireAsync("orders", "req-1", CancellationToken.None), Step);
 
         Assert.Equal("sg-after-contention", lease.Token);
         _ec2.Verify(e => e.CreateSecurityGroupAsync(It.IsAny<string>(), It.IsAny<string>(), It.IsAny<string>(), It.IsAny<IReadOnlyDictionary<string, string>>(), It.IsAny<CancellationToken>()), Times.Exactly(3));

@@ -43,14 +43,23 @@ internal sealed class KnownManifests
         }
     }
 
-    /// <summary>The newest version of <paramref name="database"/> whose manifest is known, if any.</summary>
-    public (StoredVersion Version, ChunkManifest Manifest)? Newest(string database)
+    /// <summary>
+    /// The file of the newest version of the database <paramref name="cache"/> holds whose manifest is known, held for the
+    /// caller (dispose it), as the basis a download copies chunks from; null when there is none.
+    /// </summary>
+    public (DatabaseSnapshot Held, ChunkedBasis Basis)? HoldBasis(CachedDatabase cache)
     {
+        (string ETag, ChunkManifest Manifest) newest;
         lock (_gate)
         {
-            return _byDatabase.TryGetValue(database, out var known) && known.Count > 0
-                ? (new StoredVersion(known[0].ETag), known[0].Manifest)
-                : null;
+            if (!_byDatabase.TryGetValue(cache.Name, out var known) || known.Count == 0)
+            {
+                return null;
+            }
+
+            newest = known[0];
         }
+
+        return cache.TryHold(new StoredVersion(newest.ETag)) is { } held ? (held, new ChunkedBasis(held.FilePath, newest.Manifest)) : null;
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using ServerlessDb.Errors;
 using ServerlessDb.Storage.Chunked;
@@ -31,9 +30,9 @@ internal sealed partial class LocalFolderDatabaseStore
     // A read that loses the version it copies to a commit and a prune (its chunks collected) reads the new one, this many times.
     private const int MaxCollectedRetries = 3;
 
-    // The manifest of the version of each database this process read or committed last, when it was chunked:
-    // the base the next commit finds its changed chunks against, and the next read copies chunks from.
-    private readonly ConcurrentDictionary<string, (string ETag, ChunkManifest Manifest)> _manifests = new(StringComparer.Ordinal);
+    // The manifests of the versions of each database this process read or committed last, when they were chunked:
+    // the base a commit finds its changed chunks against, and what a cached file is known to hold.
+    private readonly KnownManifests _manifests = new();
 
     /// <summary>The folder holding the chunks of <paramref name="database"/>.</summary>
     public string ChunksFolderOf(string database) => Path.Combine(DataDirectory, ChunksFolderName, database);
@@ -47,7 +46,7 @@ internal sealed partial class LocalFolderDatabaseStore
     /// </summary>
     private async Task<ChunkedCommit> StoreChunksAsync(string database, StoredVersion basedOn, string filePath, int chunkSize, CancellationToken cancellationToken)
     {
-        var basis = _manifests.TryGetValue(database, out var known) && known.ETag == basedOn.ETag ? known.Manifest : null;
+        var basis = _manifests.Of(database, basedOn);
         var commit = await ChunkedFiles.DescribeAsync(filePath, chunkSize, basis, cancellationToken);
         Directory.CreateDirectory(ChunksFolderOf(database));
         await ChunkedFiles.UploadEachAsync(filePath, commit.ToUpload, (chunk, bytes, token) => StoreChunkAsync(database, chunk, bytes, token), cancellationToken);
@@ -156,16 +155,10 @@ internal sealed partial class LocalFolderDatabaseStore
         }
 
         var manifest = read.Manifest;
-        DatabaseSnapshot? held = null;
-        ChunkedBasis? basis = null;
-        if (_manifests.TryGetValue(cache.Name, out var known) && cache.TryHold(new StoredVersion(known.ETag)) is { } snapshot)
+        var start = _manifests.HoldBasis(cache);
+        using (start?.Held)
         {
-            held = snapshot;
-            basis = new ChunkedBasis(snapshot.FilePath, known.Manifest);
-        }
-
-        using (held)
-        {
+            var basis = start?.Basis;
             var temp = cache.NewTempPath();
             try
             {
@@ -223,16 +216,12 @@ internal sealed partial class LocalFolderDatabaseStore
         return new ChunkCollectedException(missing);
     }
 
-    /// <summary>Remembers the manifest of the version of <paramref name="database"/> just read or committed, or forgets it when that version is a whole file.</summary>
+    /// <summary>Remembers the manifest of the version of <paramref name="database"/> just read or committed, when it is chunked.</summary>
     private void RememberManifest(string database, StoredVersion version, ChunkManifest? manifest)
     {
-        if (manifest is null || version.ETag is not { } tag)
+        if (manifest is not null && version.ETag is { } tag)
         {
-            _manifests.TryRemove(database, out _);
-        }
-        else
-        {
-            _manifests[database] = (tag, manifest);
+            _manifests.Remember(database, tag, manifest);
         }
     }
 

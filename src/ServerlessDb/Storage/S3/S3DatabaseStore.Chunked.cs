@@ -111,16 +111,10 @@ internal sealed partial class S3DatabaseStore
         }
 
         var (manifest, manifestBytes) = await ReadManifestAsync(cache.Name, response, source, token);
-        DatabaseSnapshot? held = null;
-        ChunkedBasis? basis = null;
-        if (_manifests.Newest(cache.Name) is { } known && cache.TryHold(known.Version) is { } snapshot)
+        var start = _manifests.HoldBasis(cache);
+        using (start?.Held)
         {
-            held = snapshot;
-            basis = new ChunkedBasis(snapshot.FilePath, known.Manifest);
-        }
-
-        using (held)
-        {
+            var basis = start?.Basis;
             ChunkManifest? recycled = null;
             if (cache.TakeSpare(temp) is { } spare)
             {
