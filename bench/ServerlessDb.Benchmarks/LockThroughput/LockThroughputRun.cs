@@ -168,7 +168,7 @@ internal static partial class LockThroughputRun
         IDatabaseLock databaseLock = options.LockBackend switch
         {
             LockBackend.Ec2 => CompositionRoot.CreateSecurityGroupLock(
-                Ec2ClientFactory.Create(CompositionRoot.Ec2ClientOptionsFrom(options), new HttpClient(budget.Handler()) { Timeout = Ec2ClientFactory.AttemptTimeout }),
+                Ec2ClientFactory.Create(CompositionRoot.Ec2ClientOptionsFrom(options), budget.Handler()),
                 options,
                 time,
                 log),

@@ -107,7 +107,7 @@ public static class CompositionRoot
         new(s3, S3LeaseLockOptionsFrom(options), time, log);
 
     /// <summary>The security-group lock's EC2 client; the options must name a region.</summary>
-    internal static Ec2QueryClient CreateEc2Client(ServerlessDbOptions options) => Ec2ClientFactory.Create(Ec2ClientOptionsFrom(options));
+    internal static IEc2Client CreateEc2Client(ServerlessDbOptions options) => Ec2ClientFactory.Create(Ec2ClientOptionsFrom(options));
 
     /// <summary>The security-group lock over <paramref name="ec2"/>; the options must name a VPC.</summary>
     internal static SecurityGroupDatabaseLock CreateSecurityGroupLock(IEc2Client ec2, ServerlessDbOptions options, TimeProvider time, ILogSink log) =>
@@ -115,8 +115,8 @@ public static class CompositionRoot
 
     /// <summary>
     /// The LockReaper's composition: the reaper of the backend LOCK_BACKEND names (ec2 by default; none with
-    /// LOCK_BACKEND=none) and, where DB_BUCKET is set and CHUNK_GC is on, the chunk collector; the EC2 client signs
-    /// with <paramref name="time"/>, and the lease reaper and the collector share one S3 client.
+    /// LOCK_BACKEND=none) and, where DB_BUCKET is set and CHUNK_GC is on, the chunk collector; the lease reaper
+    /// and the collector share one S3 client.
     /// </summary>
     /// <exception cref="OptionsException">the configuration is invalid; the message lists every problem.</exception>
     public static ReaperPass CreateReaperPass(IEnvironment environment, TimeProvider time, ILogSink log)
@@ -126,7 +126,7 @@ public static class CompositionRoot
         ILockReaper? locks = options.LockBackend switch
         {
             LockBackend.S3 => new ExpiredLeaseReaper(s3!, ExpiredLeaseReaperOptionsFrom(options), time, log),
-            LockBackend.Ec2 => new StaleLockReaper(Ec2ClientFactory.Create(Ec2ClientOptionsFrom(options), timeProvider: time), StaleLockReaperOptionsFrom(options), time, log),
+            LockBackend.Ec2 => new StaleLockReaper(Ec2ClientFactory.Create(Ec2ClientOptionsFrom(options)), StaleLockReaperOptionsFrom(options), time, log),
             _ => null,
         };
         var chunks = options.ChunkCollection ? new ChunkCollector(s3!, ChunkCollectorOptionsFrom(options), time, log) : null;

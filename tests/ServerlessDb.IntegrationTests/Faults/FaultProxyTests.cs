@@ -186,7 +186,7 @@ public sealed class FaultProxyTests(MotoServerFixture moto)
         new BasicAWSCredentials(MotoServerFixture.AccessKeyId, MotoServerFixture.SecretAccessKey),
         new AmazonS3Config { ServiceURL = endpoint.ToString(), ForcePathStyle = true, AuthenticationRegion = MotoServerFixture.Region, MaxErrorRetry = 0 });
 
-    private static Ec2QueryClient Ec2Through(Uri endpoint) => Ec2ClientFactory.Create(new Ec2ClientOptions(MotoServerFixture.Region, endpoint));
+    private static IEc2Client Ec2Through(Uri endpoint) => Ec2ClientFactory.Create(new Ec2ClientOptions(MotoServerFixture.Region, endpoint));
 
     private async Task<string> ReadDirectAsync(string bucket)
     {

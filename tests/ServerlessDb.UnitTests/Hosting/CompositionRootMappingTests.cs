@@ -4,6 +4,7 @@ using ServerlessDb.Engine;
 using ServerlessDb.Hosting;
 using ServerlessDb.Locking.Ec2;
 using ServerlessDb.Storage.S3;
+using ServerlessDb.UnitTests.Locking.Ec2;
 
 namespace ServerlessDb.UnitTests.Hosting;
 
@@ -70,7 +71,7 @@ public sealed class CompositionRootMappingTests
             ["AWS_ENDPOINT_URL_EC2"] = ec2,
         });
 
-        Assert.Equal(new Uri(expected), CompositionRoot.CreateEc2Client(options).Endpoint);
+        Assert.Equal(new Uri(expected), Ec2Endpoint.Of(CompositionRoot.Ec2ClientOptionsFrom(options)));
     }
 
     [Fact]

@@ -109,7 +109,7 @@ public sealed class FunctionTests
     public async Task A_failure_to_list_the_groups_fails_the_invocation()
     {
         _ec2.Setup(e => e.DescribeSecurityGroupsAsync(It.IsAny<IReadOnlyList<Ec2Filter>>(), It.IsAny<CancellationToken>()))
-            .ThrowsAsync(new Ec2Exception("DescribeSecurityGroups", "RequestLimitExceeded", "slow down"));
+            .ThrowsAsync(new Ec2Exception("DescribeSecurityGroups", "RequestLimitExceeded", "slow down", Ec2ErrorKind.Throttling));
 
         var error = await Assert.ThrowsAsync<Ec2Exception>(() => Function().HandleAsync(SampleScheduledEvent()));
 
@@ -173,7 +173,7 @@ public sealed class FunctionTests
     public async Task A_failure_to_list_the_locks_still_lets_the_chunks_be_collected_then_fails_the_invocation()
     {
         _ec2.Setup(e => e.DescribeSecurityGroupsAsync(It.IsAny<IReadOnlyList<Ec2Filter>>(), It.IsAny<CancellationToken>()))
-            .ThrowsAsync(new Ec2Exception("DescribeSecurityGroups", "UnauthorizedOperation", "no"));
+            .ThrowsAsync(new Ec2Exception("DescribeSecurityGroups", "UnauthorizedOperation", "no", Ec2ErrorKind.Other));
         var chunks = new Mock<IChunkCollector>(MockBehavior.Strict);
         chunks.Setup(c => c.CollectOnceAsync(It.IsAny<string?>(), It.IsAny<CancellationToken>())).ReturnsAsync(Collected);
 

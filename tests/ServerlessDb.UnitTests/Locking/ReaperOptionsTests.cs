@@ -1,6 +1,7 @@
 using ServerlessDb.Configuration;
 using ServerlessDb.Hosting;
 using ServerlessDb.Locking.Ec2;
+using ServerlessDb.UnitTests.Locking.Ec2;
 
 namespace ServerlessDb.UnitTests.Locking;
 
@@ -50,7 +51,7 @@ public sealed class ReaperOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(120), options.StaleAfter);
         Assert.Equal("us-west-2", options.Region);
         Assert.Equal(new Uri("http://127.0.0.1:6000"), options.Endpoints.ForEc2);
-        Assert.Equal(new Uri("http://127.0.0.1:6000/"), Ec2ClientFactory.Create(CompositionRoot.Ec2ClientOptionsFrom(options)).Endpoint);
+        Assert.Equal(new Uri("http://127.0.0.1:6000/"), Ec2Endpoint.Of(CompositionRoot.Ec2ClientOptionsFrom(options)));
     }
 
     [Theory]

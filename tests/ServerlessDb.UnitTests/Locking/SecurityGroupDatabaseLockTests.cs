@@ -1,3 +1,5 @@
+using Amazon.EC2;
+using Amazon.Runtime;
 using System.Net;
 using Microsoft.Extensions.Time.Testing;
 using Moq;
@@ -19,8 +21,9 @@ public sealed class SecurityGroupDatabaseLockTests
     private readonly Mock<IEc2Client> _ec2 = new(MockBehavior.Strict);
     private readonly RecordingLogSink _log = new();
 
+    // Made as the client makes it from the SDK's exception, so each code gets the kind the real mapping gives it.
     private static Ec2Exception Error(string code, HttpStatusCode status = HttpStatusCode.BadRequest) =>
-        new("CreateSecurityGroup", code, $"EC2 says {code}", status, "req-id");
+        Ec2Client.Classify("CreateSecurityGroup", new AmazonEC2Exception($"EC2 says {code}", ErrorType.Sender, code, "req-id", status), CancellationToken.None)!;
 
     private SecurityGroupDatabaseLock Lock(TimeProvider? timeProvider = null, TimeSpan? lockWait = null) =>
         new(_ec2.Object, VpcId, Prefix, lockWait ?? LockWait, cleanupWait: TimeSpan.FromSeconds(1), timeProvider ?? TimeProvider.System, _log);
@@ -75,7 +78,7 @@ public sealed class SecurityGroupDatabaseLockTests
     {
         SetupCreate(
             () => throw Error("RequestLimitExceeded", HttpStatusCode.ServiceUnavailable),
-            () => throw new Ec2Exception("CreateSecurityGroup", Ec2Exception.TransportErrorCode, "connection reset"),
+            () => throw new Ec2Exception("CreateSecurityGroup", Ec2Exception.TransportErrorCode, "connection reset", Ec2ErrorKind.Transient),
             () => throw Error("InternalError", HttpStatusCode.InternalServerError),
             () => "sg-after-throttling");
 
@@ -139,7 +142,7 @@ public sealed class SecurityGroupDatabaseLockTests
     public async Task Acquire_takes_its_own_group_when_the_answer_to_its_create_was_lost()
     {
         SetupCreate(
-            () => throw new Ec2Exception("CreateSecurityGroup", Ec2Exception.TransportErrorCode, "timed out"),
+            () => throw new Ec2Exception("CreateSecurityGroup", Ec2Exception.TransportErrorCode, "timed out", Ec2ErrorKind.Transient),
             () => throw Error("InvalidGroup.Duplicate"));
         _ec2.Setup(e => e.DescribeSecurityGroupsAsync(It.IsAny<IReadOnlyList<Ec2Filter>>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync([new SecurityGroupInfo("sg-mine", Prefix + "orders", new Dictionary<string, string> { ["CreateTime"] = "1704164645", ["Holder"] = "req-1" })]);
@@ -157,7 +160,7 @@ public sealed class SecurityGroupDatabaseLockTests
     public async Task Acquire_does_not_take_someone_elses_group_after_a_lost_answer()
     {
         SetupCreate(
-            () => throw new Ec2Exception("CreateSecurityGroup", Ec2Exception.TransportErrorCode, "timed out"),
+            () => throw new Ec2Exception("CreateSecurityGroup", Ec2Exception.TransportErrorCode, "timed out", Ec2ErrorKind.Transient),
             () => throw Error("InvalidGroup.Duplicate"),
             () => "sg-later");
         _ec2.Setup(e => e.DescribeSecurityGroupsAsync(It.IsAny<IReadOnlyList<Ec2Filter>>(), It.IsAny<CancellationToken>()))
@@ -193,7 +196,7 @@ public sealed class SecurityGroupDatabaseLockTests
     public async Task Release_of_a_reaped_lock_is_a_warning_not_an_error()
     {
         _ec2.Setup(e => e.DeleteSecurityGroupAsync("sg-0123", It.IsAny<CancellationToken>()))
-            .ThrowsAsync(new Ec2Exception("DeleteSecurityGroup", "InvalidGroup.NotFound", "The security group 'sg-0123' does not exist", HttpStatusCode.BadRequest));
+            .ThrowsAsync(new Ec2Exception("DeleteSecurityGroup", "InvalidGroup.NotFound", "The security group 'sg-0123' does not exist", Ec2ErrorKind.GroupNotFound, HttpStatusCode.BadRequest));
 
         await Lock().ReleaseAsync(new LockLease("orders", "req-1", "sg-0123", DateTimeOffset.UtcNow), CancellationToken.None);
 
@@ -210,8 +213,8 @@ public sealed class SecurityGroupDatabaseLockTests
     public async Task Release_retries_transient_failures()
     {
         _ec2.SetupSequence(e => e.DeleteSecurityGroupAsync("sg-0123", It.IsAny<CancellationToken>()))
-            .ThrowsAsync(new Ec2Exception("DeleteSecurityGroup", "RequestLimitExceeded", "slow down", HttpStatusCode.ServiceUnavailable))
-            .ThrowsAsync(new Ec2Exception("DeleteSecurityGroup", Ec2Exception.TransportErrorCode, "connection reset"))
+            .ThrowsAsync(new Ec2Exception("DeleteSecurityGroup", "RequestLimitExceeded", "slow down", Ec2ErrorKind.Throttling, HttpStatusCode.ServiceUnavailable))
+            .ThrowsAsync(new Ec2Exception("DeleteSecurityGroup", Ec2Exception.TransportErrorCode, "connection reset", Ec2ErrorKind.Transient))
             .Returns(Task.CompletedTask);
 
         await Lock().ReleaseAsync(new LockLease("orders", "req-1", "sg-0123", DateTimeOffset.UtcNow), CancellationToken.None);
@@ -223,7 +226,7 @@ public sealed class SecurityGroupDatabaseLockTests
     public async Task Release_that_keeps_failing_transiently_gives_up_when_the_callers_window_closes()
     {
         _ec2.Setup(e => e.DeleteSecurityGroupAsync("sg-0123", It.IsAny<CancellationToken>()))
-            .ThrowsAsync(new Ec2Exception("DeleteSecurityGroup", "Unavailable", "try later", HttpStatusCode.ServiceUnavailable));
+            .ThrowsAsync(new Ec2Exception("DeleteSecurityGroup", "Unavailable", "try later", Ec2ErrorKind.Transient, HttpStatusCode.ServiceUnavailable));
         var time = new FakeTimeProvider();
         using var window = new CancellationTokenSource(TimeSpan.FromSeconds(1), time);
 
@@ -246,7 +249,7 @@ public sealed class SecurityGroupDatabaseLockTests
         var start = time.GetUtcNow();
         _ec2.Setup(e => e.DeleteSecurityGroupAsync("sg-0123", It.IsAny<CancellationToken>()))
             .Returns(() => time.GetUtcNow() - start < TimeSpan.FromSeconds(5)
-                ? Task.FromException(new Ec2Exception("DeleteSecurityGroup", "RequestLimitExceeded", "Request limit exceeded.", HttpStatusCode.ServiceUnavailable))
+                ? Task.FromException(new Ec2Exception("DeleteSecurityGroup", "RequestLimitExceeded", "Request limit exceeded.", Ec2ErrorKind.Throttling, HttpStatusCode.ServiceUnavailable))
                 : Task.CompletedTask);
         using var window = new CancellationTokenSource(TimeSpan.FromSeconds(20), time);
 
@@ -260,7 +263,7 @@ public sealed class SecurityGroupDatabaseLockTests
     public async Task Release_surfaces_a_non_retryable_error()
     {
         _ec2.Setup(e => e.DeleteSecurityGroupAsync("sg-0123", It.IsAny<CancellationToken>()))
-            .ThrowsAsync(new Ec2Exception("DeleteSecurityGroup", "UnauthorizedOperation", "not allowed", HttpStatusCode.Forbidden));
+            .ThrowsAsync(new Ec2Exception("DeleteSecurityGroup", "UnauthorizedOperation", "not allowed", Ec2ErrorKind.Other, HttpStatusCode.Forbidden));
 
         var error = await Assert.ThrowsAsync<LockUnavailableException>(
             () => Lock().ReleaseAsync(new LockLease("orders", "req-1", "sg-0123", DateTimeOffset.UtcNow), CancellationToken.None));

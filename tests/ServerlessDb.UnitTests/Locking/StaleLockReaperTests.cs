@@ -1,3 +1,5 @@
+using Amazon.EC2;
+using Amazon.Runtime;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
@@ -46,8 +48,9 @@ public sealed class StaleLockReaperTests
     private static string SecondsAgo(long seconds) =>
         (Now.ToUnixTimeSeconds() - seconds).ToString(CultureInfo.InvariantCulture);
 
+    // Made as the client makes it from the SDK's exception, so each code gets the kind the real mapping gives it.
     private static Ec2Exception Error(string code, HttpStatusCode status = HttpStatusCode.BadRequest) =>
-        new("DeleteSecurityGroup", code, $"EC2 says {code}", status, "req-id");
+        Ec2Client.Classify("DeleteSecurityGroup", new AmazonEC2Exception($"EC2 says {code}", ErrorType.Sender, code, "req-id", status), CancellationToken.None)!;
 
     private void Listed(params SecurityGroupInfo[] groups) =>
         _ec2.Setup(e => e.DescribeSecurityGroupsAsync(It.IsAny<IReadOnlyList<Ec2Filter>>(), It.IsAny<CancellationToken>()))
@@ -221,7 +224,7 @@ public sealed class StaleLockReaperTests
         Listed(Group("crashed", SecondsAgo(2000)));
         _ec2.SetupSequence(e => e.DeleteSecurityGroupAsync("sg-crashed", It.IsAny<CancellationToken>()))
             .ThrowsAsync(Error("RequestLimitExceeded", HttpStatusCode.ServiceUnavailable))
-            .ThrowsAsync(new Ec2Exception("DeleteSecurityGroup", Ec2Exception.TransportErrorCode, "connection reset"))
+            .ThrowsAsync(new Ec2Exception("DeleteSecurityGroup", Ec2Exception.TransportErrorCode, "connection reset", Ec2ErrorKind.Transient))
             .Returns(Task.CompletedTask);
 
         var summary = await _time.RunAsync(Reaper().ReapOnceAsync(null, CancellationToken.None), TimeSpan.FromMilliseconds(100));
@@ -267,7 +270,7 @@ public sealed class StaleLockReaperTests
     public async Task A_failure_to_list_the_groups_propagates_and_deletes_nothing()
     {
         _ec2.Setup(e => e.DescribeSecurityGroupsAsync(It.IsAny<IReadOnlyList<Ec2Filter>>(), It.IsAny<CancellationToken>()))
-            .ThrowsAsync(new Ec2Exception("DescribeSecurityGroups", "UnauthorizedOperation", "not allowed", HttpStatusCode.Forbidden));
+            .ThrowsAsync(new Ec2Exception("DescribeSecurityGroups", "UnauthorizedOperation", "not allowed", Ec2ErrorKind.Other, HttpStatusCode.Forbidden));
 
         var error = await Assert.ThrowsAsync<Ec2Exception>(() => Reaper().ReapOnceAsync(null, CancellationToken.None));
 

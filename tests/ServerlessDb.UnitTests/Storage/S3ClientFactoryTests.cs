@@ -31,6 +31,7 @@ public sealed class S3ClientFactoryTests
         var config = S3ClientFactory.CreateConfig(new S3ClientOptions(Region: null, Endpoint: null, TimeSpan.FromSeconds(7)));
 
         Assert.Equal(0, config.MaxErrorRetry);
+        Assert.Equal(0, config.MaxStaleConnectionRetries);
         Assert.Equal(TimeSpan.FromSeconds(7), config.Timeout);
         Assert.True(config.ConnectTimeout <= TimeSpan.FromSeconds(3));
     }

@@ -1,49 +1,65 @@
 using Amazon;
+using Amazon.EC2;
 using Amazon.Runtime;
-using Amazon.Runtime.Credentials;
-using Amazon.Runtime.Identity;
+using ServerlessDb.Resilience;
 
 namespace ServerlessDb.Locking.Ec2;
 
 /// <summary>
-/// Builds the EC2 client of the QueryRunner's lock or of the LockReaper from their options:
-/// endpoint override or the regional endpoint, the default credential chain.
+/// Builds the EC2 client of the QueryRunner's lock or of the LockReaper from their options, once per
+/// process: AWSSDK.EC2's <see cref="AmazonEC2Client"/> with the endpoint override or the regional
+/// endpoint, the default credential chain, and the SDK's retries off.
 /// </summary>
 internal static class Ec2ClientFactory
 {
-    /// <summary>How long one EC2 attempt may take before it counts as a transient failure.</summary>
+    /// <summary>How long one EC2 attempt may take before it counts as a lost answer.</summary>
     public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>
-    /// Creates a client for <paramref name="options"/>. Build it once per process: it owns an
-    /// HttpClient unless one is given, and the credential resolver caches.
-    /// </summary>
-    public static Ec2QueryClient Create(
-        Ec2ClientOptions options,
-        HttpClient? httpClient = null,
-        IIdentityResolver<AWSCredentials>? credentials = null,
-        TimeProvider? timeProvider = null)
+    /// <param name="handler">sends the SDK's requests instead of its own HTTP stack (a scripted server, a benchmark's throttle); null for the SDK's own.</param>
+    /// <param name="credentials">null for the default credential chain.</param>
+    public static IEc2Client Create(Ec2ClientOptions options, HttpMessageHandler? handler = null, AWSCredentials? credentials = null)
+    {
+        var config = CreateConfig(options, handler);
+        return new Ec2Client(credentials is null ? new AmazonEC2Client(config) : new AmazonEC2Client(credentials, config));
+    }
+
+    public static AmazonEC2Config CreateConfig(Ec2ClientOptions options, HttpMessageHandler? handler = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrEmpty(options.Region, nameof(options));
-        return new Ec2QueryClient(
-            httpClient ?? new HttpClient { Timeout = AttemptTimeout },
-            EndpointFor(options),
-            options.Region,
-            credentials ?? new DefaultAWSCredentialsIdentityResolver(),
-            timeProvider ?? TimeProvider.System);
-    }
 
-    /// <summary>The override if there is one, else <c>https://ec2.{region}.{partition DNS suffix}</c>.</summary>
-    private static Uri EndpointFor(Ec2ClientOptions options)
-    {
-        if (options.Endpoint is { } overridden)
+        // One retry layer, the lock's and the reaper's own (Ec2Retry), not the SDK's under it: besides hiding a
+        // lost CreateSecurityGroup answer behind InvalidGroup.Duplicate, SDK attempts stacked inside each of ours
+        // would overrun the one deadline (LOCK_WAIT_SECONDS) that the waits for a held lock and for throttling share.
+        var config = new AmazonEC2Config { Timeout = AttemptTimeout };
+        OneAttemptPerCall.Apply(config);
+        if (handler is not null)
         {
-            return overridden;
+            config.HttpClientFactory = new HandlerClientFactory(handler);
         }
 
-        var suffix = RegionEndpoint.GetBySystemName(options.Region).PartitionDnsSuffix ?? "amazonaws.com";
-        return new Uri($"https://ec2.{options.Region}.{suffix}/");
+        if (options.Endpoint is { } endpoint)
+        {
+            // Setting ServiceURL clears RegionEndpoint; the region still signs the requests.
+            config.ServiceURL = endpoint.ToString();
+            config.AuthenticationRegion = options.Region;
+        }
+        else
+        {
+            config.RegionEndpoint = RegionEndpoint.GetBySystemName(options.Region);
+        }
+
+        return config;
+    }
+
+    private sealed class HandlerClientFactory(HttpMessageHandler handler) : HttpClientFactory
+    {
+        public override HttpClient CreateHttpClient(IClientConfig clientConfig) =>
+            new(handler, disposeHandler: false) { Timeout = clientConfig.Timeout ?? AttemptTimeout };
+
+        public override bool UseSDKHttpClientCaching(IClientConfig clientConfig) => false;
+
+        public override bool DisposeHttpClientsAfterUse(IClientConfig clientConfig) => false;
     }
 }
 

@@ -3,7 +3,7 @@ namespace ServerlessDb.Locking.Ec2;
 /// <summary>What an <see cref="Ec2Exception"/> means to a caller deciding whether to wait, retry or give up.</summary>
 public enum Ec2ErrorKind
 {
-    /// <summary>Any other error EC2 reported (invalid parameter, missing VPC, limit reached, ...): not retryable.</summary>
+    /// <summary>Any other error EC2 reported (invalid parameter, missing VPC, limit reached, not authorized, ...): not retryable.</summary>
     Other,
 
     /// <summary><c>InvalidGroup.Duplicate</c>: a group of that name already exists (for the lock: it is held).</summary>
@@ -15,15 +15,9 @@ public enum Ec2ErrorKind
     /// <summary><c>DependencyViolation</c>: the group is still referenced and cannot be deleted.</summary>
     DependencyViolation,
 
-    /// <summary><c>RequestLimitExceeded</c> and other throttling codes: retry with backoff.</summary>
+    /// <summary><c>RequestLimitExceeded</c> and the other codes the SDK reads as throttling: retry with backoff.</summary>
     Throttling,
 
-    /// <summary><c>UnauthorizedOperation</c>: the credentials are valid but not allowed to call the action.</summary>
-    Unauthorized,
-
-    /// <summary><c>AuthFailure</c> and other signature or credential errors.</summary>
-    AuthFailure,
-
-    /// <summary>A network failure, a timeout, an HTTP 5xx or a server-side code: retry with backoff.</summary>
+    /// <summary>No answer (a network failure, a timeout), an HTTP 5xx or a server-side code: retry with backoff.</summary>
     Transient,
 }

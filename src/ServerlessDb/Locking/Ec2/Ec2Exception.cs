@@ -15,6 +15,7 @@ public sealed class Ec2Exception : Exception
         string action,
         string code,
         string errorMessage,
+        Ec2ErrorKind kind,
         HttpStatusCode? statusCode = null,
         string? requestId = null,
         Exception? innerException = null)
@@ -25,7 +26,7 @@ public sealed class Ec2Exception : Exception
         ErrorMessage = errorMessage;
         StatusCode = statusCode;
         RequestId = requestId;
-        Kind = Ec2ErrorCodes.Classify(code, statusCode);
+        Kind = kind;
     }
 
     /// <summary>The EC2 action that failed, for example <c>CreateSecurityGroup</c>.</summary>

@@ -1,6 +1,7 @@
 using Amazon;
 using Amazon.Runtime;
 using Amazon.S3;
+using ServerlessDb.Resilience;
 
 namespace ServerlessDb.Storage.S3;
 
@@ -20,12 +21,11 @@ internal static class S3ClientFactory
         ArgumentNullException.ThrowIfNull(options);
         var config = new AmazonS3Config
         {
-            MaxErrorRetry = 0,
-
             // One attempt never outlives the whole retry budget; a dead host fails fast and is retried.
             Timeout = options.RetryDeadline,
             ConnectTimeout = options.RetryDeadline < MaxConnectTimeout ? options.RetryDeadline : MaxConnectTimeout,
         };
+        OneAttemptPerCall.Apply(config);
 
         // The SDK's own checksums are managed code, byte at a time: the store computes its own CRC32 once
         // per transfer instead (ObjectChecksum), so the SDK computes one only where an API requires it.

@@ -1,7 +1,7 @@
 using System.Net;
-using System.Net.Sockets;
 using Amazon.Runtime;
 using Amazon.S3;
+using ServerlessDb.Resilience;
 
 namespace ServerlessDb.Storage.S3;
 
@@ -26,9 +26,9 @@ internal static class S3Errors
         OperationCanceledException => !attemptToken.IsCancellationRequested,
         AmazonServiceException service => IsTransientStatus(service.StatusCode)
             || (service.ErrorCode is { } code && TransientCodes.Contains(code))
-            || HasNetworkCause(service.InnerException),
-        AmazonClientException client => HasNetworkCause(client.InnerException),
-        _ => IsNetworkError(exception),
+            || NetworkFailures.HasNetworkCause(service.InnerException),
+        AmazonClientException client => NetworkFailures.HasNetworkCause(client.InnerException),
+        _ => NetworkFailures.IsNetworkError(exception),
     };
 
     /// <summary>A 304 answer to a GET sent with If-None-Match: the cached copy is current.</summary>
@@ -68,21 +68,4 @@ internal static class S3Errors
     private static bool IsTransientStatus(HttpStatusCode status) => status is HttpStatusCode.TooManyRequests
         or HttpStatusCode.InternalServerError or HttpStatusCode.BadGateway
         or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout;
-
-    private static bool HasNetworkCause(Exception? exception)
-    {
-        for (var cause = exception; cause is not null; cause = cause.InnerException)
-        {
-            if (IsNetworkError(cause))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    // FileNotFound and DirectoryNotFound are IOExceptions too, but no retry will make a file appear.
-    private static bool IsNetworkError(Exception exception) => exception is HttpRequestException or SocketException
-        or TimeoutException or (IOException and not FileNotFoundException and not DirectoryNotFoundException);
 }
