@@ -104,7 +104,7 @@ public sealed class MotoServerFixture : IAsyncLifetime
 
     /// <summary>
     /// Creates a VPC in moto through the EC2 API and returns its id (vpc-...), for the lock tests.
-    /// Uses the aws CLI: this project signs its own EC2 Query API calls, and the tests should not depend on that code.
+    /// Uses the aws CLI, so that the fixture does not depend on the EC2 client the tests check.
     /// </summary>
     public async Task<string> CreateVpcAsync(CancellationToken cancellationToken = default)
     {
