@@ -37,11 +37,6 @@ internal static class SqlScriptSplitter
 
     public static IReadOnlyList<Statement> Split(string script, int maxStatements)
     {
-        if (script.Contains('\0', StringComparison.Ordinal))
-        {
-            throw new BadRequestException(RequestMessages.NulInSql);
-        }
-
         var statements = new List<Statement>();
         var start = 0;
         var state = 0;

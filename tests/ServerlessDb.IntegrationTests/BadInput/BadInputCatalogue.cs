@@ -25,7 +25,7 @@ public static class BadInputCatalogue
 
     public static IReadOnlyList<BadInputCase> Cases { get; } =
     [
-        // Malformed bodies.
+        // Malformed bodies: 400, kept, as rqlite answers a body it cannot parse; sizes and counts are our own limits (400, 413).
         Post("body not json", "/db/execute", "not json", 400, "invalid JSON body"),
         Post("body empty", "/db/execute", "", 400, "invalid JSON body"),
         Post("body truncated", "/db/execute", "[\"SELECT 1\"", 400, "invalid JSON body"),
@@ -47,20 +47,28 @@ public static class BadInputCatalogue
         Raw("json string overlong UTF-8", "POST", "/db/query", null, Json, [.. "[\"SELECT '"u8, 0xc0, 0xaf, .. "'\"]"u8], 400, InvalidText),
         Raw("json string UTF-8 surrogate", "POST", "/db/query", null, Json, [.. "[\"SELECT '"u8, 0xed, 0xa0, 0x80, .. "'\"]"u8], 400, InvalidText),
 
-        // Strings: NULs and lone surrogates.
-        Post("nul in json sql", "/db/query", "[\"SELECT 1\\u0000\"]", 400, Nul),
-        Post("nul hiding a second statement", "/db/execute", "[\"SELECT 1;\\u0000DELETE FROM t\"]", 400, Nul),
-        Post("nul in parameterized sql", "/db/execute", "[[\"INSERT INTO t VALUES (?)\\u0000\", 1]]", 400, Nul),
-        Post("nul in text body", "/db/execute", "DELETE FROM t\0", 400, Nul, Text),
-        Get("nul in q", "q=SELECT%201%00", 400, Nul),
-        Post("nul in sql script", "/sql", "SELECT 1;\0DELETE FROM t;", 400, Nul, Text),
+        // NUL in SQL: 200, the statement's error in its place (changed from 400). rqlite hands the text to SQLite,
+        // which reports an error for that statement; a client that mishandles other statuses (pyrqlite leaves a
+        // non-200 answer unread and sends the next request again) must get the answer it gets from rqlite. The
+        // SQL never reaches SQLite, so nothing hidden after the NUL runs.
+        Post("nul in json sql", "/db/query", "[\"SELECT 1\\u0000\"]", 200, Nul),
+        Post("nul hiding a second statement", "/db/execute", "[\"SELECT 1;\\u0000DELETE FROM t\"]", 200, Nul),
+        Post("nul in parameterized sql", "/db/execute", "[[\"INSERT INTO t VALUES (?)\\u0000\", 1]]", 200, Nul),
+        Post("nul in text body", "/db/execute", "DELETE FROM t\0", 200, Nul, Text),
+        Get("nul in q", "q=SELECT%201%00", 200, Nul),
+        Post("nul in sql script", "/sql", "SELECT 1;\0DELETE FROM t;", 200, Nul, Text),
+        Post("nul after a write in a transaction", "/db/execute", "[\"DELETE FROM t\", \"SELECT 1\\u0000\"]", 200, Nul, query: "transaction"),
+
+        // Strings that are not text (lone surrogates): 400, kept. The body cannot be read as the UTF-8 text
+        // SQLite takes, as rqlite refuses a body it cannot decode.
         Post("lone surrogate in sql", "/db/query", "[\"SELECT '\\ud800'\"]", 400, InvalidText),
         Post("lone low surrogate in sql", "/db/execute", "[\"DELETE FROM t WHERE a = '\\udc00'\"]", 400, InvalidText),
         Post("lone surrogate in parameter", "/db/execute", "[[\"INSERT INTO t VALUES (?)\", \"\\ud800\"]]", 400, InvalidText),
         Post("lone surrogate in named parameter", "/db/execute", "[[\"INSERT INTO t VALUES (:a)\", {\"a\": \"x\\udfff\"}]]", 400, InvalidText),
         Post("lone surrogate in parameter name", "/db/execute", "[[\"INSERT INTO t VALUES (:a)\", {\"\\ud800\": 1}]]", 400, InvalidText),
 
-        // Parameters.
+        // Parameters: 400, kept, as rqlite refuses a parameter its request parser cannot read. A missing value is
+        // SQLite's to report, per statement.
         Post("parameter an object", "/db/execute", "[[\"INSERT INTO t VALUES (:a)\", {\"a\": {\"b\": 1}}]]", 400, "unsupported type for parameter"),
         Post("blob byte 256", "/db/execute", "[[\"INSERT INTO t VALUES (?)\", [256]]]", 400, "unsupported type for parameter"),
         Post("blob byte negative", "/db/execute", "[[\"INSERT INTO t VALUES (?)\", [-1]]]", 400, "unsupported type for parameter"),
@@ -70,7 +78,7 @@ public static class BadInputCatalogue
         Post("number far beyond double", "/db/execute", "[[\"INSERT INTO t VALUES (?)\", -" + new string('9', 400) + "]]", 400, "number out of range for parameter"),
         Post("missing parameter value", "/db/execute", "[[\"UPDATE t SET a = ? WHERE a = ?\", 1]]", 200, "missing value for parameter"),
 
-        // Flags.
+        // Flags: 400, kept, as rqlite answers a flag it cannot read.
         Get("level unknown", "q=SELECT%201&level=eventual", 400, "unrecognized consistency level"),
         Get("db_timeout not a duration", "q=SELECT%201&db_timeout=soon", 400, "invalid db_timeout"),
         Get("db_timeout negative", "q=SELECT%201&db_timeout=-1s", 400, "invalid db_timeout"),
@@ -81,7 +89,7 @@ public static class BadInputCatalogue
         Get("freshness huge", "q=SELECT%201&level=none&freshness=99999999999999", 400, "invalid freshness"),
         Get("freshness not a duration", "q=SELECT%201&level=none&freshness=soon", 400, "invalid freshness"),
 
-        // Database names.
+        // Database names (ours): 400, kept: a request for no valid database has no statement to answer for.
         Get("db final newline", "q=SELECT%201&db=sneaky%0A", 400, "invalid database name"),
         Get("db default with final newline", "q=SELECT%20*%20FROM%20t&db=default%0A", 400, "invalid database name"),
         Post("db final newline on a write", "/db/execute", "[\"CREATE TABLE x(a)\"]", 400, "invalid database name", query: "db=sneaky%0A"),
@@ -92,7 +100,7 @@ public static class BadInputCatalogue
         Get("db non-ascii", "q=SELECT%201&db=caf%C3%A9", 400, "invalid database name"),
         Get("db with a space", "q=SELECT%201&db=has%20space", 400, "invalid database name"),
 
-        // Routes and methods.
+        // Routes and methods: 404 and 405, kept, as rqlite answers them.
         Raw("unknown route", "GET", "/nowhere", null, Json, null, 404, "not found"),
         Raw("unknown route under db", "POST", "/db/drop", null, Json, "[\"SELECT 1\"]"u8.ToArray(), 404, "not found"),
         Raw("delete on execute", "DELETE", "/db/execute", null, Json, null, 405, "method not allowed"),
@@ -100,7 +108,7 @@ public static class BadInputCatalogue
         Raw("put on query", "PUT", "/db/query", null, Json, "[\"DELETE FROM t\"]"u8.ToArray(), 405, "method not allowed"),
         Raw("post on status", "POST", "/status", null, Json, null, 405, "method not allowed"),
 
-        // Backups.
+        // Backups and listings: 400, kept: no statements, so no per-statement place for an error.
         Raw("backup format unknown", "GET", "/db/backup", "fmt=xml", Json, null, 400, "unsupported backup format 'xml'"),
         Raw("backup vacuum", "GET", "/db/backup", "vacuum", Json, null, 400, "vacuum is not supported"),
         Raw("backup db invalid", "GET", "/db/backup", "db=..%2Fdefault", Json, null, 400, "invalid database name"),
@@ -112,7 +120,7 @@ public static class BadInputCatalogue
         Raw("databases token newline", "GET", "/db/databases", "next=shop%0A", Json, null, 400, "invalid next"),
         Raw("post on databases", "POST", "/db/databases", null, Json, "[\"DELETE FROM t\"]"u8.ToArray(), 405, "method not allowed"),
 
-        // Loads: every refused file or dump leaves the database as it was.
+        // Loads: 400, kept: the load is one operation, refused whole; every refused file or dump leaves the database as it was.
         Raw("load empty body", "POST", "/db/load", null, Binary, [], 400, "the load body is empty"),
         Raw("load not sqlite", "POST", "/db/load", null, Binary, Encoding.ASCII.GetBytes(new string('x', 4096)), 400, "does not start with the SQLite header string"),
         Raw("load gzip of a file", "POST", "/db/load", null, Binary, [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3], 400, "shorter than the 100-byte SQLite header"),
@@ -126,7 +134,7 @@ public static class BadInputCatalogue
         Raw("load staged id not hex", "POST", "/db/load", "staged=..%2F..%2Fdefault", Binary, null, 400, "invalid staged upload id"),
         Raw("load db invalid", "POST", "/db/load", "db=..%2Fdefault", Text, "CREATE TABLE x(y);"u8.ToArray(), 400, "invalid database name"),
         Raw("get on load", "GET", "/db/load", null, Json, null, 405, "method not allowed"),
-        // Time travel.
+        // Time travel (ours): 400 and 404, kept: what is refused is the version asked for, not a statement.
         Post("execute with as_of", "/db/execute", "[\"DELETE FROM t\"]", 400, "as_of and version read an old version", query: "as_of=2999-01-01T00:00:00Z"),
         Post("execute read with version", "/db/execute", "[\"SELECT 1\"]", 400, "as_of and version read an old version", query: "version=1-a"),
         Post("request writing as of now", "/db/request", "[\"SELECT 1\", \"DELETE FROM t\"]", 400, "and this request writes: nothing was run", query: "as_of=2999-01-01T00:00:00Z"),
@@ -156,7 +164,11 @@ public static class BadInputCatalogue
         Get("query with empty q", "q=", 400, "missing q parameter"),
         Get("query with blank q", "q=%20%0A", 400, "missing q parameter"),
 
-        // SQL the sandbox refuses, the engine bounds, or rqlite answers per statement.
+        // SQL the sandbox refuses: 400, kept, whole request, nothing run. These are ours, not rqlite's (it would run
+        // ATTACH or BEGIN): a request that carries a dangerous statement, or transaction control where the request
+        // is the transaction, is refused as a whole and changes nothing, so that no part of it can run around the
+        // refusal. The engine's bounds and SQLite's own errors: 200 with the statement's error, as rqlite answers;
+        // a result too large is our limit (413).
         Post("attach", "/db/request", "[\"ATTACH DATABASE '/tmp/other.sqlite' AS other\"]", 400, Attach),
         Post("attach memory after a write", "/db/execute", "[\"DELETE FROM t\", \"ATTACH ':memory:' AS m\"]", 400, Attach),
         Post("detach", "/db/execute", "[\"DETACH DATABASE main\"]", 400, Attach),

@@ -268,12 +268,37 @@ public sealed class ServerlessDbApiTests : IDisposable
     [InlineData("POST", "/db/query", "[\"SELECT 1\\u0000\"]", null, "application/json")]
     [InlineData("POST", "/db/execute", "SELECT 1\0", null, "text/plain")]
     [InlineData("POST", "/sql", "CREATE TABLE t(a);\0", null, "text/plain")]
-    public async Task Sql_with_a_nul_character_is_400_and_answers_at_once(string method, string path, string? body, string? query, string contentType)
+    public async Task Sql_with_a_nul_character_is_that_statements_error_in_a_200_and_answers_at_once(string method, string path, string? body, string? query, string contentType)
     {
         var response = await _api.SendAsync(method, path, body, query, contentType).WaitAsync(TimeSpan.FromSeconds(10));
 
-        Assert.Equal(400, response.StatusCode);
-        Assert.Equal(RequestMessages.NulInSql + "\n", response.Body);
+        Assert.Equal(200, response.StatusCode);
+        var results = JsonDocument.Parse(response.Body).RootElement.GetProperty("results");
+        Assert.Equal(RequestMessages.NulInSql, results[results.GetArrayLength() - 1].GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task Without_transaction_the_statements_around_a_nul_stand_alone_as_in_rqlite()
+    {
+        await _api.SendAsync("POST", "/db/execute", """["CREATE TABLE t(a)"]""");
+
+        var response = await _api.SendAsync("POST", "/db/execute", """["INSERT INTO t VALUES (1)", "INSERT INTO t VALUES (2)\u0000", "INSERT INTO t VALUES (3)"]""");
+
+        Assert.Equal(200, response.StatusCode);
+        Assert.Equal($$"""{"results":[{"last_insert_id":1,"rows_affected":1},{"error":"{{RequestMessages.NulInSql}}"},{"last_insert_id":2,"rows_affected":1}]}""", response.Body);
+        Assert.Equal("""{"results":[{"columns":["a"],"types":["integer"],"values":[[1],[3]]}]}""", (await _api.SendAsync("GET", "/db/query", null, "q=SELECT%20a%20FROM%20t")).Body);
+    }
+
+    [Fact]
+    public async Task With_transaction_a_nul_rolls_the_whole_request_back_as_in_rqlite()
+    {
+        await _api.SendAsync("POST", "/db/execute", """["CREATE TABLE t(a)"]""");
+
+        var response = await _api.SendAsync("POST", "/db/execute", """["INSERT INTO t VALUES (1)", "INSERT INTO t VALUES (2)\u0000", "INSERT INTO t VALUES (3)"]""", "transaction");
+
+        Assert.Equal(200, response.StatusCode);
+        Assert.Contains(RequestMessages.NulInSql, response.Body, StringComparison.Ordinal);
+        Assert.Equal("""{"results":[{"columns":["a"],"types":[""]}]}""", (await _api.SendAsync("GET", "/db/query", null, "q=SELECT%20a%20FROM%20t")).Body);
     }
 
     [Theory]

@@ -58,20 +58,17 @@ public sealed class SqlTextEnginePropertyTests : IDisposable
 
     private Property Classify(string sql)
     {
-        Statement statement;
-        try
-        {
-            statement = new Statement(sql);
-        }
-        catch (BadRequestException)
-        {
-            return sql.Contains('\0', StringComparison.Ordinal).Label("only a NUL makes a statement a bad request");
-        }
-
+        var statement = new Statement(sql);
         using var session = SqliteSession.OpenReadOnly(_database.FilePath);
         try
         {
             var classification = StatementClassifier.ClassifyAll(session, [statement]).Single();
+            if (sql.Contains('\0', StringComparison.Ordinal))
+            {
+                return (classification == new Classification(StatementKind.Unprepared, RequestMessages.NulInSql))
+                    .Label($"SQL with a NUL classified as {classification.Kind} with error {classification.PrepareError}");
+            }
+
             return (classification.Kind == StatementKind.Unprepared) == (classification.PrepareError is not null)
                 ? true.ToProperty()
                 : false.Label($"{classification.Kind} with error {classification.PrepareError}");
