@@ -1,5 +1,6 @@
 using Amazon.Runtime;
 using ServerlessDb.Logging;
+using ServerlessDb.Storage;
 using ServerlessDb.Storage.S3;
 
 namespace ServerlessDb.Locking.S3;
@@ -16,6 +17,7 @@ internal sealed class ExpiredLeaseReaper : ILockReaper
 {
     private readonly LeaseObjects _leases;
     private readonly ExpiredLeaseReaperOptions _options;
+    private readonly ObjectKeys _keys;
     private readonly TimeProvider _time;
     private readonly ILogSink _log;
     private readonly S3CallRetry _retry;
@@ -28,6 +30,7 @@ internal sealed class ExpiredLeaseReaper : ILockReaper
         ArgumentNullException.ThrowIfNull(log);
         _leases = new LeaseObjects(s3, options.Bucket);
         _options = options;
+        _keys = new ObjectKeys(options.Prefix);
         _time = timeProvider;
         _log = log;
         _retry = new S3CallRetry(timeProvider, options.RetryWindow, LeaseObjects.IsConflict);
@@ -36,13 +39,13 @@ internal sealed class ExpiredLeaseReaper : ILockReaper
     /// <exception cref="AmazonServiceException">listing the leases failed: nothing was judged, the invocation should fail.</exception>
     public async Task<ReapSummary> ReapOnceAsync(string? trigger, CancellationToken cancellationToken)
     {
-        var folder = LeaseKeys.FolderOf(_options.Prefix);
+        var folder = _keys.LeaseFolder;
         var keys = new List<string>();
         string? continuation = null;
         do
         {
             var page = await RetryAsync(token => _leases.ListAsync(folder, continuation, token), cancellationToken);
-            keys.AddRange((page.S3Objects ?? []).Select(o => o.Key).Where(k => LeaseKeys.DatabaseOf(_options.Prefix, k) is not null));
+            keys.AddRange((page.S3Objects ?? []).Select(o => o.Key).Where(k => _keys.DatabaseOfLease(k) is not null));
             continuation = page.IsTruncated == true ? page.NextContinuationToken : null;
         }
         while (!string.IsNullOrEmpty(continuation));

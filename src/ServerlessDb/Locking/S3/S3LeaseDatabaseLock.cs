@@ -2,6 +2,7 @@ using Amazon.Runtime;
 using Polly;
 using ServerlessDb.Errors;
 using ServerlessDb.Logging;
+using ServerlessDb.Storage;
 using ServerlessDb.Storage.S3;
 
 namespace ServerlessDb.Locking.S3;
@@ -18,6 +19,7 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
 {
     private readonly LeaseObjects _leases;
     private readonly S3LeaseLockOptions _options;
+    private readonly ObjectKeys _keys;
     private readonly TimeSpan _cleanupWait;
     private readonly TimeProvider _time;
     private readonly ILogSink _log;
@@ -42,6 +44,7 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
         ArgumentNullException.ThrowIfNull(log);
         _leases = new LeaseObjects(s3, options.Bucket);
         _options = options;
+        _keys = new ObjectKeys(options.Prefix);
         _cleanupWait = cleanupWait;
         _time = timeProvider;
         _log = log;
@@ -54,7 +57,7 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
     {
         ArgumentException.ThrowIfNullOrEmpty(database);
         ArgumentNullException.ThrowIfNull(holder);
-        var key = LeaseKeys.For(_options.Prefix, database);
+        var key = _keys.Lease(database);
 
         // One id for every attempt of this acquisition: a create or takeover that landed with its answer
         // lost is recognised by it at the next attempt, and never taken for another writer's lease.
@@ -113,7 +116,7 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
     {
         ArgumentNullException.ThrowIfNull(lease);
         ArgumentException.ThrowIfNullOrEmpty(lease.Token, nameof(lease));
-        var key = LeaseKeys.For(_options.Prefix, lease.Database);
+        var key = _keys.Lease(lease.Database);
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         try
         {

@@ -19,6 +19,7 @@ internal sealed class ChunkReferences(IAmazonS3 s3, ChunkCollectorOptions option
     private const int PageSize = 1000;
 
     private readonly Dictionary<(string Key, string VersionId), IReadOnlyList<string>> _known = [];
+    private readonly ObjectKeys _keys = new(options.Prefix);
 
     /// <summary>The manifests read (GET) since this instance was made; a version read before is not read or counted again.</summary>
     public int ManifestsRead { get; private set; }
@@ -29,7 +30,7 @@ internal sealed class ChunkReferences(IAmazonS3 s3, ChunkCollectorOptions option
     /// <exception cref="Amazon.Runtime.AmazonClientException">S3 did not answer.</exception>
     public async Task<IReadOnlySet<string>> ReadAsync(string database, CancellationToken cancellationToken)
     {
-        var key = DatabaseKey.For(options.Prefix, database);
+        var key = _keys.Database(database);
         var referenced = new HashSet<string>(StringComparer.Ordinal);
         var listed = await ListVersionIdsAsync(key, cancellationToken);
 

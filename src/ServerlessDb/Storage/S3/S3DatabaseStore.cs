@@ -43,6 +43,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
     private readonly TimeProvider _time;
     private readonly ResiliencePipeline _pipeline;
     private readonly DatabaseCaches _caches;
+    private readonly ObjectKeys _keys;
 
     // The commit record of the version of each database this process read or wrote last, so that the
     // next commit on it can carry the lineage forward.
@@ -74,6 +75,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
         ArgumentNullException.ThrowIfNull(options);
         _s3 = s3;
         _options = options;
+        _keys = new ObjectKeys(options.Prefix);
         _time = timeProvider;
         CacheFolder = cacheFolder;
         _caches = new DatabaseCaches(cacheFolder.CacheDirectory, options.CacheMaxBytes, timeProvider, keepSpares: options.ChunkSize is not null);
@@ -253,7 +255,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
             var objects = page.S3Objects ?? [];
             for (var i = 0; i < objects.Count; i++)
             {
-                if (DatabaseKey.NameOf(_options.Prefix, objects[i].Key) is not { } name)
+                if (_keys.DatabaseOf(objects[i].Key) is not { } name)
                 {
                     continue;
                 }
@@ -538,7 +540,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
             ? throw new StorageUnavailableException($"S3 answered {operation} on s3://{_options.Bucket}/{key} without an ETag.")
             : etag;
 
-    private string KeyFor(string database) => DatabaseKey.For(_options.Prefix, database);
+    private string KeyFor(string database) => _keys.Database(database);
 
     /// <summary>
     /// A conditional PUT failed while the object is still the version it was based on: another
@@ -562,23 +564,3 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
 /// that changed; null for the whole-file layout, in which each commit stores the file. Either layout reads both.
 /// </param>
 internal sealed record S3StoreOptions(string Bucket, string Prefix, TimeSpan RetryDeadline, long CacheMaxBytes, bool OverTls, int? ChunkSize = null);
-
-/// <summary>Where database NAME lives in the bucket: <c>{prefix}{NAME}.sqlite</c>.</summary>
-internal static class DatabaseKey
-{
-    private const string Extension = ".sqlite";
-
-    public static string For(string prefix, string database) => prefix + database + Extension;
-
-    /// <summary>The database a key holds, or null when the key is not <c>{prefix}{NAME}.sqlite</c> with a valid NAME.</summary>
-    public static string? NameOf(string prefix, string key)
-    {
-        if (!key.StartsWith(prefix, StringComparison.Ordinal) || !key.EndsWith(Extension, StringComparison.Ordinal))
-        {
-            return null;
-        }
-
-        var name = key[prefix.Length..^Extension.Length];
-        return DatabaseName.IsValid(name) ? name : null;
-    }
-}
