@@ -20,7 +20,7 @@ internal sealed class ExpiredLeaseReaper : ILockReaper
     private readonly ObjectKeys _keys;
     private readonly TimeProvider _time;
     private readonly ILogSink _log;
-    private readonly S3CallRetry _retry;
+    private readonly S3Retry _retry;
 
     public ExpiredLeaseReaper(Amazon.S3.IAmazonS3 s3, ExpiredLeaseReaperOptions options, TimeProvider timeProvider, ILogSink log)
     {
@@ -33,10 +33,11 @@ internal sealed class ExpiredLeaseReaper : ILockReaper
         _keys = new ObjectKeys(options.Prefix);
         _time = timeProvider;
         _log = log;
-        _retry = new S3CallRetry(timeProvider, options.RetryWindow, LeaseObjects.IsConflict);
+        _retry = S3Retry.ForPass(timeProvider, options.RetryWindow, LeaseObjects.IsConflict);
     }
 
-    /// <exception cref="AmazonServiceException">listing the leases failed: nothing was judged, the invocation should fail.</exception>
+    /// <exception cref="AmazonServiceException">S3 refused to list the leases: nothing was judged, the invocation should fail.</exception>
+    /// <exception cref="S3RetryExpiredException">S3 kept failing to list the leases for the retry window: the same.</exception>
     public async Task<ReapSummary> ReapOnceAsync(string? trigger, CancellationToken cancellationToken)
     {
         var folder = _keys.LeaseFolder;
@@ -106,7 +107,7 @@ internal sealed class ExpiredLeaseReaper : ILockReaper
             LogLease("info", "stale lease already gone: its holder released it, or a writer took it over since it was read", key, lease);
             return Outcome.AlreadyGone;
         }
-        catch (Exception e) when (e is AmazonServiceException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (e is AmazonServiceException or S3RetryExpiredException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             LogLease("error", $"stale lease not deleted: S3 kept failing for {_options.RetryWindow.TotalSeconds:0.###} s ({S3Errors.Describe(e)}); the next pass tries again", key, lease, e);
             return Outcome.Failed;

@@ -36,7 +36,7 @@ internal sealed class ChunkCollector : IChunkCollector
     private readonly ObjectKeys _keys;
     private readonly TimeProvider _time;
     private readonly ILogSink _log;
-    private readonly S3CallRetry _retry;
+    private readonly S3Retry _retry;
 
     // What each stored version names, kept across passes: a warm container HEADs only versions new since the last.
     private readonly ChunkReferences _references;
@@ -55,7 +55,7 @@ internal sealed class ChunkCollector : IChunkCollector
         _keys = new ObjectKeys(options.Prefix);
         _time = timeProvider;
         _log = log;
-        _retry = new S3CallRetry(timeProvider, options.RetryWindow);
+        _retry = S3Retry.ForPass(timeProvider, options.RetryWindow);
         _references = new ChunkReferences(s3, options, _retry);
     }
 
@@ -286,7 +286,7 @@ internal sealed class ChunkCollector : IChunkCollector
     }
 
     private static bool IsS3Failure(Exception e, CancellationToken cancellationToken) =>
-        e is AmazonServiceException or AmazonClientException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+        e is AmazonServiceException or AmazonClientException or S3RetryExpiredException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
     // The SDK gives S3's times (sent in UTC) as a local or unspecified DateTime.
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

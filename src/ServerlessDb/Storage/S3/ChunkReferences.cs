@@ -14,7 +14,7 @@ namespace ServerlessDb.Storage.S3;
 /// reads only the versions committed since its last pass. Anything not known for certain throws, so that the
 /// collector deletes nothing for the database. Not thread-safe: passes run one at a time.
 /// </summary>
-internal sealed class ChunkReferences(IAmazonS3 s3, ChunkCollectorOptions options, S3CallRetry retry)
+internal sealed class ChunkReferences(IAmazonS3 s3, ChunkCollectorOptions options, S3Retry retry)
 {
     private const int PageSize = 1000;
 

@@ -3,10 +3,8 @@ using System.Globalization;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
-using Polly;
 using ServerlessDb.Domain;
 using ServerlessDb.Errors;
-using ServerlessDb.Resilience;
 
 namespace ServerlessDb.Storage.S3;
 
@@ -41,7 +39,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
     private readonly IAmazonS3 _s3;
     private readonly S3StoreOptions _options;
     private readonly TimeProvider _time;
-    private readonly ResiliencePipeline _pipeline;
+    private readonly S3Retry _retry;
     private readonly DatabaseCaches _caches;
     private readonly ObjectKeys _keys;
 
@@ -80,12 +78,9 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
         CacheFolder = cacheFolder;
         _caches = new DatabaseCaches(cacheFolder.CacheDirectory, options.CacheMaxBytes, timeProvider, keepSpares: options.ChunkSize is not null);
         // Each call's deadline (see RunAsync), not a count, ends the retries.
-        _pipeline = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
-            .AddRetry(Backoff.Retry(
-                args => args.Outcome.Exception is { } e && IsRetryable(e, args.Context.CancellationToken),
-                retryBaseDelay,
-                MaxRetryDelay))
-            .Build();
+        _retry = new S3Retry(
+            timeProvider, retryBaseDelay, MaxRetryDelay, options.RetryDeadline, deadlineEndsAttempt: true,
+            alsoRetry: e => e is CommitNotYetVisibleException or TransferCorruptedException);
     }
 
     /// <summary>The folder this store caches in.</summary>
@@ -483,9 +478,9 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
         _lastSeen.TryGetValue(database, out var seen) && seen.ETag == version.ETag ? seen.Lineage : [];
 
     /// <summary>
-    /// Runs one S3 operation under the retry pipeline and turns its failures into domain errors:
-    /// a transient failure is retried until the deadline (STORAGE_RETRY_SECONDS unless given), any
-    /// other S3 error fails at once.
+    /// Runs one S3 operation under <see cref="S3Retry"/> (a transient failure is retried until the deadline,
+    /// STORAGE_RETRY_SECONDS unless given, which also cuts an attempt short) and turns its failures into domain
+    /// errors: the deadline, and any other S3 error at once, become <see cref="StorageUnavailableException"/>.
     /// </summary>
     private async Task<T> RunAsync<T>(
         string operation,
@@ -494,46 +489,28 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
         CancellationToken cancellationToken,
         TimeSpan? deadline = null)
     {
-        var budget = deadline ?? _options.RetryDeadline;
-        using var expiry = new CancellationTokenSource(budget, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expiry.Token);
-        Exception? lastError = null;
         try
         {
-            return await _pipeline.ExecuteAsync(async token =>
-            {
-                try
-                {
-                    return await attempt(token);
-                }
-                catch (Exception e) when (IsRetryable(e, token))
-                {
-                    lastError = e;
-                    throw;
-                }
-                catch (AmazonServiceException e)
-                {
-                    throw new StorageUnavailableException(
-                        $"S3 refused {operation} on s3://{_options.Bucket}/{key}: {S3Errors.Describe(e)}", e);
-                }
-                catch (AmazonClientException e)
-                {
-                    throw new StorageUnavailableException(
-                        $"S3 client failed {operation} on s3://{_options.Bucket}/{key}: {e.Message}", e);
-                }
-            }, linked.Token);
+            return await _retry.RunAsync(attempt, cancellationToken, deadline);
         }
-        catch (OperationCanceledException e) when (expiry.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (S3RetryExpiredException e)
         {
-            var seconds = budget.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+            var seconds = (deadline ?? _options.RetryDeadline).TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
             throw new StorageUnavailableException(
-                $"S3 did not answer {operation} on s3://{_options.Bucket}/{key} within {seconds}s: {S3Errors.Describe(lastError)}",
-                lastError ?? e);
+                $"S3 did not answer {operation} on s3://{_options.Bucket}/{key} within {seconds}s: {S3Errors.Describe(e.LastError)}",
+                e.InnerException);
+        }
+        catch (AmazonServiceException e)
+        {
+            throw new StorageUnavailableException(
+                $"S3 refused {operation} on s3://{_options.Bucket}/{key}: {S3Errors.Describe(e)}", e);
+        }
+        catch (AmazonClientException e)
+        {
+            throw new StorageUnavailableException(
+                $"S3 client failed {operation} on s3://{_options.Bucket}/{key}: {e.Message}", e);
         }
     }
-
-    private static bool IsRetryable(Exception exception, CancellationToken attemptToken) =>
-        exception is CommitNotYetVisibleException or TransferCorruptedException || S3Errors.IsTransient(exception, attemptToken);
 
     private string RequireETag(string? etag, string operation, string key) =>
         string.IsNullOrEmpty(etag)
