@@ -26,8 +26,9 @@ internal sealed class ChunkReferences(IAmazonS3 s3, ChunkCollectorOptions option
 
     /// <summary>The SHA-256 of every chunk a stored version of <paramref name="database"/> names.</summary>
     /// <exception cref="ChunkReferencesUnknownException">a manifest could not be read or parsed, or the listing is longer than the pass allows.</exception>
-    /// <exception cref="Amazon.Runtime.AmazonServiceException">S3 refused a call, or kept failing.</exception>
-    /// <exception cref="Amazon.Runtime.AmazonClientException">S3 did not answer.</exception>
+    /// <exception cref="Amazon.Runtime.AmazonServiceException">S3 refused a call.</exception>
+    /// <exception cref="Amazon.Runtime.AmazonClientException">the S3 client failed a call.</exception>
+    /// <exception cref="S3RetryExpiredException">S3 kept failing, or did not answer, for the retry window.</exception>
     public async Task<IReadOnlySet<string>> ReadAsync(string database, CancellationToken cancellationToken)
     {
         var key = _keys.Database(database);
