@@ -67,7 +67,7 @@ public static class CompositionRoot
         {
             s3 = S3ClientFactory.Create(S3ClientOptionsFrom(options));
             store = CreateS3Store(s3, options, cacheFolder, time);
-            storage = $"S3 bucket {options.Bucket} (keys {DatabaseKey.For(options.Prefix, "NAME")}) at {endpoint}";
+            storage = $"S3 bucket {options.Bucket} (keys {new ObjectKeys(options.Prefix).Database("NAME")}) at {endpoint}";
         }
         else
         {
@@ -181,7 +181,7 @@ public static class CompositionRoot
     private static string LockDescription(ServerlessDbOptions options, string withoutLock) => options.LockBackend switch
     {
         LockBackend.Ec2 => $"security group in {options.LockVpcId}",
-        LockBackend.S3 => $"S3 lease s3://{options.Bucket}/{LeaseKeys.For(options.Prefix, "NAME")}",
+        LockBackend.S3 => $"S3 lease s3://{options.Bucket}/{new ObjectKeys(options.Prefix).Lease("NAME")}",
         _ => withoutLock,
     };
 

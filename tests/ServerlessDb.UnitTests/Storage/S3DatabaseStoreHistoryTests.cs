@@ -16,7 +16,7 @@ public sealed class S3DatabaseStoreHistoryTests : IDisposable
 {
     private const string Bucket = "test-bucket";
     private const string Db = "shop";
-    private static readonly string Key = DatabaseKey.For(ServerlessDbOptions.DefaultPrefix, Db);
+    private static readonly string Key = new ObjectKeys(ServerlessDbOptions.DefaultPrefix).Database(Db);
     private static readonly DateTime T0 = new(2026, 12, 2, 10, 0, 0, DateTimeKind.Utc);
 
     private readonly string _root = Directory.CreateTempSubdirectory("sdb-s3history-").FullName;

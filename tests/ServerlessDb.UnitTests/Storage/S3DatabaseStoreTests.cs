@@ -17,7 +17,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
 {
     private const string Bucket = "test-bucket";
     private const string Db = "shop";
-    private static readonly string Key = DatabaseKey.For(ServerlessDbOptions.DefaultPrefix, Db);
+    private static readonly string Key = new ObjectKeys(ServerlessDbOptions.DefaultPrefix).Database(Db);
 
     private readonly string _root = Path.Combine(Path.GetTempPath(), "sdb-s3store-tests-" + Guid.NewGuid().ToString("N"));
     private readonly Mock<IAmazonS3> _s3 = new(MockBehavior.Strict);

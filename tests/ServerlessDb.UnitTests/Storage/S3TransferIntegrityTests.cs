@@ -20,7 +20,7 @@ namespace ServerlessDb.UnitTests.Storage;
 public sealed class S3TransferIntegrityTests : IDisposable
 {
     private const string Db = "shop";
-    private static readonly string Key = DatabaseKey.For(ServerlessDbOptions.DefaultPrefix, Db);
+    private static readonly string Key = new ObjectKeys(ServerlessDbOptions.DefaultPrefix).Database(Db);
     private readonly string _root = Directory.CreateTempSubdirectory("sdb-integrity-").FullName;
     private readonly Mock<IAmazonS3> _s3 = new(MockBehavior.Strict);
     private readonly List<GetObjectRequest> _gets = [];

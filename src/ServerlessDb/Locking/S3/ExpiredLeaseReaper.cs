@@ -1,5 +1,6 @@
 using Amazon.Runtime;
 using ServerlessDb.Logging;
+using ServerlessDb.Storage;
 using ServerlessDb.Storage.S3;
 
 namespace ServerlessDb.Locking.S3;
@@ -16,9 +17,10 @@ internal sealed class ExpiredLeaseReaper : ILockReaper
 {
     private readonly LeaseObjects _leases;
     private readonly ExpiredLeaseReaperOptions _options;
+    private readonly ObjectKeys _keys;
     private readonly TimeProvider _time;
     private readonly ILogSink _log;
-    private readonly S3CallRetry _retry;
+    private readonly S3Retry _retry;
 
     public ExpiredLeaseReaper(Amazon.S3.IAmazonS3 s3, ExpiredLeaseReaperOptions options, TimeProvider timeProvider, ILogSink log)
     {
@@ -28,21 +30,23 @@ internal sealed class ExpiredLeaseReaper : ILockReaper
         ArgumentNullException.ThrowIfNull(log);
         _leases = new LeaseObjects(s3, options.Bucket);
         _options = options;
+        _keys = new ObjectKeys(options.Prefix);
         _time = timeProvider;
         _log = log;
-        _retry = new S3CallRetry(timeProvider, options.RetryWindow, LeaseObjects.IsConflict);
+        _retry = S3Retry.ForPass(timeProvider, options.RetryWindow, LeaseObjects.IsConflict);
     }
 
-    /// <exception cref="AmazonServiceException">listing the leases failed: nothing was judged, the invocation should fail.</exception>
+    /// <exception cref="AmazonServiceException">S3 refused to list the leases: nothing was judged, the invocation should fail.</exception>
+    /// <exception cref="S3RetryExpiredException">S3 kept failing to list the leases for the retry window: the same.</exception>
     public async Task<ReapSummary> ReapOnceAsync(string? trigger, CancellationToken cancellationToken)
     {
-        var folder = LeaseKeys.FolderOf(_options.Prefix);
+        var folder = _keys.LeaseFolder;
         var keys = new List<string>();
         string? continuation = null;
         do
         {
             var page = await RetryAsync(token => _leases.ListAsync(folder, continuation, token), cancellationToken);
-            keys.AddRange((page.S3Objects ?? []).Select(o => o.Key).Where(k => LeaseKeys.DatabaseOf(_options.Prefix, k) is not null));
+            keys.AddRange((page.S3Objects ?? []).Select(o => o.Key).Where(k => _keys.DatabaseOfLease(k) is not null));
             continuation = page.IsTruncated == true ? page.NextContinuationToken : null;
         }
         while (!string.IsNullOrEmpty(continuation));
@@ -103,7 +107,7 @@ internal sealed class ExpiredLeaseReaper : ILockReaper
             LogLease("info", "stale lease already gone: its holder released it, or a writer took it over since it was read", key, lease);
             return Outcome.AlreadyGone;
         }
-        catch (Exception e) when (e is AmazonServiceException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (e is AmazonServiceException or S3RetryExpiredException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             LogLease("error", $"stale lease not deleted: S3 kept failing for {_options.RetryWindow.TotalSeconds:0.###} s ({S3Errors.Describe(e)}); the next pass tries again", key, lease, e);
             return Outcome.Failed;

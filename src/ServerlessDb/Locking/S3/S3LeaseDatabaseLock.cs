@@ -1,7 +1,7 @@
 using Amazon.Runtime;
-using Polly;
 using ServerlessDb.Errors;
 using ServerlessDb.Logging;
+using ServerlessDb.Storage;
 using ServerlessDb.Storage.S3;
 
 namespace ServerlessDb.Locking.S3;
@@ -18,11 +18,12 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
 {
     private readonly LeaseObjects _leases;
     private readonly S3LeaseLockOptions _options;
+    private readonly ObjectKeys _keys;
     private readonly TimeSpan _cleanupWait;
     private readonly TimeProvider _time;
     private readonly ILogSink _log;
-    private readonly ResiliencePipeline _acquirePipeline;
-    private readonly ResiliencePipeline _releasePipeline;
+    private readonly S3Retry _acquireRetry;
+    private readonly S3Retry _releaseRetry;
 
     public S3LeaseDatabaseLock(Amazon.S3.IAmazonS3 s3, S3LeaseLockOptions options, TimeProvider timeProvider, ILogSink log)
         : this(s3, options, LockWaits.DefaultCleanupWait, timeProvider, log)
@@ -42,11 +43,20 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
         ArgumentNullException.ThrowIfNull(log);
         _leases = new LeaseObjects(s3, options.Bucket);
         _options = options;
+        _keys = new ObjectKeys(options.Prefix);
         _cleanupWait = cleanupWait;
         _time = timeProvider;
         _log = log;
-        _acquirePipeline = LeaseRetry.Pipeline(timeProvider, e => e is LeaseHeldException, LockWaits.FirstRetryDelay, LockWaits.MaxRetryDelay);
-        _releasePipeline = LeaseRetry.Pipeline(timeProvider, _ => false, LockWaits.FirstRetryDelay, LockWaits.MaxRetryDelay);
+
+        // Both retry S3's 409 ConditionalRequestConflict (another conditional write on the lease is under way) too.
+        // The acquire's deadline cancels the waits between attempts, never an attempt in flight: a create that
+        // landed while we stopped listening would hold the lock, for no one, until it expires. The release's deadline
+        // is its caller's token: the time its request has left.
+        _acquireRetry = new S3Retry(
+            timeProvider, LockWaits.FirstRetryDelay, LockWaits.MaxRetryDelay, options.Wait, deadlineEndsAttempt: false,
+            alsoRetry: e => e is LeaseHeldException || LeaseObjects.IsConflict(e));
+        _releaseRetry = new S3Retry(
+            timeProvider, LockWaits.FirstRetryDelay, LockWaits.MaxRetryDelay, deadline: null, deadlineEndsAttempt: false, alsoRetry: LeaseObjects.IsConflict);
     }
 
     /// <summary>The lease's <see cref="LockLease.Token"/> is the ETag of the lease object this writer wrote.</summary>
@@ -54,25 +64,20 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
     {
         ArgumentException.ThrowIfNullOrEmpty(database);
         ArgumentNullException.ThrowIfNull(holder);
-        var key = LeaseKeys.For(_options.Prefix, database);
+        var key = _keys.Lease(database);
 
         // One id for every attempt of this acquisition: a create or takeover that landed with its answer
         // lost is recognised by it at the next attempt, and never taken for another writer's lease.
         var leaseId = Guid.NewGuid().ToString("N");
 
-        // The deadline cancels the waits between attempts, never an attempt in flight: a create that
-        // landed while we stopped listening would hold the lock, for no one, until it expires.
-        using var deadline = new CancellationTokenSource(_options.Wait, _time);
-        using var waits = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
-        var context = ResilienceContextPool.Shared.Get(waits.Token);
         try
         {
-            return await _acquirePipeline.ExecuteAsync(
-                async _ =>
+            return await _acquireRetry.RunAsync(
+                async token =>
                 {
                     try
                     {
-                        return await TakeAsync(database, key, holder, leaseId, cancellationToken);
+                        return await TakeAsync(database, key, holder, leaseId, token);
                     }
                     catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                     {
@@ -80,16 +85,11 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
                         throw;
                     }
                 },
-                context);
+                cancellationToken);
         }
-        catch (OperationCanceledException e) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (S3RetryExpiredException e)
         {
-            throw NotAcquired(database, key, LeaseRetry.LastError(context), e);
-        }
-        catch (Exception e) when (e is LeaseHeldException || LeaseRetry.IsRetryable(e, waits.Token))
-        {
-            // The strategy stopped retrying because the deadline passed.
-            throw NotAcquired(database, key, e, e);
+            throw NotAcquired(database, key, e.LastError, e.InnerException!);
         }
         catch (AmazonServiceException e)
         {
@@ -97,10 +97,6 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
                 $"Could not take the write lock of database '{database}': S3 refused the lease {_leases.Describe(key)}: {S3Errors.Describe(e)}",
                 LockWaits.RetryAfterServiceTrouble,
                 e);
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
         }
     }
 
@@ -113,13 +109,16 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
     {
         ArgumentNullException.ThrowIfNull(lease);
         ArgumentException.ThrowIfNullOrEmpty(lease.Token, nameof(lease));
-        var key = LeaseKeys.For(_options.Prefix, lease.Database);
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        var key = _keys.Lease(lease.Database);
         try
         {
-            await _releasePipeline.ExecuteAsync(
-                async attempt => await _leases.DeleteAsync(key, lease.Token, attempt.CancellationToken),
-                context);
+            await _releaseRetry.RunAsync(
+                async token =>
+                {
+                    await _leases.DeleteAsync(key, lease.Token, token);
+                    return true;
+                },
+                cancellationToken);
         }
         catch (Exception e) when (LeaseObjects.IsPreconditionFailed(e) || LeaseObjects.IsGone(e))
         {
@@ -129,18 +128,13 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
                 lease.Database,
                 lease.Token);
         }
-        catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
+        catch (S3RetryExpiredException e)
         {
-            var last = LeaseRetry.LastError(context);
-            throw NotReleased(lease, key, S3Errors.Describe(last), last ?? e);
+            throw NotReleased(lease, key, S3Errors.Describe(e.LastError), e.InnerException!);
         }
         catch (AmazonServiceException e)
         {
             throw NotReleased(lease, key, S3Errors.Describe(e), e);
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
         }
     }
 

@@ -31,13 +31,12 @@ internal sealed class ChunkCollector : IChunkCollector
     // DeleteObjects takes at most 1000 keys per request.
     private const int DeleteBatchSize = 1000;
 
-    private const int Sha256HexLength = 64;
-
     private readonly IAmazonS3 _s3;
     private readonly ChunkCollectorOptions _options;
+    private readonly ObjectKeys _keys;
     private readonly TimeProvider _time;
     private readonly ILogSink _log;
-    private readonly S3CallRetry _retry;
+    private readonly S3Retry _retry;
 
     // What each stored version names, kept across passes: a warm container HEADs only versions new since the last.
     private readonly ChunkReferences _references;
@@ -53,13 +52,14 @@ internal sealed class ChunkCollector : IChunkCollector
         ArgumentNullException.ThrowIfNull(log);
         _s3 = s3;
         _options = options;
+        _keys = new ObjectKeys(options.Prefix);
         _time = timeProvider;
         _log = log;
-        _retry = new S3CallRetry(timeProvider, options.RetryWindow);
+        _retry = S3Retry.ForPass(timeProvider, options.RetryWindow);
         _references = new ChunkReferences(s3, options, _retry);
     }
 
-    private string Folder => $"{_options.Prefix}_chunks/";
+    private string Folder => _keys.ChunkFolders;
 
     public async Task<ChunkCollectionSummary> CollectOnceAsync(string? trigger, CancellationToken cancellationToken)
     {
@@ -129,10 +129,9 @@ internal sealed class ChunkCollector : IChunkCollector
             return Skip(database, $"its manifests could not all be read ({S3Errors.Describe(e)})", e);
         }
 
-        var prefix = ChunkKeys.PrefixFor(_options.Prefix, database);
         try
         {
-            chunks = await ListChunkVersionsAsync(prefix, cancellationToken);
+            chunks = await ListChunkVersionsAsync(database, cancellationToken);
         }
         catch (Exception e) when (e is ChunkReferencesUnknownException || IsS3Failure(e, cancellationToken))
         {
@@ -143,8 +142,7 @@ internal sealed class ChunkCollector : IChunkCollector
         var doomed = new List<S3ObjectVersion>();
         foreach (var version in chunks)
         {
-            var sha256 = version.Key[prefix.Length..];
-            if (referenced.Contains(sha256))
+            if (referenced.Contains(_keys.ChunkOf(database, version.Key)!))
             {
                 totals = totals with { Kept = totals.Kept + 1 };
             }
@@ -214,7 +212,7 @@ internal sealed class ChunkCollector : IChunkCollector
 
             var request = new ListObjectsV2Request { BucketName = _options.Bucket, Prefix = Folder, Delimiter = "/", ContinuationToken = continuation, MaxKeys = PageSize };
             var response = await _retry.RunAsync(token => _s3.ListObjectsV2Async(request, token), cancellationToken);
-            names.AddRange((response.CommonPrefixes ?? []).Select(p => p[Folder.Length..].TrimEnd('/')).Where(n => n.Length > 0));
+            names.AddRange((response.CommonPrefixes ?? []).Select(_keys.DatabaseOfChunkFolder).OfType<string>());
             continuation = response.IsTruncated == true ? response.NextContinuationToken : null;
             if (string.IsNullOrEmpty(continuation))
             {
@@ -223,9 +221,10 @@ internal sealed class ChunkCollector : IChunkCollector
         }
     }
 
-    /// <summary>The versions of the chunk objects under <paramref name="prefix"/>; delete markers and keys that are not a SHA-256 are left out (never deleted).</summary>
-    private async Task<List<S3ObjectVersion>> ListChunkVersionsAsync(string prefix, CancellationToken cancellationToken)
+    /// <summary>The versions of the chunk objects of <paramref name="database"/>; delete markers and keys that are not a SHA-256 are left out (never deleted).</summary>
+    private async Task<List<S3ObjectVersion>> ListChunkVersionsAsync(string database, CancellationToken cancellationToken)
     {
+        var prefix = _keys.ChunkFolder(database);
         var versions = new List<S3ObjectVersion>();
         string? keyMarker = null, versionIdMarker = null;
         for (var page = 1; ; page++)
@@ -237,7 +236,7 @@ internal sealed class ChunkCollector : IChunkCollector
 
             var request = new ListVersionsRequest { BucketName = _options.Bucket, Prefix = prefix, KeyMarker = keyMarker, VersionIdMarker = versionIdMarker, MaxKeys = PageSize };
             var response = await _retry.RunAsync(token => _s3.ListVersionsAsync(request, token), cancellationToken);
-            versions.AddRange((response.Versions ?? []).Where(v => v.IsDeleteMarker != true && !string.IsNullOrEmpty(v.VersionId) && IsChunkKey(prefix, v.Key)));
+            versions.AddRange((response.Versions ?? []).Where(v => v.IsDeleteMarker != true && !string.IsNullOrEmpty(v.VersionId) && _keys.ChunkOf(database, v.Key) is not null));
             if (response.IsTruncated != true)
             {
                 return versions;
@@ -246,10 +245,6 @@ internal sealed class ChunkCollector : IChunkCollector
             (keyMarker, versionIdMarker) = (response.NextKeyMarker, response.NextVersionIdMarker);
         }
     }
-
-    private static bool IsChunkKey(string prefix, string? key) =>
-        key is not null && key.Length == prefix.Length + Sha256HexLength && key.StartsWith(prefix, StringComparison.Ordinal)
-        && !key.AsSpan(prefix.Length).ContainsAnyExcept("0123456789abcdef");
 
     /// <summary>The databases in name order, starting where the last pass's time budget stopped.</summary>
     private List<string> Rotated(List<string> names)
@@ -280,7 +275,7 @@ internal sealed class ChunkCollector : IChunkCollector
     {
         using var line = new LogLine(_time, level, message);
         line.Add("database", database)
-            .Add("chunks", $"s3://{_options.Bucket}/{ChunkKeys.PrefixFor(_options.Prefix, database)}")
+            .Add("chunks", $"s3://{_options.Bucket}/{_keys.ChunkFolder(database)}")
             .Add("reason", reason);
         if (versions is { } count)
         {
@@ -291,7 +286,7 @@ internal sealed class ChunkCollector : IChunkCollector
     }
 
     private static bool IsS3Failure(Exception e, CancellationToken cancellationToken) =>
-        e is AmazonServiceException or AmazonClientException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+        e is AmazonServiceException or AmazonClientException or S3RetryExpiredException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
     // The SDK gives S3's times (sent in UTC) as a local or unspecified DateTime.
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

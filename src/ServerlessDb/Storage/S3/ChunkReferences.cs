@@ -14,22 +14,24 @@ namespace ServerlessDb.Storage.S3;
 /// reads only the versions committed since its last pass. Anything not known for certain throws, so that the
 /// collector deletes nothing for the database. Not thread-safe: passes run one at a time.
 /// </summary>
-internal sealed class ChunkReferences(IAmazonS3 s3, ChunkCollectorOptions options, S3CallRetry retry)
+internal sealed class ChunkReferences(IAmazonS3 s3, ChunkCollectorOptions options, S3Retry retry)
 {
     private const int PageSize = 1000;
 
     private readonly Dictionary<(string Key, string VersionId), IReadOnlyList<string>> _known = [];
+    private readonly ObjectKeys _keys = new(options.Prefix);
 
     /// <summary>The manifests read (GET) since this instance was made; a version read before is not read or counted again.</summary>
     public int ManifestsRead { get; private set; }
 
     /// <summary>The SHA-256 of every chunk a stored version of <paramref name="database"/> names.</summary>
     /// <exception cref="ChunkReferencesUnknownException">a manifest could not be read or parsed, or the listing is longer than the pass allows.</exception>
-    /// <exception cref="Amazon.Runtime.AmazonServiceException">S3 refused a call, or kept failing.</exception>
-    /// <exception cref="Amazon.Runtime.AmazonClientException">S3 did not answer.</exception>
+    /// <exception cref="Amazon.Runtime.AmazonServiceException">S3 refused a call.</exception>
+    /// <exception cref="Amazon.Runtime.AmazonClientException">the S3 client failed a call.</exception>
+    /// <exception cref="S3RetryExpiredException">S3 kept failing, or did not answer, for the retry window.</exception>
     public async Task<IReadOnlySet<string>> ReadAsync(string database, CancellationToken cancellationToken)
     {
-        var key = DatabaseKey.For(options.Prefix, database);
+        var key = _keys.Database(database);
         var referenced = new HashSet<string>(StringComparer.Ordinal);
         var listed = await ListVersionIdsAsync(key, cancellationToken);
 

@@ -54,7 +54,7 @@ internal sealed partial class S3DatabaseStore
 
     private async Task PutChunkAsync(string database, ChunkRef chunk, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {
-        var key = ChunkKeys.For(_options.Prefix, database, chunk.Sha256);
+        var key = _keys.Chunk(database, chunk.Sha256);
         var crc32 = ObjectChecksum.Of(bytes.Span);
         if (!MemoryMarshal.TryGetArray(bytes, out var segment) || segment.Array is null)
         {
@@ -156,7 +156,7 @@ internal sealed partial class S3DatabaseStore
 
     private Task FetchChunkAsync(string database, string source, ChunkRef chunk, ChunkSink sink, CancellationToken cancellationToken)
     {
-        var key = ChunkKeys.For(_options.Prefix, database, chunk.Sha256);
+        var key = _keys.Chunk(database, chunk.Sha256);
         return RunAsync("GetObject", key, async token =>
         {
             try
@@ -181,12 +181,4 @@ internal sealed partial class S3DatabaseStore
             _manifests.Remember(database, etag, manifest);
         }
     }
-}
-
-/// <summary>Where the chunks of database NAME live: <c>{prefix}_chunks/{NAME}/{sha256}</c>, beside the databases and out of their listing.</summary>
-internal static class ChunkKeys
-{
-    public static string PrefixFor(string prefix, string database) => $"{prefix}_chunks/{database}/";
-
-    public static string For(string prefix, string database, string sha256) => PrefixFor(prefix, database) + sha256;
 }

@@ -11,9 +11,6 @@ namespace ServerlessDb.Storage.S3;
 /// </summary>
 internal sealed partial class S3DatabaseStore : IDatabaseStaging
 {
-    /// <summary>The folder under the database prefix that staged uploads live in (the template's lifecycle rule expires it).</summary>
-    public const string StagingFolder = "_staging/";
-
     public async Task<StagedUpload> CreateUploadAsync(string database, TimeSpan expiry, CancellationToken cancellationToken)
     {
         var id = StagedUploadId.New();
@@ -21,7 +18,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseStaging
         var request = new GetPreSignedUrlRequest
         {
             BucketName = _options.Bucket,
-            Key = StagingKeyFor(database, id),
+            Key = _keys.StagedUpload(database, id),
             Verb = HttpVerb.PUT,
             Expires = expiresAt.UtcDateTime,
             Protocol = LinkProtocol,
@@ -31,7 +28,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseStaging
 
     public async Task<StagedObject?> DownloadAsync(string database, string id, string targetPath, CancellationToken cancellationToken)
     {
-        var key = StagingKeyFor(database, id);
+        var key = _keys.StagedUpload(database, id);
         return await RunAsync("GetObject", key, async token =>
         {
             GetObjectResponse response;
@@ -54,7 +51,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseStaging
 
     public Task DeleteAsync(string database, StagedObject staged, CancellationToken cancellationToken)
     {
-        var key = StagingKeyFor(database, staged.Id);
+        var key = _keys.StagedUpload(database, staged.Id);
         return RunAsync("DeleteObject", key, async token =>
         {
             // With its version id the delete removes the bytes, not just hides them behind a delete marker.
@@ -69,7 +66,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseStaging
     /// </summary>
     public async Task<Uri> LinkToCopyAsync(string database, string filePath, TimeSpan expiry, CancellationToken cancellationToken)
     {
-        var key = StagingKeyFor(database, "backup-" + StagedUploadId.New());
+        var key = _keys.BackupCopy(database, StagedUploadId.New());
         var body = await CommitBody.ForFileAsync(filePath, cancellationToken);
         var versionId = await RunAsync("PutObject", key, async token =>
         {
@@ -78,6 +75,4 @@ internal sealed partial class S3DatabaseStore : IDatabaseStaging
         }, cancellationToken);
         return await PresignAsync(key, versionId, expiry);
     }
-
-    private string StagingKeyFor(string database, string id) => $"{_options.Prefix}{StagingFolder}{database}/{id}.sqlite";
 }

@@ -3,10 +3,8 @@ using System.Globalization;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
-using Polly;
 using ServerlessDb.Domain;
 using ServerlessDb.Errors;
-using ServerlessDb.Resilience;
 
 namespace ServerlessDb.Storage.S3;
 
@@ -41,8 +39,9 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
     private readonly IAmazonS3 _s3;
     private readonly S3StoreOptions _options;
     private readonly TimeProvider _time;
-    private readonly ResiliencePipeline _pipeline;
+    private readonly S3Retry _retry;
     private readonly DatabaseCaches _caches;
+    private readonly ObjectKeys _keys;
 
     // The commit record of the version of each database this process read or wrote last, so that the
     // next commit on it can carry the lineage forward.
@@ -74,16 +73,14 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
         ArgumentNullException.ThrowIfNull(options);
         _s3 = s3;
         _options = options;
+        _keys = new ObjectKeys(options.Prefix);
         _time = timeProvider;
         CacheFolder = cacheFolder;
         _caches = new DatabaseCaches(cacheFolder.CacheDirectory, options.CacheMaxBytes, timeProvider, keepSpares: options.ChunkSize is not null);
         // Each call's deadline (see RunAsync), not a count, ends the retries.
-        _pipeline = new ResiliencePipelineBuilder { TimeProvider = timeProvider }
-            .AddRetry(Backoff.Retry(
-                args => args.Outcome.Exception is { } e && IsRetryable(e, args.Context.CancellationToken),
-                retryBaseDelay,
-                MaxRetryDelay))
-            .Build();
+        _retry = new S3Retry(
+            timeProvider, retryBaseDelay, MaxRetryDelay, options.RetryDeadline, deadlineEndsAttempt: true,
+            alsoRetry: e => e is CommitNotYetVisibleException or TransferCorruptedException);
     }
 
     /// <summary>The folder this store caches in.</summary>
@@ -253,7 +250,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
             var objects = page.S3Objects ?? [];
             for (var i = 0; i < objects.Count; i++)
             {
-                if (DatabaseKey.NameOf(_options.Prefix, objects[i].Key) is not { } name)
+                if (_keys.DatabaseOf(objects[i].Key) is not { } name)
                 {
                     continue;
                 }
@@ -481,9 +478,9 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
         _lastSeen.TryGetValue(database, out var seen) && seen.ETag == version.ETag ? seen.Lineage : [];
 
     /// <summary>
-    /// Runs one S3 operation under the retry pipeline and turns its failures into domain errors:
-    /// a transient failure is retried until the deadline (STORAGE_RETRY_SECONDS unless given), any
-    /// other S3 error fails at once.
+    /// Runs one S3 operation under <see cref="S3Retry"/> (a transient failure is retried until the deadline,
+    /// STORAGE_RETRY_SECONDS unless given, which also cuts an attempt short) and turns its failures into domain
+    /// errors: the deadline, and any other S3 error at once, become <see cref="StorageUnavailableException"/>.
     /// </summary>
     private async Task<T> RunAsync<T>(
         string operation,
@@ -492,53 +489,35 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
         CancellationToken cancellationToken,
         TimeSpan? deadline = null)
     {
-        var budget = deadline ?? _options.RetryDeadline;
-        using var expiry = new CancellationTokenSource(budget, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expiry.Token);
-        Exception? lastError = null;
         try
         {
-            return await _pipeline.ExecuteAsync(async token =>
-            {
-                try
-                {
-                    return await attempt(token);
-                }
-                catch (Exception e) when (IsRetryable(e, token))
-                {
-                    lastError = e;
-                    throw;
-                }
-                catch (AmazonServiceException e)
-                {
-                    throw new StorageUnavailableException(
-                        $"S3 refused {operation} on s3://{_options.Bucket}/{key}: {S3Errors.Describe(e)}", e);
-                }
-                catch (AmazonClientException e)
-                {
-                    throw new StorageUnavailableException(
-                        $"S3 client failed {operation} on s3://{_options.Bucket}/{key}: {e.Message}", e);
-                }
-            }, linked.Token);
+            return await _retry.RunAsync(attempt, cancellationToken, deadline);
         }
-        catch (OperationCanceledException e) when (expiry.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (S3RetryExpiredException e)
         {
-            var seconds = budget.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+            var seconds = (deadline ?? _options.RetryDeadline).TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
             throw new StorageUnavailableException(
-                $"S3 did not answer {operation} on s3://{_options.Bucket}/{key} within {seconds}s: {S3Errors.Describe(lastError)}",
-                lastError ?? e);
+                $"S3 did not answer {operation} on s3://{_options.Bucket}/{key} within {seconds}s: {S3Errors.Describe(e.LastError)}",
+                e.InnerException);
+        }
+        catch (AmazonServiceException e)
+        {
+            throw new StorageUnavailableException(
+                $"S3 refused {operation} on s3://{_options.Bucket}/{key}: {S3Errors.Describe(e)}", e);
+        }
+        catch (AmazonClientException e)
+        {
+            throw new StorageUnavailableException(
+                $"S3 client failed {operation} on s3://{_options.Bucket}/{key}: {e.Message}", e);
         }
     }
-
-    private static bool IsRetryable(Exception exception, CancellationToken attemptToken) =>
-        exception is CommitNotYetVisibleException or TransferCorruptedException || S3Errors.IsTransient(exception, attemptToken);
 
     private string RequireETag(string? etag, string operation, string key) =>
         string.IsNullOrEmpty(etag)
             ? throw new StorageUnavailableException($"S3 answered {operation} on s3://{_options.Bucket}/{key} without an ETag.")
             : etag;
 
-    private string KeyFor(string database) => DatabaseKey.For(_options.Prefix, database);
+    private string KeyFor(string database) => _keys.Database(database);
 
     /// <summary>
     /// A conditional PUT failed while the object is still the version it was based on: another
@@ -562,23 +541,3 @@ internal sealed partial class S3DatabaseStore : IDatabaseStore, IDatabaseLinks, 
 /// that changed; null for the whole-file layout, in which each commit stores the file. Either layout reads both.
 /// </param>
 internal sealed record S3StoreOptions(string Bucket, string Prefix, TimeSpan RetryDeadline, long CacheMaxBytes, bool OverTls, int? ChunkSize = null);
-
-/// <summary>Where database NAME lives in the bucket: <c>{prefix}{NAME}.sqlite</c>.</summary>
-internal static class DatabaseKey
-{
-    private const string Extension = ".sqlite";
-
-    public static string For(string prefix, string database) => prefix + database + Extension;
-
-    /// <summary>The database a key holds, or null when the key is not <c>{prefix}{NAME}.sqlite</c> with a valid NAME.</summary>
-    public static string? NameOf(string prefix, string key)
-    {
-        if (!key.StartsWith(prefix, StringComparison.Ordinal) || !key.EndsWith(Extension, StringComparison.Ordinal))
-        {
-            return null;
-        }
-
-        var name = key[prefix.Length..^Extension.Length];
-        return DatabaseName.IsValid(name) ? name : null;
-    }
-}

@@ -59,6 +59,8 @@ internal static class S3Errors
     public static string Describe(Exception? exception) => exception switch
     {
         null => "no answer before the deadline",
+        S3RetryExpiredException { LastError: AmazonServiceException last } => Describe(last),
+        S3RetryExpiredException expired => expired.Message,
         AmazonServiceException { ErrorCode: { Length: > 0 } code } service =>
             $"{code} ({(int)service.StatusCode}): {service.Message}",
         AmazonServiceException { StatusCode: not 0 } service => $"HTTP {(int)service.StatusCode}: {service.Message}",

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Moq;
 using ServerlessDb.Locking;
 using ServerlessDb.Locking.S3;
+using ServerlessDb.Storage.S3;
 using ServerlessDb.UnitTests.Support;
 
 namespace ServerlessDb.UnitTests.Locking.S3;
@@ -115,6 +116,8 @@ public sealed class ExpiredLeaseReaperTests
             _bucket.Fail("LIST", LeaseBucket.Error(HttpStatusCode.ServiceUnavailable, "SlowDown"));
         }
 
-        await Assert.ThrowsAsync<Amazon.S3.AmazonS3Exception>(() => Reaper().ReapOnceAsync(null, CancellationToken.None));
+        // The retry window's end says so, with S3's last answer.
+        var error = await Assert.ThrowsAsync<S3RetryExpiredException>(() => Reaper().ReapOnceAsync(null, CancellationToken.None));
+        Assert.Equal("SlowDown", Assert.IsType<Amazon.S3.AmazonS3Exception>(error.LastError).ErrorCode);
     }
 }
