@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using System.Globalization;
+using ServerlessDb.IntegrationTests.Histories;
+using ServerlessDb.IntegrationTests.Infrastructure;
+
+// The history soak: the integration tests' list-append workload (tests/ServerlessDb.IntegrationTests/Histories) on
+// the same deployments, round after round for as long as asked, each round checked by HistoryChecker. Prints a line
+// per round and the totals; exits 1 if any round found a violation. See docs/fault-model.md ("Histories").
+//
+//   dotnet run -c Release --project bench/ServerlessDb.HistorySoak -- [--minutes 10] [--round-seconds 30] [--seed 1] [--log FILE]
+//
+// The containers' request log lines go to FILE (a temporary file by default), not to the console.
+// Round r runs deployment r mod 3 (rolling change, the same under faults, killed writers) with seed (seed + r):
+// a failing round is re-run alone by the test of its deployment with HISTORY_SEED set to its seed.
+var minutes = 10.0;
+var roundSeconds = 30.0;
+var seed = 1;
+var log = Path.Combine(Path.GetTempPath(), $"serverlessdb-history-soak-{DateTime.UtcNow:yyyyMMddTHHmmss}.log");
+for (var i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--minutes" when i + 1 < args.Length:
+            minutes = double.Parse(args[++i], CultureInfo.InvariantCulture);
+            break;
+        case "--round-seconds" when i + 1 < args.Length:
+            roundSeconds = double.Parse(args[++i], CultureInfo.InvariantCulture);
+            break;
+        case "--seed" when i + 1 < args.Length:
+            seed = int.Parse(args[++i], CultureInfo.InvariantCulture);
+            break;
+        case "--log" when i + 1 < args.Length:
+            log = args[++i];
+            break;
+        default:
+            Console.Error.WriteLine($"unknown argument {args[i]}; usage: [--minutes 10] [--round-seconds 30] [--seed 1] [--log FILE]");
+            return 2;
+    }
+}
+
+// The handlers log each request to the console: keep the console for the rounds and the totals.
+var console = Console.Out;
+await using var logFile = new StreamWriter(log) { AutoFlush = true };
+Console.SetOut(TextWriter.Synchronized(logFile));
+console.WriteLine($"history soak: {minutes} min of {roundSeconds} s rounds from seed {seed}; request log in {log}");
+var moto = new MotoServerFixture();
+await moto.InitializeAsync();
+try
+{
+    var clock = Stopwatch.StartNew();
+    var round = TimeSpan.FromSeconds(roundSeconds);
+    var runs = new List<HistoryRun>();
+    for (var r = 0; clock.Elapsed < TimeSpan.FromMinutes(minutes); r++)
+    {
+        var roundSeed = seed + r;
+        var run = (r % 3) switch
+        {
+            0 => await HistoryDeployments.RollingChangeAsync(moto, roundSeed, round, faults: false),
+            1 => await HistoryDeployments.RollingChangeAsync(moto, roundSeed, round, faults: true),
+            _ => await HistoryDeployments.KilledWritersAsync(moto, roundSeed, round),
+        };
+        runs.Add(run);
+        console.WriteLine($"round {r + 1} at {clock.Elapsed.TotalMinutes:0.0} min: {run.Describe()}");
+        console.WriteLine();
+    }
+
+    var total = runs.Select(r => r.Report.Counts).Aggregate((a, b) => a.Plus(b));
+    var violations = runs.Sum(r => r.Report.Violations.Count);
+    console.WriteLine($"history soak: {runs.Count} rounds in {clock.Elapsed.TotalMinutes:0.0} min, seeds {seed} to {seed + runs.Count - 1}");
+    foreach (var deployment in runs.GroupBy(r => r.Deployment))
+    {
+        var facts = deployment.SelectMany(r => r.Facts).Where(f => !f.Key.StartsWith("fault", StringComparison.Ordinal))
+            .GroupBy(f => f.Key).Select(g => $"{g.Key} {g.Sum(f => f.Value)}");
+        var faults = deployment.SelectMany(r => r.Facts).Where(f => f.Key.StartsWith("fault", StringComparison.Ordinal)).Sum(f => f.Value);
+        console.WriteLine($"  {deployment.Key}: {deployment.Count()} rounds, {deployment.Select(r => r.Report.Counts).Aggregate((a, b) => a.Plus(b))}; {string.Join(", ", facts)}{(faults > 0 ? $", faults fired {faults}" : "")}");
+    }
+
+    console.WriteLine($"  total: {total}");
+    console.WriteLine(violations == 0 ? "  no violations" : $"  {violations} violations (rounds above)");
+    return violations == 0 ? 0 : 1;
+}
+finally
+{
+    await moto.DisposeAsync();
+}
