@@ -8,13 +8,17 @@ using ServerlessDb.IntegrationTests.Infrastructure;
 // per round and the totals; exits 1 if any round found a violation. See docs/fault-model.md ("Histories").
 //
 //   dotnet run -c Release --project bench/ServerlessDb.HistorySoak -- [--minutes 10] [--round-seconds 30] [--seed 1] [--log FILE]
+//       [--deployment rolling|faults|killed] [--padding-mib N]
 //
+// --deployment runs only that deployment; --padding-mib makes the database N MiB larger, and so every whole-file commit.
 // The containers' request log lines go to FILE (a temporary file by default), not to the console.
 // Round r runs deployment r mod 3 (rolling change, the same under faults, killed writers) with seed (seed + r):
 // a failing round is re-run alone by the test of its deployment with HISTORY_SEED set to its seed.
 var minutes = 10.0;
 var roundSeconds = 30.0;
 var seed = 1;
+string? only = null;
+var paddingMib = 0;
 var log = Path.Combine(Path.GetTempPath(), $"serverlessdb-history-soak-{DateTime.UtcNow:yyyyMMddTHHmmss}.log");
 for (var i = 0; i < args.Length; i++)
 {
@@ -29,11 +33,17 @@ for (var i = 0; i < args.Length; i++)
         case "--seed" when i + 1 < args.Length:
             seed = int.Parse(args[++i], CultureInfo.InvariantCulture);
             break;
+        case "--deployment" when i + 1 < args.Length && args[i + 1] is "rolling" or "faults" or "killed":
+            only = args[++i];
+            break;
+        case "--padding-mib" when i + 1 < args.Length:
+            paddingMib = int.Parse(args[++i], CultureInfo.InvariantCulture);
+            break;
         case "--log" when i + 1 < args.Length:
             log = args[++i];
             break;
         default:
-            Console.Error.WriteLine($"unknown argument {args[i]}; usage: [--minutes 10] [--round-seconds 30] [--seed 1] [--log FILE]");
+            Console.Error.WriteLine($"unknown argument {args[i]}; usage: [--minutes 10] [--round-seconds 30] [--seed 1] [--log FILE] [--deployment rolling|faults|killed] [--padding-mib N]");
             return 2;
     }
 }
@@ -42,7 +52,7 @@ for (var i = 0; i < args.Length; i++)
 var console = Console.Out;
 await using var logFile = new StreamWriter(log) { AutoFlush = true };
 Console.SetOut(TextWriter.Synchronized(logFile));
-console.WriteLine($"history soak: {minutes} min of {roundSeconds} s rounds from seed {seed}; request log in {log}");
+console.WriteLine($"history soak: {minutes} min of {roundSeconds} s rounds from seed {seed}{(only is null ? "" : $", {only} only")}{(paddingMib > 0 ? $", database padded by {paddingMib} MiB" : "")}; request log in {log}");
 var moto = new MotoServerFixture();
 await moto.InitializeAsync();
 try
@@ -53,11 +63,12 @@ try
     for (var r = 0; clock.Elapsed < TimeSpan.FromMinutes(minutes); r++)
     {
         var roundSeed = seed + r;
-        var run = (r % 3) switch
+        var deployment = only ?? (r % 3) switch { 0 => "rolling", 1 => "faults", _ => "killed" };
+        var run = deployment switch
         {
-            0 => await HistoryDeployments.RollingChangeAsync(moto, roundSeed, round, faults: false),
-            1 => await HistoryDeployments.RollingChangeAsync(moto, roundSeed, round, faults: true),
-            _ => await HistoryDeployments.KilledWritersAsync(moto, roundSeed, round),
+            "rolling" => await HistoryDeployments.RollingChangeAsync(moto, roundSeed, round, faults: false, paddingMib),
+            "faults" => await HistoryDeployments.RollingChangeAsync(moto, roundSeed, round, faults: true, paddingMib),
+            _ => await HistoryDeployments.KilledWritersAsync(moto, roundSeed, round, paddingMib),
         };
         runs.Add(run);
         console.WriteLine($"round {r + 1} at {clock.Elapsed.TotalMinutes:0.0} min: {run.Describe()}");

@@ -32,10 +32,11 @@ public static class HistoryDeployments
     /// <summary>The writers of the killed-writer run: local servers in S3 mode, one with the lease lock (a killed holder's lease expires after 7 s), two with none.</summary>
     private static readonly (string Lock, string Layout)[] KilledMix = [("none", "whole"), ("s3", "chunked"), ("none", "chunked")];
 
-    public static async Task<HistoryRun> RollingChangeAsync(MotoServerFixture moto, int seed, TimeSpan duration, bool faults)
+    /// <param name="paddingMib">makes the database this many MiB larger, and so every whole-file commit (the soak's option).</param>
+    public static async Task<HistoryRun> RollingChangeAsync(MotoServerFixture moto, int seed, TimeSpan duration, bool faults, int paddingMib = 0)
     {
         var elapsed = Stopwatch.StartNew();
-        var bucket = await CreateDatabaseAsync(moto);
+        var bucket = await CreateDatabaseAsync(moto, paddingMib);
         var vpcId = await SharedVpc.GetAsync(moto);
         var lockNamePrefix = SharedVpc.NewLockNamePrefix();
         await using var proxy = faults ? await FaultProxy.StartAsync(moto.EndpointUrl) : null;
@@ -80,10 +81,10 @@ public static class HistoryDeployments
         }
     }
 
-    public static async Task<HistoryRun> KilledWritersAsync(MotoServerFixture moto, int seed, TimeSpan duration)
+    public static async Task<HistoryRun> KilledWritersAsync(MotoServerFixture moto, int seed, TimeSpan duration, int paddingMib = 0)
     {
         var elapsed = Stopwatch.StartNew();
-        var bucket = await CreateDatabaseAsync(moto);
+        var bucket = await CreateDatabaseAsync(moto, paddingMib);
         var cacheRoot = Directory.CreateTempSubdirectory("serverlessdb-history-").FullName;
         var writers = new List<TortureWriter>();
         try
@@ -209,11 +210,11 @@ public static class HistoryDeployments
     }
 
     /// <summary>A versioned bucket (as the template deploys it) holding the workload's table, created through a plain container.</summary>
-    private static async Task<string> CreateDatabaseAsync(MotoServerFixture moto)
+    private static async Task<string> CreateDatabaseAsync(MotoServerFixture moto, int paddingMib)
     {
         var bucket = await moto.CreateVersionedBucketAsync();
         using var creator = new QueryRunnerInstance(moto, bucket);
-        var created = await creator.PostAsync("/db/execute", ListAppendWorkload.CreateJson, $"db={ListAppendWorkload.Database}");
+        var created = await creator.PostAsync("/db/execute", ListAppendWorkload.CreateJson(paddingMib), $"db={ListAppendWorkload.Database}");
         return created.StatusCode == 200
             ? bucket
             : throw new InvalidOperationException($"creating the workload's table answered {created.StatusCode}: {created.Body}");

@@ -11,7 +11,7 @@ namespace ServerlessDb.IntegrationTests.Histories;
 [Collection(MotoCollection.Name)]
 public sealed class HistoryTests(MotoServerFixture moto, ITestOutputHelper output)
 {
-    private static readonly TimeSpan Load = TimeSpan.FromSeconds(12);
+    private static readonly TimeSpan Load = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(90);
 
     [Fact]

@@ -15,7 +15,7 @@ public sealed class ListAppendWorkload(int seed)
 {
     public const string Database = "history";
     public const string Key = "databases/history.sqlite";
-    public const string CreateJson = """["CREATE TABLE appends(k INTEGER NOT NULL, v INTEGER NOT NULL)"]""";
+    private const string CreateTable = "CREATE TABLE appends(k INTEGER NOT NULL, v INTEGER NOT NULL)";
     public const int Keys = 3;
     public const double AppendShare = 0.5;
     public const double KeyedShare = 0.5;
@@ -27,6 +27,11 @@ public sealed class ListAppendWorkload(int seed)
     private long _lastValue;
 
     public HistoryRecorder Recorder { get; } = new();
+
+    /// <summary>The statements that create the workload's table, and with <paramref name="paddingMib"/> a table of that many MiB that makes every whole-file commit as large.</summary>
+    public static string CreateJson(int paddingMib = 0) => paddingMib == 0
+        ? $"""["{CreateTable}"]"""
+        : $"""["{CreateTable}", "CREATE TABLE padding(b BLOB)", "INSERT INTO padding VALUES (zeroblob({paddingMib * 1024 * 1024}))"]""";
 
     /// <summary>Runs one client per container until <paramref name="duration"/> has passed; operations in flight then finish.</summary>
     public async Task RunAsync(IReadOnlyList<IHistoryClient> clients, TimeSpan duration)
