@@ -14,12 +14,14 @@ metadata. With this launcher each request on an object runs whole before the nex
 object starts, as S3 behaves. See docs/fault-model.md ("A test S3 that keeps S3's promises").
 """
 
+import io
 import sys
 import threading
 import zlib
 
 try:
     import moto.server as moto_server
+    from werkzeug.wsgi import get_input_stream
 except ImportError as error:  # the message the test fixtures pass on when it cannot start
     sys.stderr.write(
         f"atomic_moto_server: cannot import moto ({error}); install it with: pip install 'moto[server]'\n"
@@ -62,6 +64,7 @@ class ObjectSerializer:
         name = object_name(environ)
         if name is None:
             return self._app(environ, start_response)
+        _buffer_body(environ)
         lock = _STRIPES[zlib.crc32(name.encode("utf-8", "surrogateescape")) % len(_STRIPES)]
         with lock:
             answer = self._app(environ, start_response)
@@ -73,6 +76,17 @@ class ObjectSerializer:
                 close = getattr(answer, "close", None)
                 if close is not None:
                     close()
+
+
+def _buffer_body(environ):
+    """Reads a request's body before its object's lock is taken: a slow upload, or one whose client died
+    halfway, then holds up only itself, never the other requests on its object."""
+    if "CONTENT_LENGTH" not in environ and "wsgi.input_terminated" not in environ:
+        return
+    body = get_input_stream(environ).read()
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    environ.pop("wsgi.input_terminated", None)
 
 
 def create_backend_app(service):

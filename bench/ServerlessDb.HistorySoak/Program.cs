@@ -60,24 +60,38 @@ try
     var clock = Stopwatch.StartNew();
     var round = TimeSpan.FromSeconds(roundSeconds);
     var runs = new List<HistoryRun>();
+    var failedRounds = new List<string>();
     for (var r = 0; clock.Elapsed < TimeSpan.FromMinutes(minutes); r++)
     {
         var roundSeed = seed + r;
         var deployment = only ?? (r % 3) switch { 0 => "rolling", 1 => "faults", _ => "killed" };
-        var run = deployment switch
+        HistoryRun run;
+        try
         {
-            "rolling" => await HistoryDeployments.RollingChangeAsync(moto, roundSeed, round, faults: false, paddingMib),
-            "faults" => await HistoryDeployments.RollingChangeAsync(moto, roundSeed, round, faults: true, paddingMib),
-            _ => await HistoryDeployments.KilledWritersAsync(moto, roundSeed, round, paddingMib),
-        };
+            run = deployment switch
+            {
+                "rolling" => await HistoryDeployments.RollingChangeAsync(moto, roundSeed, round, faults: false, paddingMib),
+                "faults" => await HistoryDeployments.RollingChangeAsync(moto, roundSeed, round, faults: true, paddingMib),
+                _ => await HistoryDeployments.KilledWritersAsync(moto, roundSeed, round, paddingMib),
+            };
+        }
+        catch (Exception e)
+        {
+            // The harness failed (a writer that would not restart, say), not a guarantee: say so, go on.
+            failedRounds.Add($"round {r + 1} ({deployment}, seed {roundSeed}): {e.GetType().Name}: {e.Message}");
+            console.WriteLine($"round {r + 1} at {clock.Elapsed.TotalMinutes:0.0} min could not run: {failedRounds[^1]}");
+            console.WriteLine();
+            continue;
+        }
+
         runs.Add(run);
         console.WriteLine($"round {r + 1} at {clock.Elapsed.TotalMinutes:0.0} min: {run.Describe()}");
         console.WriteLine();
     }
 
-    var total = runs.Select(r => r.Report.Counts).Aggregate((a, b) => a.Plus(b));
     var violations = runs.Sum(r => r.Report.Violations.Count);
-    console.WriteLine($"history soak: {runs.Count} rounds in {clock.Elapsed.TotalMinutes:0.0} min, seeds {seed} to {seed + runs.Count - 1}");
+    var rounds = runs.Count + failedRounds.Count;
+    console.WriteLine($"history soak: {rounds} rounds in {clock.Elapsed.TotalMinutes:0.0} min, seeds {seed} to {seed + rounds - 1}");
     foreach (var deployment in runs.GroupBy(r => r.Deployment))
     {
         var facts = deployment.SelectMany(r => r.Facts).Where(f => !f.Key.StartsWith("fault", StringComparison.Ordinal))
@@ -86,9 +100,14 @@ try
         console.WriteLine($"  {deployment.Key}: {deployment.Count()} rounds, {deployment.Select(r => r.Report.Counts).Aggregate((a, b) => a.Plus(b))}; {string.Join(", ", facts)}{(faults > 0 ? $", faults fired {faults}" : "")}");
     }
 
-    console.WriteLine($"  total: {total}");
+    if (runs.Count > 0)
+    {
+        console.WriteLine($"  total: {runs.Select(r => r.Report.Counts).Aggregate((a, b) => a.Plus(b))}");
+    }
+
+    failedRounds.ForEach(f => console.WriteLine($"  could not run: {f}"));
     console.WriteLine(violations == 0 ? "  no violations" : $"  {violations} violations (rounds above)");
-    return violations == 0 ? 0 : 1;
+    return violations == 0 && failedRounds.Count == 0 ? 0 : 1;
 }
 finally
 {

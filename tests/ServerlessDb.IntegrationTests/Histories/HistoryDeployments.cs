@@ -119,7 +119,7 @@ public static class HistoryDeployments
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
             var workload = new ListAppendWorkload(seed);
             var running = workload.RunAsync(writers.Select(w => (IHistoryClient)new HttpHistoryClient(w, http)).ToList(), duration);
-            var aimed = await KillSomeAsync(writers, put, seed, duration);
+            var aimed = await AimedKills.RunAsync(writers, put, Kills, duration, AimDeadline, seed, _ => { }).WaitAsync(duration + WriterUpDeadline);
             await running;
             writers.ForEach(w => w.Proxy.ClearRules());
 
@@ -165,48 +165,6 @@ public static class HistoryDeployments
             FaultRule.DropAnswer(FaultRule.Ec2("CreateSecurityGroup"), FaultTimes.WithProbability(0.05, seed + 9)),
             FaultRule.DropAnswer(FaultRule.Ec2("DeleteSecurityGroup"), FaultTimes.WithProbability(0.05, seed + 10)),
         ];
-    }
-
-    /// <summary>
-    /// Kills <see cref="Kills"/> writers mid-commit, spread over the run: every writer's proxy holds the answer of
-    /// the next PUT of the database once moto has stored it, and the writer whose PUT that was is SIGKILLed (or,
-    /// if none lands within <see cref="AimDeadline"/>, one picked by the seed); each is restarted at once.
-    /// Returns how many kills hit a landed PUT whose answer was held.
-    /// </summary>
-    private static async Task<int> KillSomeAsync(IReadOnlyList<TortureWriter> writers, Func<ProxiedRequest, bool> put, int seed, TimeSpan duration)
-    {
-        var random = new Random(seed);
-        var clock = Stopwatch.StartNew();
-        var aimed = 0;
-        var restarts = new List<Task>();
-        for (var kill = 1; kill <= Kills; kill++)
-        {
-            var at = duration * kill / (Kills + 1);
-            if (at > clock.Elapsed)
-            {
-                await Task.Delay(at - clock.Elapsed);
-            }
-
-            var holds = writers.Select(w => (Writer: w, Hold: w.Proxy.Insert(FaultRule.DelayAnswer(put, FaultTimes.First(1), TimeSpan.FromSeconds(30))))).ToList();
-            try
-            {
-                await Task.WhenAny(holds.Select(h => h.Hold.Acted)).WaitAsync(AimDeadline);
-            }
-            catch (TimeoutException)
-            {
-                // No PUT landed in time; kill one at whatever it does.
-            }
-
-            holds.ForEach(h => h.Writer.Proxy.Remove(h.Hold));
-            var landed = holds.Where(h => h.Hold.Acted.IsCompleted).Select(h => h.Writer).FirstOrDefault();
-            aimed += landed is null ? 0 : 1;
-            var victim = landed ?? writers[random.Next(writers.Count)];
-            await victim.KillAsync();
-            restarts.Add(victim.StartAsync());
-        }
-
-        await Task.WhenAll(restarts).WaitAsync(WriterUpDeadline);
-        return aimed;
     }
 
     /// <summary>A versioned bucket (as the template deploys it) holding the workload's table, created through a plain container.</summary>

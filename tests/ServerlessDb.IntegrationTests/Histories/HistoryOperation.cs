@@ -45,7 +45,7 @@ public sealed record HistoryOperation
     public override string ToString()
     {
         var what = Kind == OperationKind.Append
-            ? $"append {Value} to k{Key}{(IdempotencyKey is null ? "" : $" (key {IdempotencyKey[..Math.Min(8, IdempotencyKey.Length)]})")}"
+            ? $"append {Value} to k{Key}{(IdempotencyKey is null ? "" : $" (key ...{IdempotencyKey[Math.Max(0, IdempotencyKey.Length - 8)..]})")}"
             : $"read k{Key}{(Freshness is { } window ? $" (level=none, freshness {window.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)}s)" : "")}";
         var answer = Outcome == OperationOutcome.Ok && Values is { } values
             ? $"ok, {values.Count} values{(values.Count == 0 ? "" : $" ending {string.Join(",", values.Skip(Math.Max(0, values.Count - 4)))}")}"
