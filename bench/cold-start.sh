@@ -20,7 +20,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 moto_port=$(free_port)
-moto_server -H 127.0.0.1 -p "$moto_port" >/dev/null 2>&1 &
+python3 "$(dirname "$0")/../tools/atomic_moto_server.py" -H 127.0.0.1 -p "$moto_port" >/dev/null 2>&1 &
 moto_pid=$!
 trap 'kill $moto_pid 2>/dev/null || true' EXIT
 moto="http://127.0.0.1:$moto_port"

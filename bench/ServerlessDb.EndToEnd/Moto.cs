@@ -6,7 +6,10 @@ using Amazon.S3.Model;
 
 namespace ServerlessDb.EndToEnd;
 
-/// <summary>moto_server on 127.0.0.1 and a free port, with an S3 client and the aws CLI for the VPC.</summary>
+/// <summary>
+/// moto_server on 127.0.0.1 and a free port, through tools/atomic_moto_server.py (copied beside this program), which makes
+/// S3's conditional writes atomic as S3's are; with an S3 client and the aws CLI for the VPC.
+/// </summary>
 internal sealed class Moto : IDisposable
 {
     private readonly ChildProcess _process;
@@ -29,7 +32,7 @@ internal sealed class Moto : IDisposable
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
         var url = new Uri($"http://127.0.0.1:{port}");
-        var process = ChildProcess.Start("moto_server", ["-H", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture)], new Dictionary<string, string?>());
+        var process = ChildProcess.Start("python3", [Path.Combine(AppContext.BaseDirectory, "atomic_moto_server.py"), "-H", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture)], new Dictionary<string, string?>());
         using var http = new HttpClient();
         var deadline = Stopwatch.StartNew();
         while (true)

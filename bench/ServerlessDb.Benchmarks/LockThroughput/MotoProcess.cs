@@ -4,7 +4,10 @@ using System.Net.Sockets;
 
 namespace ServerlessDb.Benchmarks.LockThroughput;
 
-/// <summary>A moto_server this benchmark starts on 127.0.0.1 and a free port, and stops (by its own process id) when disposed.</summary>
+/// <summary>
+/// A moto_server this benchmark starts on 127.0.0.1 and a free port, through tools/atomic_moto_server.py (copied beside this
+/// program, so that S3's conditional writes are atomic as S3's are), and stops (by its own process id) when disposed.
+/// </summary>
 internal sealed class MotoProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -23,7 +26,7 @@ internal sealed class MotoProcess : IAsyncDisposable
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
-        var process = Process.Start(new ProcessStartInfo("moto_server", ["-H", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+        var process = Process.Start(new ProcessStartInfo("python3", [Path.Combine(AppContext.BaseDirectory, "atomic_moto_server.py"), "-H", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture)])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -58,6 +58,10 @@ internal static class DatabaseBackups
 {
     private const int FileBufferSize = 81920;
 
+    // GZipStream writes nothing at all for empty input, and nothing is not a gzip stream (gunzip refuses it).
+    // The gzip of nothing: the header, an empty final deflate block, and a CRC32 and length of zero.
+    private static readonly byte[] EmptyGzip = [0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff, 0x03, 0x00, 0, 0, 0, 0, 0, 0, 0, 0];
+
     /// <summary>Writes the backup <paramref name="request"/> asks for of <paramref name="snapshot"/>; the result owns the snapshot.</summary>
     public static BackupFile Take(DatabaseSnapshot snapshot, BackupRequest request, WorkingCopies scratch)
     {
@@ -83,6 +87,11 @@ internal static class DatabaseBackups
                     using var source = new FileStream(snapshot.FilePath, FileMode.Open, FileAccess.Read, FileShare.Read, FileBufferSize, FileOptions.SequentialScan);
                     source.CopyTo(output);
                 }
+            }
+
+            if (request.Compress && new FileInfo(path).Length == 0)
+            {
+                File.WriteAllBytes(path, EmptyGzip);
             }
 
             return new BackupFile(snapshot, path);

@@ -110,7 +110,8 @@ public sealed class TortureTests(MotoServerFixture moto, ITestOutputHelper outpu
                     ? IdempotentClientAsync(http, writers, c, logical, stopLoad.Token)
                     : ClientAsync(http, writers[c % WriterCount], tally, stopLoad.Token))
                 .ToList();
-            var aimedKills = await KillSomeAsync(writers, put, Mark).WaitAsync(LoadPhase + WriterUpDeadline);
+            // Spread over the first two thirds of the load phase, so the clients still run on the restarted writers.
+            var aimedKills = await AimedKills.RunAsync(writers, put, Kills, LoadPhase * 2 / 3, AimDeadline, Seed, Mark).WaitAsync(LoadPhase + WriterUpDeadline);
             await Task.WhenAll(clients).WaitAsync(LoadPhase + FinishPhase);
             Mark("clients done");
 
@@ -234,66 +235,6 @@ public sealed class TortureTests(MotoServerFixture moto, ITestOutputHelper outpu
         {
             return new Sent(true, null, $"no answer from {url} (killed mid-request?): {e.Message}");
         }
-    }
-
-    /// <summary>
-    /// SIGKILLs <see cref="Kills"/> writers at moments spread over the first two thirds of the load phase
-    /// (so the clients still run on the restarted writer). Each kill is aimed: every writer's proxy holds
-    /// the answer of the next PUT once moto has stored it, and the writer whose PUT that was is killed
-    /// (so its lock stays behind and its write's outcome is unknown to its client). If no PUT lands within
-    /// <see cref="AimDeadline"/>, a writer chosen by a seeded Random is killed at whatever it is doing.
-    /// Returns how many kills hit a held answer.
-    /// </summary>
-    private static async Task<int> KillSomeAsync(IReadOnlyList<TortureWriter> writers, Func<ProxiedRequest, bool> put, Action<string> mark)
-    {
-        var random = new Random(Seed);
-        var load = Stopwatch.StartNew();
-        var aimed = 0;
-        var restarts = new List<Task>();
-        for (var kill = 1; kill <= Kills; kill++)
-        {
-            // Chaos pacing, not synchronization; the aim below waits on the proxies' signal.
-            var at = LoadPhase * 2 / 3 * kill / (Kills + 1);
-            if (at > load.Elapsed)
-            {
-                await Task.Delay(at - load.Elapsed);
-            }
-
-            var holds = writers
-                .Select(w => (Writer: w, Hold: w.Proxy.Insert(FaultRule.DelayAnswer(put, FaultTimes.First(1), TimeSpan.FromSeconds(30)))))
-                .ToList();
-            try
-            {
-                await Task.WhenAny(holds.Select(h => h.Hold.Acted)).WaitAsync(AimDeadline);
-            }
-            catch (TimeoutException)
-            {
-                // No PUT landed (a dead writer's lock may block them all until the reaper takes it).
-            }
-
-            foreach (var (writer, hold) in holds)
-            {
-                writer.Proxy.Remove(hold);
-            }
-
-            // The lock lets one PUT through at a time, so at most one hold has acted.
-            var landed = holds.Where(h => h.Hold.Acted.IsCompleted).Select(h => h.Writer).FirstOrDefault();
-            var victim = landed ?? writers[random.Next(writers.Count)];
-            aimed += landed is null ? 0 : 1;
-            mark($"killing {victim.Name} ({(landed is null ? "no PUT landed, killed at whatever it does" : "its PUT landed, answer held")})");
-            await victim.KillAsync();
-            // Restarting takes seconds on a busy machine; the next kill need not wait for it.
-            restarts.Add(RestartAsync(victim, mark));
-        }
-
-        await Task.WhenAll(restarts);
-        return aimed;
-    }
-
-    private static async Task RestartAsync(TortureWriter writer, Action<string> mark)
-    {
-        await writer.StartAsync();
-        mark($"{writer.Name} restarted");
     }
 
     /// <summary>The LockReaper's schedule, compressed: one pass a second until stopped.</summary>

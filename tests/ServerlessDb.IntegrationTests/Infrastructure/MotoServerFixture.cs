@@ -9,8 +9,10 @@ using Amazon.S3.Model;
 namespace ServerlessDb.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// Runs moto_server on 127.0.0.1 and a free port for the tests of the "moto" collection. It never skips:
-/// if moto_server is missing or does not answer, every test of the collection fails with a message saying why.
+/// Runs moto_server on 127.0.0.1 and a free port for the tests of the "moto" collection, through our
+/// launcher (tools/atomic_moto_server.py, copied beside the tests) that makes S3's conditional writes
+/// atomic, as S3's are and moto 5.2's alone are not. It never skips: if python3, moto or the launcher is
+/// missing, or the server does not answer, every test of the collection fails with a message saying why.
 /// </summary>
 public sealed class MotoServerFixture : IAsyncLifetime
 {
@@ -23,6 +25,9 @@ public sealed class MotoServerFixture : IAsyncLifetime
     private static readonly TimeSpan CliDeadline = TimeSpan.FromSeconds(60);
     private const int StartAttempts = 3;
     private const int OutputLinesKept = 50;
+
+    /// <summary>The launcher's file name, beside the test binaries (the project copies it from tools/).</summary>
+    public const string LauncherFileName = "atomic_moto_server.py";
 
     private readonly Queue<string> _output = new();
     private Process? _process;
@@ -187,19 +192,25 @@ public sealed class MotoServerFixture : IAsyncLifetime
         {
             throw new InvalidOperationException(
                 $"Could not start {what}: {e.Message}. The integration tests need it on PATH " +
-                "(moto_server comes with `pip install \"moto[server]\"`, aws with `pip install awscli`).", e);
+                "(python3 with moto: `pip install \"moto[server]\"`; aws: `pip install awscli`).", e);
         }
     }
 
     private void StartProcess(int port)
     {
-        var startInfo = new ProcessStartInfo("moto_server")
+        var launcher = Path.Combine(AppContext.BaseDirectory, LauncherFileName);
+        if (!File.Exists(launcher))
+        {
+            throw new InvalidOperationException($"The moto launcher {launcher} is missing: the test project copies it from tools/{LauncherFileName}.");
+        }
+
+        var startInfo = new ProcessStartInfo("python3")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { "-H", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture) })
+        foreach (var argument in new[] { launcher, "-H", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture) })
         {
             startInfo.ArgumentList.Add(argument);
         }
@@ -209,7 +220,7 @@ public sealed class MotoServerFixture : IAsyncLifetime
             _output.Clear();
         }
 
-        _process = StartOrExplain(startInfo, "moto_server");
+        _process = StartOrExplain(startInfo, $"moto_server through {LauncherFileName} ('python3')");
         // moto logs every request; the pipes must be drained or it blocks once they fill.
         _process.OutputDataReceived += (_, e) => Keep(e.Data);
         _process.ErrorDataReceived += (_, e) => Keep(e.Data);

@@ -54,6 +54,30 @@ public sealed class LocalServerTests
     }
 
     [Fact]
+    public async Task Reads_and_backups_of_a_database_that_does_not_exist_create_nothing_and_the_compressed_backup_gunzips()
+    {
+        await using var server = await LocalServerHandle.StartAsync();
+
+        using var query = await server.Http.GetAsync("/db/query?db=ghost&q=SELECT%201");
+        using var versions = await server.Http.GetAsync("/db/versions?db=ghost");
+        var plain = await server.Http.GetByteArrayAsync("/db/backup?db=ghost");
+        var compressed = await server.Http.GetByteArrayAsync("/db/backup?db=ghost&compress");
+
+        Assert.Equal(HttpStatusCode.OK, query.StatusCode);
+        Assert.Equal("""{"versions":[]}""", await versions.Content.ReadAsStringAsync());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(server.DataDirectory, "ghost*", SearchOption.AllDirectories));
+        // What gunzip needs: gzip's magic bytes, and a stream that decompresses to the plain backup.
+        Assert.True(compressed.Length >= 18 && compressed[0] == 0x1f && compressed[1] == 0x8b, $"not a gzip stream: {Convert.ToHexString(compressed)}");
+        using var gunzipped = new MemoryStream();
+        await using (var gzip = new System.IO.Compression.GZipStream(new MemoryStream(compressed), System.IO.Compression.CompressionMode.Decompress))
+        {
+            await gzip.CopyToAsync(gunzipped);
+        }
+
+        Assert.Equal(plain, gunzipped.ToArray());
+    }
+
+    [Fact]
     public async Task Twenty_parallel_writers_over_http_lose_no_increment()
     {
         await using var server = await LocalServerHandle.StartAsync();

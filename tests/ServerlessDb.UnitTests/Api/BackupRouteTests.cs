@@ -123,6 +123,19 @@ public sealed class BackupRouteTests : IDisposable
     }
 
     [Theory]
+    [InlineData("db=nothing&compress")]
+    [InlineData("db=nothing&compress&fmt=sql")]
+    public async Task A_compressed_backup_of_a_database_that_does_not_exist_is_a_gzip_stream_of_the_plain_backup(string query)
+    {
+        var plain = Bytes(await _api.SendAsync("GET", "/db/backup", query: query.Replace("compress", "x", StringComparison.Ordinal)));
+        var compressed = Bytes(await _api.SendAsync("GET", "/db/backup", query: query));
+
+        // GZipStream reads an empty body as empty; gunzip refuses it. A gzip stream starts with its magic bytes.
+        Assert.True(compressed.Length >= 18 && compressed[0] == 0x1f && compressed[1] == 0x8b, $"not a gzip stream: {Convert.ToHexString(compressed)}");
+        Assert.Equal(plain, Gunzip(compressed));
+    }
+
+    [Theory]
     [InlineData("GET", "fmt=xml", 400, "unsupported backup format 'xml'")]
     [InlineData("GET", "fmt=delete", 400, "unsupported backup format 'delete'")]
     [InlineData("GET", "vacuum", 400, "vacuum is not supported")]

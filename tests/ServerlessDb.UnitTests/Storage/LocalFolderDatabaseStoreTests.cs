@@ -52,6 +52,22 @@ public sealed class LocalFolderDatabaseStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Reads_of_a_database_that_does_not_exist_leave_nothing_in_the_data_folder_not_even_a_lock_file()
+    {
+        var store = NewStore();
+
+        await ReadAsync(store);
+        await ReadAsync(store);
+        var versions = await store.ListVersionsAsync(Db, limit: 10, next: null, CancellationToken.None);
+        var asOf = await store.FindAsOfAsync(Db, DateTimeOffset.UtcNow, CancellationToken.None);
+        await Assert.ThrowsAsync<VersionNotFoundException>(() => store.GetVersionAsync(Db, "1-abc", CancellationToken.None));
+
+        Assert.Empty(versions.Versions);
+        Assert.Null(asOf);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(DataFolder));
+    }
+
+    [Fact]
     public async Task A_commit_on_a_missing_database_creates_its_file_and_a_version_that_reads_back()
     {
         var store = NewStore();

@@ -41,6 +41,11 @@ internal sealed partial class LocalFolderDatabaseStore : IDatabaseHistory
         {
             FileStream source;
             string? path;
+            if (!HasAnythingStored(database))
+            {
+                throw NoSuchVersion(database, versionId);
+            }
+
             using (await LockFile.AcquireAsync(dataPath + LockExtension, _lockFileWait, _time, cancellationToken))
             {
                 // Under the lock the current file and its tag belong together; the open handle keeps the bytes
@@ -77,6 +82,12 @@ internal sealed partial class LocalFolderDatabaseStore : IDatabaseHistory
     public string? IdOf(string database, StoredVersion version) => version.ETag;
 
     /// <summary>The folder holding the replaced versions of <paramref name="database"/> that are kept.</summary>
+    /// <summary>
+    /// Whether the folder holds anything of <paramref name="database"/>: its file or a kept version. The reads
+    /// of one that holds nothing answer without taking its lock file, so that they create nothing.
+    /// </summary>
+    private bool HasAnythingStored(string database) => File.Exists(PathOf(database)) || Directory.Exists(VersionsFolderOf(database));
+
     public string VersionsFolderOf(string database) => Path.Combine(DataDirectory, VersionsFolderName, database);
 
     /// <summary>Where the version <paramref name="tag"/>, committed at <paramref name="committedAt"/>, is kept once replaced.</summary>
@@ -123,6 +134,11 @@ internal sealed partial class LocalFolderDatabaseStore : IDatabaseHistory
     private async Task<List<VersionEntry>> EntriesAsync(string database, CancellationToken cancellationToken)
     {
         var dataPath = PathOf(database);
+        if (!HasAnythingStored(database))
+        {
+            return [];
+        }
+
         using (await LockFile.AcquireAsync(dataPath + LockExtension, _lockFileWait, _time, cancellationToken))
         {
             var entries = new List<VersionEntry>();

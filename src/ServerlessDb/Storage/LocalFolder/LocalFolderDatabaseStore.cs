@@ -176,9 +176,17 @@ internal sealed partial class LocalFolderDatabaseStore : IDatabaseStore, IDataba
         var dataPath = PathOf(cache.Name);
 
         // A commit renames the file, then its tag: a tag that still matches means nothing was committed yet.
-        if (known is { } cached && CurrentVersion(dataPath) == cached)
+        var current = CurrentVersion(dataPath);
+        if (known is { } cached && current == cached)
         {
             return FetchedVersion.StillCurrent;
+        }
+
+        if (!current.Exists)
+        {
+            // Not even its lock file: a read of a database that does not exist creates nothing. A first commit
+            // renames the file in before it answers, so a read that sees no file began before that commit ended.
+            return FetchedVersion.Missing;
         }
 
         StoredVersion version;
