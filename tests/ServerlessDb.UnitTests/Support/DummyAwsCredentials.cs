@@ -5,8 +5,8 @@ namespace ServerlessDb.UnitTests.Support;
 internal static class DummyAwsCredentials
 {
     /// <summary>
-    /// AWSSDK.EC2's client resolves the default credential chain when it is built, so composing a lock or a
-    /// reaper does too. Every unit test runs with these dummy values instead: none can use a developer's real
+    /// AWS SDK clients resolve the default credential chain (AWSSDK.EC2's as it is built, on the first EC2
+    /// call). Every unit test runs with these dummy values instead: none can use a developer's real
     /// credentials, and none waits for the instance metadata service to answer.
     /// </summary>
     [ModuleInitializer]

@@ -21,12 +21,17 @@ internal sealed class Ec2Client : IEc2Client
     // throttling, and HTTP 429) and of service timeouts, so ours cannot drift from it.
     private static readonly StandardRetryPolicy SdkRetryPolicy = new(new AmazonEC2Config());
 
-    private readonly IAmazonEC2 _ec2;
+    private readonly Lazy<IAmazonEC2> _ec2;
 
-    public Ec2Client(IAmazonEC2 ec2)
+    /// <param name="create">
+    /// builds the SDK client on the first call, not when the container starts: AmazonEC2Client loads the
+    /// largest assembly of the package and resolves credentials as it is built, which a container that only
+    /// reads never needs.
+    /// </param>
+    public Ec2Client(Func<IAmazonEC2> create)
     {
-        ArgumentNullException.ThrowIfNull(ec2);
-        _ec2 = ec2;
+        ArgumentNullException.ThrowIfNull(create);
+        _ec2 = new Lazy<IAmazonEC2>(create, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     public async Task<string> CreateSecurityGroupAsync(
@@ -52,7 +57,7 @@ internal sealed class Ec2Client : IEc2Client
             ];
         }
 
-        var response = await CallAsync(action, token => _ec2.CreateSecurityGroupAsync(request, token), cancellationToken);
+        var response = await CallAsync(action, token => _ec2.Value.CreateSecurityGroupAsync(request, token), cancellationToken);
         return response.GroupId is { Length: > 0 } groupId
             ? groupId
             : throw new Ec2Exception(action, "MalformedResponse", "the answer names no group id", Ec2ErrorKind.Other, response.HttpStatusCode);
@@ -61,7 +66,7 @@ internal sealed class Ec2Client : IEc2Client
     public async Task DeleteSecurityGroupAsync(string groupId, CancellationToken cancellationToken) =>
         await CallAsync(
             "DeleteSecurityGroup",
-            token => _ec2.DeleteSecurityGroupAsync(new DeleteSecurityGroupRequest { GroupId = groupId }, token),
+            token => _ec2.Value.DeleteSecurityGroupAsync(new DeleteSecurityGroupRequest { GroupId = groupId }, token),
             cancellationToken);
 
     public async Task<IReadOnlyList<SecurityGroupInfo>> DescribeSecurityGroupsAsync(
@@ -78,7 +83,7 @@ internal sealed class Ec2Client : IEc2Client
                 Filters = filters.Select(f => new Filter(f.Name, f.Values.ToList())).ToList(),
                 NextToken = nextToken,
             };
-            var response = await CallAsync(action, token => _ec2.DescribeSecurityGroupsAsync(request, token), cancellationToken);
+            var response = await CallAsync(action, token => _ec2.Value.DescribeSecurityGroupsAsync(request, token), cancellationToken);
             foreach (var group in response.SecurityGroups ?? [])
             {
                 groups.Add(new SecurityGroupInfo(

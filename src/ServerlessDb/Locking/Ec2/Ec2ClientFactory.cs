@@ -7,8 +7,8 @@ namespace ServerlessDb.Locking.Ec2;
 
 /// <summary>
 /// Builds the EC2 client of the QueryRunner's lock or of the LockReaper from their options, once per
-/// process: AWSSDK.EC2's <see cref="AmazonEC2Client"/> with the endpoint override or the regional
-/// endpoint, the default credential chain, and the SDK's retries off.
+/// process: AWSSDK.EC2's <see cref="AmazonEC2Client"/> (made on the first EC2 call) with the endpoint
+/// override or the regional endpoint, the default credential chain, and the SDK's retries off.
 /// </summary>
 internal static class Ec2ClientFactory
 {
@@ -20,7 +20,7 @@ internal static class Ec2ClientFactory
     public static IEc2Client Create(Ec2ClientOptions options, HttpMessageHandler? handler = null, AWSCredentials? credentials = null)
     {
         var config = CreateConfig(options, handler);
-        return new Ec2Client(credentials is null ? new AmazonEC2Client(config) : new AmazonEC2Client(credentials, config));
+        return new Ec2Client(() => credentials is null ? new AmazonEC2Client(config) : new AmazonEC2Client(credentials, config));
     }
 
     public static AmazonEC2Config CreateConfig(Ec2ClientOptions options, HttpMessageHandler? handler = null)

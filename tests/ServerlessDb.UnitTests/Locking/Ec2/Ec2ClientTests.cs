@@ -244,6 +244,28 @@ public sealed class Ec2ClientTests
         Assert.Equal("MalformedResponse", error.Code);
     }
 
+    [Fact]
+    public async Task The_SDK_client_is_built_on_the_first_call_once_not_when_the_container_starts()
+    {
+        var built = 0;
+        var handler = new ScriptedHttpHandler()
+            .Respond(HttpStatusCode.OK, Ec2Responses.DeleteSecurityGroup())
+            .Respond(HttpStatusCode.OK, Ec2Responses.DeleteSecurityGroup());
+        var config = Ec2ClientFactory.CreateConfig(new Ec2ClientOptions("us-east-1", null), handler);
+        var client = new Ec2Client(() =>
+        {
+            Interlocked.Increment(ref built);
+            return new Amazon.EC2.AmazonEC2Client(new BasicAWSCredentials("A", "S"), config);
+        });
+
+        Assert.Equal(0, built);
+        await client.DeleteSecurityGroupAsync("sg-1", CancellationToken.None);
+        await client.DeleteSecurityGroupAsync("sg-2", CancellationToken.None);
+
+        Assert.Equal(1, built);
+        Assert.Equal(2, handler.Requests.Count);
+    }
+
     [Theory]
     [InlineData("us-east-1", null, "https://ec2.us-east-1.amazonaws.com/")]
     [InlineData("cn-north-1", null, "https://ec2.cn-north-1.amazonaws.com.cn/")]
