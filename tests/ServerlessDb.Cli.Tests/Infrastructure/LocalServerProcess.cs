@@ -20,7 +20,7 @@ public sealed class LocalServerProcess : IDisposable
 
     public string Output => _process.Stdout + _process.Stderr;
 
-    public static async Task<LocalServerProcess> StartAsync()
+    public static async Task<LocalServerProcess> StartAsync(IReadOnlyDictionary<string, string?>? environment = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "LocalServer.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing: the test project must reference src/LocalServer.");
@@ -29,7 +29,10 @@ public sealed class LocalServerProcess : IDisposable
             "dotnet",
             [dll, "--port", "0", "--data", data],
             "the .NET SDK",
-            new Dictionary<string, string?> { ["AWS_ENDPOINT_URL"] = null, ["DB_BUCKET"] = null, ["CACHE_DIR"] = null, ["LOCK_VPC_ID"] = null });
+            new Dictionary<string, string?>(environment ?? new Dictionary<string, string?>())
+            {
+                ["AWS_ENDPOINT_URL"] = null, ["DB_BUCKET"] = null, ["CACHE_DIR"] = null, ["LOCK_VPC_ID"] = null,
+            });
         var line = await process.WaitForLineAsync("ServerlessDb local server listening on ", TimeSpan.FromSeconds(60));
         return new LocalServerProcess(process, data, new Uri(line["ServerlessDb local server listening on ".Length..].Trim() + "/"));
     }
