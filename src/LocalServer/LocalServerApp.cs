@@ -13,6 +13,7 @@ using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
 using ServerlessDb.Hosting;
 using ServerlessDb.Logging;
+using WebConsole;
 
 namespace LocalServer;
 
@@ -148,7 +149,8 @@ internal sealed class LocalServerApp : IAsyncDisposable
         });
 
         var app = builder.Build();
-        app.Run(context => AnswerAsync(context, function, log));
+        // The web console's page (GET /console/...); every other request is the API's, as in Lambda.
+        app.Run(context => ConsoleEndpoint.Handles(context) ? ConsoleEndpoint.ServeAsync(context) : AnswerAsync(context, function, log));
         return app;
     }
 

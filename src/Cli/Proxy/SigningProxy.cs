@@ -72,8 +72,8 @@ internal sealed class SigningProxy : IAsyncDisposable
             kestrel.Limits.MaxRequestBodySize = null;
         });
         var app = builder.Build();
-        app.Run(context => settings.ServeConsole && ConsoleAssets.IsConsolePath(context.Request.Path.Value)
-            ? ServeConsoleAsync(context)
+        app.Run(context => settings.ServeConsole && ConsoleEndpoint.Handles(context)
+            ? ConsoleEndpoint.ServeAsync(context)
             : ForwardAsync(context, settings.Upstream, signer, http, log));
 
         try
@@ -101,28 +101,6 @@ internal sealed class SigningProxy : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         _http.Dispose();
-    }
-
-    private static async Task ServeConsoleAsync(HttpContext context)
-    {
-        var path = context.Request.Path.Value!;
-        if (path == ConsoleAssets.Root)
-        {
-            context.Response.Redirect(ConsoleAssets.Root + "/");
-            return;
-        }
-
-        if (ConsoleAssets.Find(path) is not { } asset)
-        {
-            context.Response.StatusCode = 404;
-            await context.Response.WriteAsync("no such console file\n");
-            return;
-        }
-
-        context.Response.ContentType = asset.ContentType;
-        context.Response.Headers.CacheControl = "no-cache";
-        context.Response.ContentLength = asset.Content.Length;
-        await context.Response.Body.WriteAsync(asset.Content, context.RequestAborted);
     }
 
     private static async Task ForwardAsync(HttpContext context, ApiTarget upstream, Lazy<Task<RequestSigner>> signer, HttpClient http, TextWriter log)

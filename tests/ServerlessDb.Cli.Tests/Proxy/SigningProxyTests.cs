@@ -141,7 +141,7 @@ public sealed class SigningProxyTests(SignedApiFixture fixture) : IClassFixture<
     [Fact]
     public async Task Rqlite_js_runs_unchanged_through_the_proxy_against_the_signed_api()
     {
-        var nodeModules = await RqliteJs.InstallAsync();
+        var nodeModules = await NpmPackage.InstallRqliteJsAsync();
         var script = Path.Combine(AppContext.BaseDirectory, "Scripts", "rqlite-js-compat.js");
 
         var result = ChildProcess.Start("node", [script, fixture.Proxy], "node 18+ on PATH", new Dictionary<string, string?> { ["NODE_PATH"] = nodeModules });
