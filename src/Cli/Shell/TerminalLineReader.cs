@@ -137,6 +137,12 @@ internal sealed class TerminalLineReader : ILineReader
                         else if (!char.IsControl(key.KeyChar) && key.KeyChar != '\0')
                         {
                             line.Insert(cursor++, key.KeyChar);
+                            if (cursor == line.Length)
+                            {
+                                // Typing at the end (and pasting) needs no redraw.
+                                Console.Write(key.KeyChar);
+                                continue;
+                            }
                         }
 
                         break;
