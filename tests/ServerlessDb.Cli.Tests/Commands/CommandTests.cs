@@ -181,6 +181,43 @@ public sealed class CommandTests(LocalServerFixture fixture) : IClassFixture<Loc
             entry => entry.GetProperty("name").GetString() == db && entry.GetProperty("size").GetInt64() > 0);
     }
 
+    [Fact]
+    public async Task Stack_reads_the_url_from_the_stacks_api_url_output_with_the_aws_cli()
+    {
+        var bin = Directory.CreateTempSubdirectory("serverlessdb-fake-aws-").FullName;
+        try
+        {
+            // A stand-in aws CLI: answers describe-stacks for stack "shop-stack" with the local server's URL, and records its arguments.
+            var aws = Path.Combine(bin, "aws");
+            await File.WriteAllTextAsync(aws, $"""
+                #!/bin/sh
+                echo "$@" > "{bin}/arguments"
+                case "$*" in *"--stack-name shop-stack"*) echo "{fixture.Server.Address}"; exit 0;; esac
+                echo "An error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id $4 does not exist" >&2
+                exit 254
+                """);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(aws, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+            var path = new Dictionary<string, string?> { ["PATH"] = bin + ":" + Environment.GetEnvironmentVariable("PATH") };
+
+            var found = await CliRun.RunAsync(["--stack", "shop-stack", "--region", "eu-west-3", "query", "SELECT 1 AS one", "--mode", "csv"], environment: path);
+            var arguments = await File.ReadAllTextAsync(Path.Combine(bin, "arguments"));
+            var missing = await CliRun.RunAsync(["--stack", "no-stack", "query", "SELECT 1"], environment: path);
+
+            Assert.True(found.ExitCode == 0, found.ToString());
+            Assert.Equal("one\n1\n", found.Stdout);
+            Assert.Equal("cloudformation describe-stacks --stack-name shop-stack --query Stacks[0].Outputs[?OutputKey=='ApiUrl'].OutputValue --output text --region eu-west-3\n", arguments);
+            Assert.Equal(2, missing.ExitCode);
+            Assert.Contains("Cannot read the ApiUrl output of stack 'no-stack': An error occurred (ValidationError)", missing.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(bin, recursive: true);
+        }
+    }
+
     private static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

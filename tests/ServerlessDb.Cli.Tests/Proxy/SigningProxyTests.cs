@@ -87,6 +87,34 @@ public sealed class SigningProxyTests(SignedApiFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task The_cli_loads_a_file_larger_than_an_inline_load_signed_falling_back_inline_where_there_is_no_staging()
+    {
+        var source = LocalServerFixture.NewDatabase();
+        var copy = LocalServerFixture.NewDatabase();
+        var environment = TestCredentials.Environment();
+        var signed = new[] { "--url", fixture.SignedApi, "--sign", "always" };
+        await CliRun.RunAsync([.. signed, "-d", source, "execute", "-"], "CREATE TABLE big (b BLOB);" + string.Concat(Enumerable.Repeat("INSERT INTO big VALUES (randomblob(1000000));", 5)), environment);
+        var folder = Directory.CreateTempSubdirectory("serverlessdb-cli-load-").FullName;
+        try
+        {
+            var file = Path.Combine(folder, "big.sqlite");
+            var backup = await CliRun.RunAsync([.. signed, "-d", source, "backup", "-o", file], environment: environment);
+            var load = await CliRun.RunAsync([.. signed, "-d", copy, "load", file], environment: environment);
+            var count = await CliRun.RunAsync([.. signed, "-d", copy, "query", "SELECT count(*) AS n FROM big", "--mode", "csv"], environment: environment);
+
+            Assert.True(backup.ExitCode == 0, backup.ToString());
+            Assert.True(new FileInfo(file).Length > 4 * 1024 * 1024, $"the file has {new FileInfo(file).Length} bytes");
+            Assert.True(load.ExitCode == 0, load + fixture.StandInLog);
+            Assert.Equal("n\n5\n", count.Stdout);
+            Assert.Contains("POST /db/load/upload?db=" + copy, fixture.StandInLog);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_redirect_reaches_the_client_as_it_is_and_is_not_followed()
     {
         var builder = WebApplication.CreateSlimBuilder();
