@@ -49,7 +49,15 @@ internal static class CliCommand
             return ExitCodes.Usage;
         }
 
-        return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        // The shell at a terminal handles Ctrl+C itself (it stops the running statement, not the shell); every
+        // other command is cancelled by it through System.CommandLine, and cleans up (a partial backup file).
+        var interactiveShell = (parsed.CommandResult.Command == root || parsed.CommandResult.Command == shell.Command) && !Console.IsInputRedirected;
+        return await parsed.InvokeAsync(new InvocationConfiguration
+        {
+            Output = output,
+            Error = error,
+            ProcessTerminationTimeout = interactiveShell ? null : TimeSpan.FromSeconds(5),
+        });
     }
 
     /// <summary>Runs a command body with a context, turning every <see cref="CliException"/> into its message and exit code.</summary>
@@ -72,10 +80,21 @@ internal static class CliCommand
             error.WriteLine("serverlessdb: interrupted.");
             return 130;
         }
-        catch (IOException e)
+        catch (HttpRequestException e)
+        {
+            // The connection failed after the answer began (a backup cut off mid-stream).
+            error.WriteLine($"serverlessdb: the connection failed: {e.Message}");
+            return ExitCodes.Network;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             error.WriteLine($"serverlessdb: {e.Message}");
             return ExitCodes.Usage;
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            error.WriteLine($"serverlessdb: the API's answer is not what it should be: {e.Message}");
+            return ExitCodes.ServiceError;
         }
     }
 

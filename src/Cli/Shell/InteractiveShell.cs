@@ -25,9 +25,42 @@ internal sealed partial class InteractiveShell(CliContext context, ILineReader r
     private OutputMode _mode = context.Mode;
     private bool _timer;
     private bool _failed;
+    private CancellationToken _outer;
+    private CancellationTokenSource? _current;
+
+    /// <summary>The token of the action running now: Ctrl+C at a terminal cancels it, and the shell goes on.</summary>
+    private CancellationToken Token => _current?.Token ?? _outer;
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
+        _outer = cancellationToken;
+        ConsoleCancelEventHandler interrupt = (_, e) =>
+        {
+            // At the prompt the line reader takes Ctrl+C as a key; here a statement or command is running.
+            e.Cancel = true;
+            _current?.Cancel();
+        };
+        if (reader.IsInteractive)
+        {
+            Console.CancelKeyPress += interrupt;
+        }
+
+        try
+        {
+            return await LoopAsync();
+        }
+        finally
+        {
+            if (reader.IsInteractive)
+            {
+                Console.CancelKeyPress -= interrupt;
+            }
+        }
+    }
+
+    private async Task<int> LoopAsync()
+    {
+        var cancellationToken = _outer;
         if (reader.IsInteractive)
         {
             _output.WriteLine($"serverlessdb shell: {_session.Api.BaseUrl}{(_session.Api.Signs ? " (signed)" : "")}, database '{_session.Database}'.");
@@ -52,7 +85,7 @@ internal sealed partial class InteractiveShell(CliContext context, ILineReader r
             if (statement.Length == 0 && line.TrimStart().StartsWith('.'))
             {
                 reader.AddHistory(line.Trim());
-                if (!await DotCommandAsync(line.Trim(), cancellationToken))
+                if (!await DotCommandAsync(line.Trim()))
                 {
                     break;
                 }
@@ -65,7 +98,7 @@ internal sealed partial class InteractiveShell(CliContext context, ILineReader r
                     var sql = statement.ToString().Trim();
                     statement.Clear();
                     reader.AddHistory(sql);
-                    await RunSqlAsync(sql, cancellationToken);
+                    await RunSqlAsync(sql);
                 }
             }
 
@@ -78,7 +111,7 @@ internal sealed partial class InteractiveShell(CliContext context, ILineReader r
         if (statement.ToString().Trim().Length > 0 && !(_failed && bail))
         {
             // The input ended inside a statement: run it, as sqlite3 does, so its error (if any) is SQLite's.
-            await RunSqlAsync(statement.ToString().Trim(), cancellationToken);
+            await RunSqlAsync(statement.ToString().Trim());
         }
 
         return _failed && !reader.IsInteractive ? ExitCodes.StatementError : ExitCodes.Ok;
@@ -86,11 +119,11 @@ internal sealed partial class InteractiveShell(CliContext context, ILineReader r
 
     private string Prompt() => _session.At is { } at ? $"{_session.Database}@{at.Value}> " : $"{_session.Database}> ";
 
-    private async Task RunSqlAsync(string sql, CancellationToken cancellationToken) =>
+    private async Task RunSqlAsync(string sql) =>
         await GuardAsync(async () =>
         {
             var clock = Stopwatch.StartNew();
-            using var answer = await _session.RunScriptAsync(sql, cancellationToken);
+            using var answer = await _session.RunScriptAsync(sql, Token);
             _failed |= AnswerPrinter.Print(answer, _mode, _output, _error);
             if (_timer)
             {
@@ -99,7 +132,7 @@ internal sealed partial class InteractiveShell(CliContext context, ILineReader r
         });
 
     /// <returns>false when the shell should stop (.exit).</returns>
-    private async Task<bool> DotCommandAsync(string line, CancellationToken cancellationToken)
+    private async Task<bool> DotCommandAsync(string line)
     {
         var parts = SplitArguments(line);
         var name = parts[0].ToLowerInvariant();
@@ -153,31 +186,28 @@ internal sealed partial class InteractiveShell(CliContext context, ILineReader r
                     "SELECT name FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_serverlessdb\\_%' ESCAPE '\\'",
                     argument,
                     "name",
-                    "name",
-                    cancellationToken));
+                    "name"));
                 break;
             case ".indexes" or ".indices":
                 await GuardAsync(() => ListSchemaAsync(
                     "SELECT name FROM sqlite_schema WHERE type = 'index' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
                     argument,
                     "tbl_name",
-                    "name",
-                    cancellationToken));
+                    "name"));
                 break;
             case ".schema":
                 await GuardAsync(() => ListSchemaAsync(
                     "SELECT sql || ';' FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_serverlessdb\\_%' ESCAPE '\\'",
                     argument,
                     "tbl_name",
-                    "CASE type WHEN 'table' THEN 0 WHEN 'view' THEN 1 ELSE 2 END, tbl_name, name",
-                    cancellationToken));
+                    "CASE type WHEN 'table' THEN 0 WHEN 'view' THEN 1 ELSE 2 END, tbl_name, name"));
                 break;
             case ".dump":
                 await GuardAsync(async () =>
                 {
                     _output.Flush();
                     await using var stdout = Console.OpenStandardOutput();
-                    await _session.BackupAsync(stdout, sql: true, at: null, cancellationToken);
+                    await _session.BackupAsync(stdout, sql: true, at: null, Token);
                 });
                 break;
             case ".backup":
@@ -193,7 +223,7 @@ internal sealed partial class InteractiveShell(CliContext context, ILineReader r
                     long bytes;
                     await using (var file = File.Create(argument))
                     {
-                        bytes = await _session.BackupAsync(file, sql, at: null, cancellationToken);
+                        bytes = await _session.BackupAsync(file, sql, at: null, Token);
                     }
 
                     _output.WriteLine($"{Progress.Bytes(bytes)} written to {argument}{(_session.At is { } at ? $" ({at})" : "")}");
@@ -208,7 +238,7 @@ internal sealed partial class InteractiveShell(CliContext context, ILineReader r
 
                 await GuardAsync(async () =>
                 {
-                    using var answer = await _session.LoadAsync(argument, cancellationToken);
+                    using var answer = await _session.LoadAsync(argument, Token);
                     var loaded = answer.RootElement.GetProperty("loaded");
                     _output.WriteLine(string.Create(
                         CultureInfo.InvariantCulture,
@@ -218,7 +248,7 @@ internal sealed partial class InteractiveShell(CliContext context, ILineReader r
             case ".versions":
                 await GuardAsync(async () =>
                 {
-                    var versions = await _session.VersionsAsync(argument is not null && int.TryParse(argument, out var n) ? n : 20, cancellationToken);
+                    var versions = await _session.VersionsAsync(argument is not null && int.TryParse(argument, out var n) ? n : 20, Token);
                     CliCommand.PrintList(context, "versions", versions, ["id", "time", "size", "current"]);
                 });
                 break;
@@ -263,13 +293,13 @@ internal sealed partial class InteractiveShell(CliContext context, ILineReader r
                         }
                     }
 
-                    using var restored = await _session.RestoreAsync(point, cancellationToken);
+                    using var restored = await _session.RestoreAsync(point, Token);
                     _output.WriteLine($"restored {restored.RootElement.GetProperty("restored").GetString()} as the new version {restored.RootElement.GetProperty("version").GetString()}");
                 });
                 break;
             case ".databases":
                 await GuardAsync(async () =>
-                    CliCommand.PrintList(context, "databases", await _session.DatabasesAsync(100_000, cancellationToken), ["name", "size", "last_modified"]));
+                    CliCommand.PrintList(context, "databases", await _session.DatabasesAsync(100_000, Token), ["name", "size", "last_modified"]));
                 break;
             case ".use":
                 if (argument is null || !DatabaseName().IsMatch(argument))
@@ -292,11 +322,11 @@ internal sealed partial class InteractiveShell(CliContext context, ILineReader r
         return true;
     }
 
-    private async Task ListSchemaAsync(string select, string? table, string tableColumn, string orderBy, CancellationToken cancellationToken)
+    private async Task ListSchemaAsync(string select, string? table, string tableColumn, string orderBy)
     {
         var sql = select + (table is null ? "" : $" AND {tableColumn} = ? COLLATE NOCASE") + $" ORDER BY {orderBy}";
         JsonNode?[] parameters = table is null ? [] : [JsonValue.Create(table)];
-        using var answer = await _session.RunStatementAsync(sql, parameters, write: false, transaction: false, cancellationToken);
+        using var answer = await _session.RunStatementAsync(sql, parameters, write: false, transaction: false, Token);
         foreach (var result in QueryResult.ListFrom(answer.RootElement))
         {
             if (result.Error is { } error)
@@ -315,6 +345,8 @@ internal sealed partial class InteractiveShell(CliContext context, ILineReader r
     /// <summary>Runs one shell action; a failure is printed as its message (never a stack trace), and the shell goes on.</summary>
     private async Task GuardAsync(Func<Task> action)
     {
+        using var current = CancellationTokenSource.CreateLinkedTokenSource(_outer);
+        _current = current;
         try
         {
             await action();
@@ -323,13 +355,21 @@ internal sealed partial class InteractiveShell(CliContext context, ILineReader r
         {
             Fail(e.Message);
         }
+        catch (OperationCanceledException)
+        {
+            Fail("interrupted");
+        }
+        catch (HttpRequestException e)
+        {
+            Fail($"the connection to {_session.Api.BaseUrl} failed: {e.Message}");
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or KeyNotFoundException or InvalidOperationException)
         {
             Fail(e.Message);
         }
-        catch (OperationCanceledException)
+        finally
         {
-            Fail("interrupted");
+            _current = null;
         }
     }
 

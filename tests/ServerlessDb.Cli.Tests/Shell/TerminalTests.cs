@@ -37,6 +37,29 @@ public sealed class TerminalTests(LocalServerFixture fixture) : IClassFixture<Lo
     }
 
     [Fact]
+    public async Task Ctrl_c_drops_the_line_being_typed_and_stops_a_running_statement_but_not_the_shell()
+    {
+        var db = LocalServerFixture.NewDatabase();
+        using var terminal = Terminal.Start(["--url", fixture.Server.Address, "--db", db]);
+        await terminal.WaitForAsync($"{db}> ");
+        await terminal.TypeAsync("SELECT 'dropped' AS never");
+        await terminal.TypeAsync("\u0003");
+        await terminal.WaitForAsync($"{db}> ", times: 2);
+        await terminal.TypeAsync("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 40000000) SELECT count(*) FROM c;\r");
+        // Interrupted well before it ends; the server finishes it on its own (the deployed API would too, within its deadline).
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        await terminal.TypeAsync("\u0003");
+        await terminal.WaitForAsync("Error: interrupted");
+        await terminal.WaitForAsync($"{db}> ", times: 3);
+        await terminal.TypeAsync("SELECT 'still here' AS shell;\r");
+        await terminal.WaitForAsync("| still here |");
+        await terminal.TypeAsync(".exit\r");
+
+        Assert.Equal(0, await terminal.WaitForExitAsync());
+        Assert.DoesNotContain("| dropped", terminal.Screen);
+    }
+
+    [Fact]
     public async Task A_backup_draws_a_progress_bar_at_a_terminal_and_nothing_when_piped()
     {
         var db = LocalServerFixture.NewDatabase();
