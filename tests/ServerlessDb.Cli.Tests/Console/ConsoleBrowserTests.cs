@@ -40,6 +40,21 @@ public sealed class ConsoleBrowserTests
     }
 
     [Fact]
+    public async Task Serverlessdb_console_prints_the_page_to_open_and_serves_it()
+    {
+        using var server = await LocalServerProcess.StartAsync();
+        using var console = ChildProcess.Start("dotnet", [CliRun.Dll, "console", "--url", server.Address, "--port", "0", "--no-open"], "the .NET SDK", CliRun.CleanEnvironment());
+        var line = await console.WaitForLineAsync("console: ", TimeSpan.FromSeconds(60));
+        using var http = new HttpClient();
+
+        var page = await http.GetStringAsync(line["console: ".Length..]);
+
+        Assert.Matches(@"^console: http://127\.0\.0\.1:\d+/console/$", line);
+        Assert.Contains("serverlessdb console listening on http://127.0.0.1:", console.Stdout);
+        Assert.Contains("<title>ServerlessDb console</title>", page);
+    }
+
+    [Fact]
     public async Task The_console_is_served_by_the_local_server_and_by_the_proxy_with_a_policy_that_keeps_it_on_its_origin()
     {
         using var server = await LocalServerProcess.StartAsync();

@@ -46,6 +46,28 @@ public sealed class SigningProxyTests(SignedApiFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task The_stand_in_refuses_a_signed_request_whose_body_is_not_the_one_signed()
+    {
+        var credentials = new Amazon.Runtime.SessionAWSCredentials(TestCredentials.AccessKey, TestCredentials.SecretKey, TestCredentials.SessionToken);
+        var signer = new global::Cli.Api.RequestSigner(credentials, Amazon.RegionEndpoint.GetBySystemName(TestCredentials.Region), TimeProvider.System);
+        var signedBody = Encoding.UTF8.GetBytes("""["SELECT 1"]""");
+
+        async Task<HttpResponseMessage> SendAsync(string body)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"{fixture.SignedApi}/db/query") { Content = Json(body) };
+            await signer.SignAsync(request, Convert.ToHexStringLower(SHA256.HashData(signedBody)), CancellationToken.None);
+            return await Http.SendAsync(request);
+        }
+
+        using var honest = await SendAsync("""["SELECT 1"]""");
+        using var tampered = await SendAsync("""["SELECT 2"]""");
+
+        Assert.Equal(HttpStatusCode.OK, honest.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, tampered.StatusCode);
+        Assert.Contains("x-amz-content-sha256 header does not match", await tampered.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task The_cli_signs_for_the_deployed_api_itself_and_a_refused_signature_exits_3()
     {
         var db = LocalServerFixture.NewDatabase();
