@@ -150,14 +150,14 @@ internal static class CliCommand
         {
             var path = parsed.GetValue(file)!;
             var point = parsed.GetValue(at) is { } text ? PointInTime.Parse(text) : null;
-            long bytes;
             if (path == "-")
             {
                 await using var stdout = Console.OpenStandardOutput();
-                bytes = await context.Session.BackupAsync(stdout, parsed.GetValue(sql), point, cancellationToken);
+                await context.Session.BackupAsync(stdout, parsed.GetValue(sql), point, cancellationToken);
                 return ExitCodes.Ok;
             }
 
+            long bytes;
             // Written beside the target and renamed at the end, so a failed backup never leaves half a file under its name.
             var partial = path + ".partial";
             try
