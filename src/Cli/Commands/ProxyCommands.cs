@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Net;
+using Cli.Api;
 using Cli.Proxy;
 using WebConsole;
 
@@ -56,6 +57,14 @@ internal static class ProxyCommands
             }
 
             var upstream = await CliContext.ResolveTargetAsync(parsed, options, cancellationToken);
+            if (ApiTarget.IsLoopback(upstream.BaseUrl) && upstream.BaseUrl.Port == parsed.GetValue(port))
+            {
+                throw new CliException(
+                    ExitCodes.Usage,
+                    $"The {(console ? "console" : "proxy")} would forward to {upstream.BaseUrl}, where it listens itself: name the deployed API with --url or --stack " +
+                    "(or SERVERLESSDB_URL), or pass another --port.");
+            }
+
             await using var proxy = await SigningProxy.StartAsync(
                 new ProxySettings(address, parsed.GetValue(port), upstream, ServeConsole: true), output, time, cancellationToken);
             var url = proxy.Url.ToString().TrimEnd('/');

@@ -189,6 +189,15 @@ public sealed class SigningProxyTests(SignedApiFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_proxy_that_would_forward_to_its_own_address_says_to_name_the_api()
+    {
+        var result = await CliRun.RunAsync(["proxy"]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("would forward to http://127.0.0.1:4001/, where it listens itself: name the deployed API with --url or --stack", result.Stderr);
+    }
+
+    [Fact]
     public async Task Rqlite_js_runs_unchanged_through_the_proxy_against_the_signed_api()
     {
         var nodeModules = await NpmPackage.InstallRqliteJsAsync();
