@@ -33,6 +33,22 @@ public sealed class SigningProxyTests(SignedApiFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_chunked_request_body_of_unknown_length_is_spooled_hashed_and_signed()
+    {
+        var db = LocalServerFixture.NewDatabase();
+        var body = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes("""["CREATE TABLE t (a)", ["INSERT INTO t VALUES (?)", "chunked"]]""")));
+        body.Headers.ContentType = new("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{fixture.Proxy}/db/execute?db={db}") { Content = body };
+        request.Headers.TransferEncodingChunked = true;
+
+        using var response = await Http.SendAsync(request);
+        var read = await Http.GetStringAsync($"{fixture.Proxy}/db/query?db={db}&q=SELECT%20a%20FROM%20t");
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        Assert.Contains("""[["chunked"]]""", read);
+    }
+
+    [Fact]
     public async Task A_proxy_signing_with_the_wrong_secret_hands_the_clients_the_403()
     {
         var (process, url) = await SignedApiFixture.StartProxyAsync(fixture.SignedApi, TestCredentials.Environment(secretKey: "not-the-secret"));

@@ -60,6 +60,32 @@ public sealed class TerminalTests(LocalServerFixture fixture) : IClassFixture<Lo
     }
 
     [Fact]
+    public async Task A_restore_at_a_terminal_says_what_it_will_do_and_does_nothing_unless_told_yes()
+    {
+        var db = LocalServerFixture.NewDatabase();
+        await fixture.ShellAsync(db, "CREATE TABLE t (a); INSERT INTO t VALUES (1);");
+        await fixture.ShellAsync(db, "INSERT INTO t VALUES (2);");
+        var first = System.Text.Json.JsonDocument.Parse((await fixture.RunAsync(db, "versions", "--json")).Stdout).RootElement.GetProperty("versions")[1].GetProperty("id").GetString()!;
+        using var terminal = Terminal.Start(["--url", fixture.Server.Address, "--db", db, "--mode", "csv"]);
+        await terminal.WaitForAsync($"{db}> ");
+
+        await terminal.TypeAsync($".restore {first}\r");
+        await terminal.WaitForAsync("the version now current stays in the history and can be restored back. [y/N] ");
+        await terminal.TypeAsync("\r");
+        await terminal.WaitForAsync("Not restored.");
+        await terminal.TypeAsync($".restore {first}\r");
+        await terminal.WaitForAsync("[y/N] ", times: 2);
+        await terminal.TypeAsync("y\r");
+        await terminal.WaitForAsync($"restored {first} as the new version ");
+        await terminal.TypeAsync("SELECT count(*) AS n FROM t;\r");
+        await terminal.WaitForAsync("n\r\n1\r\n");
+        await terminal.TypeAsync(".exit\r");
+
+        Assert.Equal(0, await terminal.WaitForExitAsync());
+        Assert.Contains($"Restore database '{db}' to version {first}? Its content becomes a new current version", terminal.Screen);
+    }
+
+    [Fact]
     public async Task A_backup_draws_a_progress_bar_at_a_terminal_and_nothing_when_piped()
     {
         var db = LocalServerFixture.NewDatabase();
