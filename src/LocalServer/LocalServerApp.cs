@@ -78,6 +78,7 @@ internal sealed class LocalServerApp : IAsyncDisposable
             output.WriteLine($"ServerlessDb local server listening on {url.ToString().TrimEnd('/')}");
             output.WriteLine($"storage: {mode.Storage}");
             output.WriteLine($"lock: {mode.Lock}");
+            output.WriteLine($"console: {url.ToString().TrimEnd('/')}{ConsoleAssets.Root}/");
             output.Flush();
             return server;
         }

@@ -59,6 +59,7 @@ public sealed class ConsoleBrowserTests
     {
         using var server = await LocalServerProcess.StartAsync();
         var (proxy, proxyUrl) = await SignedApiFixture.StartProxyAsync(server.Address, [], sign: "never");
+        Assert.Contains($"console: {server.Address}/console/\n", server.Output);
         using (proxy)
         {
             using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false });
