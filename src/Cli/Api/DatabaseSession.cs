@@ -33,7 +33,7 @@ internal sealed class DatabaseSession(ApiClient api, string database)
             HttpMethod.Post,
             QueryString.Of("/sql", ReadFlags()),
             RequestBody.FromBytes(Encoding.UTF8.GetBytes(sql), "text/plain; charset=utf-8"),
-            "run the statements",
+            $"run the statements on database '{Database}'",
             cancellationToken);
 
     /// <summary>One statement with parameters on <c>/db/query</c> (reads; a write is refused per statement) or <c>/db/execute</c>.</summary>
@@ -54,7 +54,7 @@ internal sealed class DatabaseSession(ApiClient api, string database)
             HttpMethod.Post,
             QueryString.Of(write ? "/db/execute" : "/db/query", flags),
             RequestBody.FromBytes(body, "application/json"),
-            write ? "execute" : "query",
+            write ? $"execute on database '{Database}'" : $"query database '{Database}'",
             cancellationToken);
     }
 
