@@ -13,6 +13,7 @@ using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
 using ServerlessDb.Hosting;
 using ServerlessDb.Logging;
+using WebConsole;
 
 namespace LocalServer;
 
@@ -77,6 +78,7 @@ internal sealed class LocalServerApp : IAsyncDisposable
             output.WriteLine($"ServerlessDb local server listening on {url.ToString().TrimEnd('/')}");
             output.WriteLine($"storage: {mode.Storage}");
             output.WriteLine($"lock: {mode.Lock}");
+            output.WriteLine($"console: {url.ToString().TrimEnd('/')}{ConsoleAssets.Root}/");
             output.Flush();
             return server;
         }
@@ -148,7 +150,8 @@ internal sealed class LocalServerApp : IAsyncDisposable
         });
 
         var app = builder.Build();
-        app.Run(context => AnswerAsync(context, function, log));
+        // The web console's page (GET /console/...); every other request is the API's, as in Lambda.
+        app.Run(context => ConsoleEndpoint.Handles(context) ? ConsoleEndpoint.ServeAsync(context) : AnswerAsync(context, function, log));
         return app;
     }
 
