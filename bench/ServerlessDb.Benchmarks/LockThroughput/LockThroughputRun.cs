@@ -175,7 +175,8 @@ internal static partial class LockThroughputRun
             LockBackend.S3 => CompositionRoot.CreateS3LeaseLock(s3, options, time, log),
             _ => new Locking.Local.NoOpDatabaseLock(time),
         };
-        return CompositionRoot.CreateApiHandler(options, CompositionRoot.CreateS3Store(s3, options, cacheFolder, time), new WorkingCopies(cacheFolder), databaseLock, time, log);
+        var store = CompositionRoot.CreateS3Store(s3, options, cacheFolder, time);
+        return CompositionRoot.CreateApiHandler(options, store, CompositionRoot.CapabilitiesOf(store), new WorkingCopies(cacheFolder), databaseLock, time, log);
     }
 
     private static ApiRequest Increment(string database) =>

@@ -12,7 +12,7 @@ namespace ServerlessDb.Engine;
 /// </summary>
 internal sealed partial class QueryEngine
 {
-    private IDatabaseHistory History => _history
+    private IDatabaseHistory History => _capabilities.History
         ?? throw new BadRequestException("time travel is not available: this store keeps no versions");
 
     /// <inheritdoc cref="IDatabaseHistory.ListVersionsAsync"/>

@@ -17,7 +17,7 @@ internal sealed partial class QueryEngine
     // short budget of its own and never turns a committed load into an error.
     private static readonly TimeSpan StagingCleanupWindow = TimeSpan.FromSeconds(3);
 
-    private IDatabaseStaging? Staging => _store as IDatabaseStaging;
+    private IDatabaseStaging? Staging => _capabilities.Staging;
 
     /// <summary>Loads the SQLite file that is <paramref name="body"/>.</summary>
     /// <exception cref="BadRequestException">the file is empty, not SQLite, or fails its integrity check; nothing was changed.</exception>

@@ -30,16 +30,13 @@ internal sealed partial class QueryEngine
     private readonly TimeProvider _time;
     private readonly ResiliencePipeline _conflictRetry;
     private readonly ILogSink _log;
-    private readonly IDatabaseLinks? _links;
-    private readonly IDatabaseHistory? _history;
+    private readonly StoreCapabilities _capabilities;
 
-    /// <param name="links">the store's direct links to stored versions, if clients can reach it (S3); null for the local folder.</param>
-    /// <param name="history">the versions the store keeps (time travel); null when it keeps none.</param>
-    public QueryEngine(IDatabaseStore store, IDatabaseLock databaseLock, WorkingCopies workingCopies, EngineOptions options, TimeProvider time, ILogSink log, IDatabaseLinks? links = null, IDatabaseHistory? history = null)
+    /// <param name="capabilities">what the store offers beyond <see cref="IDatabaseStore"/>; none when null.</param>
+    public QueryEngine(IDatabaseStore store, IDatabaseLock databaseLock, WorkingCopies workingCopies, EngineOptions options, TimeProvider time, ILogSink log, StoreCapabilities? capabilities = null)
     {
         _log = log;
-        _links = links;
-        _history = history;
+        _capabilities = capabilities ?? StoreCapabilities.None;
         _store = store;
         _lock = databaseLock;
         _workingCopies = workingCopies;
@@ -108,11 +105,11 @@ internal sealed partial class QueryEngine
     /// when the backup is generated (a dump, gzipped) or the store gives no links.
     /// </summary>
     public Task<Uri>? LinkToAsync(string database, BackupFile backup, TimeSpan expiry, CancellationToken cancellationToken) =>
-        _links is null ? null
-        : backup.IsAssembledFile ? _links.LinkToCopyAsync(database, backup.Path, expiry, cancellationToken)
+        _capabilities.Links is not { } links ? null
+        : backup.IsAssembledFile ? links.LinkToCopyAsync(database, backup.Path, expiry, cancellationToken)
         : !backup.IsStoredObject ? null
-        : backup.VersionId is { } versionId ? _links.LinkToVersionAsync(database, versionId, expiry, cancellationToken)
-        : _links.LinkToAsync(database, backup.Version, expiry, cancellationToken);
+        : backup.VersionId is { } versionId ? links.LinkToVersionAsync(database, versionId, expiry, cancellationToken)
+        : links.LinkToAsync(database, backup.Version, expiry, cancellationToken);
 
     /// <summary>
     /// Makes the complete database file at <paramref name="filePath"/> the new current version of
@@ -185,7 +182,7 @@ internal sealed partial class QueryEngine
     public async Task<DatabasePage> ListDatabasesAsync(string? after, int limit, RequestTrace trace, CancellationToken cancellationToken)
     {
         trace.Path = "databases";
-        var catalog = _store as IDatabaseCatalog ?? throw new NotSupportedException($"{_store.GetType().Name} cannot list its databases.");
+        var catalog = _capabilities.Catalog ?? throw new NotSupportedException($"{_store.GetType().Name} cannot list its databases.");
         using (trace.Phase("fetch"))
         {
             return await catalog.ListAsync(after, limit, cancellationToken);

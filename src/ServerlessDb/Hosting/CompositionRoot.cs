@@ -45,7 +45,7 @@ public static class CompositionRoot
                 .WriteTo(log);
         }
 
-        return CreateApiHandler(options, store, new WorkingCopies(cacheFolder), databaseLock, time, log, ApiResponse.LambdaResponseLimitBytes);
+        return CreateApiHandler(options, store, CapabilitiesOf(store), new WorkingCopies(cacheFolder), databaseLock, time, log, ApiResponse.LambdaResponseLimitBytes);
     }
 
     /// <summary>
@@ -61,24 +61,26 @@ public static class CompositionRoot
         var options = ServerlessDbOptions.FromEnvironment(environment, bucketRequired: false);
         var cacheFolder = CacheFolder.Claim(options.CacheDirectory);
         IDatabaseStore store;
+        StoreCapabilities capabilities;
         string storage;
         Amazon.S3.IAmazonS3? s3 = null;
         if (options.Endpoints.ForS3 is { } endpoint)
         {
             s3 = S3ClientFactory.Create(S3ClientOptionsFrom(options));
-            store = CreateS3Store(s3, options, cacheFolder, time);
+            var s3Store = CreateS3Store(s3, options, cacheFolder, time);
+            (store, capabilities) = (s3Store, CapabilitiesOf(s3Store));
             storage = $"S3 bucket {options.Bucket} (keys {new ObjectKeys(options.Prefix).Database("NAME")}) at {endpoint}";
         }
         else
         {
             var folder = new LocalFolderDatabaseStore(dataDirectory, cacheFolder, options.CacheMaxBytes, time, retention: LocalVersionRetentionFrom(options), chunkSize: options.ChunkSize);
-            store = folder;
+            (store, capabilities) = (folder, CapabilitiesOf(folder));
             storage = $"folder {folder.DataDirectory} ({folder.PathOf("NAME")})";
         }
 
         var databaseLock = CreateLock(options, s3, () => new LocalDatabaseLock(options.LockWait, time), time, log);
         return new LocalMode(
-            CreateApiHandler(options, store, new WorkingCopies(cacheFolder), databaseLock, time, log),
+            CreateApiHandler(options, store, capabilities, new WorkingCopies(cacheFolder), databaseLock, time, log),
             storage,
             LockDescription(options, withoutLock: "local (writers in this process take turns)"));
     }
@@ -89,9 +91,16 @@ public static class CompositionRoot
     /// to the store's links; without one, every backup is streamed.
     /// </summary>
     internal static IApiHandler CreateApiHandler(
-        ServerlessDbOptions options, IDatabaseStore store, WorkingCopies workingCopies, IDatabaseLock databaseLock, TimeProvider time, ILogSink log, long? maxInlineResponseBytes = null)
+        ServerlessDbOptions options,
+        IDatabaseStore store,
+        StoreCapabilities capabilities,
+        WorkingCopies workingCopies,
+        IDatabaseLock databaseLock,
+        TimeProvider time,
+        ILogSink log,
+        long? maxInlineResponseBytes = null)
     {
-        var engine = new QueryEngine(store, databaseLock, workingCopies, EngineOptionsFrom(options), time, log, store as IDatabaseLinks, store as IDatabaseHistory);
+        var engine = new QueryEngine(store, databaseLock, workingCopies, EngineOptionsFrom(options), time, log, capabilities);
         return new ServerlessDbApi(engine, ApiOptionsFrom(options) with { MaxInlineResponseBytes = maxInlineResponseBytes }, time, log);
     }
 
@@ -101,6 +110,12 @@ public static class CompositionRoot
 
     internal static S3DatabaseStore CreateS3Store(Amazon.S3.IAmazonS3 s3, ServerlessDbOptions options, CacheFolder cacheFolder, TimeProvider time) =>
         new(s3, S3StoreOptionsFrom(options), cacheFolder, time);
+
+    /// <summary>S3 keeps versions and stages uploads, and clients can fetch its objects by a link.</summary>
+    internal static StoreCapabilities CapabilitiesOf(S3DatabaseStore store) => new(Catalog: store, History: store, Staging: store, Links: store);
+
+    /// <summary>A local folder keeps versions, but no client can fetch a file of it by a link, and nothing is staged in it.</summary>
+    internal static StoreCapabilities CapabilitiesOf(LocalFolderDatabaseStore store) => new(Catalog: store, History: store);
 
     /// <summary>The S3 lease lock over <paramref name="s3"/>; the options must name a bucket.</summary>
     internal static S3LeaseDatabaseLock CreateS3LeaseLock(Amazon.S3.IAmazonS3 s3, ServerlessDbOptions options, TimeProvider time, ILogSink log) =>

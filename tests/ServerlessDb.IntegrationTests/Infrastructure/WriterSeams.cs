@@ -59,7 +59,7 @@ internal sealed class WriterSeams(string name, ConcurrentQueue<string> timeline)
         IDatabaseLock databaseLock = options.LockBackend == LockBackend.S3
             ? CompositionRoot.CreateS3LeaseLock(S3ClientFactory.Create(CompositionRoot.S3ClientOptionsFrom(options)), options, time, this)
             : CompositionRoot.CreateSecurityGroupLock(this, options, time, this);
-        return CompositionRoot.CreateApiHandler(options, this, new WorkingCopies(cacheFolder), databaseLock, time, this);
+        return CompositionRoot.CreateApiHandler(options, this, StoreCapabilities.None, new WorkingCopies(cacheFolder), databaseLock, time, this);
     }
 
     public Task<DatabaseSnapshot> GetAsync(string database, TimeSpan? maxStaleness, CancellationToken cancellationToken) =>

@@ -26,7 +26,13 @@ internal sealed class ApiHarness : IDisposable
     {
         time ??= TimeProvider.System;
         var options = new EngineOptions(5, maxResultBytes, false, idempotencyRetention ?? TimeSpan.FromHours(24));
-        var engine = new QueryEngine(store ?? Store, databaseLock ?? new NoOpDatabaseLock(time), new WorkingCopies(_cache), options, time, Log, links, history ?? store switch { null => Store.Folder, ObservedStore observed => observed.Folder, _ => store as IDatabaseHistory });
+        // A test's own store offers what it implements, as the composition root would choose for a backend.
+        var capabilities = new StoreCapabilities(
+            Catalog: (store ?? Store) as IDatabaseCatalog,
+            History: history ?? store switch { null => Store.Folder, ObservedStore observed => observed.Folder, _ => store as IDatabaseHistory },
+            Staging: store as IDatabaseStaging,
+            Links: links);
+        var engine = new QueryEngine(store ?? Store, databaseLock ?? new NoOpDatabaseLock(time), new WorkingCopies(_cache), options, time, Log, capabilities);
         Api = new ServerlessDbApi(engine, new ApiOptions(requestTimeout ?? TimeSpan.FromSeconds(30), maxRequestBytes, maxResultBytes, 100, maxInlineResponseBytes), time, Log);
     }
 

@@ -17,7 +17,7 @@ internal sealed class EngineHarness : IDisposable
     {
         Lock = databaseLock ?? new NoOpDatabaseLock(TimeProvider.System);
         _cacheFolder = CacheFolder.Claim(_cache);
-        Engine = new QueryEngine(Store, Lock, new WorkingCopies(_cacheFolder), new EngineOptions(writeAttempts, maxResultBytes, QuickCheckBeforeUpload: true, TimeSpan.FromHours(24)), TimeProvider.System, Log);
+        Engine = new QueryEngine(Store, Lock, new WorkingCopies(_cacheFolder), new EngineOptions(writeAttempts, maxResultBytes, QuickCheckBeforeUpload: true, TimeSpan.FromHours(24)), TimeProvider.System, Log, new StoreCapabilities(Catalog: Store));
     }
 
     public ObservedStore Store { get; } = new();

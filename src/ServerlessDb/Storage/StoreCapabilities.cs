@@ -1,0 +1,19 @@
+namespace ServerlessDb.Storage;
+
+/// <summary>
+/// What a store offers beyond <see cref="IDatabaseStore"/>, each null where its backend cannot. Chosen once,
+/// where the store is built (the composition root, which knows the backend), and handed to the engine, which
+/// never asks a store what else it is.
+/// </summary>
+/// <param name="Catalog">the databases it holds (<c>GET /db/databases</c>).</param>
+/// <param name="History">the versions it keeps (time travel, restore).</param>
+/// <param name="Staging">a place for uploads too large for one request (staged loads).</param>
+/// <param name="Links">time-limited links that clients fetch directly (backups past the response limit).</param>
+internal sealed record StoreCapabilities(
+    IDatabaseCatalog? Catalog = null,
+    IDatabaseHistory? History = null,
+    IDatabaseStaging? Staging = null,
+    IDatabaseLinks? Links = null)
+{
+    public static StoreCapabilities None { get; } = new();
+}
