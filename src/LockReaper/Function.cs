@@ -74,7 +74,7 @@ public sealed class Function
     /// <exception cref="OptionsException">the configuration is invalid.</exception>
     /// <exception cref="InvalidEventException">the input is not a JSON object.</exception>
     /// <exception cref="Ec2Exception">listing the lock groups failed.</exception>
-    /// <exception cref="Amazon.Runtime.AmazonServiceException">listing the lease objects or the chunk folders failed.</exception>
+    /// <exception cref="Amazon.Runtime.AmazonServiceException">listing the chunk folders failed (the lease objects: the object backend's exception).</exception>
     /// <exception cref="AggregateException">both passes failed.</exception>
     public async Task<Stream> HandleAsync(Stream input)
     {

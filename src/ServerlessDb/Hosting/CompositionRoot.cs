@@ -117,9 +117,12 @@ public static class CompositionRoot
     /// <summary>A local folder keeps versions, but no client can fetch a file of it by a link, and nothing is staged in it.</summary>
     internal static StoreCapabilities CapabilitiesOf(LocalFolderDatabaseStore store) => new(Catalog: store, History: store);
 
-    /// <summary>The S3 lease lock over <paramref name="s3"/>; the options must name a bucket.</summary>
-    internal static S3LeaseDatabaseLock CreateS3LeaseLock(Amazon.S3.IAmazonS3 s3, ServerlessDbOptions options, TimeProvider time, ILogSink log) =>
-        new(s3, S3LeaseLockOptionsFrom(options), time, log);
+    /// <summary>The S3 lease lock over the objects of <paramref name="s3"/>'s bucket; the options must name a bucket.</summary>
+    internal static S3LeaseDatabaseLock CreateS3LeaseLock(Amazon.S3.IAmazonS3 s3, ServerlessDbOptions options, TimeProvider time, ILogSink log)
+    {
+        var lockOptions = S3LeaseLockOptionsFrom(options);
+        return new(new S3ObjectBackend(s3, lockOptions.Bucket), lockOptions, time, log);
+    }
 
     /// <summary>The security-group lock's EC2 client; the options must name a region.</summary>
     internal static IEc2Client CreateEc2Client(ServerlessDbOptions options) => Ec2ClientFactory.Create(Ec2ClientOptionsFrom(options));
@@ -140,12 +143,19 @@ public static class CompositionRoot
         var s3 = options.LockBackend == LockBackend.S3 || options.ChunkCollection ? S3ClientFactory.Create(S3ClientOptionsFrom(options)) : null;
         ILockReaper? locks = options.LockBackend switch
         {
-            LockBackend.S3 => new ExpiredLeaseReaper(s3!, ExpiredLeaseReaperOptionsFrom(options), time, log),
+            LockBackend.S3 => CreateExpiredLeaseReaper(s3!, options, time, log),
             LockBackend.Ec2 => new StaleLockReaper(Ec2ClientFactory.Create(Ec2ClientOptionsFrom(options)), StaleLockReaperOptionsFrom(options), time, log),
             _ => null,
         };
         var chunks = options.ChunkCollection ? new ChunkCollector(s3!, ChunkCollectorOptionsFrom(options), time, log) : null;
         return new ReaperPass(locks, chunks);
+    }
+
+    /// <summary>The S3 lease reaper over the objects of <paramref name="s3"/>'s bucket; the options must name a bucket.</summary>
+    internal static ExpiredLeaseReaper CreateExpiredLeaseReaper(Amazon.S3.IAmazonS3 s3, ReaperOptions options, TimeProvider time, ILogSink log)
+    {
+        var reaperOptions = ExpiredLeaseReaperOptionsFrom(options);
+        return new(new S3ObjectBackend(s3, reaperOptions.Bucket), reaperOptions, time, log);
     }
 
     internal static S3StoreOptions S3StoreOptionsFrom(ServerlessDbOptions options) =>

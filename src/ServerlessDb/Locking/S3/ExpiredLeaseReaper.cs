@@ -1,4 +1,3 @@
-using Amazon.Runtime;
 using ServerlessDb.Logging;
 using ServerlessDb.Storage;
 using ServerlessDb.Storage.S3;
@@ -22,13 +21,14 @@ internal sealed class ExpiredLeaseReaper : ILockReaper
     private readonly ILogSink _log;
     private readonly S3Retry _retry;
 
-    public ExpiredLeaseReaper(Amazon.S3.IAmazonS3 s3, ExpiredLeaseReaperOptions options, TimeProvider timeProvider, ILogSink log)
+    /// <param name="objects">the bucket the options name, one request per call: the retries are the reaper's, around it.</param>
+    public ExpiredLeaseReaper(IObjectBackend objects, ExpiredLeaseReaperOptions options, TimeProvider timeProvider, ILogSink log)
     {
-        ArgumentNullException.ThrowIfNull(s3);
+        ArgumentNullException.ThrowIfNull(objects);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
         ArgumentNullException.ThrowIfNull(log);
-        _leases = new LeaseObjects(s3, options.Bucket);
+        _leases = new LeaseObjects(objects);
         _options = options;
         _keys = new ObjectKeys(options.Prefix);
         _time = timeProvider;
@@ -36,7 +36,7 @@ internal sealed class ExpiredLeaseReaper : ILockReaper
         _retry = S3Retry.ForPass(timeProvider, options.RetryWindow, LeaseObjects.IsConflict);
     }
 
-    /// <exception cref="AmazonServiceException">S3 refused to list the leases: nothing was judged, the invocation should fail.</exception>
+    /// <exception cref="ObjectBackendException">S3 refused to list the leases: nothing was judged, the invocation should fail.</exception>
     /// <exception cref="S3RetryExpiredException">S3 kept failing to list the leases for the retry window: the same.</exception>
     public async Task<ReapSummary> ReapOnceAsync(string? trigger, CancellationToken cancellationToken)
     {
@@ -46,8 +46,8 @@ internal sealed class ExpiredLeaseReaper : ILockReaper
         do
         {
             var page = await RetryAsync(token => _leases.ListAsync(folder, continuation, token), cancellationToken);
-            keys.AddRange((page.S3Objects ?? []).Select(o => o.Key).Where(k => _keys.DatabaseOfLease(k) is not null));
-            continuation = page.IsTruncated == true ? page.NextContinuationToken : null;
+            keys.AddRange(page.Keys.Where(k => _keys.DatabaseOfLease(k) is not null));
+            continuation = page.NextContinuation;
         }
         while (!string.IsNullOrEmpty(continuation));
 
@@ -102,12 +102,12 @@ internal sealed class ExpiredLeaseReaper : ILockReaper
             LogLease(lease.Lease is null ? "warn" : "info", lease.Lease is null ? "unreadable stale lease deleted" : "stale lease deleted", key, lease);
             return Outcome.Deleted;
         }
-        catch (Exception e) when (LeaseObjects.IsPreconditionFailed(e) || LeaseObjects.IsGone(e))
+        catch (Exception e) when (LeaseObjects.IsConditionFailed(e))
         {
             LogLease("info", "stale lease already gone: its holder released it, or a writer took it over since it was read", key, lease);
             return Outcome.AlreadyGone;
         }
-        catch (Exception e) when (e is AmazonServiceException or S3RetryExpiredException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (e is ObjectBackendException or S3RetryExpiredException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             LogLease("error", $"stale lease not deleted: S3 kept failing for {_options.RetryWindow.TotalSeconds:0.###} s ({S3Errors.Describe(e)}); the next pass tries again", key, lease, e);
             return Outcome.Failed;

@@ -1,4 +1,3 @@
-using Amazon.Runtime;
 using ServerlessDb.Errors;
 using ServerlessDb.Logging;
 using ServerlessDb.Storage;
@@ -25,15 +24,16 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
     private readonly S3Retry _acquireRetry;
     private readonly S3Retry _releaseRetry;
 
-    public S3LeaseDatabaseLock(Amazon.S3.IAmazonS3 s3, S3LeaseLockOptions options, TimeProvider timeProvider, ILogSink log)
-        : this(s3, options, LockWaits.DefaultCleanupWait, timeProvider, log)
+    public S3LeaseDatabaseLock(IObjectBackend objects, S3LeaseLockOptions options, TimeProvider timeProvider, ILogSink log)
+        : this(objects, options, LockWaits.DefaultCleanupWait, timeProvider, log)
     {
     }
 
     /// <param name="cleanupWait">how long removing a lease whose create the request abandoned may take.</param>
-    public S3LeaseDatabaseLock(Amazon.S3.IAmazonS3 s3, S3LeaseLockOptions options, TimeSpan cleanupWait, TimeProvider timeProvider, ILogSink log)
+    /// <param name="objects">the bucket the options name, one request per call: the retries are the lock's, around it.</param>
+    public S3LeaseDatabaseLock(IObjectBackend objects, S3LeaseLockOptions options, TimeSpan cleanupWait, TimeProvider timeProvider, ILogSink log)
     {
-        ArgumentNullException.ThrowIfNull(s3);
+        ArgumentNullException.ThrowIfNull(objects);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrWhiteSpace(options.Bucket, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.Wait, TimeSpan.Zero, nameof(options));
@@ -41,7 +41,7 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(cleanupWait, TimeSpan.Zero);
         ArgumentNullException.ThrowIfNull(timeProvider);
         ArgumentNullException.ThrowIfNull(log);
-        _leases = new LeaseObjects(s3, options.Bucket);
+        _leases = new LeaseObjects(objects);
         _options = options;
         _keys = new ObjectKeys(options.Prefix);
         _cleanupWait = cleanupWait;
@@ -91,7 +91,7 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
         {
             throw NotAcquired(database, key, e.LastError, e.InnerException!);
         }
-        catch (AmazonServiceException e)
+        catch (ObjectBackendException e)
         {
             throw new LockUnavailableException(
                 $"Could not take the write lock of database '{database}': S3 refused the lease {_leases.Describe(key)}: {S3Errors.Describe(e)}",
@@ -120,7 +120,7 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
                 },
                 cancellationToken);
         }
-        catch (Exception e) when (LeaseObjects.IsPreconditionFailed(e) || LeaseObjects.IsGone(e))
+        catch (Exception e) when (LeaseObjects.IsConditionFailed(e))
         {
             Warn(
                 $"The write lock of database '{lease.Database}' held by '{lease.Holder}' (lease {_leases.Describe(key)}, ETag {lease.Token}) was no longer this writer's at release: " +
@@ -132,7 +132,7 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
         {
             throw NotReleased(lease, key, S3Errors.Describe(e.LastError), e.InnerException!);
         }
-        catch (AmazonServiceException e)
+        catch (ObjectBackendException e)
         {
             throw NotReleased(lease, key, S3Errors.Describe(e), e);
         }
@@ -146,7 +146,7 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
         {
             return new LockLease(database, holder, await _leases.CreateAsync(key, lease, cancellationToken), now);
         }
-        catch (Exception e) when (LeaseObjects.IsPreconditionFailed(e))
+        catch (Exception e) when (LeaseObjects.IsConditionFailed(e))
         {
             // A lease is there: another writer's, or ours from an attempt whose answer was lost.
         }
@@ -177,7 +177,7 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
                 etag);
             return new LockLease(database, holder, etag, now);
         }
-        catch (Exception e) when (LeaseObjects.IsPreconditionFailed(e) || LeaseObjects.IsGone(e))
+        catch (Exception e) when (LeaseObjects.IsConditionFailed(e))
         {
             // Another writer took the expired lease over first, or its holder released it after all.
             throw new LeaseHeldException(database);
@@ -197,7 +197,7 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
                 Warn($"The request gave up while taking the write lock of database '{database}'; the lease {_leases.Describe(key)} it wrote anyway was deleted.", database, current.ETag);
             }
         }
-        catch (Exception e) when (e is AmazonServiceException or OperationCanceledException || S3Errors.IsTransient(e, cleanup.Token))
+        catch (Exception e) when (e is ObjectBackendException or OperationCanceledException)
         {
             Warn(
                 $"The request gave up while taking the write lock of database '{database}', and checking whether that lease landed failed ({e.Message}); " +

@@ -18,11 +18,13 @@ internal static class S3Errors
     };
 
     /// <summary>
-    /// Throttling, 5xx, timeouts and network errors. <paramref name="attemptToken"/> tells an
+    /// Throttling, 5xx, timeouts and network errors (for an <see cref="IObjectBackend"/> call, its
+    /// <see cref="ObjectBackendFailure.Unavailable"/>, which it read from these). <paramref name="attemptToken"/> tells an
     /// HTTP timeout (worth another attempt) from our own deadline or the caller giving up (not).
     /// </summary>
     public static bool IsTransient(Exception exception, CancellationToken attemptToken) => exception switch
     {
+        ObjectBackendException backend => backend.Failure == ObjectBackendFailure.Unavailable,
         OperationCanceledException => !attemptToken.IsCancellationRequested,
         AmazonServiceException service => IsTransientStatus(service.StatusCode)
             || (service.ErrorCode is { } code && TransientCodes.Contains(code))
@@ -59,8 +61,9 @@ internal static class S3Errors
     public static string Describe(Exception? exception) => exception switch
     {
         null => "no answer before the deadline",
-        S3RetryExpiredException { LastError: AmazonServiceException last } => Describe(last),
+        S3RetryExpiredException { LastError: AmazonServiceException or ObjectBackendException } expired => Describe(expired.LastError),
         S3RetryExpiredException expired => expired.Message,
+        ObjectBackendException backend => backend.Detail,
         AmazonServiceException { ErrorCode: { Length: > 0 } code } service =>
             $"{code} ({(int)service.StatusCode}): {service.Message}",
         AmazonServiceException { StatusCode: not 0 } service => $"HTTP {(int)service.StatusCode}: {service.Message}",

@@ -1,8 +1,7 @@
-using System.Net;
 using System.Text.Json;
-using Moq;
 using ServerlessDb.Locking;
 using ServerlessDb.Locking.S3;
+using ServerlessDb.Storage;
 using ServerlessDb.Storage.S3;
 using ServerlessDb.UnitTests.Support;
 
@@ -13,11 +12,11 @@ public sealed class ExpiredLeaseReaperTests
     private const string Folder = "databases/_locks/";
     private static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(150);
 
-    private readonly LeaseBucket _bucket = new();
+    private readonly InMemoryObjectBackend _bucket = new();
     private readonly RecordingLogSink _log = new();
 
     private ExpiredLeaseReaper Reaper() =>
-        new(_bucket.S3.Object, new ExpiredLeaseReaperOptions(LeaseBucket.Bucket, "databases/", StaleAfter) { RetryWindow = TimeSpan.FromSeconds(1) }, TimeProvider.System, _log);
+        new(_bucket, new ExpiredLeaseReaperOptions(InMemoryObjectBackend.Bucket, "databases/", StaleAfter) { RetryWindow = TimeSpan.FromSeconds(1) }, TimeProvider.System, _log);
 
     private static string LeaseJson(string holder, DateTimeOffset acquiredAt, TimeSpan? duration = null) =>
         new Lease(holder, Guid.NewGuid().ToString("N"), acquiredAt, acquiredAt + (duration ?? StaleAfter)).ToString();
@@ -78,14 +77,7 @@ public sealed class ExpiredLeaseReaperTests
     {
         var key = Folder + "orders.lease";
         _bucket.Store(key, LeaseJson("crashed", DateTimeOffset.UtcNow.AddMinutes(-10)));
-        _bucket.S3.Setup(s => s.DeleteObjectAsync(It.IsAny<Amazon.S3.Model.DeleteObjectRequest>(), It.IsAny<CancellationToken>()))
-            .Returns((Amazon.S3.Model.DeleteObjectRequest r, CancellationToken _) =>
-            {
-                _bucket.Store(key, LeaseJson("next-writer", DateTimeOffset.UtcNow));
-                return r.IfMatch == _bucket.ETagOf(key)
-                    ? Task.FromResult(new Amazon.S3.Model.DeleteObjectResponse())
-                    : throw LeaseBucket.Error(HttpStatusCode.PreconditionFailed, "PreconditionFailed");
-            });
+        _bucket.BeforeEach("DELETE", (_, _) => _bucket.Store(key, LeaseJson("next-writer", DateTimeOffset.UtcNow)));
 
         var summary = await Reaper().ReapOnceAsync(null, CancellationToken.None);
 
@@ -98,7 +90,7 @@ public sealed class ExpiredLeaseReaperTests
     {
         _bucket.Store(Folder + "a.lease", LeaseJson("crashed", DateTimeOffset.UtcNow.AddMinutes(-10)));
         _bucket.Store(Folder + "b.lease", LeaseJson("crashed", DateTimeOffset.UtcNow.AddMinutes(-10)));
-        _bucket.Fail("DELETE", LeaseBucket.Error(HttpStatusCode.Forbidden, "AccessDenied"));
+        _bucket.Fail("DELETE", InMemoryObjectBackend.Error(ObjectBackendFailure.Refused, "AccessDenied (403): S3 says AccessDenied"));
 
         var summary = await Reaper().ReapOnceAsync(null, CancellationToken.None);
 
@@ -113,11 +105,12 @@ public sealed class ExpiredLeaseReaperTests
     {
         for (var i = 0; i < 100; i++)
         {
-            _bucket.Fail("LIST", LeaseBucket.Error(HttpStatusCode.ServiceUnavailable, "SlowDown"));
+            _bucket.Fail("LIST", InMemoryObjectBackend.Error(ObjectBackendFailure.Unavailable, "SlowDown (503): S3 says SlowDown"));
         }
 
         // The retry window's end says so, with S3's last answer.
         var error = await Assert.ThrowsAsync<S3RetryExpiredException>(() => Reaper().ReapOnceAsync(null, CancellationToken.None));
-        Assert.Equal("SlowDown", Assert.IsType<Amazon.S3.AmazonS3Exception>(error.LastError).ErrorCode);
+        Assert.StartsWith("SlowDown (503)", Assert.IsType<ObjectBackendException>(error.LastError).Detail, StringComparison.Ordinal);
+        Assert.StartsWith("S3 did not answer within 1 s: SlowDown (503)", error.Message, StringComparison.Ordinal);
     }
 }

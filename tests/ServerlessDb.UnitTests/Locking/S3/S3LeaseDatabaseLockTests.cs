@@ -1,9 +1,8 @@
-using System.Net;
 using System.Text.Json;
-using Moq;
 using ServerlessDb.Errors;
 using ServerlessDb.Locking;
 using ServerlessDb.Locking.S3;
+using ServerlessDb.Storage;
 using ServerlessDb.UnitTests.Support;
 
 namespace ServerlessDb.UnitTests.Locking.S3;
@@ -15,11 +14,11 @@ public sealed class S3LeaseDatabaseLockTests
     private static readonly TimeSpan LockWait = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(150);
 
-    private readonly LeaseBucket _bucket = new();
+    private readonly InMemoryObjectBackend _bucket = new();
     private readonly RecordingLogSink _log = new();
 
     private S3LeaseDatabaseLock Lock(TimeSpan? lockWait = null) =>
-        new(_bucket.S3.Object, new S3LeaseLockOptions(LeaseBucket.Bucket, Prefix, lockWait ?? LockWait, StaleAfter), TimeSpan.FromSeconds(1), TimeProvider.System, _log);
+        new(_bucket, new S3LeaseLockOptions(InMemoryObjectBackend.Bucket, Prefix, lockWait ?? LockWait, StaleAfter), TimeSpan.FromSeconds(1), TimeProvider.System, _log);
 
     private static string LeaseJson(string holder, string leaseId, DateTimeOffset expiresAt) =>
         new Lease(holder, leaseId, expiresAt - StaleAfter, expiresAt).ToString();
@@ -68,7 +67,7 @@ public sealed class S3LeaseDatabaseLockTests
         await Bounded.WaitUntilAsync(() => _bucket.Requests.Count(r => r.StartsWith("GET", StringComparison.Ordinal)) >= 2, "two looks at the held lease");
         Assert.False(acquiring.IsCompleted, "took a lock another writer holds");
         Assert.Equal(othersETag, _bucket.ETagOf(Key));
-        await _bucket.S3.Object.DeleteObjectAsync(new() { BucketName = LeaseBucket.Bucket, Key = Key });
+        _bucket.Remove(Key);
 
         var lease = await acquiring;
 
@@ -112,18 +111,13 @@ public sealed class S3LeaseDatabaseLockTests
 
         // Between our read of the expired lease and our overwrite, another writer overwrites it first.
         var winnersETag = "";
-        _bucket.S3.Setup(s => s.GetObjectAsync(It.IsAny<Amazon.S3.Model.GetObjectRequest>(), It.IsAny<CancellationToken>()))
-            .Returns((Amazon.S3.Model.GetObjectRequest r, CancellationToken _) =>
+        _bucket.AfterEach("GET", (_, _) =>
+        {
+            if (_bucket.ETagOf(Key) == expiredETag)
             {
-                var body = _bucket.BodyOf(Key)!;
-                var etag = _bucket.ETagOf(Key)!;
-                if (etag == expiredETag)
-                {
-                    winnersETag = _bucket.Store(Key, LeaseJson("winner", "winner-lease", DateTimeOffset.UtcNow.AddMinutes(2)));
-                }
-
-                return Task.FromResult(new Amazon.S3.Model.GetObjectResponse { ETag = etag, LastModified = DateTime.UtcNow, ResponseStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(body)) });
-            });
+                winnersETag = _bucket.Store(Key, LeaseJson("winner", "winner-lease", DateTimeOffset.UtcNow.AddMinutes(2)));
+            }
+        });
 
         var error = await Assert.ThrowsAsync<LockUnavailableException>(() => Lock().AcquireAsync("orders", "req-1", CancellationToken.None));
 
@@ -149,7 +143,7 @@ public sealed class S3LeaseDatabaseLockTests
     [Fact]
     public async Task A_409_ConditionalRequestConflict_is_retried()
     {
-        _bucket.Fail("PUT", LeaseBucket.Error(HttpStatusCode.Conflict, "ConditionalRequestConflict"));
+        _bucket.Fail("PUT", InMemoryObjectBackend.Error(ObjectBackendFailure.Conflict, "ConditionalRequestConflict (409): S3 says ConditionalRequestConflict"));
 
         var lease = await Lock().AcquireAsync("orders", "req-1", CancellationToken.None);
 
@@ -162,7 +156,7 @@ public sealed class S3LeaseDatabaseLockTests
     {
         for (var i = 0; i < 100; i++)
         {
-            _bucket.Fail("PUT", LeaseBucket.Error(HttpStatusCode.ServiceUnavailable, "SlowDown"));
+            _bucket.Fail("PUT", InMemoryObjectBackend.Error(ObjectBackendFailure.Unavailable, "SlowDown (503): S3 says SlowDown"));
         }
 
         var error = await Assert.ThrowsAsync<LockUnavailableException>(() => Lock().AcquireAsync("orders", "req-1", CancellationToken.None));
@@ -175,7 +169,7 @@ public sealed class S3LeaseDatabaseLockTests
     [Fact]
     public async Task Access_denied_is_a_503_at_once()
     {
-        _bucket.Fail("PUT", LeaseBucket.Error(HttpStatusCode.Forbidden, "AccessDenied"));
+        _bucket.Fail("PUT", InMemoryObjectBackend.Error(ObjectBackendFailure.Refused, "AccessDenied (403): S3 says AccessDenied"));
 
         var error = await Assert.ThrowsAsync<LockUnavailableException>(() => Lock(TimeSpan.FromSeconds(30)).AcquireAsync("orders", "req-1", CancellationToken.None));
 
@@ -216,7 +210,7 @@ public sealed class S3LeaseDatabaseLockTests
     {
         var sut = Lock();
         var lease = await sut.AcquireAsync("orders", "req-1", CancellationToken.None);
-        await _bucket.S3.Object.DeleteObjectAsync(new() { BucketName = LeaseBucket.Bucket, Key = Key });
+        _bucket.Remove(Key);
 
         await sut.ReleaseAsync(lease, CancellationToken.None);
 
@@ -244,7 +238,7 @@ public sealed class S3LeaseDatabaseLockTests
         var lease = await sut.AcquireAsync("orders", "req-1", CancellationToken.None);
         for (var i = 0; i < 100; i++)
         {
-            _bucket.Fail("DELETE", LeaseBucket.Error(HttpStatusCode.InternalServerError, "InternalError"));
+            _bucket.Fail("DELETE", InMemoryObjectBackend.Error(ObjectBackendFailure.Unavailable, "InternalError (500): S3 says InternalError"));
         }
 
         using var window = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
@@ -259,15 +253,11 @@ public sealed class S3LeaseDatabaseLockTests
     public async Task A_request_cancelled_while_its_create_is_in_flight_deletes_the_lease_that_landed_anyway()
     {
         using var request = new CancellationTokenSource();
-        _bucket.S3.Setup(s => s.PutObjectAsync(It.IsAny<Amazon.S3.Model.PutObjectRequest>(), It.IsAny<CancellationToken>()))
-            .Returns(async (Amazon.S3.Model.PutObjectRequest r, CancellationToken token) =>
-            {
-                using var body = new StreamReader(r.InputStream);
-                _bucket.Store(r.Key, await body.ReadToEndAsync(CancellationToken.None));
-                await request.CancelAsync();
-                token.ThrowIfCancellationRequested();
-                return new Amazon.S3.Model.PutObjectResponse();
-            });
+        _bucket.AfterEach("PUT", (_, token) =>
+        {
+            request.Cancel();
+            token.ThrowIfCancellationRequested();
+        });
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Lock().AcquireAsync("orders", "req-1", request.Token));
 
