@@ -45,7 +45,10 @@ public sealed class Terminal : IDisposable
 
     public static Terminal Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null)
     {
-        var command = string.Join(' ', new[] { "dotnet", CliRun.Dll }.Concat(arguments).Select(Quote));
+        // script runs the command through $SHELL -c. "exec" leaves no shell between the terminal and serverlessdb:
+        // a non-interactive dash that stayed would die of the SIGINT that Ctrl+C sends the foreground group, and
+        // script would report 130 for a shell that in fact went on.
+        var command = "exec " + string.Join(' ', new[] { "dotnet", CliRun.Dll }.Concat(arguments).Select(Quote));
         var start = new ProcessStartInfo("script", ["-qefc", command, "/dev/null"])
         {
             RedirectStandardInput = true,
@@ -59,6 +62,7 @@ public sealed class Terminal : IDisposable
         }
 
         start.Environment["TERM"] = "xterm";
+        start.Environment["SHELL"] = "/bin/sh";
         try
         {
             return new Terminal(Process.Start(start)!);
