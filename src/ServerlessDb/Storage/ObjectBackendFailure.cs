@@ -12,6 +12,9 @@ internal enum ObjectBackendFailure
     /// <summary>Throttled, a server error, a timeout or a broken connection: the call may or may not have been carried out; worth another attempt.</summary>
     Unavailable,
 
+    /// <summary>An argument the backend cannot read (a version id or page marker it never gave). S3: 400 InvalidArgument.</summary>
+    InvalidArgument,
+
     /// <summary>The backend answered with any other error (access denied, no such bucket, ...): another attempt would fail the same.</summary>
     Refused,
 }

@@ -17,14 +17,20 @@ public abstract class ObjectBackendContract
 
     private static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
 
+    private static async Task<string> Put(IObjectBackend backend, string key, byte[] bytes, PutCondition condition, ObjectMetadata metadata, CancellationToken cancellationToken) =>
+        (await backend.PutAsync(key, ObjectBody.Of(bytes), condition, metadata, cancellationToken)).ETag;
+
+    private static Task<SmallObject?> Get(IObjectBackend backend, string key, int maxBytes) =>
+        backend.GetSmallAsync(key, ObjectSelector.Current, maxBytes, CancellationToken.None);
+
     private static async Task<ObjectBackendFailure> FailureOf(Func<Task> call) =>
         (await Assert.ThrowsAsync<ObjectBackendException>(call)).Failure;
 
     // A key written twice: the ETag of its first version, now stale, and of its current one.
     private static async Task<(string Stale, string Current)> TwoVersionsAsync(IObjectBackend backend, string key)
     {
-        var stale = await backend.PutAsync(key, Bytes("one"), PutCondition.IfNoneExists, Json, CancellationToken.None);
-        return (stale, await backend.PutAsync(key, Bytes("two"), PutCondition.IfMatch(stale), Json, CancellationToken.None));
+        var stale = await Put(backend, key, Bytes("one"), PutCondition.IfNoneExists, Json, CancellationToken.None);
+        return (stale, await Put(backend, key, Bytes("two"), PutCondition.IfMatch(stale), Json, CancellationToken.None));
     }
 
     [Fact]
@@ -32,13 +38,13 @@ public abstract class ObjectBackendContract
     {
         var backend = await CreateBackendAsync();
         var key = _folder + "a.lease";
-        var first = await backend.PutAsync(key, Bytes("first"), PutCondition.IfNoneExists, Json, CancellationToken.None);
+        var first = await Put(backend, key, Bytes("first"), PutCondition.IfNoneExists, Json, CancellationToken.None);
 
-        var failure = await FailureOf(() => backend.PutAsync(key, Bytes("second"), PutCondition.IfNoneExists, Json, CancellationToken.None));
+        var failure = await FailureOf(() => Put(backend, key, Bytes("second"), PutCondition.IfNoneExists, Json, CancellationToken.None));
 
         Assert.Equal(ObjectBackendFailure.ConditionFailed, failure);
-        var stored = (await backend.GetAsync(key, 100, CancellationToken.None))!;
-        Assert.Equal(("first", first), (Encoding.UTF8.GetString(stored.Content), stored.ETag));
+        var stored = (await Get(backend, key, 100))!;
+        Assert.Equal(("first", first), (Encoding.UTF8.GetString(stored.Content), stored.Info.ETag));
     }
 
     [Fact]
@@ -48,11 +54,11 @@ public abstract class ObjectBackendContract
         var key = _folder + "a.lease";
         var (stale, current) = await TwoVersionsAsync(backend, key);
 
-        var failure = await FailureOf(() => backend.PutAsync(key, Bytes("three"), PutCondition.IfMatch(stale), Json, CancellationToken.None));
+        var failure = await FailureOf(() => Put(backend, key, Bytes("three"), PutCondition.IfMatch(stale), Json, CancellationToken.None));
 
         Assert.Equal(ObjectBackendFailure.ConditionFailed, failure);
         Assert.NotEqual(stale, current);
-        Assert.Equal(current, (await backend.GetAsync(key, 100, CancellationToken.None))!.ETag);
+        Assert.Equal(current, (await Get(backend, key, 100))!.Info.ETag);
     }
 
     [Fact]
@@ -60,10 +66,10 @@ public abstract class ObjectBackendContract
     {
         var backend = await CreateBackendAsync();
 
-        var failure = await FailureOf(() => backend.PutAsync(_folder + "gone.lease", Bytes("x"), PutCondition.IfMatch("\"0123456789abcdef0123456789abcdef\""), Json, CancellationToken.None));
+        var failure = await FailureOf(() => Put(backend, _folder + "gone.lease", Bytes("x"), PutCondition.IfMatch("\"0123456789abcdef0123456789abcdef\""), Json, CancellationToken.None));
 
         Assert.Equal(ObjectBackendFailure.ConditionFailed, failure);
-        Assert.Null(await backend.GetAsync(_folder + "gone.lease", 100, CancellationToken.None));
+        Assert.Null(await Get(backend, _folder + "gone.lease", 100));
     }
 
     [Fact]
@@ -71,7 +77,7 @@ public abstract class ObjectBackendContract
     {
         var backend = await CreateBackendAsync();
 
-        Assert.Null(await backend.GetAsync(_folder + "missing.lease", 100, CancellationToken.None));
+        Assert.Null(await Get(backend, _folder + "missing.lease", 100));
     }
 
     [Fact]
@@ -80,15 +86,15 @@ public abstract class ObjectBackendContract
         var backend = await CreateBackendAsync();
         var key = _folder + "a.lease";
         var before = DateTimeOffset.UtcNow.AddMinutes(-1);
-        var etag = await backend.PutAsync(key, Bytes("0123456789"), PutCondition.IfNoneExists, new ObjectMetadata("application/json", new Dictionary<string, string> { ["holder"] = "req-1" }), CancellationToken.None);
+        var etag = await Put(backend, key, Bytes("0123456789"), PutCondition.IfNoneExists, new ObjectMetadata("application/json", new Dictionary<string, string> { ["holder"] = "req-1" }), CancellationToken.None);
 
-        var whole = (await backend.GetAsync(key, 10, CancellationToken.None))!;
-        var start = (await backend.GetAsync(key, 4, CancellationToken.None))!;
+        var whole = (await Get(backend, key, 10))!;
+        var start = (await Get(backend, key, 4))!;
 
-        Assert.Equal((key, etag, "0123456789", true), (whole.Key, whole.ETag, Encoding.UTF8.GetString(whole.Content), whole.IsWhole));
-        Assert.Equal("application/json", whole.Metadata.ContentType);
-        Assert.Equal("req-1", whole.Metadata.User["holder"]);
-        Assert.InRange(whole.LastModified, before, DateTimeOffset.UtcNow.AddMinutes(1));
+        Assert.Equal((key, etag, "0123456789", true), (whole.Info.Key, whole.Info.ETag, Encoding.UTF8.GetString(whole.Content), whole.IsWhole));
+        Assert.Equal("application/json", whole.Info.Metadata.ContentType);
+        Assert.Equal("req-1", whole.Info.Metadata.User["holder"]);
+        Assert.InRange(whole.Info.LastModified, before, DateTimeOffset.UtcNow.AddMinutes(1));
         Assert.Equal(("0123", false), (Encoding.UTF8.GetString(start.Content), start.IsWhole));
     }
 
@@ -98,12 +104,12 @@ public abstract class ObjectBackendContract
         var backend = await CreateBackendAsync();
         foreach (var key in new[] { "locks/b.lease", "locks/a.lease", "lockstep.txt", "data/a.sqlite" })
         {
-            await backend.PutAsync(_folder + key, Bytes(key), PutCondition.IfNoneExists, Json, CancellationToken.None);
+            await Put(backend, _folder + key, Bytes(key), PutCondition.IfNoneExists, Json, CancellationToken.None);
         }
 
-        var page = await backend.ListAsync(_folder + "locks/", continuation: null, CancellationToken.None);
+        var page = await backend.ListAsync(new ListRequest(_folder + "locks/"), CancellationToken.None);
 
-        Assert.Equal([_folder + "locks/a.lease", _folder + "locks/b.lease"], page.Keys);
+        Assert.Equal([_folder + "locks/a.lease", _folder + "locks/b.lease"], page.Keys.ToList());
         Assert.Null(page.NextContinuation);
     }
 
@@ -114,12 +120,12 @@ public abstract class ObjectBackendContract
         var key = _folder + "a.lease";
         var (stale, current) = await TwoVersionsAsync(backend, key);
 
-        var failure = await FailureOf(() => backend.DeleteAsync(key, stale, CancellationToken.None));
-        Assert.Equal(current, (await backend.GetAsync(key, 100, CancellationToken.None))!.ETag);
-        await backend.DeleteAsync(key, current, CancellationToken.None);
+        var failure = await FailureOf(() => backend.DeleteAsync(key, stale, versionId: null, CancellationToken.None));
+        Assert.Equal(current, (await Get(backend, key, 100))!.Info.ETag);
+        await backend.DeleteAsync(key, current, versionId: null, CancellationToken.None);
 
         Assert.Equal(ObjectBackendFailure.ConditionFailed, failure);
-        Assert.Null(await backend.GetAsync(key, 100, CancellationToken.None));
+        Assert.Null(await Get(backend, key, 100));
     }
 
     [Fact]
@@ -127,11 +133,11 @@ public abstract class ObjectBackendContract
     {
         var backend = await CreateBackendAsync();
         var key = _folder + "a.lease";
-        var etag = await backend.PutAsync(key, Bytes("one"), PutCondition.IfNoneExists, Json, CancellationToken.None);
-        await backend.DeleteAsync(key, ifMatch: null, CancellationToken.None);
+        var etag = await Put(backend, key, Bytes("one"), PutCondition.IfNoneExists, Json, CancellationToken.None);
+        await backend.DeleteAsync(key, ifMatch: null, versionId: null, CancellationToken.None);
 
-        var failure = await FailureOf(() => backend.DeleteAsync(key, etag, CancellationToken.None));
-        await backend.DeleteAsync(key, ifMatch: null, CancellationToken.None);
+        var failure = await FailureOf(() => backend.DeleteAsync(key, etag, versionId: null, CancellationToken.None));
+        await backend.DeleteAsync(key, ifMatch: null, versionId: null, CancellationToken.None);
 
         Assert.Equal(ObjectBackendFailure.ConditionFailed, failure);
     }

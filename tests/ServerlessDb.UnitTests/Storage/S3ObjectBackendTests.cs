@@ -36,7 +36,7 @@ public sealed class S3ObjectBackendTests
                 return Task.FromResult(new PutObjectResponse { ETag = "\"e1\"" });
             });
 
-        var etag = await Backend().PutAsync(Key, Encoding.UTF8.GetBytes("{}"), PutCondition.IfNoneExists, new ObjectMetadata("application/json", new Dictionary<string, string> { ["holder"] = "req-1" }), CancellationToken.None);
+        var etag = (await Backend().PutAsync(Key, ObjectBody.Of(Encoding.UTF8.GetBytes("{}")), PutCondition.IfNoneExists, new ObjectMetadata("application/json", new Dictionary<string, string> { ["holder"] = "req-1" }), CancellationToken.None)).ETag;
 
         Assert.Equal("\"e1\"", etag);
         Assert.Equal([(Bucket, Key, "*", null, "application/json", "{}", "req-1")], sent);
@@ -50,7 +50,7 @@ public sealed class S3ObjectBackendTests
             .Callback((PutObjectRequest r, CancellationToken _) => sent = r)
             .ReturnsAsync(new PutObjectResponse { ETag = "\"e2\"" });
 
-        await Backend().PutAsync(Key, new byte[] { 1 }, PutCondition.IfMatch("\"e1\""), new ObjectMetadata("application/json"), CancellationToken.None);
+        await Backend().PutAsync(Key, ObjectBody.Of(new byte[] { 1 }), PutCondition.IfMatch("\"e1\""), new ObjectMetadata("application/json"), CancellationToken.None);
 
         Assert.Equal(("\"e1\"", (string?)null), (sent!.IfMatch, sent.IfNoneMatch));
         _s3.Verify(s => s.PutObjectAsync(It.IsAny<PutObjectRequest>(), It.IsAny<CancellationToken>()), Times.Once);
@@ -75,7 +75,7 @@ public sealed class S3ObjectBackendTests
         _s3.Setup(s => s.PutObjectAsync(It.IsAny<PutObjectRequest>(), It.IsAny<CancellationToken>())).ThrowsAsync(Error(status, code));
         var condition = ifMatch ? PutCondition.IfMatch("\"e1\"") : PutCondition.IfNoneExists;
 
-        var error = await Assert.ThrowsAsync<ObjectBackendException>(() => Backend().PutAsync(Key, new byte[] { 1 }, condition, new ObjectMetadata("application/json"), CancellationToken.None));
+        var error = await Assert.ThrowsAsync<ObjectBackendException>(() => Backend().PutAsync(Key, ObjectBody.Of(new byte[] { 1 }), condition, new ObjectMetadata("application/json"), CancellationToken.None));
 
         Assert.Equal(expected, error.Failure.ToString());
         Assert.Equal($"{code} ({(int)status}): S3 says {code}", error.Detail);
@@ -92,10 +92,10 @@ public sealed class S3ObjectBackendTests
             .ThrowsAsync(new OperationCanceledException());
         using var cancelled = new CancellationTokenSource();
 
-        var reset = await Assert.ThrowsAsync<ObjectBackendException>(() => Backend().DeleteAsync(Key, "\"e1\"", CancellationToken.None));
-        var timeout = await Assert.ThrowsAsync<ObjectBackendException>(() => Backend().DeleteAsync(Key, "\"e1\"", CancellationToken.None));
+        var reset = await Assert.ThrowsAsync<ObjectBackendException>(() => Backend().DeleteAsync(Key, "\"e1\"", versionId: null, CancellationToken.None));
+        var timeout = await Assert.ThrowsAsync<ObjectBackendException>(() => Backend().DeleteAsync(Key, "\"e1\"", versionId: null, CancellationToken.None));
         await cancelled.CancelAsync();
-        var caller = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Backend().DeleteAsync(Key, "\"e1\"", cancelled.Token));
+        var caller = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Backend().DeleteAsync(Key, "\"e1\"", versionId: null, cancelled.Token));
 
         Assert.Equal((ObjectBackendFailure.Unavailable, ObjectBackendFailure.Unavailable), (reset.Failure, timeout.Failure));
         Assert.Equal("HttpRequestException: connection reset", reset.Detail);
@@ -109,8 +109,8 @@ public sealed class S3ObjectBackendTests
             .ThrowsAsync(Error(HttpStatusCode.NotFound, "NoSuchKey"))
             .ReturnsAsync(new GetObjectResponse { ResponseStream = new MemoryStream([1, 2]) });
 
-        Assert.Null(await Backend().GetAsync(Key, 10, CancellationToken.None));
-        var error = await Assert.ThrowsAsync<ObjectBackendException>(() => Backend().GetAsync(Key, 10, CancellationToken.None));
+        Assert.Null(await Backend().GetSmallAsync(Key, ObjectSelector.Current, 10, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<ObjectBackendException>(() => Backend().GetSmallAsync(Key, ObjectSelector.Current, 10, CancellationToken.None));
 
         Assert.Equal(ObjectBackendFailure.Refused, error.Failure);
         Assert.Equal($"AmazonS3Exception: S3 answered GetObject on s3://{Bucket}/{Key} without an ETag.", error.Detail);
@@ -124,8 +124,8 @@ public sealed class S3ObjectBackendTests
             .Callback((DeleteObjectRequest r, CancellationToken _) => sent.Add(r.IfMatch))
             .ReturnsAsync(new DeleteObjectResponse());
 
-        await Backend().DeleteAsync(Key, "\"e1\"", CancellationToken.None);
-        await Backend().DeleteAsync(Key, ifMatch: null, CancellationToken.None);
+        await Backend().DeleteAsync(Key, "\"e1\"", versionId: null, CancellationToken.None);
+        await Backend().DeleteAsync(Key, ifMatch: null, versionId: null, CancellationToken.None);
 
         Assert.Equal(["\"e1\"", null], sent);
     }
@@ -137,10 +137,10 @@ public sealed class S3ObjectBackendTests
             .ReturnsAsync(new ListObjectsV2Response { S3Objects = [new S3Object { Key = "databases/_locks/a.lease" }], IsTruncated = true, NextContinuationToken = "next" })
             .ReturnsAsync(new ListObjectsV2Response { S3Objects = null, IsTruncated = false, NextContinuationToken = "ignored" });
 
-        var first = await Backend().ListAsync("databases/_locks/", null, CancellationToken.None);
-        var last = await Backend().ListAsync("databases/_locks/", "next", CancellationToken.None);
+        var first = await Backend().ListAsync(new ListRequest("databases/_locks/"), CancellationToken.None);
+        var last = await Backend().ListAsync(new ListRequest("databases/_locks/", Continuation: "next"), CancellationToken.None);
 
-        Assert.Equal(["databases/_locks/a.lease"], first.Keys);
+        Assert.Equal(["databases/_locks/a.lease"], first.Keys.ToList());
         Assert.Equal("next", first.NextContinuation);
         Assert.Empty(last.Keys);
         Assert.Null(last.NextContinuation);

@@ -92,35 +92,65 @@ internal sealed class InMemoryObjectBackend : IObjectBackend
 
     public string Describe(string key) => $"s3://{Bucket}/{key}";
 
-    public Task<string> PutAsync(string key, ReadOnlyMemory<byte> content, PutCondition condition, ObjectMetadata metadata, CancellationToken cancellationToken) =>
-        CallAsync("PUT", $"PUT {key} {condition}", key, cancellationToken, () =>
+    public Task<ObjectVersioning> VersioningAsync(CancellationToken cancellationToken) =>
+        Task.FromResult(new ObjectVersioning(false, "never enabled"));
+
+    public Task<ObjectInfo?> HeadAsync(string key, ObjectSelector selector, CancellationToken cancellationToken) =>
+        CallAsync("HEAD", $"HEAD {key}", key, cancellationToken, () =>
         {
             lock (_objects)
             {
-                var exists = _objects.TryGetValue(key, out var current);
-                if (condition.ETag is null ? exists : !exists || current!.ETag != condition.ETag)
-                {
-                    throw Failed("PutObject", key, exists ? "PreconditionFailed (412): At least one of the pre-conditions you specified did not hold" : "NoSuchKey (404): The specified key does not exist.");
-                }
-
-                var entry = new Entry(NewETag(), content.ToArray(), DateTime.UtcNow, metadata);
-                _objects[key] = entry;
-                return entry.ETag;
+                return Select(key, selector, "HeadObject") is { } o ? InfoOf(key, o) : null;
             }
         });
 
-    public Task<StoredObject?> GetAsync(string key, int maxBytes, CancellationToken cancellationToken) =>
+    public Task<ObjectRead> GetAsync(string key, ObjectSelector selector, CancellationToken cancellationToken) =>
         CallAsync("GET", $"GET {key}", key, cancellationToken, () =>
         {
             lock (_objects)
             {
-                return _objects.TryGetValue(key, out var o)
-                    ? new StoredObject(key, o.ETag, o.Content[..Math.Min(o.Content.Length, maxBytes)], o.Content.Length <= maxBytes, o.LastModified, o.Metadata)
-                    : null;
+                if (Select(key, selector, "GetObject") is not { } o)
+                {
+                    return ObjectRead.Missing;
+                }
+
+                if (selector.IfNoneMatch == o.ETag)
+                {
+                    return ObjectRead.NotModified;
+                }
+
+                var offset = (int)Math.Min(selector.Range?.Offset ?? 0, o.Content.Length);
+                var length = (int)Math.Min(selector.Range?.Length ?? long.MaxValue, o.Content.Length - offset);
+                return ObjectRead.Of(InfoOf(key, o), new MemoryStream(o.Content, offset, length, writable: false));
             }
         });
 
-    public Task DeleteAsync(string key, string? ifMatch, CancellationToken cancellationToken) =>
+    public Task<PutResult> PutAsync(string key, ObjectBody body, PutCondition condition, ObjectMetadata metadata, CancellationToken cancellationToken) =>
+        CallAsync("PUT", $"PUT {key} {condition}", key, cancellationToken, () =>
+        {
+            byte[] content;
+            using (var stream = body.Open())
+            using (var copy = new MemoryStream())
+            {
+                stream.CopyTo(copy);
+                content = copy.ToArray();
+            }
+
+            lock (_objects)
+            {
+                var exists = _objects.TryGetValue(key, out var current);
+                if (condition.IsConditional && (condition.ETag is null ? exists : !exists || current!.ETag != condition.ETag))
+                {
+                    throw Failed("PutObject", key, exists ? "PreconditionFailed (412): At least one of the pre-conditions you specified did not hold" : "NoSuchKey (404): The specified key does not exist.");
+                }
+
+                var entry = new Entry(NewETag(), content, DateTime.UtcNow, metadata);
+                _objects[key] = entry;
+                return new PutResult(entry.ETag, null);
+            }
+        });
+
+    public Task DeleteAsync(string key, string? ifMatch, string? versionId, CancellationToken cancellationToken) =>
         CallAsync("DELETE", $"DELETE {key}" + (ifMatch is null ? "" : $" If-Match={ifMatch}"), key, cancellationToken, () =>
         {
             lock (_objects)
@@ -135,14 +165,79 @@ internal sealed class InMemoryObjectBackend : IObjectBackend
             }
         });
 
-    public Task<ObjectListing> ListAsync(string prefix, string? continuation, CancellationToken cancellationToken) =>
-        CallAsync("LIST", $"LIST {prefix}", prefix, cancellationToken, () =>
+    public async Task<IReadOnlyList<VersionDeleteFailure>> DeleteVersionsAsync(IReadOnlyList<ObjectVersionRef> versions, CancellationToken cancellationToken)
+    {
+        foreach (var version in versions)
+        {
+            await DeleteAsync(version.Key, ifMatch: null, version.VersionId, cancellationToken);
+        }
+
+        return [];
+    }
+
+    public Task<ObjectListing> ListAsync(ListRequest request, CancellationToken cancellationToken) =>
+        CallAsync("LIST", $"LIST {request.Prefix}", request.Prefix, cancellationToken, () =>
         {
             lock (_objects)
             {
-                return new ObjectListing(_objects.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList(), null);
+                var objects = new List<ObjectSummary>();
+                var prefixes = new SortedSet<string>(StringComparer.Ordinal);
+                foreach (var (key, o) in _objects.Where(p => p.Key.StartsWith(request.Prefix, StringComparison.Ordinal)).OrderBy(p => p.Key, StringComparer.Ordinal))
+                {
+                    if (request.StartAfter is not null && string.CompareOrdinal(key, request.StartAfter) <= 0)
+                    {
+                        continue;
+                    }
+
+                    var cut = request.Delimiter is null ? -1 : key.IndexOf(request.Delimiter, request.Prefix.Length, StringComparison.Ordinal);
+                    if (cut >= 0)
+                    {
+                        prefixes.Add(key[..(cut + request.Delimiter!.Length)]);
+                    }
+                    else
+                    {
+                        objects.Add(new ObjectSummary(key, o.Content.Length, o.LastModified));
+                    }
+                }
+
+                return new ObjectListing(objects, prefixes.ToList(), null);
             }
         });
+
+    public Task<VersionListing> ListVersionsAsync(VersionListRequest request, CancellationToken cancellationToken) =>
+        CallAsync("LIST", $"LIST VERSIONS {request.Prefix}", request.Prefix, cancellationToken, () =>
+        {
+            lock (_objects)
+            {
+                var versions = _objects.Where(p => p.Key.StartsWith(request.Prefix, StringComparison.Ordinal))
+                    .OrderBy(p => p.Key, StringComparer.Ordinal)
+                    .Select(p => new ObjectVersionSummary(p.Key, "null", IsLatest: true, IsDeleteMarker: false, p.Value.Content.Length, p.Value.LastModified))
+                    .ToList();
+                return new VersionListing(versions, [], IsTruncated: false, null, null);
+            }
+        });
+
+    private Entry? Select(string key, ObjectSelector selector, string operation)
+    {
+        if (!_objects.TryGetValue(key, out var o) || (selector.VersionId is not null && selector.VersionId != "null"))
+        {
+            if (selector.IfMatch is not null && selector.VersionId is null)
+            {
+                throw Failed(operation, key, "NoSuchKey (404): The specified key does not exist.");
+            }
+
+            return null;
+        }
+
+        if (selector.IfMatch is not null && selector.IfMatch != o.ETag)
+        {
+            throw Failed(operation, key, "PreconditionFailed (412): At least one of the pre-conditions you specified did not hold");
+        }
+
+        return o;
+    }
+
+    private static ObjectInfo InfoOf(string key, Entry o) => new(key, o.ETag, null, o.Content.Length, o.LastModified, o.Metadata);
 
     private static ConcurrentQueue<Action<string, CancellationToken>> Queue(
         ConcurrentDictionary<string, ConcurrentQueue<Action<string, CancellationToken>>> hooks, string operation) => hooks.GetOrAdd(operation, _ => new());

@@ -15,32 +15,32 @@ internal sealed class LeaseObjects(IObjectBackend objects)
     private static readonly ObjectMetadata LeaseMetadata = new("application/json");
 
     /// <summary>Creates the lease at <paramref name="key"/> only if no object is there (<c>If-None-Match: *</c>); returns its ETag.</summary>
-    public Task<string> CreateAsync(string key, Lease lease, CancellationToken cancellationToken) =>
-        objects.PutAsync(key, lease.ToJson(), PutCondition.IfNoneExists, LeaseMetadata, cancellationToken);
+    public async Task<string> CreateAsync(string key, Lease lease, CancellationToken cancellationToken) =>
+        (await objects.PutAsync(key, ObjectBody.Of(lease.ToJson()), PutCondition.IfNoneExists, LeaseMetadata, cancellationToken)).ETag;
 
     /// <summary>Overwrites the lease at <paramref name="key"/> only if it is still the version <paramref name="etag"/> (<c>If-Match</c>); returns the new ETag.</summary>
-    public Task<string> ReplaceAsync(string key, Lease lease, string etag, CancellationToken cancellationToken) =>
-        objects.PutAsync(key, lease.ToJson(), PutCondition.IfMatch(etag), LeaseMetadata, cancellationToken);
+    public async Task<string> ReplaceAsync(string key, Lease lease, string etag, CancellationToken cancellationToken) =>
+        (await objects.PutAsync(key, ObjectBody.Of(lease.ToJson()), PutCondition.IfMatch(etag), LeaseMetadata, cancellationToken)).ETag;
 
     /// <summary>The lease at <paramref name="key"/> and its ETag, or null when there is none.</summary>
     public async Task<StoredLease?> ReadAsync(string key, CancellationToken cancellationToken)
     {
-        if (await objects.GetAsync(key, MaxLeaseBytes, cancellationToken) is not { } stored)
+        if (await objects.GetSmallAsync(key, ObjectSelector.Current, MaxLeaseBytes, cancellationToken) is not { } stored)
         {
             return null;
         }
 
         var lease = stored.IsWhole ? Lease.TryParse(stored.Content) : null;
-        return new StoredLease(key, stored.ETag, lease, stored.LastModified);
+        return new StoredLease(key, stored.Info.ETag, lease, stored.Info.LastModified);
     }
 
     /// <summary>Deletes the lease at <paramref name="key"/> only if it is still the version <paramref name="etag"/> (<c>If-Match</c>).</summary>
     public Task DeleteAsync(string key, string etag, CancellationToken cancellationToken) =>
-        objects.DeleteAsync(key, etag, cancellationToken);
+        objects.DeleteAsync(key, etag, versionId: null, cancellationToken);
 
     /// <summary>One page of the keys under <paramref name="folder"/>.</summary>
     public Task<ObjectListing> ListAsync(string folder, string? continuation, CancellationToken cancellationToken) =>
-        objects.ListAsync(folder, continuation, cancellationToken);
+        objects.ListAsync(new ListRequest(folder, Continuation: continuation), cancellationToken);
 
     /// <summary>
     /// The condition of a write or delete did not hold: the key exists (for <c>If-None-Match: *</c>), or is no longer the
