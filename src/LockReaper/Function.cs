@@ -7,7 +7,7 @@ using ServerlessDb.Hosting;
 using ServerlessDb.Locking;
 using ServerlessDb.Locking.Ec2;
 using ServerlessDb.Logging;
-using ServerlessDb.Storage.S3;
+using ServerlessDb.Storage.Collection;
 
 namespace LockReaper;
 

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using ServerlessDb.Errors;
 using ServerlessDb.Locking;
-using ServerlessDb.Storage.S3;
+using ServerlessDb.Storage.Collection;
 
 namespace LockReaper;
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Amazon.S3.Model;
 using ServerlessDb.IntegrationTests.Infrastructure;
 using ServerlessDb.Storage.Chunked;
+using ServerlessDb.Storage.Collection;
 
 namespace ServerlessDb.IntegrationTests;
 

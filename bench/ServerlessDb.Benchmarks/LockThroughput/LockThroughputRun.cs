@@ -176,7 +176,7 @@ internal static partial class LockThroughputRun
             _ => new Locking.Local.NoOpDatabaseLock(time),
         };
         var store = CompositionRoot.CreateS3Store(s3, options, cacheFolder, time);
-        return CompositionRoot.CreateApiHandler(options, store, CompositionRoot.CapabilitiesOf(store), new WorkingCopies(cacheFolder), databaseLock, time, log);
+        return CompositionRoot.CreateApiHandler(options, store, store.Capabilities, new WorkingCopies(cacheFolder), databaseLock, time, log);
     }
 
     private static ApiRequest Increment(string database) =>

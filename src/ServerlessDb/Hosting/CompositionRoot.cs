@@ -7,6 +7,7 @@ using ServerlessDb.Locking.Local;
 using ServerlessDb.Locking.S3;
 using ServerlessDb.Logging;
 using ServerlessDb.Storage;
+using ServerlessDb.Storage.Collection;
 using ServerlessDb.Storage.LocalFolder;
 using ServerlessDb.Storage.S3;
 
@@ -45,7 +46,7 @@ public static class CompositionRoot
                 .WriteTo(log);
         }
 
-        return CreateApiHandler(options, store, CapabilitiesOf(store), new WorkingCopies(cacheFolder), databaseLock, time, log, ApiResponse.LambdaResponseLimitBytes);
+        return CreateApiHandler(options, store, store.Capabilities, new WorkingCopies(cacheFolder), databaseLock, time, log, ApiResponse.LambdaResponseLimitBytes);
     }
 
     /// <summary>
@@ -68,7 +69,7 @@ public static class CompositionRoot
         {
             s3 = S3ClientFactory.Create(S3ClientOptionsFrom(options));
             var s3Store = CreateS3Store(s3, options, cacheFolder, time);
-            (store, capabilities) = (s3Store, CapabilitiesOf(s3Store));
+            (store, capabilities) = (s3Store, s3Store.Capabilities);
             storage = $"S3 bucket {options.Bucket} (keys {new ObjectKeys(options.Prefix).Database("NAME")}) at {endpoint}";
         }
         else
@@ -104,15 +105,22 @@ public static class CompositionRoot
         return new ServerlessDbApi(engine, ApiOptionsFrom(options) with { MaxInlineResponseBytes = maxInlineResponseBytes }, time, log);
     }
 
-    /// <summary>The S3 store and its client; the options must name a bucket.</summary>
-    internal static S3DatabaseStore CreateS3Store(ServerlessDbOptions options, CacheFolder cacheFolder, TimeProvider time) =>
+    /// <summary>The store over S3 and its client; the options must name a bucket.</summary>
+    internal static DatabaseStore CreateS3Store(ServerlessDbOptions options, CacheFolder cacheFolder, TimeProvider time) =>
         CreateS3Store(S3ClientFactory.Create(S3ClientOptionsFrom(options)), options, cacheFolder, time);
 
-    internal static S3DatabaseStore CreateS3Store(Amazon.S3.IAmazonS3 s3, ServerlessDbOptions options, CacheFolder cacheFolder, TimeProvider time) =>
-        new(s3, S3StoreOptionsFrom(options), cacheFolder, time);
+    /// <summary>The store over the bucket of <paramref name="s3"/>: S3 keeps versions, and clients can fetch its objects by a link, so staging and links are offered.</summary>
+    internal static DatabaseStore CreateS3Store(Amazon.S3.IAmazonS3 s3, ServerlessDbOptions options, CacheFolder cacheFolder, TimeProvider time)
+    {
+        var bucket = CreateS3Backend(s3, options);
+        return new(bucket, bucket, StoreOptionsFrom(options), cacheFolder, time);
+    }
 
-    /// <summary>S3 keeps versions and stages uploads, and clients can fetch its objects by a link.</summary>
-    internal static StoreCapabilities CapabilitiesOf(S3DatabaseStore store) => new(Catalog: store, History: store, Staging: store, Links: store);
+    /// <summary>The objects of the databases' bucket; the options must name it.</summary>
+    internal static S3ObjectBackend CreateS3Backend(Amazon.S3.IAmazonS3 s3, ServerlessDbOptions options) => CreateS3Backend(s3, options.Bucket, options.Endpoints);
+
+    private static S3ObjectBackend CreateS3Backend(Amazon.S3.IAmazonS3 s3, string? bucket, AwsEndpoints endpoints) =>
+        new(s3, Validated(bucket, "DB_BUCKET"), overTls: endpoints.ForS3 is not { } endpoint || endpoint.Scheme == Uri.UriSchemeHttps);
 
     /// <summary>A local folder keeps versions, but no client can fetch a file of it by a link, and nothing is staged in it.</summary>
     internal static StoreCapabilities CapabilitiesOf(LocalFolderDatabaseStore store) => new(Catalog: store, History: store);
@@ -147,7 +155,7 @@ public static class CompositionRoot
             LockBackend.Ec2 => new StaleLockReaper(Ec2ClientFactory.Create(Ec2ClientOptionsFrom(options)), StaleLockReaperOptionsFrom(options), time, log),
             _ => null,
         };
-        var chunks = options.ChunkCollection ? new ChunkCollector(s3!, ChunkCollectorOptionsFrom(options), time, log) : null;
+        var chunks = options.ChunkCollection ? new ChunkCollector(CreateS3Backend(s3!, options.Bucket, options.Endpoints), ChunkCollectorOptionsFrom(options), time, log) : null;
         return new ReaperPass(locks, chunks);
     }
 
@@ -158,10 +166,8 @@ public static class CompositionRoot
         return new(new S3ObjectBackend(s3, reaperOptions.Bucket), reaperOptions, time, log);
     }
 
-    internal static S3StoreOptions S3StoreOptionsFrom(ServerlessDbOptions options) =>
-        new(Validated(options.Bucket, "DB_BUCKET"), options.Prefix, options.StorageRetryDeadline, options.CacheMaxBytes,
-            OverTls: options.Endpoints.ForS3 is not { } endpoint || endpoint.Scheme == Uri.UriSchemeHttps,
-            ChunkSize: options.ChunkSize);
+    internal static StoreOptions StoreOptionsFrom(ServerlessDbOptions options) =>
+        new(options.Prefix, options.StorageRetryDeadline, options.CacheMaxBytes, options.ChunkSize);
 
     internal static S3ClientOptions S3ClientOptionsFrom(ServerlessDbOptions options) =>
         new(options.Region, options.Endpoints.ForS3, options.StorageRetryDeadline);
@@ -196,7 +202,7 @@ public static class CompositionRoot
         new(Validated(options.Bucket, "DB_BUCKET"), options.Prefix, options.StaleAfter);
 
     internal static ChunkCollectorOptions ChunkCollectorOptionsFrom(ReaperOptions options) =>
-        new(Validated(options.Bucket, "DB_BUCKET"), options.Prefix, options.ChunkGrace);
+        new(options.Prefix, options.ChunkGrace);
 
     // ServerlessDbOptions.FromEnvironment refuses a configuration in which the component being built
     // lacks this value, so null here means a host composed a component its configuration does not enable.

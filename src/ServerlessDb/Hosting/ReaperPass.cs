@@ -1,5 +1,6 @@
 using System.Runtime.ExceptionServices;
 using ServerlessDb.Locking;
+using ServerlessDb.Storage.Collection;
 using ServerlessDb.Storage.S3;
 
 namespace ServerlessDb.Hosting;

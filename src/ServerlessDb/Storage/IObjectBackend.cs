@@ -18,6 +18,9 @@ namespace ServerlessDb.Storage;
 /// </remarks>
 internal interface IObjectBackend
 {
+    /// <summary>The backend as messages name it: "S3", "the data folder".</summary>
+    string Name { get; }
+
     /// <summary>Where <paramref name="key"/> lives, as messages name it (<c>s3://bucket/key</c>, a file's path).</summary>
     string Describe(string key);
 
@@ -26,17 +29,23 @@ internal interface IObjectBackend
 
     /// <summary>
     /// What is stored at <paramref name="key"/> (the version <see cref="ObjectSelector.VersionId"/> when given), without its
-    /// bytes; null when there is no such object or version.
+    /// bytes; null when there is no such object.
     /// </summary>
-    /// <exception cref="ObjectBackendException"><see cref="ObjectBackendFailure.ConditionFailed"/> when <see cref="ObjectSelector.IfMatch"/> does not hold.</exception>
+    /// <exception cref="ObjectBackendException">
+    /// <see cref="ObjectBackendFailure.ConditionFailed"/> when <see cref="ObjectSelector.IfMatch"/> does not hold;
+    /// <see cref="ObjectBackendFailure.NoSuchVersion"/> when the version asked for is not there (with the backend's words for why).
+    /// </exception>
     Task<ObjectInfo?> HeadAsync(string key, ObjectSelector selector, CancellationToken cancellationToken);
 
     /// <summary>
     /// Opens the object at <paramref name="key"/> (a version, a byte range, conditions: see <see cref="ObjectSelector"/>)
-    /// for reading as a stream: <see cref="ObjectRead.Missing"/> when there is no such object or version,
+    /// for reading as a stream: <see cref="ObjectRead.Missing"/> when there is no such object,
     /// <see cref="ObjectRead.NotModified"/> when <see cref="ObjectSelector.IfNoneMatch"/> names it. The caller disposes the read.
     /// </summary>
-    /// <exception cref="ObjectBackendException"><see cref="ObjectBackendFailure.ConditionFailed"/> when <see cref="ObjectSelector.IfMatch"/> does not hold.</exception>
+    /// <exception cref="ObjectBackendException">
+    /// <see cref="ObjectBackendFailure.ConditionFailed"/> when <see cref="ObjectSelector.IfMatch"/> does not hold;
+    /// <see cref="ObjectBackendFailure.NoSuchVersion"/> when the version asked for is not there.
+    /// </exception>
     Task<ObjectRead> GetAsync(string key, ObjectSelector selector, CancellationToken cancellationToken);
 
     /// <summary>Writes <paramref name="body"/> at <paramref name="key"/> if <paramref name="condition"/> holds, atomically; returns the new ETag and version id.</summary>

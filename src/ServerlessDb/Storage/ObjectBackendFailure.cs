@@ -12,6 +12,9 @@ internal enum ObjectBackendFailure
     /// <summary>Throttled, a server error, a timeout or a broken connection: the call may or may not have been carried out; worth another attempt.</summary>
     Unavailable,
 
+    /// <summary>A read by version id found no such version (never stored, expired, a deletion marker). Missing keys are no failure: null, or <see cref="ObjectRead.Missing"/>.</summary>
+    NoSuchVersion,
+
     /// <summary>An argument the backend cannot read (a version id or page marker it never gave). S3: 400 InvalidArgument.</summary>
     InvalidArgument,
 

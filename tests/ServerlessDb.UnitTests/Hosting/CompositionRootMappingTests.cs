@@ -1,8 +1,11 @@
+using Moq;
 using ServerlessDb.Api;
 using ServerlessDb.Configuration;
 using ServerlessDb.Engine;
 using ServerlessDb.Hosting;
 using ServerlessDb.Locking.Ec2;
+using ServerlessDb.Storage;
+using ServerlessDb.Storage.Chunked;
 using ServerlessDb.Storage.S3;
 using ServerlessDb.UnitTests.Locking.Ec2;
 
@@ -38,7 +41,8 @@ public sealed class CompositionRootMappingTests
             ["AWS_ENDPOINT_URL_EC2"] = "http://127.0.0.1:6000/",
         });
 
-        Assert.Equal(new S3StoreOptions("my-databases", "team-a/", TimeSpan.FromSeconds(6), 2097152, OverTls: false), CompositionRoot.S3StoreOptionsFrom(options));
+        Assert.Equal(new StoreOptions("team-a/", TimeSpan.FromSeconds(6), 2097152), CompositionRoot.StoreOptionsFrom(options));
+        Assert.Equal(("my-databases", false), (CompositionRoot.CreateS3Backend(Mock.Of<Amazon.S3.IAmazonS3>(), options).Bucket, CompositionRoot.CreateS3Backend(Mock.Of<Amazon.S3.IAmazonS3>(), options).OverTls));
         Assert.Equal(new S3ClientOptions("eu-west-1", new Uri("http://127.0.0.1:5000/"), TimeSpan.FromSeconds(6)), CompositionRoot.S3ClientOptionsFrom(options));
         Assert.Equal(new Ec2ClientOptions("eu-west-1", new Uri("http://127.0.0.1:6000/")), CompositionRoot.Ec2ClientOptionsFrom(options));
         Assert.Equal(new SecurityGroupLockOptions("vpc-1a2b3c4d", "team-a-lock-", TimeSpan.FromSeconds(7)), CompositionRoot.SecurityGroupLockOptionsFrom(options));
@@ -53,7 +57,7 @@ public sealed class CompositionRootMappingTests
     public void Uploads_skip_the_payload_hash_only_over_tls(string? endpoint, bool overTls)
     {
         var options = Read(new Dictionary<string, string?> { ["DB_BUCKET"] = "my-databases", ["AWS_REGION"] = "eu-west-1", ["AWS_ENDPOINT_URL_S3"] = endpoint });
-        Assert.Equal(overTls, CompositionRoot.S3StoreOptionsFrom(options).OverTls);
+        Assert.Equal(overTls, CompositionRoot.CreateS3Backend(Mock.Of<Amazon.S3.IAmazonS3>(), options).OverTls);
     }
 
     [Theory]

@@ -1,15 +1,18 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Function = LockReaper.Function;
 using Microsoft.Extensions.Time.Testing;
 using Moq;
 using ServerlessDb.Configuration;
 using ServerlessDb.Errors;
 using ServerlessDb.Hosting;
 using ServerlessDb.Locking.Ec2;
+using ServerlessDb.Storage;
+using ServerlessDb.Storage.Chunked;
+using ServerlessDb.Storage.Collection;
 using ServerlessDb.Storage.S3;
 using ServerlessDb.UnitTests.Support;
-using Function = LockReaper.Function;
 
 namespace ServerlessDb.UnitTests.LockReaper;
 

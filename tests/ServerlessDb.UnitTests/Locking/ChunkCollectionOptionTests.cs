@@ -1,5 +1,8 @@
 using ServerlessDb.Configuration;
 using ServerlessDb.Hosting;
+using ServerlessDb.Storage;
+using ServerlessDb.Storage.Chunked;
+using ServerlessDb.Storage.Collection;
 using ServerlessDb.Storage.S3;
 
 namespace ServerlessDb.UnitTests.Locking;
@@ -32,7 +35,7 @@ public sealed class ChunkCollectionOptionTests
 
         Assert.True(options.ChunkCollection);
         Assert.Equal(TimeSpan.FromHours(1), options.ChunkGrace);
-        Assert.Equal(new ChunkCollectorOptions("my-databases", "databases/", TimeSpan.FromHours(1)), CompositionRoot.ChunkCollectorOptionsFrom(options));
+        Assert.Equal(new ChunkCollectorOptions("databases/", TimeSpan.FromHours(1)), CompositionRoot.ChunkCollectorOptionsFrom(options));
     }
 
     [Fact]

@@ -178,7 +178,8 @@ public sealed class SecurityGroupDatabaseLockTests
             .ThrowsAsync(Error("InvalidGroup.Duplicate"));
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Lock().AcquireAsync("orders", "req-1", cancel.Token));
+        // A lock wait far longer than the cancellation, so that on a busy machine only the caller can end the wait.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Lock(lockWait: TimeSpan.FromMinutes(5)).AcquireAsync("orders", "req-1", cancel.Token));
     }
 
     [Fact]

@@ -4,6 +4,8 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Moq;
+using ServerlessDb.Storage;
+using ServerlessDb.Storage.Chunked;
 using ServerlessDb.Storage.S3;
 using ServerlessDb.UnitTests.Support;
 
@@ -171,14 +173,14 @@ public sealed class CacheBudgetTests : IDisposable
         Assert.Equal(store.CachedBytes, BytesOnDisk(store));
     }
 
-    private S3DatabaseStore CreateStore()
+    private DatabaseStore CreateStore()
     {
         var options = TestStoreOptions.For("test-bucket", cacheMaxBytes: Bound);
-        return new S3DatabaseStore(_s3.Object, options, _root, TimeProvider.System, TimeSpan.FromMilliseconds(10));
+        return options.CreateStore(_s3.Object, _root, TimeProvider.System, TimeSpan.FromMilliseconds(10));
     }
 
     /// <summary>Reads <paramref name="database"/>, releases the snapshot, and returns its file's path.</summary>
-    private static async Task<string> ReadAsync(S3DatabaseStore store, string database)
+    private static async Task<string> ReadAsync(DatabaseStore store, string database)
     {
         using var snapshot = await store.GetAsync(database, null, default);
         return snapshot.FilePath;
@@ -194,7 +196,7 @@ public sealed class CacheBudgetTests : IDisposable
 
     private static byte[] Content(string database) => DatabaseBytes.Valid(marker: (uint)database.GetHashCode(StringComparison.Ordinal));
 
-    private static long BytesOnDisk(S3DatabaseStore store) =>
+    private static long BytesOnDisk(DatabaseStore store) =>
         Directory.EnumerateFiles(store.CacheFolder.CacheDirectory, "*.sqlite", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
 
     private Task<GetObjectResponse> Get(GetObjectRequest request)

@@ -4,6 +4,7 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Moq;
+using ServerlessDb.Storage;
 using ServerlessDb.Storage.Chunked;
 using ServerlessDb.Storage.S3;
 
@@ -75,7 +76,7 @@ internal sealed class ChunkBucket
 
     /// <summary>Stores a manifest version of <paramref name="database"/>'s key; returns its version id.</summary>
     public string StoreManifest(string database, byte[] json, TimeSpan age) =>
-        Store(DatabaseKey(database), json, age, new Dictionary<string, string> { [S3DatabaseStore.LayoutMetadataKey] = S3DatabaseStore.ChunkedLayoutName });
+        Store(DatabaseKey(database), json, age, new Dictionary<string, string> { [StoredMetadata.LayoutKey] = StoredMetadata.ChunkedLayoutName });
 
     /// <summary>Stores a whole-file version of <paramref name="database"/>'s key; returns its version id.</summary>
     public string StoreWholeFile(string database, TimeSpan age) => Store(DatabaseKey(database), new byte[4096], age, new Dictionary<string, string>());

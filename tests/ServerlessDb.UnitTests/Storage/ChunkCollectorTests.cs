@@ -5,6 +5,9 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using Microsoft.Extensions.Time.Testing;
 using Moq;
+using ServerlessDb.Storage;
+using ServerlessDb.Storage.Chunked;
+using ServerlessDb.Storage.Collection;
 using ServerlessDb.Storage.S3;
 using ServerlessDb.UnitTests.Support;
 using static ServerlessDb.UnitTests.Storage.ChunkBucket;
@@ -21,7 +24,7 @@ public sealed class ChunkCollectorTests
     private readonly RecordingLogSink _log = new();
 
     private ChunkCollector Collector() =>
-        new(_bucket.S3.Object, new ChunkCollectorOptions(Bucket, Prefix, Grace) { RetryWindow = TimeSpan.FromSeconds(1) }, TimeProvider.System, _log);
+        new(new S3ObjectBackend(_bucket.S3.Object, Bucket), new ChunkCollectorOptions(Prefix, Grace) { RetryWindow = TimeSpan.FromSeconds(1) }, TimeProvider.System, _log);
 
     [Fact]
     public async Task An_old_chunk_no_manifest_names_is_deleted_by_its_version_id_and_chunks_an_old_manifest_version_names_are_kept()
@@ -217,7 +220,7 @@ public sealed class ChunkCollectorTests
         }
 
         _bucket.OnListVersions = prefix => clock.Advance(prefix == DatabaseKey("a") ? TimeSpan.FromSeconds(31) : TimeSpan.Zero);
-        var collector = new ChunkCollector(_bucket.S3.Object, new ChunkCollectorOptions(Bucket, Prefix, Grace) { RetryWindow = TimeSpan.FromSeconds(1) }, clock, _log);
+        var collector = new ChunkCollector(new S3ObjectBackend(_bucket.S3.Object, Bucket), new ChunkCollectorOptions(Prefix, Grace) { RetryWindow = TimeSpan.FromSeconds(1) }, clock, _log);
 
         var first = await collector.CollectOnceAsync(null, CancellationToken.None);
         var listedBefore = _bucket.Requests.Count;

@@ -164,10 +164,10 @@ public sealed class DatabaseCatalogTests : IDisposable
         public Store(IAmazonS3 s3, string root)
         {
             _folder = CacheFolder.Claim(Path.Combine(root, "s3-cache"));
-            S3 = new S3DatabaseStore(s3, TestStoreOptions.For(Bucket), _folder);
+            S3 = TestStoreOptions.For(Bucket).CreateStore(s3, _folder);
         }
 
-        public S3DatabaseStore S3 { get; }
+        public DatabaseStore S3 { get; }
 
         public void Dispose() => _folder.Dispose();
     }

@@ -351,10 +351,10 @@ public sealed class S3DatabaseStoreCommitTests : IDisposable
                 return null;
             }
 
-            var ancestors = request.Metadata.Keys.Contains(S3DatabaseStore.LineageMetadataKey)
-                ? StoredCommit.Parse(request.Metadata[S3DatabaseStore.LineageMetadataKey]).ToList()
+            var ancestors = request.Metadata.Keys.Contains("x-amz-meta-" + StoredMetadata.LineageKey)
+                ? StoredCommit.Parse(request.Metadata[StoredMetadata.LineageKey]).ToList()
                 : [];
-            return Apply(request.IfMatch, request.Metadata[S3DatabaseStore.CommitIdMetadataKey], request.Metadata[S3DatabaseStore.ParentETagMetadataKey], ancestors);
+            return Apply(request.IfMatch, request.Metadata[StoredMetadata.CommitIdKey], request.Metadata[StoredMetadata.ParentETagKey], ancestors);
         }
     }
 
@@ -387,9 +387,9 @@ public sealed class S3DatabaseStoreCommitTests : IDisposable
             }
 
             var head = new GetObjectMetadataResponse { ETag = stored.ETag };
-            head.Metadata.Add(S3DatabaseStore.CommitIdMetadataKey, stored.Lineage[0].CommitId);
-            head.Metadata.Add(S3DatabaseStore.ParentETagMetadataKey, stored.Lineage[0].ParentETag);
-            head.Metadata.Add(S3DatabaseStore.LineageMetadataKey, StoredCommit.Format(stored.Lineage.Skip(1)));
+            head.Metadata.Add(StoredMetadata.CommitIdKey, stored.Lineage[0].CommitId);
+            head.Metadata.Add(StoredMetadata.ParentETagKey, stored.Lineage[0].ParentETag);
+            head.Metadata.Add(StoredMetadata.LineageKey, StoredCommit.Format(stored.Lineage.Skip(1)));
             return Task.FromResult(head);
         }
     }
@@ -409,10 +409,6 @@ public sealed class S3DatabaseStoreCommitTests : IDisposable
         return path;
     }
 
-    private S3DatabaseStore CreateStore(TimeSpan? deadline = null) => new(
-        _s3.Object,
-        TestStoreOptions.For("ledger-bucket", deadline ?? TimeSpan.FromSeconds(5)),
-        Path.Combine(_root, "cache"),
-        TimeProvider.System,
-        TimeSpan.FromMilliseconds(10));
+    private DatabaseStore CreateStore(TimeSpan? deadline = null) =>
+        TestStoreOptions.For("ledger-bucket", deadline ?? TimeSpan.FromSeconds(5)).CreateStore(_s3.Object, Path.Combine(_root, "cache"), TimeProvider.System, TimeSpan.FromMilliseconds(10));
 }

@@ -22,10 +22,10 @@ public sealed class S3DatabaseStoreHistoryTests : IDisposable
     private readonly string _root = Directory.CreateTempSubdirectory("sdb-s3history-").FullName;
     private readonly Mock<IAmazonS3> _s3 = new(MockBehavior.Strict);
     private readonly List<ListVersionsRequest> _lists = [];
-    private readonly S3DatabaseStore _store;
+    private readonly DatabaseStore _store;
 
     public S3DatabaseStoreHistoryTests() =>
-        _store = new S3DatabaseStore(_s3.Object, TestStoreOptions.For(Bucket, TimeSpan.FromSeconds(5)), _root, TimeProvider.System, TimeSpan.FromMilliseconds(10));
+        _store = TestStoreOptions.For(Bucket, TimeSpan.FromSeconds(5)).CreateStore(_s3.Object, _root, TimeProvider.System, TimeSpan.FromMilliseconds(10));
 
     public void Dispose()
     {

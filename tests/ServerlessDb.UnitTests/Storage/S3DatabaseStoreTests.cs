@@ -41,7 +41,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     // The last store created: each claims a folder of its own under the cache directory.
-    private S3DatabaseStore? _store;
+    private DatabaseStore? _store;
 
     private string CacheFolder => Path.Combine(_store!.CacheFolder.CacheDirectory, Db);
 
@@ -281,7 +281,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
         Assert.Null(put.IfMatch);
         Assert.Equal(Bucket, put.BucketName);
         Assert.Equal(Key, put.Key);
-        Assert.True(Guid.TryParseExact(put.Metadata[S3DatabaseStore.CommitIdMetadataKey], "N", out _));
+        Assert.True(Guid.TryParseExact(put.Metadata[StoredMetadata.CommitIdKey], "N", out _));
         Assert.Equal(new byte[] { 4, 5, 6 }, _stored!.Value.Content);
         Assert.Equal(new StoredVersion(_stored.Value.ETag), version);
     }
@@ -333,7 +333,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
 
         var error = await Assert.ThrowsAsync<WriteConflictException>(() => store.CommitAsync(Db, basedOn, work, default));
 
-        Assert.IsType<AmazonS3Exception>(error.InnerException);
+        Assert.IsType<AmazonS3Exception>(Assert.IsType<ObjectBackendException>(error.InnerException).InnerException);
         Assert.Contains(code, error.Message);
         Assert.Single(_puts);
         _s3.Verify(s => s.GetObjectMetadataAsync(It.IsAny<GetObjectMetadataRequest>(), It.IsAny<CancellationToken>()), Times.Once);
@@ -406,7 +406,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
 
         Assert.True(calls > 2, $"expected several attempts, got {calls}");
         Assert.StartsWith($"S3 did not answer GetObject on s3://{Bucket}/{Key} within 1s: SlowDown (503)", error.Message);
-        Assert.Equal("SlowDown", Assert.IsType<AmazonS3Exception>(error.InnerException).ErrorCode);
+        Assert.Equal("SlowDown", Assert.IsType<AmazonS3Exception>(Assert.IsType<ObjectBackendException>(error.InnerException).InnerException).ErrorCode);
     }
 
     [Theory]
@@ -429,7 +429,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
         Assert.Equal(1, calls);
         Assert.Contains($"s3://{Bucket}/{Key}", error.Message);
         Assert.Contains($"{code} ({(int)status})", error.Message);
-        Assert.IsType<AmazonS3Exception>(error.InnerException);
+        Assert.IsType<AmazonS3Exception>(Assert.IsType<ObjectBackendException>(error.InnerException).InnerException);
     }
 
     [Fact]
@@ -460,13 +460,13 @@ public sealed class S3DatabaseStoreTests : IDisposable
                     ? (Exception)new HttpRequestException("connection reset after the request was sent")
                     : S3Error(HttpStatusCode.PreconditionFailed, "PreconditionFailed");
             });
-        SetupHead(() => _puts.First().Metadata[S3DatabaseStore.CommitIdMetadataKey], "\"landed\"", parent: "e1");
+        SetupHead(() => _puts.First().Metadata[StoredMetadata.CommitIdKey], "\"landed\"", parent: "e1");
 
         var version = (await store.CommitAsync(Db, new StoredVersion("\"e1\""), work, default)).Version;
 
         Assert.Equal(new StoredVersion("\"landed\""), version);
         Assert.Equal(2, _puts.Count);
-        Assert.Equal(_puts.First().Metadata[S3DatabaseStore.CommitIdMetadataKey], _puts.Last().Metadata[S3DatabaseStore.CommitIdMetadataKey]);
+        Assert.Equal(_puts.First().Metadata[StoredMetadata.CommitIdKey], _puts.Last().Metadata[StoredMetadata.CommitIdKey]);
         Assert.False(File.Exists(work));
         using var snapshot = await store.GetAsync(Db, TimeSpan.FromMinutes(1), default);
         Assert.Equal(version, snapshot.Version);
@@ -548,7 +548,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
         Assert.Empty(_gets);
         var put = Assert.Single(_puts);
         Assert.Equal("\"e7\"", put.IfMatch);
-        Assert.Equal(StoredCommit.Format([new CommitLink("commit-1", "none")]), put.Metadata[S3DatabaseStore.LineageMetadataKey]);
+        Assert.Equal(StoredCommit.Format([new CommitLink("commit-1", "none")]), put.Metadata[StoredMetadata.LineageKey]);
     }
 
     [Fact]
@@ -561,10 +561,10 @@ public sealed class S3DatabaseStoreTests : IDisposable
         Assert.Equal(StoredVersion.Missing, await store.CurrentVersionAsync(Db, default));
     }
 
-    private S3DatabaseStore CreateStore(TimeSpan? deadline = null, TimeProvider? time = null)
+    private DatabaseStore CreateStore(TimeSpan? deadline = null, TimeProvider? time = null)
     {
         var options = TestStoreOptions.For(Bucket, deadline ?? TimeSpan.FromSeconds(5));
-        _store = new S3DatabaseStore(_s3.Object, options, Path.Combine(_root, "cache"), time ?? TimeProvider.System, TimeSpan.FromMilliseconds(10));
+        _store = options.CreateStore(_s3.Object, Path.Combine(_root, "cache"), time ?? TimeProvider.System, TimeSpan.FromMilliseconds(10));
         return _store;
     }
 
@@ -601,10 +601,10 @@ public sealed class S3DatabaseStoreTests : IDisposable
             {
                 Assert.Equal(Key, request.Key);
                 var head = new GetObjectMetadataResponse { ETag = etag };
-                head.Metadata.Add(S3DatabaseStore.CommitIdMetadataKey, commitId());
+                head.Metadata.Add(StoredMetadata.CommitIdKey, commitId());
                 if (parent is not null)
                 {
-                    head.Metadata.Add(S3DatabaseStore.ParentETagMetadataKey, parent);
+                    head.Metadata.Add(StoredMetadata.ParentETagKey, parent);
                 }
 
                 return Task.FromResult(head);

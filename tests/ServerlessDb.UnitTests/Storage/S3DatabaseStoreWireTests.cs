@@ -57,8 +57,8 @@ public sealed class S3DatabaseStoreWireTests : IDisposable
         Assert.Null(puts[1].Header("If-None-Match"));
         Assert.Equal("\"w1\"", puts[2].Header("If-Match"));
 
-        Assert.All(puts, put => Assert.Matches("^[0-9a-f]{32}$", put.Header(S3DatabaseStore.CommitIdMetadataKey)));
-        Assert.Equal(["none", "w1", "w1"], puts.Select(put => put.Header(S3DatabaseStore.ParentETagMetadataKey)));
+        Assert.All(puts, put => Assert.Matches("^[0-9a-f]{32}$", put.Header("x-amz-meta-" + StoredMetadata.CommitIdKey)));
+        Assert.Equal(["none", "w1", "w1"], puts.Select(put => put.Header("x-amz-meta-" + StoredMetadata.ParentETagKey)));
         Assert.Contains("SQLite format 3\0second", Encoding.Latin1.GetString(puts[1].Body));
     }
 
@@ -71,7 +71,7 @@ public sealed class S3DatabaseStoreWireTests : IDisposable
         {
             if (request.Method == "PUT")
             {
-                sentCommitId = request.Header(S3DatabaseStore.CommitIdMetadataKey);
+                sentCommitId = request.Header("x-amz-meta-" + StoredMetadata.CommitIdKey);
                 return ScriptedResponse.Error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold");
             }
 
@@ -94,8 +94,8 @@ public sealed class S3DatabaseStoreWireTests : IDisposable
         new Dictionary<string, string>
         {
             ["ETag"] = etag,
-            [S3DatabaseStore.CommitIdMetadataKey] = commitId,
-            [S3DatabaseStore.ParentETagMetadataKey] = parent,
+            ["x-amz-meta-" + StoredMetadata.CommitIdKey] = commitId,
+            ["x-amz-meta-" + StoredMetadata.ParentETagKey] = parent,
         });
 
     [Fact]
@@ -225,12 +225,12 @@ public sealed class S3DatabaseStoreWireTests : IDisposable
         Assert.Contains("changed while its backup was taken", error.Message, StringComparison.Ordinal);
     }
 
-    private (S3DatabaseStore Store, AmazonS3Client Client) CreateStore(ScriptedHttpServer server, TimeSpan? deadline = null, TimeProvider? time = null)
+    private (DatabaseStore Store, AmazonS3Client Client) CreateStore(ScriptedHttpServer server, TimeSpan? deadline = null, TimeProvider? time = null)
     {
         var options = TestStoreOptions.For(Bucket, deadline ?? TimeSpan.FromSeconds(5));
         var config = S3ClientFactory.CreateConfig(new S3ClientOptions("us-east-1", server.Url, options.RetryDeadline));
         var client = new AmazonS3Client(new BasicAWSCredentials("AKIDEXAMPLE", "wire-test-secret"), config);
-        return (new S3DatabaseStore(client, options, Path.Combine(_root, "cache"), time), client);
+        return (options.CreateStore(client, Path.Combine(_root, "cache"), time), client);
     }
 
     private string WriteWorkFile(string content)

@@ -23,8 +23,8 @@ public sealed class S3StagingTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private S3DatabaseStore CreateStore() =>
-        new(_s3.Object, TestStoreOptions.For(Bucket, TimeSpan.FromSeconds(5)), Path.Combine(_root, "cache"), TimeProvider.System, TimeSpan.FromMilliseconds(10));
+    private DatabaseStore CreateStore() =>
+        TestStoreOptions.For(Bucket, TimeSpan.FromSeconds(5)).CreateStore(_s3.Object, Path.Combine(_root, "cache"), TimeProvider.System, TimeSpan.FromMilliseconds(10));
 
     private static AmazonS3Exception S3Error(HttpStatusCode status, string code) => new($"{code} from the test", ErrorType.Sender, code, "request-1", status);
 
@@ -39,7 +39,7 @@ public sealed class S3StagingTests : IDisposable
             .Callback((GetPreSignedUrlRequest r) => signed = r)
             .ReturnsAsync((GetPreSignedUrlRequest r) => $"https://{r.BucketName}.s3.amazonaws.com/{r.Key}?X-Amz-Signature=x");
         var before = DateTime.UtcNow;
-        var store = new S3DatabaseStore(_s3.Object, TestStoreOptions.For(Bucket, TimeSpan.FromSeconds(5)) with { OverTls = true }, Path.Combine(_root, "cache"), TimeProvider.System, TimeSpan.FromMilliseconds(10));
+        var store = (TestStoreOptions.For(Bucket, TimeSpan.FromSeconds(5)) with { OverTls = true }).CreateStore(_s3.Object, Path.Combine(_root, "cache"), TimeProvider.System, TimeSpan.FromMilliseconds(10));
         var upload = await store.CreateUploadAsync("shop", TimeSpan.FromMinutes(15), default);
 
         Assert.Matches("^[0-9a-f]{32}$", upload.Id);

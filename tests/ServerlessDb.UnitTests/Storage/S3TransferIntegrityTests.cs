@@ -27,8 +27,8 @@ public sealed class S3TransferIntegrityTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private S3DatabaseStore NewStore() =>
-        new(_s3.Object, TestStoreOptions.For("bucket", TimeSpan.FromSeconds(5)) with { OverTls = true }, Path.Combine(_root, "cache"), TimeProvider.System, TimeSpan.FromMilliseconds(5));
+    private DatabaseStore NewStore() =>
+        (TestStoreOptions.For("bucket", TimeSpan.FromSeconds(5)) with { OverTls = true }).CreateStore(_s3.Object, Path.Combine(_root, "cache"), TimeProvider.System, TimeSpan.FromMilliseconds(5));
 
     private static string Crc32Of(byte[] bytes)
     {
@@ -115,7 +115,7 @@ public sealed class S3TransferIntegrityTests : IDisposable
         var damaged = (byte[])content.Clone();
         damaged[200] ^= 0x01;
         AnswerGets(_ => Response(damaged, Crc32Of(content)));
-        var store = new S3DatabaseStore(_s3.Object, TestStoreOptions.For("bucket", TimeSpan.FromMilliseconds(300)), Path.Combine(_root, "cache"), TimeProvider.System, TimeSpan.FromMilliseconds(5));
+        var store = TestStoreOptions.For("bucket", TimeSpan.FromMilliseconds(300)).CreateStore(_s3.Object, Path.Combine(_root, "cache"), TimeProvider.System, TimeSpan.FromMilliseconds(5));
 
         var error = await Assert.ThrowsAsync<StorageUnavailableException>(() => store.GetAsync(Db, null, default));
 

@@ -90,6 +90,8 @@ internal sealed class InMemoryObjectBackend : IObjectBackend
         }
     }
 
+    public string Name => "S3";
+
     public string Describe(string key) => $"s3://{Bucket}/{key}";
 
     public Task<ObjectVersioning> VersioningAsync(CancellationToken cancellationToken) =>

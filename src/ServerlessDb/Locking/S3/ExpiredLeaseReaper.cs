@@ -19,7 +19,7 @@ internal sealed class ExpiredLeaseReaper : ILockReaper
     private readonly ObjectKeys _keys;
     private readonly TimeProvider _time;
     private readonly ILogSink _log;
-    private readonly S3Retry _retry;
+    private readonly BackendRetry _retry;
 
     /// <param name="objects">the bucket the options name, one request per call: the retries are the reaper's, around it.</param>
     public ExpiredLeaseReaper(IObjectBackend objects, ExpiredLeaseReaperOptions options, TimeProvider timeProvider, ILogSink log)
@@ -33,11 +33,11 @@ internal sealed class ExpiredLeaseReaper : ILockReaper
         _keys = new ObjectKeys(options.Prefix);
         _time = timeProvider;
         _log = log;
-        _retry = S3Retry.ForPass(timeProvider, options.RetryWindow, LeaseObjects.IsConflict);
+        _retry = BackendRetry.ForPass(timeProvider, options.RetryWindow, LeaseObjects.IsConflict);
     }
 
     /// <exception cref="ObjectBackendException">S3 refused to list the leases: nothing was judged, the invocation should fail.</exception>
-    /// <exception cref="S3RetryExpiredException">S3 kept failing to list the leases for the retry window: the same.</exception>
+    /// <exception cref="BackendRetryExpiredException">S3 kept failing to list the leases for the retry window: the same.</exception>
     public async Task<ReapSummary> ReapOnceAsync(string? trigger, CancellationToken cancellationToken)
     {
         var folder = _keys.LeaseFolder;
@@ -107,9 +107,9 @@ internal sealed class ExpiredLeaseReaper : ILockReaper
             LogLease("info", "stale lease already gone: its holder released it, or a writer took it over since it was read", key, lease);
             return Outcome.AlreadyGone;
         }
-        catch (Exception e) when (e is ObjectBackendException or S3RetryExpiredException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (e is ObjectBackendException or BackendRetryExpiredException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            LogLease("error", $"stale lease not deleted: S3 kept failing for {_options.RetryWindow.TotalSeconds:0.###} s ({S3Errors.Describe(e)}); the next pass tries again", key, lease, e);
+            LogLease("error", $"stale lease not deleted: S3 kept failing for {_options.RetryWindow.TotalSeconds:0.###} s ({ObjectBackendException.Describe(e)}); the next pass tries again", key, lease, e);
             return Outcome.Failed;
         }
     }

@@ -21,8 +21,8 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
     private readonly TimeSpan _cleanupWait;
     private readonly TimeProvider _time;
     private readonly ILogSink _log;
-    private readonly S3Retry _acquireRetry;
-    private readonly S3Retry _releaseRetry;
+    private readonly BackendRetry _acquireRetry;
+    private readonly BackendRetry _releaseRetry;
 
     public S3LeaseDatabaseLock(IObjectBackend objects, S3LeaseLockOptions options, TimeProvider timeProvider, ILogSink log)
         : this(objects, options, LockWaits.DefaultCleanupWait, timeProvider, log)
@@ -52,10 +52,10 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
         // The acquire's deadline cancels the waits between attempts, never an attempt in flight: a create that
         // landed while we stopped listening would hold the lock, for no one, until it expires. The release's deadline
         // is its caller's token: the time its request has left.
-        _acquireRetry = new S3Retry(
+        _acquireRetry = new BackendRetry(
             timeProvider, LockWaits.FirstRetryDelay, LockWaits.MaxRetryDelay, options.Wait, deadlineEndsAttempt: false,
             alsoRetry: e => e is LeaseHeldException || LeaseObjects.IsConflict(e));
-        _releaseRetry = new S3Retry(
+        _releaseRetry = new BackendRetry(
             timeProvider, LockWaits.FirstRetryDelay, LockWaits.MaxRetryDelay, deadline: null, deadlineEndsAttempt: false, alsoRetry: LeaseObjects.IsConflict);
     }
 
@@ -87,14 +87,14 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
                 },
                 cancellationToken);
         }
-        catch (S3RetryExpiredException e)
+        catch (BackendRetryExpiredException e)
         {
             throw NotAcquired(database, key, e.LastError, e.InnerException!);
         }
         catch (ObjectBackendException e)
         {
             throw new LockUnavailableException(
-                $"Could not take the write lock of database '{database}': S3 refused the lease {_leases.Describe(key)}: {S3Errors.Describe(e)}",
+                $"Could not take the write lock of database '{database}': S3 refused the lease {_leases.Describe(key)}: {ObjectBackendException.Describe(e)}",
                 LockWaits.RetryAfterServiceTrouble,
                 e);
         }
@@ -128,13 +128,13 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
                 lease.Database,
                 lease.Token);
         }
-        catch (S3RetryExpiredException e)
+        catch (BackendRetryExpiredException e)
         {
-            throw NotReleased(lease, key, S3Errors.Describe(e.LastError), e.InnerException!);
+            throw NotReleased(lease, key, ObjectBackendException.Describe(e.LastError), e.InnerException!);
         }
         catch (ObjectBackendException e)
         {
-            throw NotReleased(lease, key, S3Errors.Describe(e), e);
+            throw NotReleased(lease, key, ObjectBackendException.Describe(e), e);
         }
     }
 
@@ -219,7 +219,7 @@ internal sealed class S3LeaseDatabaseLock : IDatabaseLock
         return last is null or LeaseHeldException
             ? new LockUnavailableException(LockWaits.HeldMessage(database, _options.Wait), LockWaits.RetryAfterHeld, inner)
             : new LockUnavailableException(
-                $"Could not take the write lock of database '{database}' within {seconds} s: S3 kept failing on the lease {_leases.Describe(key)}: {S3Errors.Describe(last)}",
+                $"Could not take the write lock of database '{database}' within {seconds} s: S3 kept failing on the lease {_leases.Describe(key)}: {ObjectBackendException.Describe(last)}",
                 LockWaits.RetryAfterServiceTrouble,
                 inner);
     }

@@ -61,8 +61,8 @@ internal static class S3Errors
     public static string Describe(Exception? exception) => exception switch
     {
         null => "no answer before the deadline",
-        S3RetryExpiredException { LastError: AmazonServiceException or ObjectBackendException } expired => Describe(expired.LastError),
-        S3RetryExpiredException expired => expired.Message,
+        BackendRetryExpiredException { LastError: AmazonServiceException or ObjectBackendException } expired => Describe(expired.LastError),
+        BackendRetryExpiredException expired => expired.Message,
         ObjectBackendException backend => backend.Detail,
         AmazonServiceException { ErrorCode: { Length: > 0 } code } service =>
             $"{code} ({(int)service.StatusCode}): {service.Message}",

@@ -18,7 +18,6 @@ internal sealed class S3ObjectBackend : IObjectBackend, IObjectLinks
     private const string UserMetadataPrefix = "x-amz-meta-";
 
     private readonly IAmazonS3 _s3;
-    private readonly bool _overTls;
 
     /// <param name="overTls">S3 is reached over TLS (S3 itself, not a local S3 over plain HTTP): checksummed uploads then need no signed payload hash, and links are HTTPS.</param>
     public S3ObjectBackend(IAmazonS3 s3, string bucket, bool overTls = true)
@@ -26,11 +25,15 @@ internal sealed class S3ObjectBackend : IObjectBackend, IObjectLinks
         ArgumentNullException.ThrowIfNull(s3);
         ArgumentException.ThrowIfNullOrWhiteSpace(bucket);
         _s3 = s3;
-        _overTls = overTls;
+        OverTls = overTls;
         Bucket = bucket;
     }
 
     public string Bucket { get; }
+
+    public bool OverTls { get; }
+
+    public string Name => "S3";
 
     public string Describe(string key) => $"s3://{Bucket}/{key}";
 
@@ -53,8 +56,13 @@ internal sealed class S3ObjectBackend : IObjectBackend, IObjectLinks
                 head = await _s3.GetObjectMetadataAsync(
                     new GetObjectMetadataRequest { BucketName = Bucket, Key = key, VersionId = selector.VersionId, EtagToMatch = selector.IfMatch }, token);
             }
-            catch (AmazonS3Exception e) when (IsAbsent(e, selector))
+            catch (AmazonS3Exception e) when (selector.VersionId is not null && S3Errors.IsNoSuchVersion(e))
             {
+                throw new ObjectBackendException(ObjectBackendFailure.NoSuchVersion, "HeadObject", Describe(key), S3Errors.Describe(e), e);
+            }
+            catch (AmazonS3Exception e) when (selector.VersionId is null && selector.IfMatch is null && S3Errors.IsNoSuchKey(e))
+            {
+                // With If-Match, S3's 404 is a condition that did not hold (see Classify).
                 return null;
             }
 
@@ -91,8 +99,13 @@ internal sealed class S3ObjectBackend : IObjectBackend, IObjectLinks
             {
                 return ObjectRead.NotModified;
             }
-            catch (AmazonS3Exception e) when (IsAbsent(e, selector))
+            catch (AmazonS3Exception e) when (selector.VersionId is not null && S3Errors.IsNoSuchVersion(e))
             {
+                throw new ObjectBackendException(ObjectBackendFailure.NoSuchVersion, "GetObject", Describe(key), S3Errors.Describe(e), e);
+            }
+            catch (AmazonS3Exception e) when (selector.VersionId is null && selector.IfMatch is null && S3Errors.IsNoSuchKey(e))
+            {
+                // With If-Match, S3's 404 is a condition that did not hold (see Classify).
                 return ObjectRead.Missing;
             }
 
@@ -128,7 +141,7 @@ internal sealed class S3ObjectBackend : IObjectBackend, IObjectLinks
                 // already guard it. Over plain HTTP (a local S3) the SDK signs it.
                 request.ChecksumAlgorithm = ChecksumAlgorithm.CRC32;
                 request.ChecksumCRC32 = crc32;
-                request.DisablePayloadSigning = _overTls;
+                request.DisablePayloadSigning = OverTls;
             }
 
             if (condition.ETag is { } etag)
@@ -272,9 +285,13 @@ internal sealed class S3ObjectBackend : IObjectBackend, IObjectLinks
             AmazonS3Exception s3 when conditional && S3Errors.IsNoSuchKey(s3) => ObjectBackendFailure.ConditionFailed,
             AmazonS3Exception { StatusCode: HttpStatusCode.BadRequest, ErrorCode: "InvalidArgument" } => ObjectBackendFailure.InvalidArgument,
             AmazonServiceException => ObjectBackendFailure.Refused,
+
+            // The client failed before any answer (credentials, configuration): no attempt would do better.
+            AmazonClientException => ObjectBackendFailure.Refused,
             _ => null,
         };
-        return failure is { } known ? new ObjectBackendException(known, operation, Describe(key), S3Errors.Describe(exception), exception) : null;
+        var answered = exception is AmazonServiceException { StatusCode: not 0 };
+        return failure is { } known ? new ObjectBackendException(known, operation, Describe(key), S3Errors.Describe(exception), exception, answered) : null;
     }
 
     /// <summary>
@@ -305,7 +322,7 @@ internal sealed class S3ObjectBackend : IObjectBackend, IObjectLinks
             VersionId = versionId,
 
             // Links go out as the backend reaches S3: HTTPS, or plain HTTP to a local S3.
-            Protocol = _overTls ? Amazon.S3.Protocol.HTTPS : Amazon.S3.Protocol.HTTP,
+            Protocol = OverTls ? Amazon.S3.Protocol.HTTPS : Amazon.S3.Protocol.HTTP,
         };
         return new Uri(await _s3.GetPreSignedURLAsync(request));
     }
@@ -321,10 +338,6 @@ internal sealed class S3ObjectBackend : IObjectBackend, IObjectLinks
             throw failure;
         }
     }
-
-    /// <summary>No such key; or, for a read of a version, no such version (never stored, expired, an id S3 cannot read, a delete marker).</summary>
-    private static bool IsAbsent(AmazonS3Exception e, ObjectSelector selector) =>
-        selector.VersionId is not null ? S3Errors.IsNoSuchVersion(e) : selector.IfMatch is null && S3Errors.IsNoSuchKey(e);
 
     private static ByteRange RangeOf(ObjectRange range) => range.Length is { } length
         ? new ByteRange(range.Offset, range.Offset + length - 1)

@@ -109,7 +109,7 @@ public sealed class ExpiredLeaseReaperTests
         }
 
         // The retry window's end says so, with S3's last answer.
-        var error = await Assert.ThrowsAsync<S3RetryExpiredException>(() => Reaper().ReapOnceAsync(null, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<BackendRetryExpiredException>(() => Reaper().ReapOnceAsync(null, CancellationToken.None));
         Assert.StartsWith("SlowDown (503)", Assert.IsType<ObjectBackendException>(error.LastError).Detail, StringComparison.Ordinal);
         Assert.StartsWith("S3 did not answer within 1 s: SlowDown (503)", error.Message, StringComparison.Ordinal);
     }

@@ -1,6 +1,6 @@
 using ServerlessDb.Logging;
 
-namespace ServerlessDb.Storage.S3;
+namespace ServerlessDb.Storage.Collection;
 
 /// <summary>
 /// What one pass of an <see cref="IChunkCollector"/> found and did. Every chunk version the pass listed, in the

@@ -1,20 +1,18 @@
 using System.Globalization;
-using Amazon.S3;
-using Amazon.S3.Model;
 using ServerlessDb.Storage.Chunked;
 
-namespace ServerlessDb.Storage.S3;
+namespace ServerlessDb.Storage.Collection;
 
 /// <summary>
 /// The chunks the stored versions of one database's key name, for the <see cref="ChunkCollector"/>:
 /// lists every version of the exact key (delete markers are not versions), HEADs each to see whether it is a
-/// manifest (<see cref="S3DatabaseStore.LayoutMetadataKey"/>), and GETs only the manifests, which are small; a
+/// manifest (<see cref="StoredMetadata.LayoutKey"/>), and GETs only the manifests, which are small; a
 /// whole-file version is never downloaded. A version is immutable, so what it names is remembered by
 /// (key, version id) for as long as the process lives and the version is still listed: a warm reaper container
 /// reads only the versions committed since its last pass. Anything not known for certain throws, so that the
 /// collector deletes nothing for the database. Not thread-safe: passes run one at a time.
 /// </summary>
-internal sealed class ChunkReferences(IAmazonS3 s3, ChunkCollectorOptions options, S3Retry retry)
+internal sealed class ChunkReferences(IObjectBackend objects, ChunkCollectorOptions options, BackendRetry retry)
 {
     private const int PageSize = 1000;
 
@@ -26,9 +24,8 @@ internal sealed class ChunkReferences(IAmazonS3 s3, ChunkCollectorOptions option
 
     /// <summary>The SHA-256 of every chunk a stored version of <paramref name="database"/> names.</summary>
     /// <exception cref="ChunkReferencesUnknownException">a manifest could not be read or parsed, or the listing is longer than the pass allows.</exception>
-    /// <exception cref="Amazon.Runtime.AmazonServiceException">S3 refused a call.</exception>
-    /// <exception cref="Amazon.Runtime.AmazonClientException">the S3 client failed a call.</exception>
-    /// <exception cref="S3RetryExpiredException">S3 kept failing, or did not answer, for the retry window.</exception>
+    /// <exception cref="ObjectBackendException">the backend refused a call.</exception>
+    /// <exception cref="BackendRetryExpiredException">the backend kept failing, or did not answer, for the retry window.</exception>
     public async Task<IReadOnlySet<string>> ReadAsync(string database, CancellationToken cancellationToken)
     {
         var key = _keys.Database(database);
@@ -64,16 +61,16 @@ internal sealed class ChunkReferences(IAmazonS3 s3, ChunkCollectorOptions option
         {
             if (page > options.MaxPages)
             {
-                throw new ChunkReferencesUnknownException(Invariant($"s3://{options.Bucket}/{key} has more versions than {options.MaxPages} pages of {PageSize} list"));
+                throw new ChunkReferencesUnknownException(Invariant($"{objects.Describe(key)} has more versions than {options.MaxPages} pages of {PageSize} list"));
             }
 
-            var request = new ListVersionsRequest { BucketName = options.Bucket, Prefix = key, KeyMarker = keyMarker, VersionIdMarker = versionIdMarker, MaxKeys = PageSize };
-            var response = await retry.RunAsync(token => s3.ListVersionsAsync(request, token), cancellationToken);
-            var entries = response.Versions ?? [];
+            var request = new VersionListRequest(key, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker, MaxKeys: PageSize);
+            var response = await retry.RunAsync(token => objects.ListVersionsAsync(request, token), cancellationToken);
+            var entries = response.Versions;
 
             // The prefix is the key: versions of longer keys sharing it sort after all of its own.
-            ids.AddRange(entries.Where(v => v.Key == key && v.IsDeleteMarker != true).Select(v => v.VersionId));
-            if (response.IsTruncated != true || entries.Any(v => v.Key != key))
+            ids.AddRange(entries.Where(v => v.Key == key && !v.IsDeleteMarker).Select(v => v.VersionId));
+            if (!response.IsTruncated || entries.Any(v => v.Key != key))
             {
                 return ids;
             }
@@ -84,25 +81,27 @@ internal sealed class ChunkReferences(IAmazonS3 s3, ChunkCollectorOptions option
 
     private async Task<IReadOnlyList<string>> ReadVersionAsync(string key, string versionId, CancellationToken cancellationToken)
     {
-        var source = $"s3://{options.Bucket}/{key} version {versionId}";
-        var head = await retry.RunAsync(
-            token => s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = options.Bucket, Key = key, VersionId = versionId }, token),
-            cancellationToken);
+        var source = $"{objects.Describe(key)} version {versionId}";
+        var selector = new ObjectSelector(VersionId: versionId);
+        var head = await retry.RunAsync(token => objects.HeadAsync(key, selector, token), cancellationToken)
+            ?? throw new ChunkReferencesUnknownException($"{source} was listed, and then not found");
         if (!StoredMetadata.IsManifest(head.Metadata))
         {
             return [];
         }
 
-        if (head.ContentLength > ChunkManifest.MaxBytes)
+        if (head.Size > ChunkManifest.MaxBytes)
         {
-            throw new ChunkReferencesUnknownException(Invariant($"the manifest {source} is {head.ContentLength} bytes, more than a manifest's {ChunkManifest.MaxBytes}"));
+            throw new ChunkReferencesUnknownException(Invariant($"the manifest {source} is {head.Size} bytes, more than a manifest's {ChunkManifest.MaxBytes}"));
         }
 
         ManifestsRead++;
         var (json, mismatch) = await retry.RunAsync(async token =>
         {
-            using var response = await s3.GetObjectAsync(new GetObjectRequest { BucketName = options.Bucket, Key = key, VersionId = versionId }, token);
-            return await StoredMetadata.ReadManifestBodyAsync(response, token);
+            using var read = await objects.GetAsync(key, selector, token);
+            return read.Found
+                ? await StoredMetadata.ReadManifestBodyAsync(read, token)
+                : throw new ChunkReferencesUnknownException($"{source} was listed, and then not found");
         }, cancellationToken);
 
         if (mismatch is not null)

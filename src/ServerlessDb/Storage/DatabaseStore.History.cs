@@ -1,20 +1,18 @@
 using System.Buffers.Text;
 using System.Text;
-using Amazon.S3;
-using Amazon.S3.Model;
 using ServerlessDb.Domain;
 using ServerlessDb.Errors;
 
-namespace ServerlessDb.Storage.S3;
+namespace ServerlessDb.Storage;
 
 /// <summary>
-/// Time travel over the bucket's versioning: ListObjectVersions on the database's exact key (the prefix is
-/// the key, and versions of other keys sharing it are dropped: they sort after it), GetObject by VersionId.
+/// Time travel over the backend's versions: a listing of the versions of the database's exact key (the prefix is
+/// the key, and versions of other keys sharing it are dropped: they sort after it), a read by version id.
 /// Delete markers are not versions: a listing skips them, and a time at which the newest entry was one
-/// finds no version. Times are S3's LastModified (whole seconds). Every call runs under <see cref="RunAsync"/>'s
-/// retries and deadline.
+/// finds no version. Times are the backend's (S3's LastModified: whole seconds). Every call runs under
+/// <see cref="RunAsync"/>'s retries and deadline.
 /// </summary>
-internal sealed partial class S3DatabaseStore : IDatabaseHistory
+internal sealed partial class DatabaseStore : IDatabaseHistory
 {
     // ListObjectVersions's own page limit, used while looking for the version current at a time.
     private const int SearchPageSize = 1000;
@@ -25,8 +23,8 @@ internal sealed partial class S3DatabaseStore : IDatabaseHistory
         var key = KeyFor(database);
         var page = await ListPageAsync(key, limit, next is null ? null : DecodeToken(next), cancellationToken);
         var versions = page.Entries
-            .Where(v => v.IsDeleteMarker != true)
-            .Select(v => new DatabaseVersion(v.VersionId, LastModified(v), v.Size ?? 0, v.IsLatest == true))
+            .Where(v => !v.IsDeleteMarker)
+            .Select(v => new DatabaseVersion(v.VersionId, LastModified(v), v.Size, v.IsLatest))
             .ToList();
         return new VersionPage(versions, page.NextVersionIdMarker is { } marker ? EncodeToken(marker) : null);
     }
@@ -42,7 +40,7 @@ internal sealed partial class S3DatabaseStore : IDatabaseHistory
             // Newest first: the first entry at or before the time is what was current then.
             if (page.Entries.FirstOrDefault(v => LastModified(v) <= asOf) is { } found)
             {
-                return found.IsDeleteMarker == true ? null : new DatabaseVersion(found.VersionId, LastModified(found), found.Size ?? 0, found.IsLatest == true);
+                return found.IsDeleteMarker ? null : new DatabaseVersion(found.VersionId, LastModified(found), found.Size, found.IsLatest);
             }
 
             marker = page.NextVersionIdMarker;
@@ -56,80 +54,61 @@ internal sealed partial class S3DatabaseStore : IDatabaseHistory
     {
         ArgumentException.ThrowIfNullOrEmpty(versionId);
         var key = KeyFor(database);
-        var source = $"s3://{_options.Bucket}/{key}";
+        var source = _objects.Describe(key);
+        var selector = new ObjectSelector(VersionId: versionId);
         return await _caches.GetVersionAsync(database, versionId, cache => RunAsync("GetObject", key, async token =>
         {
-            GetObjectResponse response;
-            try
-            {
-                response = await GetWholeObjectAsync(new GetObjectRequest { BucketName = _options.Bucket, Key = key, VersionId = versionId }, token);
-            }
-            catch (AmazonS3Exception e) when (S3Errors.IsNoSuchVersion(e))
-            {
-                throw NoSuchVersion(e);
-            }
-
-            using (response)
-            {
-                return (await ReceiveAsync(cache, response, source, token)).Fetched;
-            }
+            using var read = await ReadVersionAsync(() => _objects.GetAsync(key, selector with { Range = ObjectRange.All }, token));
+            return (await ReceiveAsync(cache, read, source, token)).Fetched;
         }, cancellationToken),
-        () => RunAsync("HeadObject", key, async token =>
+        () => RunAsync("HeadObject", key, async token => await ReadVersionAsync(() => _objects.HeadAsync(key, selector, token)) is not null, cancellationToken));
+
+        async Task<T> ReadVersionAsync<T>(Func<Task<T>> read)
         {
             try
             {
-                await _s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _options.Bucket, Key = key, VersionId = versionId }, token);
-                return true;
+                return await read();
             }
-            catch (AmazonS3Exception e) when (S3Errors.IsNoSuchVersion(e))
+            catch (ObjectBackendException e) when (e.Failure == ObjectBackendFailure.NoSuchVersion)
             {
-                throw NoSuchVersion(e);
+                throw new VersionNotFoundException(
+                    $"Database '{database}' has no version '{versionId}' ({source}: {e.Detail}); GET /db/versions?db={database} lists the versions kept.", e);
             }
-        }, cancellationToken));
-
-        VersionNotFoundException NoSuchVersion(AmazonS3Exception e) => new(
-            $"Database '{database}' has no version '{versionId}' ({source}: {S3Errors.Describe(e)}); GET /db/versions?db={database} lists the versions kept.", e);
+        }
     }
 
     public string? IdOf(string database, StoredVersion version) =>
         _versionIds.TryGetValue(database, out var known) && known.ETag == version.ETag ? known.VersionId : null;
 
-    /// <summary>One ListObjectVersions page of <paramref name="key"/>'s entries (delete markers included), and the marker of the next, if it still holds this key.</summary>
-    private async Task<(IReadOnlyList<S3ObjectVersion> Entries, string? NextVersionIdMarker)> ListPageAsync(
+    /// <summary>One page of <paramref name="key"/>'s entries (delete markers included), and the marker of the next, if it still holds this key.</summary>
+    private async Task<(IReadOnlyList<ObjectVersionSummary> Entries, string? NextVersionIdMarker)> ListPageAsync(
         string key, int limit, string? versionIdMarker, CancellationToken cancellationToken)
     {
         var response = await RunAsync("ListObjectVersions", key, async token =>
         {
             try
             {
-                return await _s3.ListVersionsAsync(
-                    new ListVersionsRequest
-                    {
-                        BucketName = _options.Bucket,
-                        Prefix = key,
-                        KeyMarker = versionIdMarker is null ? null : key,
-                        VersionIdMarker = versionIdMarker,
-                        MaxKeys = limit,
-                    },
+                return await _objects.ListVersionsAsync(
+                    new VersionListRequest(key, KeyMarker: versionIdMarker is null ? null : key, VersionIdMarker: versionIdMarker, MaxKeys: limit),
                     token);
             }
-            catch (AmazonS3Exception e) when (versionIdMarker is not null && e.StatusCode == System.Net.HttpStatusCode.BadRequest && e.ErrorCode == "InvalidArgument")
+            catch (ObjectBackendException e) when (versionIdMarker is not null && e.Failure == ObjectBackendFailure.InvalidArgument)
             {
-                // The token named a version id S3 does not know: the client's to fix, not S3's to retry.
-                throw new ArgumentException($"S3 refused the version id marker of the page token: {S3Errors.Describe(e)}", nameof(versionIdMarker), e);
+                // The token named a version id the backend does not know: the client's to fix, not the backend's to retry.
+                throw new ArgumentException($"{_objects.Name} refused the version id marker of the page token: {e.Detail}", nameof(versionIdMarker), e);
             }
         }, cancellationToken);
 
         // Keys sort after the one they extend, so the first entry of another key ends this key's versions.
-        var entries = (response.Versions ?? []).TakeWhile(v => v.Key == key).ToList();
-        var more = response.IsTruncated == true
-            && entries.Count == (response.Versions?.Count ?? 0)
+        var entries = response.Versions.TakeWhile(v => v.Key == key).ToList();
+        var more = response.IsTruncated
+            && entries.Count == response.Versions.Count
             && response.NextKeyMarker == key
-            && NullIfEmpty(response.NextVersionIdMarker) is not null;
+            && response.NextVersionIdMarker is not null;
         return (entries, more ? response.NextVersionIdMarker : null);
     }
 
-    private static DateTimeOffset LastModified(S3ObjectVersion version) => StoredMetadata.Utc(version.LastModified);
+    private static DateTimeOffset LastModified(ObjectVersionSummary version) => version.LastModified ?? DateTimeOffset.MinValue;
 
     // Opaque to clients (they pass it back as it was): the version id marker after a tag, base64url, so that
     // text that merely decodes is not taken for a token.

@@ -1,11 +1,8 @@
 using System.Globalization;
-using Amazon.Runtime;
-using Amazon.S3;
-using Amazon.S3.Model;
 using ServerlessDb.Domain;
 using ServerlessDb.Logging;
 
-namespace ServerlessDb.Storage.S3;
+namespace ServerlessDb.Storage.Collection;
 
 /// <summary>
 /// Garbage collection of chunks (STORAGE_LAYOUT=chunked). For each database with a folder under
@@ -21,22 +18,23 @@ namespace ServerlessDb.Storage.S3;
 /// base already names it is named by that base, which was current when the commit read it, so is still stored
 /// (lifecycle only expires noncurrent versions) or was replaced by a manifest listed in its place. And a commit
 /// that uploads an identical chunk again while the pass runs creates a new version, which the pass did not list:
-/// deleting the listed old version by its id cannot remove it. That last step needs a versioned bucket, so the
-/// collector refuses to run on any other: there a re-upload overwrites the key, and deleting the key would delete it.
+/// deleting the listed old version by its id cannot remove it. That last step needs a backend that keeps versions, so
+/// the collector refuses to run on any other: there a re-upload overwrites the key, and deleting the key would delete it.
+/// The same pass runs in the LockReaper over S3 and in the local server over its folder.
 /// </remarks>
 internal sealed class ChunkCollector : IChunkCollector
 {
     private const int PageSize = 1000;
 
-    // DeleteObjects takes at most 1000 keys per request.
+    // One batch per database listing page: the backend splits it into its own requests.
     private const int DeleteBatchSize = 1000;
 
-    private readonly IAmazonS3 _s3;
+    private readonly IObjectBackend _objects;
     private readonly ChunkCollectorOptions _options;
     private readonly ObjectKeys _keys;
     private readonly TimeProvider _time;
     private readonly ILogSink _log;
-    private readonly S3Retry _retry;
+    private readonly BackendRetry _retry;
 
     // What each stored version names, kept across passes: a warm container HEADs only versions new since the last.
     private readonly ChunkReferences _references;
@@ -44,19 +42,19 @@ internal sealed class ChunkCollector : IChunkCollector
     // The database the last pass's time budget did not reach: the next pass starts there, so none is starved.
     private string? _resumeAt;
 
-    public ChunkCollector(IAmazonS3 s3, ChunkCollectorOptions options, TimeProvider timeProvider, ILogSink log)
+    public ChunkCollector(IObjectBackend objects, ChunkCollectorOptions options, TimeProvider timeProvider, ILogSink log)
     {
-        ArgumentNullException.ThrowIfNull(s3);
+        ArgumentNullException.ThrowIfNull(objects);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
         ArgumentNullException.ThrowIfNull(log);
-        _s3 = s3;
+        _objects = objects;
         _options = options;
         _keys = new ObjectKeys(options.Prefix);
         _time = timeProvider;
         _log = log;
-        _retry = S3Retry.ForPass(timeProvider, options.RetryWindow);
-        _references = new ChunkReferences(s3, options, _retry);
+        _retry = BackendRetry.ForPass(timeProvider, options.RetryWindow);
+        _references = new ChunkReferences(objects, options, _retry);
     }
 
     private string Folder => _keys.ChunkFolders;
@@ -64,11 +62,10 @@ internal sealed class ChunkCollector : IChunkCollector
     public async Task<ChunkCollectionSummary> CollectOnceAsync(string? trigger, CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
-        var versioning = await _retry.RunAsync(
-            token => _s3.GetBucketVersioningAsync(new GetBucketVersioningRequest { BucketName = _options.Bucket }, token), cancellationToken);
-        if (versioning.VersioningConfig?.Status != VersionStatus.Enabled)
+        var versioning = await _retry.RunAsync(token => _objects.VersioningAsync(token), cancellationToken);
+        if (!versioning.Enabled)
         {
-            var status = versioning.VersioningConfig?.Status?.Value is { Length: > 0 } value ? value : "never enabled";
+            var status = versioning.Status;
             return Logged(trigger, Totals.Empty.ToSummary(0, [], $"the bucket's versioning is {status}: a commit re-uploading a chunk while the pass runs would overwrite " +
                 "the version the pass listed, and deleting it would delete the new upload, so nothing is collected without versioning"));
         }
@@ -115,7 +112,7 @@ internal sealed class ChunkCollector : IChunkCollector
         // manifest the listing saw, or to one that never landed (see the class remarks).
         var cutoff = _time.GetUtcNow() - _options.Grace;
         IReadOnlySet<string> referenced;
-        List<S3ObjectVersion> chunks;
+        List<ObjectVersionSummary> chunks;
         try
         {
             referenced = await references.ReadAsync(database, cancellationToken);
@@ -124,29 +121,29 @@ internal sealed class ChunkCollector : IChunkCollector
         {
             return Skip(database, e.Message, e);
         }
-        catch (Exception e) when (IsS3Failure(e, cancellationToken))
+        catch (Exception e) when (IsBackendFailure(e, cancellationToken))
         {
-            return Skip(database, $"its manifests could not all be read ({S3Errors.Describe(e)})", e);
+            return Skip(database, $"its manifests could not all be read ({ObjectBackendException.Describe(e)})", e);
         }
 
         try
         {
             chunks = await ListChunkVersionsAsync(database, cancellationToken);
         }
-        catch (Exception e) when (e is ChunkReferencesUnknownException || IsS3Failure(e, cancellationToken))
+        catch (Exception e) when (e is ChunkReferencesUnknownException || IsBackendFailure(e, cancellationToken))
         {
-            return Skip(database, $"its chunks could not be listed ({(e is ChunkReferencesUnknownException ? e.Message : S3Errors.Describe(e))})", e);
+            return Skip(database, $"its chunks could not be listed ({(e is ChunkReferencesUnknownException ? e.Message : ObjectBackendException.Describe(e))})", e);
         }
 
         var totals = Totals.Empty;
-        var doomed = new List<S3ObjectVersion>();
+        var doomed = new List<ObjectVersionSummary>();
         foreach (var version in chunks)
         {
             if (referenced.Contains(_keys.ChunkOf(database, version.Key)!))
             {
                 totals = totals with { Kept = totals.Kept + 1 };
             }
-            else if (version.LastModified is not { } stored || StoredMetadata.Utc(stored) > cutoff)
+            else if (version.LastModified is not { } stored || stored > cutoff)
             {
                 // Without a time there is no telling its age: keep it, as young.
                 totals = totals with { Young = totals.Young + 1 };
@@ -165,38 +162,27 @@ internal sealed class ChunkCollector : IChunkCollector
         return (totals, null);
     }
 
-    private async Task<Totals> DeleteAsync(string database, S3ObjectVersion[] batch, CancellationToken cancellationToken)
+    private async Task<Totals> DeleteAsync(string database, ObjectVersionSummary[] batch, CancellationToken cancellationToken)
     {
-        var request = new DeleteObjectsRequest
-        {
-            BucketName = _options.Bucket,
-            Quiet = true,
-            Objects = [.. batch.Select(v => new KeyVersion { Key = v.Key, VersionId = v.VersionId })],
-        };
-        List<DeleteError> errors;
+        IReadOnlyList<VersionDeleteFailure> errors;
         try
         {
-            var response = await _retry.RunAsync(token => _s3.DeleteObjectsAsync(request, token), cancellationToken);
-            errors = response.DeleteErrors ?? [];
+            errors = await _retry.RunAsync(token => _objects.DeleteVersionsAsync([.. batch.Select(v => new ObjectVersionRef(v.Key, v.VersionId))], token), cancellationToken);
         }
-        catch (DeleteObjectsException e)
+        catch (Exception e) when (IsBackendFailure(e, cancellationToken))
         {
-            errors = e.Response?.DeleteErrors ?? [];
-        }
-        catch (Exception e) when (IsS3Failure(e, cancellationToken))
-        {
-            Log("error", "chunk versions not deleted: the next pass tries again", database, batch.Length, S3Errors.Describe(e), e);
+            Log("error", "chunk versions not deleted: the next pass tries again", database, batch.Length, ObjectBackendException.Describe(e), e);
             return Totals.Empty with { Failed = batch.Length };
         }
 
-        var failed = errors.Select(e => (e.Key, e.VersionId)).ToHashSet();
+        var failed = errors.Select(e => (e.Version.Key, e.Version.VersionId)).ToHashSet();
         foreach (var error in errors.Take(10))
         {
-            Log("error", "chunk version not deleted: the next pass tries again", database, 1, $"{error.Key} version {error.VersionId}: {error.Code}: {error.Message}");
+            Log("error", "chunk version not deleted: the next pass tries again", database, 1, $"{error.Version.Key} version {error.Version.VersionId}: {error.Detail}");
         }
 
         var deleted = batch.Where(v => !failed.Contains((v.Key, v.VersionId))).ToList();
-        return Totals.Empty with { Deleted = deleted.Count, DeletedBytes = deleted.Sum(v => v.Size ?? 0), Failed = batch.Length - deleted.Count };
+        return Totals.Empty with { Deleted = deleted.Count, DeletedBytes = deleted.Sum(v => v.Size), Failed = batch.Length - deleted.Count };
     }
 
     private async Task<List<string>> ListDatabasesAsync(CancellationToken cancellationToken)
@@ -207,14 +193,14 @@ internal sealed class ChunkCollector : IChunkCollector
         {
             if (page > _options.MaxPages)
             {
-                throw new InvalidOperationException(Invariant($"s3://{_options.Bucket}/{Folder} holds more than {_options.MaxPages} pages of chunk folders."));
+                throw new InvalidOperationException(Invariant($"{_objects.Describe(Folder)} holds more than {_options.MaxPages} pages of chunk folders."));
             }
 
-            var request = new ListObjectsV2Request { BucketName = _options.Bucket, Prefix = Folder, Delimiter = "/", ContinuationToken = continuation, MaxKeys = PageSize };
-            var response = await _retry.RunAsync(token => _s3.ListObjectsV2Async(request, token), cancellationToken);
-            names.AddRange((response.CommonPrefixes ?? []).Select(_keys.DatabaseOfChunkFolder).OfType<string>());
-            continuation = response.IsTruncated == true ? response.NextContinuationToken : null;
-            if (string.IsNullOrEmpty(continuation))
+            var request = new ListRequest(Folder, Delimiter: "/", MaxKeys: PageSize, Continuation: continuation);
+            var response = await _retry.RunAsync(token => _objects.ListAsync(request, token), cancellationToken);
+            names.AddRange(response.CommonPrefixes.Select(_keys.DatabaseOfChunkFolder).OfType<string>());
+            continuation = response.NextContinuation;
+            if (continuation is null)
             {
                 return names;
             }
@@ -222,10 +208,10 @@ internal sealed class ChunkCollector : IChunkCollector
     }
 
     /// <summary>The versions of the chunk objects of <paramref name="database"/>; delete markers and keys that are not a SHA-256 are left out (never deleted).</summary>
-    private async Task<List<S3ObjectVersion>> ListChunkVersionsAsync(string database, CancellationToken cancellationToken)
+    private async Task<List<ObjectVersionSummary>> ListChunkVersionsAsync(string database, CancellationToken cancellationToken)
     {
         var prefix = _keys.ChunkFolder(database);
-        var versions = new List<S3ObjectVersion>();
+        var versions = new List<ObjectVersionSummary>();
         string? keyMarker = null, versionIdMarker = null;
         for (var page = 1; ; page++)
         {
@@ -234,10 +220,10 @@ internal sealed class ChunkCollector : IChunkCollector
                 throw new ChunkReferencesUnknownException(Invariant($"more than {_options.MaxPages} pages of versions"));
             }
 
-            var request = new ListVersionsRequest { BucketName = _options.Bucket, Prefix = prefix, KeyMarker = keyMarker, VersionIdMarker = versionIdMarker, MaxKeys = PageSize };
-            var response = await _retry.RunAsync(token => _s3.ListVersionsAsync(request, token), cancellationToken);
-            versions.AddRange((response.Versions ?? []).Where(v => v.IsDeleteMarker != true && !string.IsNullOrEmpty(v.VersionId) && _keys.ChunkOf(database, v.Key) is not null));
-            if (response.IsTruncated != true)
+            var request = new VersionListRequest(prefix, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker, MaxKeys: PageSize);
+            var response = await _retry.RunAsync(token => _objects.ListVersionsAsync(request, token), cancellationToken);
+            versions.AddRange(response.Versions.Where(v => !v.IsDeleteMarker && !string.IsNullOrEmpty(v.VersionId) && _keys.ChunkOf(database, v.Key) is not null));
+            if (!response.IsTruncated)
             {
                 return versions;
             }
@@ -265,7 +251,7 @@ internal sealed class ChunkCollector : IChunkCollector
         var level = summary.Failed > 0 ? "error" : summary.Skipped.Count > 0 || summary.Refused is not null ? "warn" : "info";
         using var line = new LogLine(_time, level, "chunk collector pass");
         line.Add("trigger", trigger)
-            .Add("chunks", $"s3://{_options.Bucket}/{Folder}")
+            .Add("chunks", _objects.Describe(Folder))
             .Add("graceSeconds", (long)_options.Grace.TotalSeconds);
         summary.AddTo(line).WriteTo(_log);
         return summary;
@@ -275,7 +261,7 @@ internal sealed class ChunkCollector : IChunkCollector
     {
         using var line = new LogLine(_time, level, message);
         line.Add("database", database)
-            .Add("chunks", $"s3://{_options.Bucket}/{_keys.ChunkFolder(database)}")
+            .Add("chunks", _objects.Describe(_keys.ChunkFolder(database)))
             .Add("reason", reason);
         if (versions is { } count)
         {
@@ -285,10 +271,9 @@ internal sealed class ChunkCollector : IChunkCollector
         line.Add("exception", exception).WriteTo(_log);
     }
 
-    private static bool IsS3Failure(Exception e, CancellationToken cancellationToken) =>
-        e is AmazonServiceException or AmazonClientException or S3RetryExpiredException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+    private static bool IsBackendFailure(Exception e, CancellationToken cancellationToken) =>
+        e is ObjectBackendException or BackendRetryExpiredException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 
-    // The SDK gives S3's times (sent in UTC) as a local or unspecified DateTime.
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The chunk counts of a database, or of a pass.</summary>

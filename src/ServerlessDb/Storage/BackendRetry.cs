@@ -1,18 +1,19 @@
 using Polly;
 using ServerlessDb.Resilience;
 
-namespace ServerlessDb.Storage.S3;
+namespace ServerlessDb.Storage;
 
 /// <summary>
-/// The one runner of S3 calls, for the store, the chunk collector, the lease lock and its reaper: a call is retried
-/// through S3's transient failures (<see cref="S3Errors.IsTransient"/>) and those its caller adds, with exponential
-/// backoff and jitter (<see cref="Backoff"/>), until a deadline; any other failure is thrown at once, as it is, for the
-/// caller to read with <see cref="S3Errors"/>. When the deadline ends the retries, the one thing thrown is an
-/// <see cref="S3RetryExpiredException"/> carrying the last failure, so every caller can say what kept failing.
+/// The one runner of <see cref="IObjectBackend"/> calls, for the store, the chunk collector, the lease lock and its
+/// reaper: a call is retried through the backend's transient failures (<see cref="ObjectBackendFailure.Unavailable"/>,
+/// a body broken while it was read) and those its caller adds, with exponential backoff and jitter
+/// (<see cref="Backoff"/>), until a deadline; any other failure is thrown at once, as it is. When the deadline ends the
+/// retries, the one thing thrown is a <see cref="BackendRetryExpiredException"/> carrying the last failure, so every
+/// caller can say what kept failing.
 /// </summary>
-internal sealed class S3Retry
+internal sealed class BackendRetry
 {
-    private static readonly ResiliencePropertyKey<Exception> LastErrorKey = new("ServerlessDb.S3Retry.LastError");
+    private static readonly ResiliencePropertyKey<Exception> LastErrorKey = new("ServerlessDb.BackendRetry.LastError");
 
     // A background pass has time: it waits longer between attempts than a request does.
     private static readonly TimeSpan PassFirstDelay = TimeSpan.FromMilliseconds(250);
@@ -35,7 +36,7 @@ internal sealed class S3Retry
     /// timeout ends a hung attempt). The caller's own token reaches every attempt.
     /// </param>
     /// <param name="alsoRetry">failures retried besides S3's transient ones (a commit not yet visible, a lease held by another writer, ...).</param>
-    public S3Retry(TimeProvider time, TimeSpan firstDelay, TimeSpan maxDelay, TimeSpan? deadline, bool deadlineEndsAttempt, Func<Exception, bool>? alsoRetry = null)
+    public BackendRetry(TimeProvider time, TimeSpan firstDelay, TimeSpan maxDelay, TimeSpan? deadline, bool deadlineEndsAttempt, Func<Exception, bool>? alsoRetry = null)
     {
         ArgumentNullException.ThrowIfNull(time);
         _time = time;
@@ -44,7 +45,7 @@ internal sealed class S3Retry
 
         // The pipeline asks only while the context's token is not cancelled, so an OperationCanceledException it sees
         // is an HTTP timeout, worth another attempt, never our deadline or the caller giving up.
-        _retryable = e => S3Errors.IsTransient(e, CancellationToken.None) || alsoRetry?.Invoke(e) == true;
+        _retryable = e => IsTransient(e) || alsoRetry?.Invoke(e) == true;
         _pipeline = Backoff.UntilDeadline(time, _retryable, firstDelay, maxDelay, LastErrorKey);
     }
 
@@ -52,14 +53,14 @@ internal sealed class S3Retry
     /// The retry of a background pass (the chunk collector, the lease reaper): each call for <paramref name="window"/>,
     /// whose end cuts only the waits (the client's own timeout, the same window, ends a hung attempt).
     /// </summary>
-    public static S3Retry ForPass(TimeProvider time, TimeSpan window, Func<Exception, bool>? alsoRetry = null) =>
+    public static BackendRetry ForPass(TimeProvider time, TimeSpan window, Func<Exception, bool>? alsoRetry = null) =>
         new(time, PassFirstDelay, PassMaxDelay, window, deadlineEndsAttempt: false, alsoRetry);
 
     /// <summary>
     /// Runs <paramref name="call"/> until it succeeds, fails in a way not worth retrying (thrown as it is), or the
     /// deadline passes: this runner's, or <paramref name="deadline"/> when given (a check with a budget of its own).
     /// </summary>
-    /// <exception cref="S3RetryExpiredException">the deadline passed before an attempt succeeded.</exception>
+    /// <exception cref="BackendRetryExpiredException">the deadline passed before an attempt succeeded.</exception>
     public async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken, TimeSpan? deadline = null)
     {
         ArgumentNullException.ThrowIfNull(call);
@@ -77,7 +78,7 @@ internal sealed class S3Retry
         {
             // The deadline cut a wait or an attempt short, or an attempt failed as it passed: either way, give up here.
             var last = e is OperationCanceledException ? Backoff.LastError(context, LastErrorKey) : e;
-            throw new S3RetryExpiredException(budget, last, e);
+            throw new BackendRetryExpiredException(budget, last, e);
         }
         finally
         {
@@ -86,4 +87,12 @@ internal sealed class S3Retry
 
         bool Expired() => expiry is null ? cancellationToken.IsCancellationRequested : expiry.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
     }
+
+    /// <summary>
+    /// Worth another attempt: the backend was unavailable (throttled, a server error, no answer), an HTTP timeout (the
+    /// pipeline asks only while its own token is not cancelled), or a body that broke while it was read.
+    /// </summary>
+    private static bool IsTransient(Exception exception) =>
+        exception is ObjectBackendException { Failure: ObjectBackendFailure.Unavailable } or OperationCanceledException
+        || (exception is not ObjectBackendException && NetworkFailures.HasNetworkCause(exception));
 }

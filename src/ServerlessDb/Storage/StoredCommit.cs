@@ -1,4 +1,4 @@
-namespace ServerlessDb.Storage.S3;
+namespace ServerlessDb.Storage;
 
 /// <summary>
 /// What a stored version records about the commits that made it, and what that says about whether a

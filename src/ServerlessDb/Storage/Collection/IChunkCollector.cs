@@ -1,4 +1,4 @@
-namespace ServerlessDb.Storage.S3;
+namespace ServerlessDb.Storage.Collection;
 
 /// <summary>
 /// Removes the chunks of chunked databases (STORAGE_LAYOUT=chunked) that no stored manifest version names any
@@ -15,6 +15,6 @@ public interface IChunkCollector
     /// </summary>
     /// <param name="trigger">what started the pass (the scheduled event's id), logged with the summary; null when unknown.</param>
     /// <exception cref="Amazon.Runtime.AmazonServiceException">S3 refused to show the bucket's versioning or its chunk folders: nothing was judged.</exception>
-    /// <exception cref="S3RetryExpiredException">S3 kept failing to show them for the retry window: the same.</exception>
+    /// <exception cref="BackendRetryExpiredException">S3 kept failing to show them for the retry window: the same.</exception>
     Task<ChunkCollectionSummary> CollectOnceAsync(string? trigger, CancellationToken cancellationToken);
 }

@@ -1,38 +1,35 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using Amazon.S3;
-using Amazon.S3.Model;
 using ServerlessDb.Errors;
 using ServerlessDb.Storage.Chunked;
 
-namespace ServerlessDb.Storage.S3;
+namespace ServerlessDb.Storage;
 
 /// <summary>
-/// The chunked layout (STORAGE_LAYOUT=chunked) in S3: the database's key holds a small manifest
-/// (<see cref="ChunkManifest"/>, marked by <see cref="LayoutMetadataKey"/>) instead of the file, and its chunks live at
+/// The chunked layout (STORAGE_LAYOUT=chunked): the database's key holds a small manifest
+/// (<see cref="ChunkManifest"/>, marked by <see cref="StoredMetadata.LayoutKey"/>) instead of the file, and its chunks live at
 /// <c>{Prefix}_chunks/{NAME}/{sha256}</c>. A commit uploads the chunks its base does not hold, then PUTs the manifest
 /// exactly as a whole-file commit PUTs the file: conditional on the version read, judged and settled the same way.
 /// Either layout reads either: a reader tells them apart by the metadata, so a database converts on its first commit
 /// under the other layout, as one conditional commit.
 /// </summary>
-internal sealed partial class S3DatabaseStore
+internal sealed partial class DatabaseStore
 {
-    /// <summary>User metadata marking a stored version as a manifest; absent on a whole SQLite file.</summary>
-    public const string LayoutMetadataKey = "x-amz-meta-serverlessdb-layout";
-
-    /// <summary>The value of <see cref="LayoutMetadataKey"/> on a manifest.</summary>
-    public const string ChunkedLayoutName = "chunked";
-
     // The manifests of the versions of each database this process read or committed last, when they were chunked:
     // the base a commit finds its changed chunks against, and what a cached or spare file is known to hold.
     private readonly KnownManifests _manifests = new();
 
     /// <summary>What a commit PUTs at the database's key: the working copy itself, or the manifest of its chunks (uploaded first).</summary>
-    private sealed record CommitBody(string Crc32, long UploadedBytes, ChunkManifest? Manifest, Func<Stream> Open)
+    /// <param name="Length">the bytes the put sends: the file, or the manifest.</param>
+    /// <param name="UploadedBytes">the bytes the commit stores in all: the file, or the new chunks and the manifest.</param>
+    private sealed record CommitBody(string Crc32, long Length, long UploadedBytes, ChunkManifest? Manifest, Func<Stream> Open)
     {
+        public static CommitBody ForManifest(byte[] json, long chunkBytes, ChunkManifest manifest) =>
+            new(ObjectChecksum.Of(json), json.Length, chunkBytes + json.Length, manifest, () => new MemoryStream(json, writable: false));
+
         public static async Task<CommitBody> ForFileAsync(string filePath, CancellationToken cancellationToken) => new(
             await ObjectChecksum.OfFileAsync(filePath, cancellationToken),
+            new FileInfo(filePath).Length,
             new FileInfo(filePath).Length,
             Manifest: null,
             () => new FileStream(filePath, FileMode.Open, FileAccess.Read, FileShare.Read, FileBufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan));
@@ -48,25 +45,22 @@ internal sealed partial class S3DatabaseStore
     {
         var commit = await ChunkedFiles.DescribeAsync(filePath, chunkSize, _manifests.Of(database, basedOn), cancellationToken);
         await ChunkedFiles.UploadEachAsync(filePath, commit.ToUpload, (chunk, bytes, token) => PutChunkAsync(database, chunk, bytes, token), cancellationToken);
-        var json = commit.Manifest.ToJson();
-        return new CommitBody(ObjectChecksum.Of(json), commit.UploadBytes + json.Length, commit.Manifest, () => new MemoryStream(json, writable: false));
+        return CommitBody.ForManifest(commit.Manifest.ToJson(), commit.UploadBytes, commit.Manifest);
     }
 
     private async Task PutChunkAsync(string database, ChunkRef chunk, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {
         var key = _keys.Chunk(database, chunk.Sha256);
-        var crc32 = ObjectChecksum.Of(bytes.Span);
         if (!MemoryMarshal.TryGetArray(bytes, out var segment) || segment.Array is null)
         {
             throw new ArgumentException("A chunk's bytes must be an array segment.", nameof(bytes));
         }
 
-        await RunAsync("PutObject", key, async token =>
-        {
-            using var body = new MemoryStream(segment.Array, segment.Offset, segment.Count, writable: false);
-            return await _s3.PutObjectAsync(ChecksummedPut(key, body, "application/octet-stream", crc32), token);
-        }, cancellationToken);
+        var body = new ObjectBody(() => new MemoryStream(segment.Array, segment.Offset, segment.Count, writable: false), bytes.Length, ObjectChecksum.Of(bytes.Span));
+        await RunAsync("PutObject", key, token => _objects.PutAsync(key, body, PutCondition.Always, ChunkMetadata, token), cancellationToken);
     }
+
+    private static readonly ObjectMetadata ChunkMetadata = new("application/octet-stream");
 
     /// <summary>
     /// A chunked version's working copy is the spare (the file of a version this process replaced, which no snapshot
@@ -100,17 +94,17 @@ internal sealed partial class S3DatabaseStore
     /// cached version whose manifest is known (so only the chunks that changed are fetched). Returns the manifest too,
     /// for a chunked version.
     /// </summary>
-    private async Task<(FetchedVersion Fetched, ChunkManifest? Manifest)> ReceiveAsync(CachedDatabase cache, GetObjectResponse response, string source, CancellationToken token)
+    private async Task<(FetchedVersion Fetched, ChunkManifest? Manifest)> ReceiveAsync(CachedDatabase cache, ObjectRead read, string source, CancellationToken token)
     {
-        var version = new StoredVersion(RequireETag(response.ETag, "GetObject", response.Key));
+        var version = new StoredVersion(read.Info!.ETag);
         var temp = cache.NewTempPath();
-        if (!StoredMetadata.IsManifest(response.Metadata))
+        if (!StoredMetadata.IsManifest(read.Info.Metadata))
         {
-            await SaveAsync(response, temp, token);
+            await SaveAsync(read, temp, token);
             return (FetchedVersion.Downloaded(version, temp, source), null);
         }
 
-        var (manifest, manifestBytes) = await ReadManifestAsync(cache.Name, response, source, token);
+        var (manifest, manifestBytes) = await ReadManifestAsync(cache.Name, read, source, token);
         var start = _manifests.HoldBasis(cache);
         using (start?.Held)
         {
@@ -131,14 +125,14 @@ internal sealed partial class S3DatabaseStore
         }
     }
 
-    private async Task<(ChunkManifest Manifest, long Bytes)> ReadManifestAsync(string database, GetObjectResponse response, string source, CancellationToken token)
+    private async Task<(ChunkManifest Manifest, long Bytes)> ReadManifestAsync(string database, ObjectRead read, string source, CancellationToken token)
     {
-        if (response.ContentLength > ChunkManifest.MaxBytes)
+        if (read.Info!.Size > ChunkManifest.MaxBytes)
         {
-            throw new DatabaseCorruptException(database, source, string.Create(CultureInfo.InvariantCulture, $"its manifest is {response.ContentLength} bytes, more than a manifest's {ChunkManifest.MaxBytes}"));
+            throw new DatabaseCorruptException(database, source, string.Create(CultureInfo.InvariantCulture, $"its manifest is {read.Info.Size} bytes, more than a manifest's {ChunkManifest.MaxBytes}"));
         }
 
-        var (json, mismatch) = await StoredMetadata.ReadManifestBodyAsync(response, token);
+        var (json, mismatch) = await StoredMetadata.ReadManifestBodyAsync(read, token);
         if (mismatch is not null)
         {
             throw new TransferCorruptedException($"the manifest downloaded from {source}: {mismatch}");
@@ -159,17 +153,15 @@ internal sealed partial class S3DatabaseStore
         var key = _keys.Chunk(database, chunk.Sha256);
         return RunAsync("GetObject", key, async token =>
         {
-            try
-            {
-                using var response = await GetWholeObjectAsync(new GetObjectRequest { BucketName = _options.Bucket, Key = key }, token);
-                await sink.WriteAsync(response.ResponseStream, $"s3://{_options.Bucket}/{key}", token);
-                return true;
-            }
-            catch (AmazonS3Exception e) when (S3Errors.IsNoSuchKey(e))
+            using var read = await _objects.GetAsync(key, new ObjectSelector(Range: ObjectRange.All), token);
+            if (!read.Found)
             {
                 throw new DatabaseCorruptException(database, source, string.Create(CultureInfo.InvariantCulture,
-                    $"its manifest names the chunk at offset {chunk.Offset}, s3://{_options.Bucket}/{key}, which the bucket does not hold"), e);
+                    $"its manifest names the chunk at offset {chunk.Offset}, {_objects.Describe(key)}, which is not stored"));
             }
+
+            await sink.WriteAsync(read.Body!, _objects.Describe(key), token);
+            return true;
         }, cancellationToken);
     }
 

@@ -1,8 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
-using Amazon.S3.Model;
 
-namespace ServerlessDb.Storage.S3;
+namespace ServerlessDb.Storage;
 
 /// <summary>
 /// End-to-end integrity of database objects at a fraction of the SDK's cost: the SDK's own CRC32 and MD5 are
@@ -15,13 +14,10 @@ namespace ServerlessDb.Storage.S3;
 /// </summary>
 internal static class ObjectChecksum
 {
-    /// <summary>User metadata (<c>x-amz-meta-serverlessdb-crc32</c>): the object's CRC32, base64 of its 4 big-endian bytes, as S3 writes checksums.</summary>
-    public const string MetadataKey = "x-amz-meta-serverlessdb-crc32";
+    /// <summary>User metadata (<c>x-amz-meta-serverlessdb-crc32</c> in S3): the object's CRC32, base64 of its 4 big-endian bytes, as S3 writes checksums.</summary>
+    public const string MetadataKey = "serverlessdb-crc32";
 
     private const int BufferSize = 81920;
-
-    /// <summary>The whole object as one range: a body the SDK streams as it comes, with no MD5 check of its own.</summary>
-    public static ByteRange WholeObject => new("bytes=0-");
 
     /// <summary>The CRC32 of the file at <paramref name="path"/>, in S3's form.</summary>
     public static async Task<string> OfFileAsync(string path, CancellationToken cancellationToken)
@@ -56,7 +52,7 @@ internal static class ObjectChecksum
     }
 
     /// <summary>The CRC32 a commit stored with the object; null for an object written some other way.</summary>
-    public static string? Stored(MetadataCollection metadata) => StoredMetadata.Value(metadata, MetadataKey);
+    public static string? Stored(ObjectMetadata metadata) => metadata.Value(MetadataKey);
 
     private static string Format(Crc32 crc)
     {
