@@ -62,6 +62,18 @@ internal sealed class BlockCache
         }
     }
 
+    /// <summary>How many pieces fetches under way are bringing (read-ahead included).</summary>
+    public int PiecesInFlight
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _inFlight.Count;
+            }
+        }
+    }
+
     /// <summary>How many pieces were evicted to make room, since the cache started.</summary>
     public long Evictions => Interlocked.Read(ref _evictions);
 
@@ -121,17 +133,17 @@ internal sealed class BlockCache
 
     /// <summary>
     /// The bytes of piece <paramref name="pieceIndex"/> of <paramref name="block"/>, fetched: joins a fetch in flight
-    /// that brings it, or starts one for the part of <paramref name="range"/> around the piece that is neither cached
-    /// nor in flight. The fetch runs apart from the caller, which waits for it only until
+    /// that brings it, or starts one for the run of pieces around it, within <paramref name="span"/>, that are neither
+    /// cached nor in flight. The fetch runs apart from the caller, which waits for it only until
     /// <paramref name="cancellationToken"/> fires, so a source that hangs cannot hold a reader past its deadline.
     /// </summary>
     /// <exception cref="BlockFetchException">the source brought a different number of bytes than asked for.</exception>
-    public async Task<ReadOnlyMemory<byte>> FetchAsync(IPinnedBlock block, int pieceIndex, FetchRange range, CancellationToken cancellationToken)
+    public async Task<ReadOnlyMemory<byte>> FetchAsync(IPinnedBlock block, int pieceIndex, BlockSpan span, CancellationToken cancellationToken)
     {
         var pieceOffset = pieceIndex * PieceBytes;
-        if (pieceOffset < range.OffsetInBlock || pieceOffset >= range.End || range.End > block.Length)
+        if (pieceOffset < span.OffsetInBlock || pieceOffset >= span.End || span.End > block.Length)
         {
-            throw new ArgumentOutOfRangeException(nameof(range), range, $"The fetch does not cover piece {pieceIndex} of a {block.Length}-byte block.");
+            throw new ArgumentOutOfRangeException(nameof(span), span, $"The fetch does not cover piece {pieceIndex} of a {block.Length}-byte block.");
         }
 
         var key = new PieceKey(block.ContentKey, pieceIndex);
@@ -145,11 +157,15 @@ internal sealed class BlockCache
                 return buffer; // another fetch landed since the caller's miss
             }
 
-            var (flight, started) = JoinOrStart(block, key, range);
-            if (started)
+            Flight flight;
+            bool started;
+            lock (_gate)
             {
-                // Not awaited here: the fetch belongs to everyone who joins it, and ends on its own.
-                _ = Task.Run(() => RunAsync(block, flight, cancellationToken), CancellationToken.None);
+                started = !_inFlight.TryGetValue(key, out flight!);
+                if (started)
+                {
+                    flight = StartFlight(block, pieceIndex, span, cancellationToken);
+                }
             }
 
             try
@@ -164,46 +180,69 @@ internal sealed class BlockCache
         }
     }
 
-    private (Flight Flight, bool Started) JoinOrStart(IPinnedBlock block, PieceKey key, FetchRange range)
+    /// <summary>
+    /// Starts fetching, without waiting, every piece of <paramref name="span"/> that is neither cached nor in flight
+    /// (read-ahead): a reader that needs one of them later joins the fetch or finds it cached. A failure caches
+    /// nothing and reaches only the readers who joined.
+    /// </summary>
+    public void Prefetch(IPinnedBlock block, BlockSpan span, CancellationToken cancellationToken)
     {
+        if (span.Length <= 0 || span.End > block.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(span), span, $"Not a span of a {block.Length}-byte block.");
+        }
+
         lock (_gate)
         {
-            if (_inFlight.TryGetValue(key, out var joined))
+            for (var index = span.OffsetInBlock / PieceBytes; index * PieceBytes < span.End; index++)
             {
-                return (joined, false);
+                if (IsAbsent(new PieceKey(block.ContentKey, index)))
+                {
+                    index = StartFlight(block, index, span, cancellationToken).LastPiece;
+                }
             }
-
-            // Fetch the run of pieces around the missed one that nobody has or is bringing, within the range.
-            var first = key.Index;
-            var last = key.Index;
-            var rangeFirst = range.OffsetInBlock / PieceBytes;
-            var rangeLast = (range.End - 1) / PieceBytes;
-            while (first > rangeFirst && IsAbsent(new PieceKey(key.ContentKey, first - 1)))
-            {
-                first--;
-            }
-
-            while (last < rangeLast && IsAbsent(new PieceKey(key.ContentKey, last + 1)))
-            {
-                last++;
-            }
-
-            var offset = first * PieceBytes;
-            var end = Math.Min(block.Length, (last + 1) * PieceBytes);
-            var flight = new Flight(key.ContentKey, first, last, offset, end - offset);
-            for (var index = first; index <= last; index++)
-            {
-                _inFlight.Add(new PieceKey(key.ContentKey, index), flight);
-            }
-
-            return (flight, true);
         }
+    }
+
+    /// <summary>
+    /// Registers and starts a fetch of the run of absent pieces around <paramref name="pieceIndex"/> (absent itself)
+    /// within <paramref name="span"/>; called under the gate.
+    /// </summary>
+    private Flight StartFlight(IPinnedBlock block, int pieceIndex, BlockSpan span, CancellationToken cancellationToken)
+    {
+        var first = pieceIndex;
+        var last = pieceIndex;
+        var spanFirst = span.OffsetInBlock / PieceBytes;
+        var spanLast = (span.End - 1) / PieceBytes;
+        while (first > spanFirst && IsAbsent(new PieceKey(block.ContentKey, first - 1)))
+        {
+            first--;
+        }
+
+        while (last < spanLast && IsAbsent(new PieceKey(block.ContentKey, last + 1)))
+        {
+            last++;
+        }
+
+        var offset = first * PieceBytes;
+        var flight = new Flight(block.ContentKey, first, last, offset, Math.Min(block.Length, (last + 1) * PieceBytes) - offset);
+        for (var index = first; index <= last; index++)
+        {
+            _inFlight.Add(new PieceKey(block.ContentKey, index), flight);
+        }
+
+        // Not awaited: the fetch belongs to everyone who joins it, and ends on its own.
+        _ = Task.Run(() => RunAsync(block, flight, cancellationToken), CancellationToken.None);
+        return flight;
     }
 
     private bool IsAbsent(PieceKey key) => !_pieces.ContainsKey(key) && !_inFlight.ContainsKey(key);
 
     private async Task RunAsync(IPinnedBlock block, Flight flight, CancellationToken cancellationToken)
     {
+        // A source that ignores cancellation must not keep its pieces in flight past the deadline of the reader that
+        // started the fetch: at the deadline the flight is abandoned, and what the source brings after is dropped.
+        using var abandon = cancellationToken.Register(() => Abandon(flight, cancellationToken));
         byte[] bytes;
         try
         {
@@ -222,12 +261,16 @@ internal sealed class BlockCache
                 RemoveFlight(flight);
             }
 
-            flight.Bytes.SetException(e);
+            flight.Bytes.TrySetException(e);
             return;
         }
 
         // The readers first, the disk after: they need not wait for the pieces to be written.
-        flight.Bytes.SetResult(bytes);
+        if (!flight.Bytes.TrySetResult(bytes))
+        {
+            return;
+        }
+
         for (var index = flight.FirstPiece; index <= flight.LastPiece; index++)
         {
             var offset = (index - flight.FirstPiece) * PieceBytes;
@@ -240,11 +283,26 @@ internal sealed class BlockCache
         }
     }
 
+    private void Abandon(Flight flight, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            RemoveFlight(flight);
+        }
+
+        flight.Bytes.TrySetCanceled(cancellationToken);
+    }
+
+    /// <summary>Forgets the pieces <paramref name="flight"/> was bringing, unless a later fetch brings them now; called under the gate.</summary>
     private void RemoveFlight(Flight flight)
     {
         for (var index = flight.FirstPiece; index <= flight.LastPiece; index++)
         {
-            _inFlight.Remove(new PieceKey(flight.ContentKey, index));
+            var key = new PieceKey(flight.ContentKey, index);
+            if (_inFlight.TryGetValue(key, out var current) && current == flight)
+            {
+                _inFlight.Remove(key);
+            }
         }
     }
 

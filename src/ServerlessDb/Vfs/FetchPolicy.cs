@@ -1,10 +1,11 @@
 namespace ServerlessDb.Vfs;
 
 /// <summary>
-/// Decides how much of a block one cache miss fetches, for one open file. On S3 a request costs a round trip
-/// whatever its size up to a few MiB, so: a first miss in a block brings the aligned piece around it; a second miss
-/// in the same block brings the whole block (the query is working there); a miss right where the previous fetch
-/// ended is a sequential read, and brings a window twice as wide as the last one, up to the widest fetch.
+/// Decides how much one cache miss fetches, for one open file. On S3 a request costs a round trip whatever its size
+/// up to a few MiB, so: a first miss in a block brings the aligned piece around it; a second miss in the same block
+/// brings the whole block (the query is working there); a miss right where the previous fetch ended is a sequential
+/// read, and brings a window twice as wide as the last fetch, up to the widest fetch, running on into the blocks that
+/// follow (their fetches run side by side, so a scan waits for one round trip per window, not one per block).
 /// </summary>
 /// <remarks>Not thread-safe: one open file has one policy, and SQLite calls a file from one thread at a time.</remarks>
 internal sealed class FetchPolicy
@@ -13,7 +14,7 @@ internal sealed class FetchPolicy
     private readonly int _maxFetchBytes;
     private readonly HashSet<long> _blocksMissed = [];
     private long _sequentialFrom = -1;
-    private int _window;
+    private int _lastFetchBytes;
 
     public FetchPolicy(int pieceBytes, int maxFetchBytes)
     {
@@ -21,41 +22,47 @@ internal sealed class FetchPolicy
         ArgumentOutOfRangeException.ThrowIfLessThan(maxFetchBytes, pieceBytes);
         _pieceBytes = pieceBytes;
         _maxFetchBytes = maxFetchBytes;
-        _window = pieceBytes;
     }
 
     /// <summary>
-    /// The span to fetch for a miss at <paramref name="missOffsetInBlock"/> in the block that starts at
-    /// <paramref name="blockOffset"/> in the file and is <paramref name="blockLength"/> bytes long.
+    /// The span to fetch for a miss at file offset <paramref name="missOffset"/>, in the block of
+    /// <paramref name="blockLength"/> bytes at <paramref name="blockOffset"/> of a file of <paramref name="fileLength"/> bytes.
     /// </summary>
-    public FetchRange OnMiss(long blockOffset, int blockLength, int missOffsetInBlock)
+    public FetchRange OnMiss(long missOffset, long blockOffset, int blockLength, long fileLength)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(missOffsetInBlock);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(missOffsetInBlock, blockLength);
+        ArgumentOutOfRangeException.ThrowIfLessThan(missOffset, blockOffset);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(missOffset, blockOffset + blockLength);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(blockOffset + blockLength, fileLength);
 
-        var pieceStart = missOffsetInBlock / _pieceBytes * _pieceBytes;
-        var sequential = blockOffset + pieceStart == _sequentialFrom;
-        FetchRange range;
-        if (!_blocksMissed.Add(blockOffset))
+        var pieceStart = blockOffset + (missOffset - blockOffset) / _pieceBytes * _pieceBytes;
+        var blockEnd = blockOffset + blockLength;
+        var secondMissInBlock = !_blocksMissed.Add(blockOffset);
+        var sequential = pieceStart == _sequentialFrom;
+        long end;
+        if (sequential)
+        {
+            // Twice the last fetch, and at least the rest of the block if the query was here before.
+            end = pieceStart + Math.Min(Math.Max(2L * _lastFetchBytes, secondMissInBlock ? blockEnd - pieceStart : 0), _maxFetchBytes);
+        }
+        else if (secondMissInBlock)
         {
             // The whole block, unless it is wider than one fetch may be: then the widest fetch from the miss.
-            range = blockLength <= _maxFetchBytes ? new FetchRange(0, blockLength) : Clip(pieceStart, _maxFetchBytes, blockLength);
-            _window = Math.Max(_window, range.Length);
-        }
-        else if (sequential)
-        {
-            _window = (int)Math.Min((long)_window * 2, _maxFetchBytes);
-            range = Clip(pieceStart, _window, blockLength);
+            return Remember(blockLength <= _maxFetchBytes
+                ? new FetchRange(blockOffset, blockLength)
+                : new FetchRange(pieceStart, (int)Math.Min(_maxFetchBytes, blockEnd - pieceStart)));
         }
         else
         {
-            _window = _pieceBytes;
-            range = Clip(pieceStart, _pieceBytes, blockLength);
+            end = Math.Min(pieceStart + _pieceBytes, blockEnd);
         }
 
-        _sequentialFrom = blockOffset + range.End;
-        return range;
+        return Remember(new FetchRange(pieceStart, (int)(Math.Min(end, fileLength) - pieceStart)));
     }
 
-    private static FetchRange Clip(int start, int length, int blockLength) => new(start, Math.Min(length, blockLength - start));
+    private FetchRange Remember(FetchRange range)
+    {
+        _sequentialFrom = range.End;
+        _lastFetchBytes = range.Length;
+        return range;
+    }
 }

@@ -63,7 +63,7 @@ internal sealed class LazyOpenFile
             var block = blocks[blockIndex];
             var offsetInBlock = (int)(offset - block.Offset);
             var pieceIndex = offsetInBlock / _cache.PieceBytes;
-            var piece = LoadPiece(block, pieceIndex);
+            var piece = LoadPiece(blocks, blockIndex, pieceIndex);
             var fromPiece = offsetInBlock - pieceIndex * _cache.PieceBytes;
             var count = Math.Min(into.Length, piece.Length - fromPiece);
             piece.Slice(fromPiece, count).CopyTo(into);
@@ -72,8 +72,9 @@ internal sealed class LazyOpenFile
         }
     }
 
-    private ReadOnlySpan<byte> LoadPiece(IPinnedBlock block, int pieceIndex)
+    private ReadOnlySpan<byte> LoadPiece(IReadOnlyList<IPinnedBlock> blocks, int blockIndex, int pieceIndex)
     {
+        var block = blocks[blockIndex];
         if (_pieceKey == block.ContentKey && _pieceIndex == pieceIndex)
         {
             return _piece.AsSpan(0, _pieceLength);
@@ -83,18 +84,30 @@ internal sealed class LazyOpenFile
         var length = _cache.PieceLength(block.Length, pieceIndex);
         if (!_cache.TryRead(block.ContentKey, pieceIndex, _piece.AsSpan(0, length)))
         {
-            var range = _policy.OnMiss(block.Offset, block.Length, pieceIndex * _cache.PieceBytes);
+            var range = _policy.OnMiss(block.Offset + pieceIndex * (long)_cache.PieceBytes, block.Offset, block.Length, Length);
+            var fetch = _cache.FetchAsync(block, pieceIndex, SpanOf(block, range), _lease.Deadline);
+            for (var next = blockIndex + 1; next < blocks.Count && blocks[next].Offset < range.End; next++)
+            {
+                _cache.Prefetch(blocks[next], SpanOf(blocks[next], range), _lease.Deadline);
+            }
 
             // SQLite calls us synchronously; the wait is bounded by the lease's deadline (FetchAsync returns when
             // it fires, whatever the source does), and the cache's awaits need no synchronization context.
-            var fetched = _cache.FetchAsync(block, pieceIndex, range, _lease.Deadline).GetAwaiter().GetResult();
-            fetched.Span.CopyTo(_piece);
+            fetch.GetAwaiter().GetResult().Span.CopyTo(_piece);
         }
 
         _pieceKey = block.ContentKey;
         _pieceIndex = pieceIndex;
         _pieceLength = length;
         return _piece.AsSpan(0, length);
+    }
+
+    /// <summary>The part of <paramref name="range"/> that lies in <paramref name="block"/>.</summary>
+    private static BlockSpan SpanOf(IPinnedBlock block, FetchRange range)
+    {
+        var start = Math.Max(range.Offset, block.Offset) - block.Offset;
+        var end = Math.Min(range.End, block.Offset + block.Length) - block.Offset;
+        return new BlockSpan((int)start, (int)(end - start));
     }
 
     /// <summary>The index of the block holding <paramref name="offset"/>: blocks tile the file in order (checked when the lease opened).</summary>

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 
+using ServerlessDb.UnitTests.Support;
 using ServerlessDb.Vfs;
 
 namespace ServerlessDb.UnitTests.Vfs;
@@ -15,14 +16,20 @@ public sealed class LazyVfsTests(SampleDatabase sample) : IClassFixture<SampleDa
     private const string PointQuery = "SELECT id, hex(payload) FROM items WHERE name = 'name-00123457'";
 
     private readonly string _cacheFolder = Directory.CreateTempSubdirectory("serverlessdb-vfs-cache-").FullName;
+    private readonly List<LazyFiles> _files = [];
 
-    public void Dispose() => Directory.Delete(_cacheFolder, recursive: true);
+    public void Dispose()
+    {
+        // Read-ahead may still be landing: the folder is removed once no fetch is under way.
+        Bounded.WaitUntilAsync(() => _files.All(files => files.Cache.PiecesInFlight == 0), "fetches under way ended").GetAwaiter().GetResult();
+        Directory.Delete(_cacheFolder, recursive: true);
+    }
 
     [Fact]
     public void A_point_query_by_index_fetching_only_pieces_returns_its_row_and_fetches_under_one_percent_of_the_file()
     {
         using var version = new LocalFileVersion(sample.FilePath, BlockBytes, "v1");
-        var piecesOnly = new LazyFiles(new LazyReadOptions(_cacheFolder, CacheBytes, MaxFetchBytes: LazyReadOptions.DefaultPieceBytes));
+        var piecesOnly = NewFiles(maxFetchBytes: LazyReadOptions.DefaultPieceBytes);
         using var lease = piecesOnly.Open(version, CancellationToken.None);
 
         Assert.Equal(QueryRow(PlainConnectionString(), PointQuery), QueryRow(lease.ConnectionString, PointQuery));
@@ -84,7 +91,7 @@ public sealed class LazyVfsTests(SampleDatabase sample) : IClassFixture<SampleDa
     {
         const long budget = 4 * 1024 * 1024;
         const string sql = "SELECT count(*), sum(length(payload)), hex(max(payload)) FROM items NOT INDEXED";
-        var files = new LazyFiles(new LazyReadOptions(_cacheFolder, budget));
+        var files = NewFiles(budget);
         using var version = new LocalFileVersion(sample.FilePath, BlockBytes, "v1");
         long largestFolder = 0;
         version.BeforeFetch = _ =>
@@ -209,7 +216,12 @@ public sealed class LazyVfsTests(SampleDatabase sample) : IClassFixture<SampleDa
         Assert.Equal(QueryRow(plain, "SELECT id FROM items ORDER BY substr(payload, 2, 8) LIMIT 1 OFFSET 50000"), lazy);
     }
 
-    private LazyFiles NewFiles() => new(new LazyReadOptions(_cacheFolder, CacheBytes));
+    private LazyFiles NewFiles(long cacheBytes = CacheBytes, int maxFetchBytes = LazyReadOptions.DefaultMaxFetchBytes)
+    {
+        var files = new LazyFiles(new LazyReadOptions(_cacheFolder, cacheBytes, MaxFetchBytes: maxFetchBytes));
+        _files.Add(files);
+        return files;
+    }
 
     private string PlainConnectionString() => new SqliteConnectionStringBuilder { DataSource = sample.FilePath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString();
 
