@@ -57,7 +57,7 @@ internal sealed class LazyFileLease : IDisposable
     }
 
     /// <summary>A new open file on this lease, for the VFS's xOpen.</summary>
-    internal LazyOpenFile OpenFile() => new(this, _cache, new FetchPolicy(_options.PieceBytes, _options.MaxFetchBytes));
+    internal LazyOpenFile OpenFile() => new(this, _cache, new FetchPolicy(_options.PieceBytes, _options.FetchBytesWithinCache));
 
     /// <summary>Keeps <paramref name="failure"/> if it is the first.</summary>
     internal void Fail(Exception failure) => Interlocked.CompareExchange(ref _firstFailure, failure, null);

@@ -20,6 +20,12 @@ internal sealed record LazyReadOptions(
     /// <summary>The largest block a version may have: the largest chunk (CHUNK_SIZE_MIB is at most 64).</summary>
     public const int MaxBlockBytes = 64 * 1024 * 1024;
 
+    /// <summary>
+    /// The widest fetch a file makes: <see cref="MaxFetchBytes"/>, but no more than a quarter of the cache (whole
+    /// pieces, at least one), since a read-ahead window the cache cannot hold evicts itself before it is read.
+    /// </summary>
+    public int FetchBytesWithinCache => (int)Math.Max(PieceBytes, Math.Min(MaxFetchBytes, CacheMaxBytes / 4 / PieceBytes * PieceBytes));
+
     /// <summary>Throws on a value no cache could work with, naming the setting.</summary>
     public void Validate()
     {

@@ -1,12 +1,14 @@
 using Microsoft.Data.Sqlite;
 
+using Xunit.Abstractions;
+
 using ServerlessDb.UnitTests.Support;
 using ServerlessDb.Vfs;
 
 namespace ServerlessDb.UnitTests.Vfs;
 
 /// <summary>Real SQLite, through Microsoft.Data.Sqlite, reading a real 100 MB file through the lazy VFS and its block cache.</summary>
-public sealed class LazyVfsTests(SampleDatabase sample) : IClassFixture<SampleDatabase>, IDisposable
+public sealed class LazyVfsTests(SampleDatabase sample, ITestOutputHelper output) : IClassFixture<SampleDatabase>, IDisposable
 {
     private const int BlockBytes = 2 * 1024 * 1024;
     private const int SqliteIoError = 10;
@@ -33,6 +35,7 @@ public sealed class LazyVfsTests(SampleDatabase sample) : IClassFixture<SampleDa
         using var lease = piecesOnly.Open(version, CancellationToken.None);
 
         Assert.Equal(QueryRow(PlainConnectionString(), PointQuery), QueryRow(lease.ConnectionString, PointQuery));
+        output.WriteLine($"point query, pieces only: {version.Fetches} fetches, {version.FetchedBytes} bytes of {version.Length}");
         Assert.InRange(version.Fetches, 1, 8);
         Assert.True(version.FetchedBytes < version.Length / 100, $"{version.FetchedBytes} bytes in {version.Fetches} fetches, of {version.Length}");
         Assert.Null(lease.FirstFailure);
@@ -45,6 +48,7 @@ public sealed class LazyVfsTests(SampleDatabase sample) : IClassFixture<SampleDa
         using var lease = NewFiles().Open(version, CancellationToken.None);
 
         Assert.Equal(QueryRow(PlainConnectionString(), PointQuery), QueryRow(lease.ConnectionString, PointQuery));
+        output.WriteLine($"point query, default fetch sizes: {version.Fetches} fetches, {version.FetchedBytes} bytes of {version.Length}");
         Assert.InRange(version.Fetches, 1, 8);
         Assert.True(
             version.FetchedBytes <= BlockBytes + 6 * LazyReadOptions.DefaultPieceBytes && version.FetchedBytes < version.Length / 30,
@@ -63,6 +67,7 @@ public sealed class LazyVfsTests(SampleDatabase sample) : IClassFixture<SampleDa
         using var lease = NewFiles().Open(version, CancellationToken.None);
 
         Assert.Equal(QueryRow(PlainConnectionString(), sql), QueryRow(lease.ConnectionString, sql));
+        output.WriteLine($"full scan: {version.Fetches} fetches, {version.FetchedBytes} bytes of {version.Length}");
         Assert.Equal((object)(long)SampleDatabase.Rows, QueryRow(lease.ConnectionString, "SELECT count(*) FROM items")[0]);
     }
 
@@ -102,6 +107,7 @@ public sealed class LazyVfsTests(SampleDatabase sample) : IClassFixture<SampleDa
         using var lease = files.Open(version, CancellationToken.None);
 
         Assert.Equal(QueryRow(PlainConnectionString(), sql), QueryRow(lease.ConnectionString, sql));
+        output.WriteLine($"full scan, {budget}-byte cache: {version.Fetches} fetches, {version.FetchedBytes} bytes of {version.Length}, {files.Cache.Evictions} evictions, largest folder {largestFolder}");
         Assert.InRange(largestFolder, 1, budget);
         Assert.InRange(FolderBytes(files.Cache.Folder), 1, budget);
         Assert.InRange(files.Cache.CachedBytes, 1, budget);
