@@ -14,10 +14,8 @@ public sealed class BlockCacheTests : IDisposable
     [Fact]
     public async Task Concurrent_readers_of_one_piece_share_one_fetch()
     {
-        var cache = new BlockCache(_folder, 1 << 20, Piece);
-        var block = MemoryBlock.Numbered("k", 8 * Piece);
-        var release = new TaskCompletionSource();
-        block.Gate = release.Task;
+        var cache = NewCache();
+        var (block, release) = HeldBlock();
 
         var readers = Enumerable.Range(0, 8)
             .Select(_ => Task.Run(() => cache.FetchAsync(block, 3, new BlockSpan(3 * Piece, Piece), CancellationToken.None)))
@@ -34,10 +32,11 @@ public sealed class BlockCacheTests : IDisposable
     [Fact]
     public async Task A_fetched_piece_is_read_from_the_cache_after()
     {
-        var cache = new BlockCache(_folder, 1 << 20, Piece);
+        var cache = NewCache();
         var block = MemoryBlock.Numbered("k", 8 * Piece);
 
         await cache.FetchAsync(block, 2, new BlockSpan(0, 8 * Piece), CancellationToken.None);
+        await Bounded.WaitUntilAsync(() => cache.PiecesInFlight == 0, "the pieces were kept");
         var copy = new byte[Piece];
 
         Assert.True(cache.TryRead("k", 7, copy));
@@ -49,7 +48,7 @@ public sealed class BlockCacheTests : IDisposable
     [Fact]
     public async Task A_fetch_brings_only_the_run_of_missing_pieces_around_the_missed_one()
     {
-        var cache = new BlockCache(_folder, 1 << 20, Piece);
+        var cache = NewCache();
         var block = MemoryBlock.Numbered("k", 8 * Piece);
         await cache.FetchAsync(block, 1, new BlockSpan(Piece, Piece), CancellationToken.None);
         await cache.FetchAsync(block, 6, new BlockSpan(6 * Piece, Piece), CancellationToken.None);
@@ -62,7 +61,7 @@ public sealed class BlockCacheTests : IDisposable
     [Fact]
     public async Task A_failed_fetch_caches_nothing_and_the_next_reader_fetches_again()
     {
-        var cache = new BlockCache(_folder, 1 << 20, Piece);
+        var cache = NewCache();
         var block = MemoryBlock.Numbered("k", 4 * Piece);
         var cause = new IOException("no answer");
         block.Failure = cause;
@@ -80,7 +79,7 @@ public sealed class BlockCacheTests : IDisposable
     [Fact]
     public async Task A_fetch_of_the_wrong_length_is_an_error_and_is_not_cached()
     {
-        var cache = new BlockCache(_folder, 1 << 20, Piece);
+        var cache = NewCache();
         var shortBlock = new ShortBlock(MemoryBlock.Numbered("k", 4 * Piece));
 
         await Assert.ThrowsAsync<BlockFetchException>(() => cache.FetchAsync(shortBlock, 1, new BlockSpan(0, 4 * Piece), CancellationToken.None));
@@ -93,12 +92,13 @@ public sealed class BlockCacheTests : IDisposable
     public async Task The_cache_never_holds_more_than_its_budget_and_evicts_the_least_recently_used()
     {
         const long budget = 5 * Piece;
-        var cache = new BlockCache(_folder, budget, Piece);
+        var cache = NewCache(budget);
         var block = MemoryBlock.Numbered("k", 16 * Piece);
         for (var index = 0; index < 16; index++)
         {
             await cache.FetchAsync(block, index, new BlockSpan(index * Piece, Piece), CancellationToken.None);
-            await Bounded.WaitUntilAsync(() => cache.CachedBytes == Math.Min(index + 1, 5) * Piece, "the piece was kept");
+            await Bounded.WaitUntilAsync(() => cache.PiecesInFlight == 0, "the piece was kept"); // kept after the reader has it
+            Assert.Equal(Math.Min(index + 1, 5) * Piece, cache.CachedBytes);
             Assert.InRange(Directory.EnumerateFiles(cache.Folder).Sum(file => new FileInfo(file).Length), 0, budget);
             if (index == 3)
             {
@@ -121,7 +121,7 @@ public sealed class BlockCacheTests : IDisposable
     [Fact]
     public async Task A_reader_stops_waiting_at_its_deadline_even_if_the_source_never_answers()
     {
-        var cache = new BlockCache(_folder, 1 << 20, Piece);
+        var cache = NewCache();
         var block = MemoryBlock.Numbered("k", 4 * Piece);
         block.Gate = new TaskCompletionSource().Task;
         block.HonorsCancellation = false;
@@ -137,10 +137,8 @@ public sealed class BlockCacheTests : IDisposable
     [Fact]
     public async Task A_prefetch_is_joined_by_the_reader_that_needs_it()
     {
-        var cache = new BlockCache(_folder, 1 << 20, Piece);
-        var block = MemoryBlock.Numbered("k", 8 * Piece);
-        var release = new TaskCompletionSource();
-        block.Gate = release.Task;
+        var cache = NewCache();
+        var (block, release) = HeldBlock();
 
         cache.Prefetch(block, new BlockSpan(0, 8 * Piece), CancellationToken.None);
         var reader = cache.FetchAsync(block, 5, new BlockSpan(5 * Piece, Piece), CancellationToken.None);
@@ -157,9 +155,20 @@ public sealed class BlockCacheTests : IDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(leftover)!);
         File.WriteAllBytes(leftover, new byte[Piece]);
 
-        var cache = new BlockCache(_folder, 1 << 20, Piece);
+        var cache = NewCache();
 
         Assert.Empty(Directory.EnumerateFiles(cache.Folder));
+    }
+
+    private BlockCache NewCache(long budget = 1 << 20) => new(_folder, budget, Piece);
+
+    /// <summary>An 8-piece block whose fetches wait until the test releases them.</summary>
+    private static (MemoryBlock Block, TaskCompletionSource Release) HeldBlock()
+    {
+        var block = MemoryBlock.Numbered("k", 8 * Piece);
+        var release = new TaskCompletionSource();
+        block.Gate = release.Task;
+        return (block, release);
     }
 
     /// <summary>A block whose fetches report one byte fewer than asked.</summary>
