@@ -226,6 +226,25 @@ public sealed class LazyVfsTests(SampleDatabase sample, ITestOutputHelper output
         Assert.Equal(QueryRow(plain, sum), QueryRow(lazy, sum));
     }
 
+    [Fact]
+    public void A_database_in_wal_mode_is_read_from_its_main_file()
+    {
+        var path = Path.Combine(_cacheFolder, "wal.sqlite");
+        using (var writer = Open($"Data Source={path};Pooling=False"))
+        {
+            Scalar(writer, "PRAGMA journal_mode = WAL");
+            Scalar(writer, "CREATE TABLE t(v TEXT)");
+            Scalar(writer, "INSERT INTO t VALUES ('checkpointed')");
+        }
+
+        Assert.False(File.Exists(path + "-wal"));
+        Assert.Equal(2, File.ReadAllBytes(path)[18]); // the header's file format versions say WAL
+        using var version = new LocalFileVersion(path, BlockBytes, "wal");
+        using var lease = NewFiles().Open(version, CancellationToken.None);
+
+        Assert.Equal("checkpointed", QueryRow(lease.ConnectionString, "SELECT v FROM t")[0]);
+    }
+
     private LazyFiles NewFiles(long cacheBytes = CacheBytes, int maxFetchBytes = LazyReadOptions.DefaultMaxFetchBytes)
     {
         var files = new LazyFiles(new LazyReadOptions(_cacheFolder, cacheBytes, MaxFetchBytes: maxFetchBytes));
