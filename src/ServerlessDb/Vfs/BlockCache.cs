@@ -112,7 +112,7 @@ internal sealed class BlockCache
             using var handle = File.OpenHandle(piece.Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
             complete = RandomAccess.Read(handle, into, 0) == into.Length;
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // A piece file gone or unreadable is a miss: the piece is fetched again and replaces it.
         }
@@ -157,15 +157,17 @@ internal sealed class BlockCache
                 return buffer; // another fetch landed since the caller's miss
             }
 
-            Flight flight;
+            Flight? flight;
             bool started;
             lock (_gate)
             {
-                started = !_inFlight.TryGetValue(key, out flight!);
-                if (started)
+                if (_pieces.TryGetValue(key, out var kept) && kept.Length == pieceLength)
                 {
-                    flight = StartFlight(block, pieceIndex, span, cancellationToken);
+                    continue; // kept between our look and this lock: read it
                 }
+
+                started = !_inFlight.TryGetValue(key, out flight);
+                flight ??= StartFlight(block, pieceIndex, span, cancellationToken);
             }
 
             try
