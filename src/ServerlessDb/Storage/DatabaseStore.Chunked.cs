@@ -148,9 +148,15 @@ internal sealed partial class DatabaseStore
         }
     }
 
+    /// <summary>
+    /// Fetches one chunk into its place. Bytes that are not the chunk's are fetched once more (they may have been damaged
+    /// on the way); the same again means the stored chunk is damaged, a corrupt database naming it, not a reason to retry
+    /// until the deadline.
+    /// </summary>
     private Task FetchChunkAsync(string database, string source, ChunkRef chunk, ChunkSink sink, CancellationToken cancellationToken)
     {
         var key = _keys.Chunk(database, chunk.Sha256);
+        var mismatches = 0;
         return RunAsync("GetObject", key, async token =>
         {
             using var read = await _objects.GetAsync(key, new ObjectSelector(Range: ObjectRange.All), token);
@@ -160,7 +166,15 @@ internal sealed partial class DatabaseStore
                     $"its manifest names the chunk at offset {chunk.Offset}, {_objects.Describe(key)}, which is not stored"));
             }
 
-            await sink.WriteAsync(read.Body!, _objects.Describe(key), token);
+            try
+            {
+                await sink.WriteAsync(read.Body!, _objects.Describe(key), token);
+            }
+            catch (TransferCorruptedException e) when (++mismatches >= 2)
+            {
+                throw new DatabaseCorruptException(database, source, e.Message, e);
+            }
+
             return true;
         }, cancellationToken);
     }
