@@ -237,7 +237,7 @@ internal sealed class InMemoryObjectBackend(bool versioning = true, TimeProvider
                 }
 
                 var page = items.Take(request.MaxKeys ?? 1000).ToList();
-                var next = page.Count < items.Count ? EncodeToken(page[^1].Name, page[^1].Object is null) : null;
+                var next = page.Count > 0 && page.Count < items.Count ? EncodeToken(page[^1].Name, page[^1].Object is null) : null;
                 return new ObjectListing(
                     page.Where(i => i.Object is not null).Select(i => i.Object!).ToList(),
                     page.Where(i => i.Object is null).Select(i => i.Name).ToList(),
@@ -283,7 +283,7 @@ internal sealed class InMemoryObjectBackend(bool versioning = true, TimeProvider
                 }
 
                 var page = items.Take(request.MaxKeys ?? 1000).ToList();
-                var truncated = page.Count < items.Count;
+                var truncated = page.Count > 0 && page.Count < items.Count;
                 var last = page.LastOrDefault();
                 return new VersionListing(
                     page.Where(i => i.Version is not null).Select(i => i.Version!).ToList(),

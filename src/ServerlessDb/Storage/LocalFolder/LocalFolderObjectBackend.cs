@@ -176,7 +176,7 @@ internal sealed partial class LocalFolderObjectBackend : IObjectBackend
                     if (condition.IsConditional && (condition.ETag is null ? current is not null : current?.Record.ETag != condition.ETag))
                     {
                         throw Failure(ObjectBackendFailure.ConditionFailed, "PutObject", key, current is null
-                            ? condition.ETag is null ? "PreconditionFailed: the key has no object" : "the key has no object to match"
+                            ? "NoSuchKey: the key has no object to match"
                             : $"PreconditionFailed: the object is {current.Record.ETag}");
                     }
 
@@ -320,6 +320,11 @@ internal sealed partial class LocalFolderObjectBackend : IObjectBackend
                 .ToList();
 
             var maxKeys = request.MaxKeys ?? DefaultMaxKeys;
+            if (maxKeys <= 0)
+            {
+                return new VersionListing([], [], IsTruncated: false, null, null);
+            }
+
             var versions = new List<ObjectVersionSummary>();
             var prefixes = new List<string>();
             var markerFound = request.VersionIdMarker is null;
