@@ -507,6 +507,31 @@ public abstract class ObjectBackendContract
     }
 
     [Fact]
+    public async Task A_listing_with_a_delimiter_pages_one_entry_at_a_time_counting_a_common_prefix_once()
+    {
+        var backend = await CreateBackendAsync();
+        foreach (var key in new[] { "a/1", "a/2", "b", "c/1", "c/2", "d" })
+        {
+            await PutText(backend, _folder + key, key);
+        }
+
+        var entries = new List<string>();
+        string? continuation = null;
+        for (var pages = 0; pages < 10; pages++)
+        {
+            var page = await backend.ListAsync(new ListRequest(_folder, Delimiter: "/", MaxKeys: 1, Continuation: continuation), CancellationToken.None);
+            Assert.Equal(1, page.Objects.Count + page.CommonPrefixes.Count);
+            entries.AddRange(page.Keys.Concat(page.CommonPrefixes));
+            if ((continuation = page.NextContinuation) is null)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(["a/", "b", "c/", "d"], entries.Select(e => e[_folder.Length..]));
+    }
+
+    [Fact]
     public async Task A_listing_of_versions_gives_keys_in_order_each_newest_first_across_pages()
     {
         var backend = await CreateBackendAsync();
