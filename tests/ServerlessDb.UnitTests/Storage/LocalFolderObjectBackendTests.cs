@@ -208,6 +208,19 @@ public sealed class LocalFolderObjectBackendTests : IDisposable
     }
 
     [Fact]
+    public async Task A_journal_that_is_not_one_is_refused_not_retried()
+    {
+        var backend = NewBackend();
+        await PutAsync(backend, "a.txt", "one");
+        await File.WriteAllTextAsync(Path.Combine(Data, ".history", "_a.txt", "index.json"), "{ not json");
+
+        var failure = await Assert.ThrowsAsync<ObjectBackendException>(() => backend.HeadAsync("a.txt", ObjectSelector.Current, CancellationToken.None));
+
+        Assert.Equal(ObjectBackendFailure.Refused, failure.Failure);
+        Assert.Contains("index.json", failure.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_key_cannot_be_both_an_object_and_a_folder_of_others()
     {
         var backend = NewBackend();

@@ -584,7 +584,7 @@ internal sealed partial class LocalFolderObjectBackend : IObjectBackend
         {
             var json = File.ReadAllBytes(Path.Combine(JournalOf(key), IndexFileName));
             return JsonSerializer.Deserialize(json, JournalJsonContext.Default.ListVersionRecord)
-                ?? throw new InvalidDataException("the index is null");
+                ?? throw new JsonException("it is null");
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -592,7 +592,7 @@ internal sealed partial class LocalFolderObjectBackend : IObjectBackend
         }
         catch (JsonException e)
         {
-            throw new IOException($"The journal {Path.Combine(JournalOf(key), IndexFileName)} cannot be read: {e.Message}", e);
+            throw new InvalidDataException($"The journal {Path.Combine(JournalOf(key), IndexFileName)} cannot be read: {e.Message}", e);
         }
     }
 
@@ -827,11 +827,19 @@ internal sealed partial class LocalFolderObjectBackend : IObjectBackend
             return [];
         }
 
-        var files = new DirectoryInfo(start).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = true });
+        var below = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = true };
+        var folder = new DirectoryInfo(start);
+        var files = cut >= 0
+            ? folder.EnumerateFiles("*", below)
+
+            // At the root, the hidden names are the backend's own (and the old store's): never walked.
+            : folder.EnumerateFiles().Where(f => !f.Name.StartsWith('.') && !IsLegacySidecar(f.Name))
+                .Concat(folder.EnumerateDirectories()
+                    .Where(d => !d.Name.StartsWith('.') && d.Name.StartsWith(prefix, StringComparison.Ordinal))
+                    .SelectMany(d => d.EnumerateFiles("*", below)));
         return files
             .Select(f => (Key: Path.GetRelativePath(Folder, f.FullName).Replace(Path.DirectorySeparatorChar, '/'), File: f))
-            .Where(f => f.Key.StartsWith(prefix, StringComparison.Ordinal) && !f.Key.StartsWith('.')
-                && !(IsLegacySidecar(f.Key) && !f.Key.Contains('/', StringComparison.Ordinal)));
+            .Where(f => f.Key.StartsWith(prefix, StringComparison.Ordinal));
     }
 
     /// <summary>The keys under <paramref name="prefix"/> that have a journal (possibly only noncurrent versions and deletion markers).</summary>
@@ -895,7 +903,8 @@ internal sealed partial class LocalFolderObjectBackend : IObjectBackend
     private static ObjectBackendFailure? Classify(Exception exception, CancellationToken cancellationToken) => exception switch
     {
         OperationCanceledException when cancellationToken.IsCancellationRequested => null,
-        UnauthorizedAccessException or PathTooLongException => ObjectBackendFailure.Refused,
+        // Another attempt would fail the same: no access, a path the file system cannot hold, a journal that is not one.
+        UnauthorizedAccessException or PathTooLongException or InvalidDataException => ObjectBackendFailure.Refused,
         StorageUnavailableException or IOException => ObjectBackendFailure.Unavailable,
         _ => null,
     };
