@@ -439,6 +439,26 @@ public abstract class ObjectBackendContract
     }
 
     [Fact]
+    public async Task A_key_whose_every_version_is_deleted_by_id_is_in_no_listing()
+    {
+        var backend = await CreateBackendAsync();
+        var key = _folder + "x/a";
+        var first = await PutText(backend, key, "one");
+        var second = await PutText(backend, key, "two");
+
+        var failures = await backend.DeleteVersionsAsync([new ObjectVersionRef(key, second.VersionId!), new ObjectVersionRef(key, first.VersionId!)], CancellationToken.None);
+
+        Assert.Empty(failures);
+        var versions = await backend.ListVersionsAsync(new VersionListRequest(_folder, Delimiter: "/"), CancellationToken.None);
+        var objects = await backend.ListAsync(new ListRequest(_folder, Delimiter: "/"), CancellationToken.None);
+        Assert.Empty(versions.Versions);
+        Assert.Empty(versions.CommonPrefixes);
+        Assert.Empty(objects.Objects);
+        Assert.Empty(objects.CommonPrefixes);
+        Assert.Null(await backend.HeadAsync(key, ObjectSelector.Current, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Delete_versions_deletes_each_named_version_and_leaves_the_others()
     {
         var backend = await CreateBackendAsync();

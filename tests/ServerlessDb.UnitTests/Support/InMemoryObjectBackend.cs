@@ -182,9 +182,9 @@ internal sealed class InMemoryObjectBackend(bool versioning = true, TimeProvider
                 {
                     DeleteCurrent(key);
                 }
-                else if (target is not null)
+                else if (target is not null && VersionsOf(key).Remove(target) && VersionsOf(key).Count == 0)
                 {
-                    VersionsOf(key).Remove(target);
+                    _objects.Remove(key);
                 }
 
                 return true;

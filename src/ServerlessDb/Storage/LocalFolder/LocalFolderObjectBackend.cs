@@ -612,7 +612,12 @@ internal sealed partial class LocalFolderObjectBackend : IObjectBackend
             records.Remove(old);
         }
 
-        if (!before.IndexMatches || !records.SequenceEqual(before.Versions.Select(v => v.Record)))
+        if (records.Count == 0)
+        {
+            // A key with no version left has no journal to list (its lock file stays: deleting one races its next holder).
+            File.Delete(Path.Combine(JournalOf(key), IndexFileName));
+        }
+        else if (!before.IndexMatches || !records.SequenceEqual(before.Versions.Select(v => v.Record)))
         {
             var temp = NewTempPath();
             try
