@@ -478,6 +478,27 @@ public abstract class ObjectBackendContract
     }
 
     [Fact]
+    public async Task Listings_order_keys_by_their_UTF8_bytes()
+    {
+        var backend = await CreateBackendAsync();
+
+        // UTF-16 puts the surrogate pair of U+1F600 before U+FFFD; UTF-8, as S3 orders keys, puts it after.
+        string[] keys = [_folder + "k-a", _folder + "k-\uFFFD", _folder + "k-\U0001F600"];
+        foreach (var key in keys.Reverse())
+        {
+            await PutText(backend, key, "x");
+        }
+
+        var listed = await backend.ListAsync(new ListRequest(_folder), CancellationToken.None);
+        var versions = await backend.ListVersionsAsync(new VersionListRequest(_folder), CancellationToken.None);
+        var afterA = await backend.ListAsync(new ListRequest(_folder, StartAfter: keys[0]), CancellationToken.None);
+
+        Assert.Equal(keys, listed.Keys);
+        Assert.Equal(keys, versions.Versions.Select(v => v.Key));
+        Assert.Equal(keys[1..], afterA.Keys);
+    }
+
+    [Fact]
     public async Task A_listing_rolls_up_keys_at_the_delimiter_into_common_prefixes()
     {
         var backend = await CreateBackendAsync();

@@ -40,7 +40,7 @@ internal sealed class InMemoryObjectBackend(bool versioning = true, TimeProvider
         {
             lock (_objects)
             {
-                return _objects.Where(p => CurrentOf(p.Value) is not null).Select(p => p.Key).Order(StringComparer.Ordinal).ToList();
+                return _objects.Where(p => CurrentOf(p.Value) is not null).Select(p => p.Key).Order(KeyOrder).ToList();
             }
         }
     }
@@ -216,10 +216,10 @@ internal sealed class InMemoryObjectBackend(bool versioning = true, TimeProvider
             {
                 (string Name, bool IsPrefix)? after = request.Continuation is null ? null : DecodeToken(request.Continuation, request.Prefix);
                 var items = new List<(string Name, ObjectSummary? Object)>();
-                foreach (var (key, versions) in _objects.Where(p => p.Key.StartsWith(request.Prefix, StringComparison.Ordinal)).OrderBy(p => p.Key, StringComparer.Ordinal))
+                foreach (var (key, versions) in _objects.Where(p => p.Key.StartsWith(request.Prefix, StringComparison.Ordinal)).OrderBy(p => p.Key, KeyOrder))
                 {
                     if (CurrentOf(versions) is not { } o
-                        || (request.StartAfter is not null && string.CompareOrdinal(key, request.StartAfter) <= 0)
+                        || (request.StartAfter is not null && KeyOrder.Compare(key, request.StartAfter) <= 0)
                         || (after is { } marker && !IsAfter(key, marker)))
                     {
                         continue;
@@ -257,9 +257,9 @@ internal sealed class InMemoryObjectBackend(bool versioning = true, TimeProvider
 
                 // Every version (or common prefix) in S3's order, with what a page that ends at it gives as its markers.
                 var items = new List<(ObjectVersionSummary? Version, string? Prefix)>();
-                foreach (var (key, versions) in _objects.Where(p => p.Key.StartsWith(request.Prefix, StringComparison.Ordinal)).OrderBy(p => p.Key, StringComparer.Ordinal))
+                foreach (var (key, versions) in _objects.Where(p => p.Key.StartsWith(request.Prefix, StringComparison.Ordinal)).OrderBy(p => p.Key, KeyOrder))
                 {
-                    if (request.KeyMarker is not null && string.CompareOrdinal(key, request.KeyMarker) < 0)
+                    if (request.KeyMarker is not null && KeyOrder.Compare(key, request.KeyMarker) < 0)
                     {
                         continue;
                     }
@@ -294,6 +294,10 @@ internal sealed class InMemoryObjectBackend(bool versioning = true, TimeProvider
             }
         });
 
+    /// <summary>Keys in S3's order: by their UTF-8 bytes.</summary>
+    private static IComparer<string> KeyOrder { get; } =
+        Comparer<string>.Create((left, right) => Encoding.UTF8.GetBytes(left).AsSpan().SequenceCompareTo(Encoding.UTF8.GetBytes(right)));
+
     private static string VersionOf(string? versionId) => versionId is null ? "" : $" version={versionId}";
 
     private static string? RolledUp(string key, string prefix, string? delimiter)
@@ -304,7 +308,7 @@ internal sealed class InMemoryObjectBackend(bool versioning = true, TimeProvider
 
     // A page ends at a key or at a common prefix (ending with the delimiter): the next starts after it, and after every key below it.
     private static bool IsAfter(string key, (string Name, bool IsPrefix) marker) =>
-        string.CompareOrdinal(key, marker.Name) > 0 && !(marker.IsPrefix && key.StartsWith(marker.Name, StringComparison.Ordinal));
+        KeyOrder.Compare(key, marker.Name) > 0 && !(marker.IsPrefix && key.StartsWith(marker.Name, StringComparison.Ordinal));
 
     private static string EncodeToken(string name, bool isPrefix) => Convert.ToBase64String(Encoding.UTF8.GetBytes((isPrefix ? "p" : "k") + name));
 
