@@ -31,7 +31,7 @@ namespace ServerlessDb.Storage.LocalFolder;
 /// rename) before it rewrites the index, so a crash between the two leaves a folder that still reads.
 /// </para>
 /// <para>
-/// Compatibility with the old local store (<see cref="LocalFolderDatabaseStore"/>): <c>NAME.sqlite</c> reads, its ETag
+/// Compatibility with the old local store (<c>LocalFolderDatabaseStore</c>, which this backend replaces): <c>NAME.sqlite</c> reads, its ETag
 /// and version id the tag in <c>NAME.sqlite.version</c> beside it; the first put or delete moves it into the journal and
 /// deletes that tag file. Root-level <c>*.sqlite.version</c> and <c>*.sqlite.lock</c> names are the old store's and are
 /// neither listed nor accepted as keys. The old store's kept versions (<c>.versions/</c>) and chunks (<c>.chunks/</c>) are
@@ -39,8 +39,10 @@ namespace ServerlessDb.Storage.LocalFolder;
 /// </para>
 /// <para>
 /// Where it differs from S3: a key cannot be both an object and a folder of others (<c>a</c> and <c>a/b</c>): the second
-/// put is refused; a delete without a version id of a key that never had a version leaves no deletion marker. Retention is
-/// S3's lifecycle NewerNoncurrentVersions applied at once, under the key's lock: noncurrent deletion markers count too.
+/// put is refused; a delete without a version id of a key that never had a version leaves no deletion marker; an ETag is
+/// <c>{counter}-{random}</c>, new for every put even of the same bytes (S3's is their MD5). Retention is S3's lifecycle
+/// NewerNoncurrentVersions applied at once, under the key's lock: noncurrent deletion markers count too. Temporary files a
+/// crashed put left in <c>.tmp/</c> are not collected.
 /// </para>
 /// </remarks>
 internal sealed partial class LocalFolderObjectBackend : IObjectBackend
