@@ -221,6 +221,39 @@ public sealed class LocalFolderObjectBackendTests : IDisposable
     }
 
     [Fact]
+    public async Task A_put_that_stopped_between_its_rename_and_its_index_leaves_a_folder_that_reads_both_versions()
+    {
+        var backend = NewBackend();
+        var first = await PutAsync(backend, "a.txt", "one");
+        var index = Path.Combine(Data, ".history", "_a.txt", "index.json");
+        var indexBefore = await File.ReadAllBytesAsync(index);
+        var second = await PutAsync(backend, "a.txt", "two");
+        await File.WriteAllBytesAsync(index, indexBefore);
+
+        var current = (await backend.HeadAsync("a.txt", ObjectSelector.Current, CancellationToken.None))!;
+        var third = await PutAsync(backend, "a.txt", "three", PutCondition.IfMatch(current.ETag));
+
+        Assert.NotEqual(second.ETag, current.ETag);
+        Assert.Equal("one", await TextAsync(backend, "a.txt", first.VersionId));
+        Assert.Equal("two", await TextAsync(backend, "a.txt", current.VersionId));
+        Assert.Equal([third.VersionId, current.VersionId, first.VersionId], (await VersionsAsync(backend, "a.txt")).Select(v => (string?)v.VersionId));
+    }
+
+    [Fact]
+    public async Task A_stream_opened_by_a_get_reads_its_bytes_after_the_object_is_deleted_and_its_version_too()
+    {
+        var backend = NewBackend();
+        var put = await PutAsync(backend, "a.txt", "kept open");
+
+        using var read = await backend.GetAsync("a.txt", ObjectSelector.Current, CancellationToken.None);
+        await backend.DeleteAsync("a.txt", ifMatch: null, versionId: null, CancellationToken.None);
+        await backend.DeleteAsync("a.txt", ifMatch: null, put.VersionId, CancellationToken.None);
+
+        Assert.Equal("kept open", await new StreamReader(read.Body!).ReadToEndAsync());
+        Assert.DoesNotContain(FilesOnDisk(), f => f == "a.txt" || f.Contains("/v-", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_key_cannot_be_both_an_object_and_a_folder_of_others()
     {
         var backend = NewBackend();
