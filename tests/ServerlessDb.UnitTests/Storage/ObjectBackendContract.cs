@@ -165,6 +165,19 @@ public abstract class ObjectBackendContract
     private static async Task<PutResult> PutText(IObjectBackend backend, string key, string text, PutCondition? condition = null) =>
         await backend.PutAsync(key, ObjectBody.Of(Bytes(text)), condition ?? PutCondition.Always, Json, CancellationToken.None);
 
+    /// <summary>Every page of the listing <paramref name="request"/> asks for, each from the continuation token of the last.</summary>
+    private static async Task<List<ObjectListing>> PagesAsync(IObjectBackend backend, ListRequest request)
+    {
+        var pages = new List<ObjectListing>();
+        do
+        {
+            pages.Add(await backend.ListAsync(request with { Continuation = pages.LastOrDefault()?.NextContinuation }, CancellationToken.None));
+        }
+        while (pages[^1].NextContinuation is not null && pages.Count < 100);
+
+        return pages;
+    }
+
     /// <summary>Every version (and deletion marker) under <paramref name="prefix"/>, a page of <paramref name="pageSize"/> at a time, each page from the markers of the last.</summary>
     private static async Task<List<ObjectVersionSummary>> AllVersionsAsync(IObjectBackend backend, string prefix, int pageSize)
     {
@@ -527,23 +540,11 @@ public abstract class ObjectBackendContract
             await PutText(backend, key, key);
         }
 
-        var listed = new List<string>();
-        var pages = 0;
-        string? continuation = null;
-        do
-        {
-            var page = await backend.ListAsync(new ListRequest(_folder, MaxKeys: 2, Continuation: continuation), CancellationToken.None);
-            Assert.InRange(page.Objects.Count, 1, 2);
-            listed.AddRange(page.Keys);
-            continuation = page.NextContinuation;
-            pages++;
-        }
-        while (continuation is not null && pages < 10);
-
+        var pages = await PagesAsync(backend, new ListRequest(_folder, MaxKeys: 2));
         var afterK2 = await backend.ListAsync(new ListRequest(_folder, StartAfter: keys[1]), CancellationToken.None);
 
-        Assert.Equal(keys, listed);
-        Assert.Equal(3, pages);
+        Assert.Equal([2, 2, 1], pages.Select(p => p.Objects.Count));
+        Assert.Equal(keys, pages.SelectMany(p => p.Keys));
         Assert.Equal(keys[2..], afterK2.Keys.ToList());
     }
 
@@ -556,20 +557,10 @@ public abstract class ObjectBackendContract
             await PutText(backend, _folder + key, key);
         }
 
-        var entries = new List<string>();
-        string? continuation = null;
-        for (var pages = 0; pages < 10; pages++)
-        {
-            var page = await backend.ListAsync(new ListRequest(_folder, Delimiter: "/", MaxKeys: 1, Continuation: continuation), CancellationToken.None);
-            Assert.Equal(1, page.Objects.Count + page.CommonPrefixes.Count);
-            entries.AddRange(page.Keys.Concat(page.CommonPrefixes));
-            if ((continuation = page.NextContinuation) is null)
-            {
-                break;
-            }
-        }
+        var pages = await PagesAsync(backend, new ListRequest(_folder, Delimiter: "/", MaxKeys: 1));
 
-        Assert.Equal(["a/", "b", "c/", "d"], entries.Select(e => e[_folder.Length..]));
+        Assert.All(pages, p => Assert.Equal(1, p.Objects.Count + p.CommonPrefixes.Count));
+        Assert.Equal(["a/", "b", "c/", "d"], pages.SelectMany(p => p.Keys.Concat(p.CommonPrefixes)).Select(e => e[_folder.Length..]));
     }
 
     [Fact]
