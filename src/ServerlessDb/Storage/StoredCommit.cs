@@ -78,14 +78,17 @@ internal sealed record StoredCommit(string ETag, IReadOnlyList<CommitLink> Linea
                 return new(CommitCheck.Superseded, null);
             }
 
-            // Our version's ETag is what the commit after it recorded as its parent.
-            return new(CommitCheck.Landed, i == 0 ? stored.ETag : $"\"{stored.Lineage[i - 1].ParentETag}\"");
+            // Our version's ETag is what the commit after it recorded as its parent, unquoted; a backend quotes all its
+            // ETags (S3) or none (the local folder), as it quoted the one stored now.
+            return new(CommitCheck.Landed, i == 0 ? stored.ETag : Quoted(stored.Lineage[i - 1].ParentETag, like: stored.ETag));
         }
 
         return new(CommitCheck.Unknown, null);
     }
 
     private static string Bare(string etag) => etag.Trim('"');
+
+    private static string Quoted(string bare, string like) => like.StartsWith('"') ? $"\"{bare}\"" : bare;
 }
 
 /// <summary>One commit in a lineage: its id, and the ETag (unquoted) of the version it was based on.</summary>

@@ -158,7 +158,7 @@ public sealed class LocalFolderObjectBackendTests : IDisposable
         var versions = await VersionsAsync(backend, "a.txt");
 
         Assert.Equal([puts[4].VersionId, puts[3].VersionId, puts[2].VersionId], versions.Select(v => (string?)v.VersionId));
-        Assert.Null(await TextAsync(backend, "a.txt", puts[1].VersionId));
+        Assert.Equal(ObjectBackendFailure.NoSuchVersion, (await Assert.ThrowsAsync<ObjectBackendException>(() => TextAsync(backend, "a.txt", puts[1].VersionId))).Failure);
         Assert.Equal("v3", await TextAsync(backend, "a.txt", puts[2].VersionId));
         Assert.Equal(2, FilesOnDisk().Count(f => f.StartsWith(".history/_a.txt/v-", StringComparison.Ordinal)));
     }

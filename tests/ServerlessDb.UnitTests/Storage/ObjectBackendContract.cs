@@ -211,7 +211,7 @@ public abstract class ObjectBackendContract
     }
 
     [Fact]
-    public async Task A_head_of_a_missing_key_is_null_and_a_read_of_a_version_deleted_by_id_finds_nothing()
+    public async Task A_head_of_a_missing_key_is_null_and_a_read_of_a_version_deleted_by_id_is_no_such_version()
     {
         var backend = await CreateBackendAsync();
         var key = _folder + "a.sqlite";
@@ -220,10 +220,10 @@ public abstract class ObjectBackendContract
         await backend.DeleteAsync(key, ifMatch: null, first.VersionId, CancellationToken.None);
 
         Assert.Null(await backend.HeadAsync(_folder + "missing.sqlite", ObjectSelector.Current, CancellationToken.None));
-        Assert.Null(await backend.HeadAsync(key, new ObjectSelector(VersionId: first.VersionId), CancellationToken.None));
-        using var read = await Read(backend, key, new ObjectSelector(VersionId: first.VersionId));
-        Assert.False(read.Found);
-        Assert.False(read.IsNotModified);
+        using var missing = await Read(backend, _folder + "missing.sqlite", ObjectSelector.Current);
+        Assert.Equal((false, false), (missing.Found, missing.IsNotModified));
+        Assert.Equal(ObjectBackendFailure.NoSuchVersion, await FailureOf(() => backend.HeadAsync(key, new ObjectSelector(VersionId: first.VersionId), CancellationToken.None)));
+        Assert.Equal(ObjectBackendFailure.NoSuchVersion, await FailureOf(() => Read(backend, key, new ObjectSelector(VersionId: first.VersionId))));
     }
 
     [Fact]

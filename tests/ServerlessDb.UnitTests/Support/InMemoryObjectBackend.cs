@@ -382,7 +382,12 @@ internal sealed class InMemoryObjectBackend(bool versioning = true, TimeProvider
             : versions.Find(e => (e.VersionId ?? "null") == selector.VersionId && !e.IsDeleteMarker);
         if (o is null)
         {
-            if (selector.IfMatch is not null && selector.VersionId is null)
+            if (selector.VersionId is not null)
+            {
+                throw new ObjectBackendException(ObjectBackendFailure.NoSuchVersion, operation, Describe(key), "NoSuchVersion (404): The specified version does not exist.");
+            }
+
+            if (selector.IfMatch is not null)
             {
                 throw Failed(operation, key, "NoSuchKey (404): The specified key does not exist.");
             }

@@ -88,6 +88,8 @@ internal sealed partial class LocalFolderObjectBackend : IObjectBackend
 
     private string HistoryFolder => Path.Combine(Folder, HistoryFolderName);
 
+    public string Name => "the data folder";
+
     public string Describe(string key) => Path.Combine(Folder, key);
 
     public Task<ObjectVersioning> VersioningAsync(CancellationToken cancellationToken) =>
@@ -496,11 +498,19 @@ internal sealed partial class LocalFolderObjectBackend : IObjectBackend
     /// <summary>For a key that holds nothing: If-Match on it fails, as S3's 404 for If-Match reads.</summary>
     private void ThrowIfMatchAsked(string key, ObjectSelector selector, string operation)
     {
-        if (selector.IfMatch is not null && selector.VersionId is null)
+        if (selector.VersionId is not null)
+        {
+            throw NoSuchVersion(key, selector.VersionId, operation);
+        }
+
+        if (selector.IfMatch is not null)
         {
             throw Failure(ObjectBackendFailure.ConditionFailed, operation, key, "NoSuchKey: the key has no object to match");
         }
     }
+
+    private ObjectBackendException NoSuchVersion(string key, string versionId, string operation) =>
+        Failure(ObjectBackendFailure.NoSuchVersion, operation, key, $"NoSuchVersion: the key has no version {versionId}");
 
     private async Task<LockFile> LockAsync(string key, CancellationToken cancellationToken)
     {
@@ -707,6 +717,11 @@ internal sealed partial class LocalFolderObjectBackend : IObjectBackend
         if (version is { Record.DeleteMarker: true })
         {
             version = null;
+        }
+
+        if (version is null && selector.VersionId is not null)
+        {
+            throw NoSuchVersion(key, selector.VersionId, operation);
         }
 
         if (selector.IfMatch is not null && version?.Record.ETag != selector.IfMatch)
