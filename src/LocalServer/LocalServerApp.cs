@@ -32,15 +32,21 @@ internal sealed class LocalServerApp : IAsyncDisposable
 
     private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>How often the chunk collector runs over the data folder: as often as the LockReaper's schedule in AWS.</summary>
+    private static readonly TimeSpan ChunkCollectionInterval = TimeSpan.FromMinutes(1);
+
     private readonly WebApplication _app;
     private readonly string? _ownedCacheDirectory;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _collecting;
     private int _disposed;
 
-    private LocalServerApp(WebApplication app, Uri url, string? ownedCacheDirectory)
+    private LocalServerApp(WebApplication app, Uri url, string? ownedCacheDirectory, LocalMode mode)
     {
         _app = app;
         Url = url;
         _ownedCacheDirectory = ownedCacheDirectory;
+        _collecting = mode.CollectsChunks ? CollectChunksAsync(mode, _stopping.Token) : Task.CompletedTask;
     }
 
     /// <summary>The address the server answers on, with the port it really bound.</summary>
@@ -74,7 +80,7 @@ internal sealed class LocalServerApp : IAsyncDisposable
             await StartListeningAsync(app, address, settings.Port, cancellationToken);
 
             var url = new Uri(app.Urls.First());
-            var server = new LocalServerApp(app, url, ownedCacheDirectory);
+            var server = new LocalServerApp(app, url, ownedCacheDirectory, mode);
             output.WriteLine($"ServerlessDb local server listening on {url.ToString().TrimEnd('/')}");
             output.WriteLine($"storage: {mode.Storage}");
             output.WriteLine($"lock: {mode.Lock}");
@@ -99,12 +105,32 @@ internal sealed class LocalServerApp : IAsyncDisposable
 
         try
         {
+            await _stopping.CancelAsync();
+            await _collecting;
             await _app.StopAsync();
             await _app.DisposeAsync();
         }
         finally
         {
+            _stopping.Dispose();
             DeleteOwnedCache(_ownedCacheDirectory);
+        }
+    }
+
+    /// <summary>Runs the chunk collector over the data folder every minute until the server stops; a pass logs its own outcome.</summary>
+    private static async Task CollectChunksAsync(LocalMode mode, CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(ChunkCollectionInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping))
+            {
+                await mode.CollectChunksAsync(stopping);
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // The server is stopping.
         }
     }
 

@@ -282,7 +282,7 @@ public sealed class ChunkedStorageEndToEndTests(MotoServerFixture moto)
         var stored = await File.ReadAllBytesAsync(Path.Combine(server.DataDirectory, "default.sqlite"));
         Assert.Equal((byte)'{', stored[0]);
         Assert.True(stored.Length < 16 * 1024, $"the manifest is {stored.Length} bytes");
-        var chunkFiles = Directory.GetFiles(Path.Combine(server.DataDirectory, ".chunks", "default"));
+        var chunkFiles = Directory.GetFiles(Path.Combine(server.DataDirectory, "_chunks", "default"));
         Assert.True(chunkFiles.Length >= 12, $"{chunkFiles.Length} chunk files");
         var query = await server.Http.GetStringAsync("/db/query?q=SELECT%20v%20FROM%20t");
         Assert.Contains("local", query, StringComparison.Ordinal);

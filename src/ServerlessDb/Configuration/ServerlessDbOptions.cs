@@ -120,6 +120,13 @@ internal sealed partial record ServerlessDbOptions
     /// </summary>
     public required int? ChunkSize { get; init; }
 
+    /// <summary>
+    /// How old an unreferenced chunk must be before the local server's chunk collector deletes it (CHUNK_GC_GRACE_SECONDS,
+    /// as the LockReaper reads it; an hour by default): longer than any commit takes from storing its chunks to committing
+    /// its manifest.
+    /// </summary>
+    public required TimeSpan ChunkGrace { get; init; }
+
     /// <summary>The QueryRunner's options: DB_BUCKET is required.</summary>
     /// <exception cref="OptionsException">a value is missing or invalid; the message lists every problem.</exception>
     public static ServerlessDbOptions FromEnvironment(IEnvironment environment) => FromEnvironment(environment, bucketRequired: true);
@@ -180,6 +187,7 @@ internal sealed partial record ServerlessDbOptions
             IdempotencyRetention = read.Seconds("IDEMPOTENCY_RETENTION_SECONDS", DefaultIdempotencyRetentionSeconds, 60, 30 * 24 * 60 * 60),
             LocalVersionsKept = (int)read.Integer("LOCAL_VERSIONS_KEPT", DefaultLocalVersionsKept, 0, 1_000_000),
             ChunkSize = ReadChunkSize(read),
+            ChunkGrace = read.Seconds("CHUNK_GC_GRACE_SECONDS", ReaperOptions.DefaultChunkGraceSeconds, 1, 30 * 24 * 60 * 60),
         };
 
         read.Check(string.IsNullOrEmpty(options.Bucket) || BucketName().IsMatch(options.Bucket),

@@ -51,7 +51,8 @@ public static class CompositionRoot
 
     /// <summary>
     /// The local server's composition. Storage is the folder <paramref name="dataDirectory"/>
-    /// (<see cref="LocalFolderDatabaseStore"/>), or S3 when the environment names an S3 endpoint
+    /// (<see cref="DatabaseStore"/> over <see cref="LocalFolderObjectBackend"/>, whose unreferenced chunks
+    /// <see cref="LocalMode.CollectChunksAsync"/> collects), or S3 when the environment names an S3 endpoint
     /// (AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_S3; DB_BUCKET is then required). Writers take turns on a
     /// <see cref="LocalDatabaseLock"/>, or on the security-group lock when LOCK_VPC_ID is set.
     /// The process claims its own folder in CACHE_DIR, which several processes may share.
@@ -64,6 +65,7 @@ public static class CompositionRoot
         IDatabaseStore store;
         StoreCapabilities capabilities;
         string storage;
+        IChunkCollector? chunks = null;
         Amazon.S3.IAmazonS3? s3 = null;
         if (options.Endpoints.ForS3 is { } endpoint)
         {
@@ -74,16 +76,23 @@ public static class CompositionRoot
         }
         else
         {
-            var folder = new LocalFolderDatabaseStore(dataDirectory, cacheFolder, options.CacheMaxBytes, time, retention: LocalVersionRetentionFrom(options), chunkSize: options.ChunkSize);
-            (store, capabilities) = (folder, CapabilitiesOf(folder));
-            storage = $"folder {folder.DataDirectory} ({folder.PathOf("NAME")})";
+            var folder = new LocalFolderObjectBackend(dataDirectory, LocalVersionRetentionFrom(options), time);
+            var folderStore = new DatabaseStore(folder, links: null, LocalStoreOptionsFrom(options), cacheFolder, time);
+            (store, capabilities) = (folderStore, folderStore.Capabilities);
+            storage = $"folder {folder.Folder} ({folder.Describe(new ObjectKeys(LocalPrefix).Database("NAME"))})";
+            chunks = new ChunkCollector(folder, new ChunkCollectorOptions(LocalPrefix, options.ChunkGrace), time, log);
         }
 
         var databaseLock = CreateLock(options, s3, () => new LocalDatabaseLock(options.LockWait, time), time, log);
         return new LocalMode(
             CreateApiHandler(options, store, capabilities, new WorkingCopies(cacheFolder), databaseLock, time, log),
             storage,
-            LockDescription(options, withoutLock: "local (writers in this process take turns)"));
+            LockDescription(options, withoutLock: "local (writers in this process take turns)"))
+        {
+            Chunks = chunks,
+            Log = log,
+            Time = time,
+        };
     }
 
     /// <summary>
@@ -122,8 +131,11 @@ public static class CompositionRoot
     private static S3ObjectBackend CreateS3Backend(Amazon.S3.IAmazonS3 s3, string? bucket, AwsEndpoints endpoints) =>
         new(s3, Validated(bucket, "DB_BUCKET"), overTls: endpoints.ForS3 is not { } endpoint || endpoint.Scheme == Uri.UriSchemeHttps);
 
-    /// <summary>A local folder keeps versions, but no client can fetch a file of it by a link, and nothing is staged in it.</summary>
-    internal static StoreCapabilities CapabilitiesOf(LocalFolderDatabaseStore store) => new(Catalog: store, History: store);
+    // The local folder holds its databases at its top, as NAME.sqlite files a person can open; DB_PREFIX names S3 keys.
+    private const string LocalPrefix = "";
+
+    /// <summary>The store's options over the local folder: the databases at the folder's top, whatever DB_PREFIX says.</summary>
+    internal static StoreOptions LocalStoreOptionsFrom(ServerlessDbOptions options) => StoreOptionsFrom(options) with { Prefix = LocalPrefix };
 
     /// <summary>The S3 lease lock over the objects of <paramref name="s3"/>'s bucket; the options must name a bucket.</summary>
     internal static S3LeaseDatabaseLock CreateS3LeaseLock(Amazon.S3.IAmazonS3 s3, ServerlessDbOptions options, TimeProvider time, ILogSink log)
@@ -230,4 +242,37 @@ public static class CompositionRoot
 /// What <see cref="CompositionRoot.CreateLocalMode"/> built: the API handler, and one line each
 /// saying where the databases live and how writers take turns, for the local server to print.
 /// </summary>
-public sealed record LocalMode(IApiHandler Handler, string Storage, string Lock);
+public sealed record LocalMode(IApiHandler Handler, string Storage, string Lock)
+{
+    /// <summary>The chunk collector of the local folder (the LockReaper's pass, run locally); none over S3, where the LockReaper runs it.</summary>
+    internal IChunkCollector? Chunks { get; init; }
+
+    internal ILogSink? Log { get; init; }
+
+    internal TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Whether <see cref="CollectChunksAsync"/> has anything to do: storage is the local folder.</summary>
+    public bool CollectsChunks => Chunks is not null;
+
+    /// <summary>
+    /// One pass of the chunk collector over the local folder, which logs what it found and deleted; a pass that fails
+    /// logs why, and the next one tries again.
+    /// </summary>
+    public async Task CollectChunksAsync(CancellationToken cancellationToken)
+    {
+        if (Chunks is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await Chunks.CollectOnceAsync("local-server", cancellationToken);
+        }
+        catch (Exception e) when (e is ObjectBackendException or BackendRetryExpiredException && Log is not null)
+        {
+            using var line = new LogLine(Time, "error", "chunk collector pass failed: nothing was deleted; the next pass tries again");
+            line.Add("reason", ObjectBackendException.Describe(e)).Add("exception", e).WriteTo(Log);
+        }
+    }
+}

@@ -81,7 +81,7 @@ public sealed class BackupRouteTests : IDisposable
             Assert.Equal("fiona,it's", names.ExecuteScalar());
         }
 
-        Assert.Equal(File.ReadAllBytes(_api.Store.Folder.PathOf("default")), Bytes(await _api.SendAsync("GET", "/db/backup")));
+        Assert.Equal(File.ReadAllBytes(_api.Store.PathOf("default")), Bytes(await _api.SendAsync("GET", "/db/backup")));
     }
 
     [Fact]

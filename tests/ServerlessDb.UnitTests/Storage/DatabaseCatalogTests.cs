@@ -21,30 +21,34 @@ public sealed class DatabaseCatalogTests : IDisposable
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private LocalFolderDatabaseStore FolderWith(params string[] files)
+    private string DataFolder => Path.Combine(_root, "data");
+
+    private DatabaseStore FolderWith(params string[] files)
     {
-        var data = Path.Combine(_root, "data");
-        Directory.CreateDirectory(data);
+        Directory.CreateDirectory(DataFolder);
         foreach (var file in files)
         {
-            File.WriteAllBytes(Path.Combine(data, file), new byte[file.Length]);
+            File.WriteAllBytes(Path.Combine(DataFolder, file), new byte[file.Length]);
         }
 
-        return new LocalFolderDatabaseStore(data, Path.Combine(_root, "cache"), ServerlessDbOptions.DefaultCacheMaxBytes);
+        return new DatabaseStore(
+            new LocalFolderObjectBackend(DataFolder), links: null, new StoreOptions("", TimeSpan.FromSeconds(5), ServerlessDbOptions.DefaultCacheMaxBytes),
+            CacheFolder.Claim(Path.Combine(_root, "cache")));
     }
 
     [Fact]
     public async Task The_folder_lists_its_databases_in_file_name_order_and_skips_other_files()
     {
         var store = FolderWith("b.sqlite", "a.sqlite", "a-b.sqlite", "notes.txt", "bad.name.sqlite", ".hidden.sqlite", "a.sqlite.version", "c.SQLITE");
-        Directory.CreateDirectory(Path.Combine(store.DataDirectory, "folder.sqlite"));
+        Directory.CreateDirectory(Path.Combine(DataFolder, "folder.sqlite"));
 
         var page = await store.ListAsync(after: null, limit: 10, CancellationToken.None);
 
         // '-' sorts before '.', so "a-b.sqlite" comes before "a.sqlite", as S3 lists their keys.
         Assert.Equal(["a-b", "a", "b"], page.Databases.Select(d => d.Name));
         Assert.Equal("a-b.sqlite".Length, page.Databases[0].Size);
-        Assert.Equal(File.GetLastWriteTimeUtc(store.PathOf("b")), page.Databases[2].LastModified.UtcDateTime);
+        // The folder keeps times to the millisecond.
+        Assert.Equal(File.GetLastWriteTimeUtc(Path.Combine(DataFolder, "b.sqlite")), page.Databases[2].LastModified.UtcDateTime, TimeSpan.FromMilliseconds(1));
         Assert.Null(page.Next);
     }
 

@@ -54,11 +54,12 @@ public sealed class LocalFolderObjectBackendTests : IDisposable
     [Fact]
     public async Task A_database_the_old_store_committed_reads_with_its_tag_as_ETag_and_version_id_and_its_next_put_keeps_it_as_a_version()
     {
+        // What the old store (LocalFolderDatabaseStore, before the one store) left: the file, and its tag beside it.
         var bytes = DatabaseBytes.Marked(7);
-        var old = new LocalFolderDatabaseStore(Data, Path.Combine(_root, "cache"), 64L * 1024 * 1024);
-        var file = Path.Combine(_root, "work.sqlite");
-        await File.WriteAllBytesAsync(file, bytes);
-        var tag = (await old.CommitAsync("orders", StoredVersion.Missing, file, CancellationToken.None)).Version;
+        Directory.CreateDirectory(Data);
+        await File.WriteAllBytesAsync(Path.Combine(Data, "orders.sqlite"), bytes);
+        await File.WriteAllTextAsync(Path.Combine(Data, "orders.sqlite.version"), "1-0123456789abcdef0123456789abcdef");
+        var tag = new StoredVersion("1-0123456789abcdef0123456789abcdef");
 
         var backend = NewBackend();
         var head = (await backend.HeadAsync("orders.sqlite", ObjectSelector.Current, CancellationToken.None))!;

@@ -19,10 +19,18 @@ internal sealed class ObservedStore : IDatabaseStore, IDatabaseCatalog, IDisposa
     private int _commits;
     private int _conflicts;
 
-    public ObservedStore() => Folder = new LocalFolderDatabaseStore(Path.Combine(_root, "data"), Path.Combine(_root, "cache"), ServerlessDbOptions.DefaultCacheMaxBytes);
+    public ObservedStore()
+    {
+        Objects = new LocalFolderObjectBackend(Path.Combine(_root, "data"));
+        Folder = new DatabaseStore(
+            Objects, links: null, new StoreOptions("", TimeSpan.FromSeconds(10), ServerlessDbOptions.DefaultCacheMaxBytes), CacheFolder.Claim(Path.Combine(_root, "cache")));
+    }
+
+    /// <summary>The folder's objects, as the local server keeps them.</summary>
+    public LocalFolderObjectBackend Objects { get; }
 
     /// <summary>The store underneath: what a test commits here directly is another writer's commit.</summary>
-    public LocalFolderDatabaseStore Folder { get; }
+    public DatabaseStore Folder { get; }
 
     public Action<string>? BeforeCommit { get; set; }
 
@@ -47,15 +55,24 @@ internal sealed class ObservedStore : IDatabaseStore, IDatabaseCatalog, IDisposa
         }
     }
 
-    /// <summary>The current version's tag, from the folder's <c>.version</c> file; null when the database does not exist.</summary>
-    public string? CurrentETag(string database)
-    {
-        var tag = Folder.PathOf(database) + ".version";
-        return File.Exists(tag) ? File.ReadAllText(tag).Trim() : null;
-    }
+    /// <summary>The current version's ETag, as the folder holds it now; null when the database does not exist.</summary>
+    public string? CurrentETag(string database) =>
+        Objects.HeadAsync(database + ".sqlite", ObjectSelector.Current, CancellationToken.None).GetAwaiter().GetResult()?.ETag;
+
+    /// <summary>The version id of the current version (time travel's id for it); null when the database does not exist.</summary>
+    public string? CurrentVersionId(string database) =>
+        Objects.HeadAsync(database + ".sqlite", ObjectSelector.Current, CancellationToken.None).GetAwaiter().GetResult()?.VersionId;
+
+    /// <summary>The file of the database in the folder, whether or not it exists.</summary>
+    public string PathOf(string database) => Objects.Describe(database + ".sqlite");
 
     /// <summary>The file holding the current version; null when the database does not exist.</summary>
-    public string? CurrentPath(string database) => File.Exists(Folder.PathOf(database)) ? Folder.PathOf(database) : null;
+    public string? CurrentPath(string database) => File.Exists(PathOf(database)) ? PathOf(database) : null;
+
+    /// <summary>How many replaced versions of the database the folder keeps.</summary>
+    public int KeptVersions(string database) =>
+        Objects.ListVersionsAsync(new VersionListRequest(database + ".sqlite"), CancellationToken.None).GetAwaiter().GetResult()
+            .Versions.Count(v => v.Key == database + ".sqlite" && !v.IsLatest && !v.IsDeleteMarker);
 
     public async Task<DatabaseSnapshot> GetAsync(string database, TimeSpan? maxStaleness, CancellationToken cancellationToken)
     {

@@ -14,7 +14,7 @@ public interface IChunkCollector
     /// line.
     /// </summary>
     /// <param name="trigger">what started the pass (the scheduled event's id), logged with the summary; null when unknown.</param>
-    /// <exception cref="Amazon.Runtime.AmazonServiceException">S3 refused to show the bucket's versioning or its chunk folders: nothing was judged.</exception>
-    /// <exception cref="BackendRetryExpiredException">S3 kept failing to show them for the retry window: the same.</exception>
+    /// <exception cref="ObjectBackendException">the backend refused to show its versioning or its chunk folders: nothing was judged.</exception>
+    /// <exception cref="BackendRetryExpiredException">the backend kept failing to show them for the retry window: the same.</exception>
     Task<ChunkCollectionSummary> CollectOnceAsync(string? trigger, CancellationToken cancellationToken);
 }

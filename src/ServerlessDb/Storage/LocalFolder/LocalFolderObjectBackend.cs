@@ -76,7 +76,7 @@ internal sealed partial class LocalFolderObjectBackend : IObjectBackend
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
         Folder = Path.GetFullPath(folder);
-        Directory.CreateDirectory(Folder);
+        EnsureWritable(Folder);
         _retention = retention ?? LocalVersionRetention.Default;
         ArgumentOutOfRangeException.ThrowIfNegative(_retention.VersionsKept, nameof(retention));
         _time = time ?? TimeProvider.System;
@@ -85,6 +85,23 @@ internal sealed partial class LocalFolderObjectBackend : IObjectBackend
 
     /// <summary>The absolute path of the folder.</summary>
     public string Folder { get; }
+
+    // Fails at start rather than at the first write, with the folder named.
+    private static void EnsureWritable(string folder)
+    {
+        try
+        {
+            var temp = Path.Combine(folder, TempFolderName);
+            Directory.CreateDirectory(temp);
+            var probe = Path.Combine(temp, $"write-check-{Guid.NewGuid():N}");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"The data folder {folder} is not writable: {e.Message}", e);
+        }
+    }
 
     private string HistoryFolder => Path.Combine(Folder, HistoryFolderName);
 

@@ -1,10 +1,10 @@
 namespace ServerlessDb.Storage.LocalFolder;
 
 /// <summary>
-/// How many replaced versions of each database <see cref="LocalFolderDatabaseStore"/> keeps for time travel
-/// (LOCAL_VERSIONS_KEPT); beyond it the oldest are deleted, checked every tenth of that many commits (every
-/// commit below 10), so up to a tenth more may be kept between checks. 0 keeps none. The current version is
-/// not counted and never deleted.
+/// How many noncurrent versions of each key <see cref="LocalFolderObjectBackend"/> keeps (LOCAL_VERSIONS_KEPT): time
+/// travel's history of each database, as an S3 lifecycle rule's NewerNoncurrentVersions keeps it in a bucket. Beyond it
+/// the oldest are deleted by the put that replaces the current one, under the key's lock. 0 keeps none. The current
+/// version is not counted and never deleted.
 /// </summary>
 internal sealed record LocalVersionRetention(int VersionsKept)
 {
