@@ -1,6 +1,5 @@
 using ServerlessDb.Logging;
 using ServerlessDb.Storage;
-using ServerlessDb.Storage.S3;
 
 namespace ServerlessDb.Locking.S3;
 

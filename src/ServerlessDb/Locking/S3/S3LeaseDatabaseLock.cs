@@ -1,7 +1,6 @@
 using ServerlessDb.Errors;
 using ServerlessDb.Logging;
 using ServerlessDb.Storage;
-using ServerlessDb.Storage.S3;
 
 namespace ServerlessDb.Locking.S3;
 
