@@ -35,7 +35,7 @@ internal sealed partial class ServerlessDbApi
         }
 
         trace.Path = "versions";
-        VersionPage page;
+        HistoryPage page;
         try
         {
             page = await _engine.ListVersionsAsync(database, limit, next, cancellationToken);

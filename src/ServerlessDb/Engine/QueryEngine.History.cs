@@ -16,7 +16,7 @@ internal sealed partial class QueryEngine
         ?? throw new BadRequestException("time travel is not available: this store keeps no versions");
 
     /// <inheritdoc cref="IDatabaseHistory.ListVersionsAsync"/>
-    public Task<VersionPage> ListVersionsAsync(string database, int limit, string? next, CancellationToken cancellationToken) =>
+    public Task<HistoryPage> ListVersionsAsync(string database, int limit, string? next, CancellationToken cancellationToken) =>
         History.ListVersionsAsync(database, limit, next, cancellationToken);
 
     /// <summary>

@@ -12,7 +12,7 @@ namespace ServerlessDb.Protocol;
 /// </summary>
 internal static class VersionsJsonWriter
 {
-    public static string Page(VersionPage page) => Write(json =>
+    public static string Page(HistoryPage page) => Write(json =>
     {
         json.WriteStartArray("versions");
         foreach (var version in page.Versions)

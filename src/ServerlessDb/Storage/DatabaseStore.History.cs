@@ -17,19 +17,19 @@ internal sealed partial class DatabaseStore : IDatabaseHistory
     // ListObjectVersions's own page limit, used while looking for the version current at a time.
     private const int SearchPageSize = 1000;
 
-    public async Task<VersionPage> ListVersionsAsync(string database, int limit, string? next, CancellationToken cancellationToken)
+    public async Task<HistoryPage> ListVersionsAsync(string database, int limit, string? next, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         var key = KeyFor(database);
         var page = await ListPageAsync(key, limit, next is null ? null : DecodeToken(next), cancellationToken);
         var versions = page.Entries
             .Where(v => !v.IsDeleteMarker)
-            .Select(v => new DatabaseVersion(v.VersionId, LastModified(v), v.Size, v.IsLatest))
+            .Select(v => new HistoryEntry(v.VersionId, LastModified(v), v.Size, v.IsLatest))
             .ToList();
-        return new VersionPage(versions, page.NextVersionIdMarker is { } marker ? EncodeToken(marker) : null);
+        return new HistoryPage(versions, page.NextVersionIdMarker is { } marker ? EncodeToken(marker) : null);
     }
 
-    public async Task<DatabaseVersion?> FindAsOfAsync(string database, DateTimeOffset asOf, CancellationToken cancellationToken)
+    public async Task<HistoryEntry?> FindAsOfAsync(string database, DateTimeOffset asOf, CancellationToken cancellationToken)
     {
         var key = KeyFor(database);
         string? marker = null;
@@ -40,7 +40,7 @@ internal sealed partial class DatabaseStore : IDatabaseHistory
             // Newest first: the first entry at or before the time is what was current then.
             if (page.Entries.FirstOrDefault(v => LastModified(v) <= asOf) is { } found)
             {
-                return found.IsDeleteMarker ? null : new DatabaseVersion(found.VersionId, LastModified(found), found.Size, found.IsLatest);
+                return found.IsDeleteMarker ? null : new HistoryEntry(found.VersionId, LastModified(found), found.Size, found.IsLatest);
             }
 
             marker = page.NextVersionIdMarker;

@@ -11,17 +11,17 @@ internal interface IDatabaseHistory
 {
     /// <summary>
     /// One page of at most <paramref name="limit"/> versions of <paramref name="database"/>, newest first,
-    /// from the start or from <paramref name="next"/> (a previous page's <see cref="VersionPage.Next"/>).
+    /// from the start or from <paramref name="next"/> (a previous page's <see cref="HistoryPage.Next"/>).
     /// A database that never existed has no versions. A page may hold fewer than <paramref name="limit"/>
     /// versions and still have a next one.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="next"/> is not a token this store gave.</exception>
     /// <exception cref="Errors.StorageUnavailableException">the store did not answer within its retry deadline.</exception>
-    Task<VersionPage> ListVersionsAsync(string database, int limit, string? next, CancellationToken cancellationToken);
+    Task<HistoryPage> ListVersionsAsync(string database, int limit, string? next, CancellationToken cancellationToken);
 
     /// <summary>The version that was current at <paramref name="asOf"/>: the newest committed at or before it; null when there was none (or it was deleted then, or has expired).</summary>
     /// <exception cref="Errors.StorageUnavailableException">the store did not answer within its retry deadline.</exception>
-    Task<DatabaseVersion?> FindAsOfAsync(string database, DateTimeOffset asOf, CancellationToken cancellationToken);
+    Task<HistoryEntry?> FindAsOfAsync(string database, DateTimeOffset asOf, CancellationToken cancellationToken);
 
     /// <summary>
     /// Version <paramref name="versionId"/> of <paramref name="database"/> as a local immutable file, held like
