@@ -1,48 +1,46 @@
-using System.Net;
 using System.Text;
 using System.Text.Json;
-using Amazon.S3;
-using Amazon.S3.Model;
 using Microsoft.Extensions.Time.Testing;
-using Moq;
 using ServerlessDb.Storage;
 using ServerlessDb.Storage.Chunked;
 using ServerlessDb.Storage.Collection;
-using ServerlessDb.Storage.S3;
 using ServerlessDb.UnitTests.Support;
-using static ServerlessDb.UnitTests.Storage.ChunkBucket;
 
 namespace ServerlessDb.UnitTests.Storage;
 
+/// <summary>The chunk collector over a versioned backend in memory (S3's promises; what only S3 does is in S3ObjectBackendTests).</summary>
 public sealed class ChunkCollectorTests
 {
+    private const string Prefix = "databases/";
+
     private static readonly TimeSpan Grace = TimeSpan.FromHours(1);
     private static readonly TimeSpan Old = TimeSpan.FromHours(3);
     private static readonly TimeSpan Young = TimeSpan.FromMinutes(5);
 
-    private readonly ChunkBucket _bucket = new();
+    private readonly InMemoryObjectBackend _objects = new();
     private readonly RecordingLogSink _log = new();
 
-    private ChunkCollector Collector() =>
-        new(new S3ObjectBackend(_bucket.S3.Object, Bucket), new ChunkCollectorOptions(Prefix, Grace) { RetryWindow = TimeSpan.FromSeconds(1) }, TimeProvider.System, _log);
+    private IEnumerable<string> Reads => _objects.Requests.Where(r => r.StartsWith("HEAD ", StringComparison.Ordinal) || r.StartsWith("GET ", StringComparison.Ordinal));
+
+    private IEnumerable<string> Deletes => _objects.Requests.Where(r => r.StartsWith("DELETE ", StringComparison.Ordinal));
 
     [Fact]
     public async Task An_old_chunk_no_manifest_names_is_deleted_by_its_version_id_and_chunks_an_old_manifest_version_names_are_kept()
     {
-        _bucket.StoreManifest("orders", Manifest(Sha('a'), Sha('b')), Old);
-        _bucket.StoreManifest("orders", Manifest(Sha('a'), Sha('c')), Old);
-        _bucket.StoreChunk("orders", Sha('a'), Old);
-        _bucket.StoreChunk("orders", Sha('b'), Old);
-        _bucket.StoreChunk("orders", Sha('c'), Old);
-        var unreferenced = _bucket.StoreChunk("orders", Sha('d'), Old, size: 1000);
+        StoreManifest("orders", Manifest(Sha('a'), Sha('b')), Old);
+        StoreManifest("orders", Manifest(Sha('a'), Sha('c')), Old);
+        StoreChunk("orders", Sha('a'), Old);
+        StoreChunk("orders", Sha('b'), Old);
+        StoreChunk("orders", Sha('c'), Old);
+        var unreferenced = StoreChunk("orders", Sha('d'), Old, size: 1000);
 
         var summary = await Collector().CollectOnceAsync("event-1", CancellationToken.None);
 
         Assert.Equal((1, 2, 1, 1000L, 3, 0, 0), (summary.Databases, summary.Manifests, summary.Deleted, summary.DeletedBytes, summary.Kept, summary.Young, summary.Failed));
         Assert.Empty(summary.Skipped);
-        Assert.Equal([$"DELETE {ChunkKey("orders", Sha('d'))} {unreferenced}"], _bucket.Requests.Where(r => r.StartsWith("DELETE", StringComparison.Ordinal)));
-        Assert.DoesNotContain((ChunkKey("orders", Sha('d')), unreferenced), _bucket.Stored);
-        Assert.Contains(_bucket.Stored, v => v.Key == ChunkKey("orders", Sha('b')));
+        Assert.Equal([$"DELETE {ChunkKey("orders", Sha('d'))} version={unreferenced}"], Deletes);
+        Assert.Empty(_objects.VersionIdsOf(ChunkKey("orders", Sha('d'))));
+        Assert.Single(_objects.VersionIdsOf(ChunkKey("orders", Sha('b'))));
         var line = JsonDocument.Parse(_log.Lines[^1]).RootElement;
         Assert.Equal("chunk collector pass", line.GetProperty("message").GetString());
         Assert.Equal("event-1", line.GetProperty("trigger").GetString());
@@ -54,80 +52,78 @@ public sealed class ChunkCollectorTests
     [Fact]
     public async Task A_later_pass_in_the_same_process_reads_only_the_versions_committed_since_the_last()
     {
-        var first = _bucket.StoreManifest("orders", Manifest(Sha('a')), Old);
-        _bucket.StoreChunk("orders", Sha('a'), Old);
-        _bucket.StoreChunk("orders", Sha('b'), Old);
+        var first = StoreManifest("orders", Manifest(Sha('a')), Old);
+        StoreChunk("orders", Sha('a'), Old);
+        StoreChunk("orders", Sha('b'), Old);
         var collector = Collector();
         await collector.CollectOnceAsync(null, CancellationToken.None);
-        var readBefore = _bucket.Requests.Count(r => r.StartsWith("HEAD", StringComparison.Ordinal) || r.StartsWith("GET", StringComparison.Ordinal));
-        var second = _bucket.StoreManifest("orders", Manifest(Sha('b')), Old);
-        _bucket.StoreChunk("orders", Sha('b'), Old);
+        var readBefore = Reads.Count();
+        var second = StoreManifest("orders", Manifest(Sha('b')), Old);
+        StoreChunk("orders", Sha('b'), Old);
 
         var summary = await collector.CollectOnceAsync(null, CancellationToken.None);
 
-        var reads = _bucket.Requests.Where(r => r.StartsWith("HEAD", StringComparison.Ordinal) || r.StartsWith("GET", StringComparison.Ordinal)).Skip(readBefore);
-        string[] expected = [$"HEAD {DatabaseKey("orders")} {second}", $"GET {DatabaseKey("orders")} {second}"];
-        Assert.Equal(expected.Order(StringComparer.Ordinal), reads.Order(StringComparer.Ordinal));
+        string[] expected = [$"HEAD {DatabaseKey("orders")} version={second}", $"GET {DatabaseKey("orders")} version={second}"];
+        Assert.Equal(expected.Order(StringComparer.Ordinal), Reads.Skip(readBefore).Order(StringComparer.Ordinal));
         Assert.Equal(1, summary.Manifests);
-        Assert.Contains(_bucket.Stored, v => v.Key == ChunkKey("orders", Sha('a')));
-        Assert.Contains(_bucket.Stored, v => v.Key == DatabaseKey("orders") && v.VersionId == first);
+        Assert.Single(_objects.VersionIdsOf(ChunkKey("orders", Sha('a'))));
+        Assert.Contains(first, _objects.VersionIdsOf(DatabaseKey("orders")));
     }
 
     [Fact]
     public async Task An_unreferenced_chunk_younger_than_the_grace_is_kept_for_a_commit_that_may_be_in_progress()
     {
-        _bucket.StoreManifest("orders", Manifest(Sha('a')), Old);
-        _bucket.StoreChunk("orders", Sha('a'), Old);
-        _bucket.StoreChunk("orders", Sha('e'), Young);
+        StoreManifest("orders", Manifest(Sha('a')), Old);
+        StoreChunk("orders", Sha('a'), Old);
+        var young = StoreChunk("orders", Sha('e'), Young);
 
         var summary = await Collector().CollectOnceAsync(null, CancellationToken.None);
 
         Assert.Equal((0, 1, 1), (summary.Deleted, summary.Kept, summary.Young));
-        Assert.DoesNotContain(_bucket.Requests, r => r.StartsWith("DELETE", StringComparison.Ordinal));
+        Assert.Empty(Deletes);
+        Assert.Equal([young], _objects.VersionIdsOf(ChunkKey("orders", Sha('e'))));
     }
 
     [Fact]
     public async Task A_chunk_uploaded_again_keeps_its_new_version_when_the_old_one_is_deleted()
     {
-        _bucket.StoreManifest("orders", Manifest(Sha('a')), Old);
-        _bucket.StoreChunk("orders", Sha('a'), Old);
-        var old = _bucket.StoreChunk("orders", Sha('d'), Old);
-        var again = _bucket.StoreChunk("orders", Sha('d'), Young);
+        StoreManifest("orders", Manifest(Sha('a')), Old);
+        StoreChunk("orders", Sha('a'), Old);
+        StoreChunk("orders", Sha('d'), Old);
+        var again = StoreChunk("orders", Sha('d'), Young);
 
         var summary = await Collector().CollectOnceAsync(null, CancellationToken.None);
 
         Assert.Equal((1, 1), (summary.Deleted, summary.Young));
-        Assert.DoesNotContain((ChunkKey("orders", Sha('d')), old), _bucket.Stored);
-        Assert.Contains((ChunkKey("orders", Sha('d')), again), _bucket.Stored);
+        Assert.Equal([again], _objects.VersionIdsOf(ChunkKey("orders", Sha('d'))));
     }
 
     [Fact]
     public async Task Whole_file_versions_are_only_HEADed_and_delete_markers_are_not_versions()
     {
-        var whole = _bucket.StoreWholeFile("orders", Old);
-        var manifest = _bucket.StoreManifest("orders", Manifest(Sha('a')), Old);
-        _bucket.StoreDeleteMarker(DatabaseKey("orders"));
-        _bucket.StoreChunk("orders", Sha('a'), Old);
-        _bucket.StoreChunk("orders", Sha('b'), Old);
+        var whole = StoreWholeFile("orders", Old);
+        var manifest = StoreManifest("orders", Manifest(Sha('a')), Old);
+        _objects.Remove(DatabaseKey("orders"));
+        StoreChunk("orders", Sha('a'), Old);
+        StoreChunk("orders", Sha('b'), Old);
 
         var summary = await Collector().CollectOnceAsync(null, CancellationToken.None);
 
         Assert.Equal((1, 1, 1), (summary.Manifests, summary.Deleted, summary.Kept));
-        string[] expected = [$"HEAD {DatabaseKey("orders")} {whole}", $"HEAD {DatabaseKey("orders")} {manifest}", $"GET {DatabaseKey("orders")} {manifest}"];
-        var reads = _bucket.Requests.Where(r => r.StartsWith("HEAD", StringComparison.Ordinal) || r.StartsWith("GET", StringComparison.Ordinal));
-        Assert.Equal(expected.Order(StringComparer.Ordinal), reads.Order(StringComparer.Ordinal));
+        string[] expected = [$"HEAD {DatabaseKey("orders")} version={whole}", $"HEAD {DatabaseKey("orders")} version={manifest}", $"GET {DatabaseKey("orders")} version={manifest}"];
+        Assert.Equal(expected.Order(StringComparer.Ordinal), Reads.Order(StringComparer.Ordinal));
     }
 
     [Fact]
     public async Task A_manifest_that_does_not_parse_means_nothing_is_deleted_for_its_database_and_the_others_are_still_collected()
     {
-        _bucket.StoreManifest("orders", Manifest(Sha('a')), Old);
-        _bucket.StoreManifest("orders", Encoding.UTF8.GetBytes("{\"format\":\"serverlessdb-chunked-v1\",\"length\":"), Old);
-        _bucket.StoreChunk("orders", Sha('a'), Old);
-        _bucket.StoreChunk("orders", Sha('b'), Old);
-        _bucket.StoreManifest("shop", Manifest(Sha('c')), Old);
-        _bucket.StoreChunk("shop", Sha('c'), Old);
-        _bucket.StoreChunk("shop", Sha('d'), Old);
+        StoreManifest("orders", Manifest(Sha('a')), Old);
+        StoreManifest("orders", Encoding.UTF8.GetBytes("{\"format\":\"serverlessdb-chunked-v1\",\"length\":"), Old);
+        StoreChunk("orders", Sha('a'), Old);
+        StoreChunk("orders", Sha('b'), Old);
+        StoreManifest("shop", Manifest(Sha('c')), Old);
+        StoreChunk("shop", Sha('c'), Old);
+        StoreChunk("shop", Sha('d'), Old);
 
         var summary = await Collector().CollectOnceAsync(null, CancellationToken.None);
 
@@ -135,79 +131,94 @@ public sealed class ChunkCollectorTests
         Assert.Equal("orders", skipped.Database);
         Assert.Contains("does not parse", skipped.Reason, StringComparison.Ordinal);
         Assert.Equal((1, 1), (summary.Databases, summary.Deleted));
-        Assert.Contains(_bucket.Stored, v => v.Key == ChunkKey("orders", Sha('b')));
-        Assert.DoesNotContain(_bucket.Stored, v => v.Key == ChunkKey("shop", Sha('d')));
-        Assert.DoesNotContain(_bucket.Requests, r => r.StartsWith("LISTVERSIONS " + Prefix + "_chunks/orders/", StringComparison.Ordinal));
+        Assert.Single(_objects.VersionIdsOf(ChunkKey("orders", Sha('b'))));
+        Assert.Empty(_objects.VersionIdsOf(ChunkKey("shop", Sha('d'))));
+        Assert.DoesNotContain(_objects.Requests, r => r.StartsWith("LIST VERSIONS " + Prefix + "_chunks/orders/", StringComparison.Ordinal));
         Assert.Contains(_log.Lines, l => l.Contains("\"warn\"", StringComparison.Ordinal) && l.Contains("\"orders\"", StringComparison.Ordinal));
     }
 
     [Fact]
-    public async Task A_manifest_version_S3_keeps_refusing_means_nothing_is_deleted_for_its_database()
+    public async Task A_manifest_version_the_backend_keeps_refusing_means_nothing_is_deleted_for_its_database()
     {
-        var version = _bucket.StoreManifest("orders", Manifest(Sha('a')), Old);
-        _bucket.StoreChunk("orders", Sha('b'), Old);
-        _bucket.S3.Setup(s => s.GetObjectMetadataAsync(It.Is<GetObjectMetadataRequest>(r => r.VersionId == version), It.IsAny<CancellationToken>()))
-            .ThrowsAsync(Error(HttpStatusCode.Forbidden, "AccessDenied"));
+        var version = StoreManifest("orders", Manifest(Sha('a')), Old);
+        StoreChunk("orders", Sha('b'), Old);
+        _objects.BeforeEach("HEAD", (key, _) =>
+        {
+            if (key == DatabaseKey("orders"))
+            {
+                throw InMemoryObjectBackend.Error(ObjectBackendFailure.Refused, "AccessDenied (403): Access Denied");
+            }
+        });
 
         var summary = await Collector().CollectOnceAsync(null, CancellationToken.None);
 
         Assert.Contains("AccessDenied", Assert.Single(summary.Skipped).Reason, StringComparison.Ordinal);
+        Assert.Contains($"HEAD {DatabaseKey("orders")} version={version}", _objects.Requests);
         Assert.Equal(0, summary.Deleted);
-        Assert.Contains(_bucket.Stored, v => v.Key == ChunkKey("orders", Sha('b')));
+        Assert.Empty(Deletes);
+        Assert.Single(_objects.VersionIdsOf(ChunkKey("orders", Sha('b'))));
     }
 
     [Fact]
     public async Task A_database_whose_key_holds_no_version_any_more_loses_its_old_chunks()
     {
-        _bucket.StoreChunk("gone", Sha('a'), Old);
-        _bucket.StoreChunk("gone", Sha('b'), Young);
+        StoreChunk("gone", Sha('a'), Old);
+        var young = StoreChunk("gone", Sha('b'), Young);
 
         var summary = await Collector().CollectOnceAsync(null, CancellationToken.None);
 
         Assert.Equal((1, 1), (summary.Deleted, summary.Young));
+        Assert.Equal([ChunkKey("gone", Sha('b'))], _objects.Keys);
+        Assert.Equal([young], _objects.VersionIdsOf(ChunkKey("gone", Sha('b'))));
     }
 
     [Fact]
-    public async Task An_unversioned_bucket_is_refused_before_anything_is_listed()
+    public async Task An_unversioned_backend_is_refused_before_anything_is_listed()
     {
-        _bucket.Versioning = VersionStatus.Suspended;
-        _bucket.StoreChunk("orders", Sha('a'), Old);
+        var unversioned = new InMemoryObjectBackend(versioning: false);
+        unversioned.StoreVersion(ChunkKey("orders", Sha('a')), new byte[65536], new ObjectMetadata("application/octet-stream"), DateTime.UtcNow - Old);
 
-        var summary = await Collector().CollectOnceAsync(null, CancellationToken.None);
+        var summary = await Collector(unversioned).CollectOnceAsync(null, CancellationToken.None);
 
-        Assert.Contains("Suspended", summary.Refused, StringComparison.Ordinal);
-        Assert.Empty(_bucket.Requests);
-        Assert.Single(_bucket.Stored);
+        Assert.Contains("never enabled", summary.Refused, StringComparison.Ordinal);
+        Assert.Equal((0, 0, 0), (summary.Databases, summary.Deleted, summary.Kept));
+        Assert.Empty(unversioned.Requests);
+        Assert.Equal([ChunkKey("orders", Sha('a'))], unversioned.Keys);
     }
 
     [Fact]
     public async Task Names_under_the_chunk_folder_that_are_not_chunks_are_never_deleted()
     {
-        _bucket.Store(ChunkKey("orders", "notes.txt"), [1, 2, 3], Old, new Dictionary<string, string>());
-        _bucket.Store(ChunkKey("orders", Sha('A')), [1, 2, 3], Old, new Dictionary<string, string>());
+        _objects.StoreVersion(ChunkKey("orders", "notes.txt"), [1, 2, 3], new ObjectMetadata("text/plain"), DateTime.UtcNow - Old);
+        _objects.StoreVersion(ChunkKey("orders", Sha('A')), [1, 2, 3], new ObjectMetadata("application/octet-stream"), DateTime.UtcNow - Old);
 
         var summary = await Collector().CollectOnceAsync(null, CancellationToken.None);
 
         Assert.Equal((0, 0, 0), (summary.Deleted, summary.Kept, summary.Young));
-        Assert.Equal(2, _bucket.Stored.Count);
+        Assert.Empty(Deletes);
+        Assert.Equal(2, _objects.Keys.Count);
     }
 
     [Fact]
-    public async Task Versions_S3_refuses_to_delete_count_as_failed()
+    public async Task Versions_the_backend_refuses_to_delete_count_as_failed_and_stay_stored()
     {
-        _bucket.StoreChunk("orders", Sha('a'), Old);
-        _bucket.StoreChunk("orders", Sha('b'), Old);
-        _bucket.S3.Setup(s => s.DeleteObjectsAsync(It.IsAny<DeleteObjectsRequest>(), It.IsAny<CancellationToken>()))
-            .ReturnsAsync((DeleteObjectsRequest r, CancellationToken _) => new DeleteObjectsResponse
+        StoreChunk("orders", Sha('a'), Old);
+        var refused = StoreChunk("orders", Sha('b'), Old);
+        _objects.BeforeEach("DELETE", (key, _) =>
+        {
+            if (key == ChunkKey("orders", Sha('b')))
             {
-                DeletedObjects = [new DeletedObject { Key = r.Objects[0].Key, VersionId = r.Objects[0].VersionId }],
-                DeleteErrors = [new DeleteError { Key = r.Objects[1].Key, VersionId = r.Objects[1].VersionId, Code = "AccessDenied", Message = "no" }],
-            });
+                throw InMemoryObjectBackend.Error(ObjectBackendFailure.Refused, "AccessDenied (403): no");
+            }
+        });
 
         var summary = await Collector().CollectOnceAsync(null, CancellationToken.None);
 
         Assert.Equal((1, 1), (summary.Deleted, summary.Failed));
-        Assert.Contains(_log.Lines, l => l.Contains("chunk version not deleted", StringComparison.Ordinal));
+        Assert.Empty(_objects.VersionIdsOf(ChunkKey("orders", Sha('a'))));
+        Assert.Equal([refused], _objects.VersionIdsOf(ChunkKey("orders", Sha('b'))));
+        Assert.Contains(_log.Lines, l => l.Contains("chunk version not deleted", StringComparison.Ordinal)
+            && l.Contains($"{ChunkKey("orders", Sha('b'))} version {refused}: AccessDenied (403): no", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -216,14 +227,14 @@ public sealed class ChunkCollectorTests
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         foreach (var database in new[] { "a", "b", "c" })
         {
-            _bucket.StoreChunk(database, Sha('f'), Old);
+            StoreChunk(database, Sha('f'), Old);
         }
 
-        _bucket.OnListVersions = prefix => clock.Advance(prefix == DatabaseKey("a") ? TimeSpan.FromSeconds(31) : TimeSpan.Zero);
-        var collector = new ChunkCollector(new S3ObjectBackend(_bucket.S3.Object, Bucket), new ChunkCollectorOptions(Prefix, Grace) { RetryWindow = TimeSpan.FromSeconds(1) }, clock, _log);
+        _objects.BeforeEach("LIST", (prefix, _) => clock.Advance(prefix == DatabaseKey("a") ? TimeSpan.FromSeconds(31) : TimeSpan.Zero));
+        var collector = Collector(_objects, clock);
 
         var first = await collector.CollectOnceAsync(null, CancellationToken.None);
-        var listedBefore = _bucket.Requests.Count;
+        var listedBefore = _objects.Requests.Count;
         var second = await collector.CollectOnceAsync(null, CancellationToken.None);
 
         Assert.Equal((1, 1), (first.Databases, first.Deleted));
@@ -232,6 +243,35 @@ public sealed class ChunkCollectorTests
         // "a" lost its only chunk in the first pass, so its folder is gone from the second.
         Assert.Equal((2, 2), (second.Databases, second.Deleted));
         Assert.Empty(second.Skipped);
-        Assert.StartsWith($"LISTVERSIONS {DatabaseKey("b")}", _bucket.Requests.Skip(listedBefore).First(r => r.StartsWith("LISTVERSIONS", StringComparison.Ordinal)), StringComparison.Ordinal);
+        Assert.Equal($"LIST VERSIONS {DatabaseKey("b")}", _objects.Requests.Skip(listedBefore).First(r => r.StartsWith("LIST VERSIONS ", StringComparison.Ordinal)));
     }
+
+    /// <summary>A SHA-256-like chunk name made of one hex digit.</summary>
+    private static string Sha(char digit) => new(digit, 64);
+
+    private static string DatabaseKey(string database) => $"{Prefix}{database}.sqlite";
+
+    private static string ChunkKey(string database, string sha256) => $"{Prefix}_chunks/{database}/{sha256}";
+
+    /// <summary>A manifest naming <paramref name="chunks"/>, one 64 KiB chunk each.</summary>
+    private static byte[] Manifest(params string[] chunks) =>
+        new ChunkManifest((long)chunks.Length * ChunkManifest.ChunkAlignment, 4096, ChunkManifest.ChunkAlignment,
+            [.. chunks.Select((sha, i) => new ChunkRef((long)i * ChunkManifest.ChunkAlignment, ChunkManifest.ChunkAlignment, sha, new string('0', 32)))]).ToJson();
+
+    private ChunkCollector Collector(IObjectBackend? objects = null, TimeProvider? time = null) =>
+        new(objects ?? _objects, new ChunkCollectorOptions(Prefix, Grace) { RetryWindow = TimeSpan.FromSeconds(1) }, time ?? TimeProvider.System, _log);
+
+    /// <summary>Stores a manifest version of <paramref name="database"/>'s key, <paramref name="age"/> old; returns its version id.</summary>
+    private string StoreManifest(string database, byte[] json, TimeSpan age) =>
+        StoreAged(DatabaseKey(database), json, age, new Dictionary<string, string> { [StoredMetadata.LayoutKey] = StoredMetadata.ChunkedLayoutName });
+
+    /// <summary>Stores a whole-file version of <paramref name="database"/>'s key, <paramref name="age"/> old; returns its version id.</summary>
+    private string StoreWholeFile(string database, TimeSpan age) => StoreAged(DatabaseKey(database), new byte[4096], age, new Dictionary<string, string>());
+
+    /// <summary>Stores a version of a chunk of <paramref name="database"/>, <paramref name="age"/> old; returns its version id.</summary>
+    private string StoreChunk(string database, string sha256, TimeSpan age, int size = 65536) =>
+        StoreAged(ChunkKey(database, sha256), new byte[size], age, new Dictionary<string, string>());
+
+    private string StoreAged(string key, byte[] body, TimeSpan age, IReadOnlyDictionary<string, string> user) =>
+        _objects.StoreVersion(key, body, new ObjectMetadata("application/octet-stream", user), DateTime.UtcNow - age).VersionId!;
 }

@@ -145,4 +145,60 @@ public sealed class S3ObjectBackendTests
         Assert.Empty(last.Keys);
         Assert.Null(last.NextContinuation);
     }
+
+    [Fact]
+    public async Task Deleting_versions_sends_quiet_DeleteObjects_of_at_most_1000_keys_each_by_version_id()
+    {
+        var sent = new List<(string Bucket, bool Quiet, List<(string Key, string VersionId)> Objects)>();
+        _s3.Setup(s => s.DeleteObjectsAsync(It.IsAny<DeleteObjectsRequest>(), It.IsAny<CancellationToken>()))
+            .Callback((DeleteObjectsRequest r, CancellationToken _) => sent.Add((r.BucketName, r.Quiet == true, [.. r.Objects.Select(o => (o.Key, o.VersionId))])))
+            .ReturnsAsync(new DeleteObjectsResponse());
+        ObjectVersionRef[] versions = [.. Enumerable.Range(0, 2001).Select(i => new ObjectVersionRef($"databases/_chunks/orders/{i:D64}", $"v{i}"))];
+
+        var failures = await Backend().DeleteVersionsAsync(versions, CancellationToken.None);
+
+        Assert.Empty(failures);
+        Assert.Equal([1000, 1000, 1], sent.Select(r => r.Objects.Count));
+        Assert.All(sent, r => Assert.Equal((Bucket, true), (r.Bucket, r.Quiet)));
+        Assert.Equal(versions.Select(v => (v.Key, v.VersionId)), sent.SelectMany(r => r.Objects));
+    }
+
+    [Fact]
+    public async Task Versions_S3_did_not_delete_come_back_as_failures_whether_it_answered_or_threw_DeleteObjectsException()
+    {
+        _s3.SetupSequence(s => s.DeleteObjectsAsync(It.IsAny<DeleteObjectsRequest>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync(new DeleteObjectsResponse
+            {
+                DeletedObjects = [new DeletedObject { Key = "k/1", VersionId = "v1" }],
+                DeleteErrors = [new DeleteError { Key = "k/2", VersionId = "v2", Code = "AccessDenied", Message = "Access Denied" }],
+            })
+            .ThrowsAsync(new DeleteObjectsException(new DeleteObjectsResponse
+            {
+                DeleteErrors = [new DeleteError { Key = "k/1001", VersionId = "v1001", Code = "InternalError", Message = "try again" }],
+            }));
+        ObjectVersionRef[] versions = [.. Enumerable.Range(1, 1001).Select(i => new ObjectVersionRef($"k/{i}", $"v{i}"))];
+
+        var failures = await Backend().DeleteVersionsAsync(versions, CancellationToken.None);
+
+        Assert.Equal(
+            [new VersionDeleteFailure(new ObjectVersionRef("k/2", "v2"), "AccessDenied: Access Denied"), new VersionDeleteFailure(new ObjectVersionRef("k/1001", "v1001"), "InternalError: try again")],
+            failures);
+    }
+
+    [Theory]
+    [InlineData("Enabled", true, "Enabled")]
+    [InlineData("Suspended", false, "Suspended")]
+    [InlineData(null, false, "never enabled")]
+    public async Task Versioning_is_enabled_only_when_S3_says_Enabled_and_says_S3s_status(string? status, bool enabled, string said)
+    {
+        GetBucketVersioningRequest? sent = null;
+        _s3.Setup(s => s.GetBucketVersioningAsync(It.IsAny<GetBucketVersioningRequest>(), It.IsAny<CancellationToken>()))
+            .Callback((GetBucketVersioningRequest r, CancellationToken _) => sent = r)
+            .ReturnsAsync(new GetBucketVersioningResponse { VersioningConfig = new S3BucketVersioningConfig { Status = status is null ? null : VersionStatus.FindValue(status) } });
+
+        var versioning = await Backend().VersioningAsync(CancellationToken.None);
+
+        Assert.Equal(new ObjectVersioning(enabled, said), versioning);
+        Assert.Equal(Bucket, sent!.BucketName);
+    }
 }

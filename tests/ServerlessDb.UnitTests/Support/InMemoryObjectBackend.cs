@@ -71,6 +71,29 @@ internal sealed class InMemoryObjectBackend(bool versioning = true, TimeProvider
         }
     }
 
+    /// <summary>
+    /// Stores <paramref name="body"/> at <paramref name="key"/> unconditionally and unrecorded, as another writer would, with
+    /// <paramref name="metadata"/> as given and, when <paramref name="lastModified"/> is given, that time (a version stored in
+    /// the past); returns its ETag and version id (null without versioning).
+    /// </summary>
+    public PutResult StoreVersion(string key, byte[] body, ObjectMetadata metadata, DateTime? lastModified = null)
+    {
+        lock (_objects)
+        {
+            var entry = Add(key, [.. body], metadata, lastModified);
+            return new PutResult(entry.ETag, entry.VersionId);
+        }
+    }
+
+    /// <summary>The version ids stored at <paramref name="key"/>, newest first, deletion markers left out; empty without versioning.</summary>
+    public IReadOnlyList<string> VersionIdsOf(string key)
+    {
+        lock (_objects)
+        {
+            return [.. VersionsOf(key).Where(e => !e.IsDeleteMarker && e.VersionId is not null).Select(e => e.VersionId!)];
+        }
+    }
+
     /// <summary>Deletes <paramref name="key"/> unconditionally and unrecorded, as another writer would (leaving a deletion marker with versioning).</summary>
     public void Remove(string key)
     {
