@@ -155,7 +155,7 @@ internal sealed partial class CachedDatabase
 
     /// <summary>
     /// The cached file of <paramref name="version"/>, held for the caller, if this process has it (the current
-    /// version or one still held): what a chunked download copies the chunks it already has from.
+    /// version or one still held): what a store that builds a version from parts of another copies them from.
     /// </summary>
     public DatabaseSnapshot? TryHold(StoredVersion version)
     {
