@@ -122,7 +122,7 @@ internal sealed class CacheBudget
         var leaving = 0L;
         foreach (var file in _entries.Keys)
         {
-            if (file.Superseded)
+            if (file.Role == CachedFileRole.Superseded)
             {
                 leaving += file.Bytes;
             }

@@ -5,11 +5,12 @@ using System.Text.RegularExpressions;
 namespace ServerlessDb.Storage;
 
 /// <summary>
-/// The local copies of one database in one process: one immutable file per version, named by its
-/// ETag. A file lives while it is the current version or a snapshot holds it, and is deleted as
-/// soon as it is neither. Revalidations are single-flight: concurrent readers share one fetch.
-/// The store's <see cref="CacheBudget"/> may also evict the current version when no snapshot holds
-/// it and no reader is waiting for it; the next read then downloads it again in full.
+/// The local copies of one database in one process: one immutable file per version, named by its ETag, each with one
+/// <see cref="CachedFileRole"/> that decides when it is deleted. Every change of role goes through
+/// <see cref="ChangeRole"/>, which keeps the budget and the indexes of the current version and the spare in step.
+/// Revalidations are single-flight: concurrent readers share one fetch. The store's <see cref="CacheBudget"/> may also
+/// evict the current version when no snapshot holds it and no reader is waiting for it; the next read then downloads
+/// it again in full.
 /// </summary>
 /// <remarks>
 /// The folder is new and belongs to this instance (it lives in the process's own <see cref="CacheFolder"/>).
@@ -27,17 +28,17 @@ internal sealed partial class CachedDatabase
     private readonly Lock _gate = new();
     private readonly Dictionary<string, CachedVersionFile> _files = new(StringComparer.Ordinal);
 
-    // Old versions read by their history id (time travel): immutable, so kept like any cached file until the
-    // budget evicts them, and found again by that id.
+    // The history ids an old version was read by (time travel), to find its file again: an index, not a role (the
+    // current version may have been read by an id too; it is KeptForHistory once replaced).
     private readonly Dictionary<string, CachedVersionFile> _byVersionId = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly CacheBudget _budget;
-    private CachedVersionFile? _current;
-    private long _validatedAt;
+    private readonly SingleFlight<SnapshotFetch> _refresh = new();
 
-    // With KeepsSpare, the last replaced version no snapshot holds: kept (and counted in the budget) for the next
-    // write or download to patch into the version it needs instead of copying a whole file.
+    // The files with the roles Current and Spare (at most one each), written only by ChangeRole.
+    private CachedVersionFile? _current;
     private CachedVersionFile? _spare;
+    private long _validatedAt;
 
     // Readers waiting for a refresh to finish: while there are any, the current version is not evicted.
     private int _waiters;
@@ -45,7 +46,6 @@ internal sealed partial class CachedDatabase
     // Bumped whenever the current version is replaced, revalidated or evicted, so that a fetch that
     // started before cannot install its older answer over the newer state.
     private long _generation;
-    private Task<SnapshotFetch>? _refresh;
 
     public CachedDatabase(string name, string folder, TimeProvider time, CacheBudget budget)
     {
@@ -61,11 +61,11 @@ internal sealed partial class CachedDatabase
     public string Folder { get; }
 
     /// <summary>
-    /// Keep the file of the last replaced version as a spare (<see cref="TakeSpare"/>) instead of deleting it: the chunked
-    /// layout, which knows from two manifests which chunks differ, patches it into a newer version at the cost of those
-    /// chunks. Set by the store before the first read; whole-file stores leave it off.
+    /// Keep the file of the last replaced version that no snapshot holds as the spare (<see cref="TakeSpare"/>) instead
+    /// of deleting it, for a store that can patch a file into a newer version more cheaply than it can fetch or copy
+    /// one. Set by the store before the first read.
     /// </summary>
-    public bool KeepsSpare { get; init; }
+    public bool KeepsReplacedFileAsSpare { get; init; }
 
     /// <summary>The file name for a version: derived from the ETag, safe on any file system, and distinct per ETag.</summary>
     public static string FileNameFor(StoredVersion version)
@@ -114,8 +114,7 @@ internal sealed partial class CachedDatabase
         {
             for (var attempt = 1; attempt <= RefreshAttempts; attempt++)
             {
-                var (refresh, started) = RefreshAsync(fetch);
-                var got = await refresh.WaitAsync(cancellationToken);
+                var (got, started) = await _refresh.RunOrJoinAsync(() => RefreshAsync(fetch), cancellationToken);
                 lock (_gate)
                 {
                     if (_current is not null)
@@ -143,11 +142,12 @@ internal sealed partial class CachedDatabase
     /// Makes <paramref name="committedFile"/> the current version (moving it into the cache),
     /// validated at <paramref name="validatedAt"/>.
     /// </summary>
-    public void InstallCommitted(StoredVersion version, string committedFile, long validatedAt, bool assembledFromChunks = false)
+    /// <param name="isStoredObject">the file is byte for byte the object the store wrote (see <see cref="DatabaseSnapshot.IsStoredObject"/>).</param>
+    public void InstallCommitted(StoredVersion version, string committedFile, long validatedAt, bool isStoredObject = true)
     {
         lock (_gate)
         {
-            SetCurrent(Adopt(version, committedFile, assembledFromChunks), validatedAt);
+            SetCurrent(Adopt(version, committedFile, isStoredObject), validatedAt);
         }
 
         _budget.Trim();
@@ -155,7 +155,7 @@ internal sealed partial class CachedDatabase
 
     /// <summary>
     /// The cached file of <paramref name="version"/>, held for the caller, if this process has it (the current
-    /// version or one still held): what a chunked download copies the chunks it already has from.
+    /// version or one still held): what a store that builds a version from parts of another copies them from.
     /// </summary>
     public DatabaseSnapshot? TryHold(StoredVersion version)
     {
@@ -178,9 +178,13 @@ internal sealed partial class CachedDatabase
         var bytes = fetched.BytesMoved;
         lock (_gate)
         {
-            var file = Adopt(fetched.Version, downloadedFile, fetched.AssembledFromChunks);
-            file.KeptForHistory = true;
+            var file = Adopt(fetched.Version, downloadedFile, fetched.IsStoredObject);
             _byVersionId[versionId] = file;
+            if (file.Role != CachedFileRole.Current)
+            {
+                ChangeRole(file, CachedFileRole.KeptForHistory);
+            }
+
             held = Hold(file, new SnapshotFetch(SnapshotSource.Downloaded, bytes), versionId);
         }
 
@@ -203,7 +207,7 @@ internal sealed partial class CachedDatabase
     }
 
     /// <summary>
-    /// Moves the spare (the file of a replaced version no snapshot holds; see <see cref="KeepsSpare"/>) to the new path
+    /// Moves the spare (the file of a replaced version no snapshot holds; see <see cref="KeepsReplacedFileAsSpare"/>) to the new path
     /// <paramref name="targetPath"/>, for the caller to patch and own, and returns its version; null, moving nothing,
     /// when there is none.
     /// </summary>
@@ -216,10 +220,9 @@ internal sealed partial class CachedDatabase
                 return null;
             }
 
-            _spare = null;
-            _files.Remove(Path.GetFileName(spare.Path));
-            _budget.Remove(spare);
+            // Moved first, so a failed move leaves it the spare; gone from the cache, nothing is left to delete.
             File.Move(spare.Path, targetPath);
+            ChangeRole(spare, CachedFileRole.Gone);
             return spare.Version;
         }
     }
@@ -229,35 +232,10 @@ internal sealed partial class CachedDatabase
     {
         lock (_gate)
         {
-            if (_byVersionId.Remove(versionId, out var file) && !_byVersionId.ContainsValue(file))
+            if (_byVersionId.Remove(versionId, out var file) && !_byVersionId.ContainsValue(file) && file.Role == CachedFileRole.KeptForHistory)
             {
-                file.KeptForHistory = false;
-                if (file.Holders == 0 && file != _current)
-                {
-                    Evict(file);
-                }
+                ChangeRole(file, file.Holders == 0 ? CachedFileRole.Gone : CachedFileRole.Superseded);
             }
-        }
-    }
-
-    /// <summary>Starts a revalidation with <paramref name="fetch"/>, or joins the one under way; says which.</summary>
-    private (Task<SnapshotFetch> Refresh, bool Started) RefreshAsync(Func<StoredVersion?, Task<FetchedVersion>> fetch)
-    {
-        lock (_gate)
-        {
-            if (_refresh is null)
-            {
-                var known = _current?.Version;
-                var generation = _generation;
-                var startedAt = _time.GetTimestamp();
-
-                // Task.Run: the fetch must not run (and finish) inline while this lock is held,
-                // or it would clear _refresh before it is set.
-                _refresh = Task.Run(() => RunRefreshAsync(fetch, known, generation, startedAt));
-                return (_refresh, true);
-            }
-
-            return (_refresh, false);
         }
     }
 
@@ -269,48 +247,39 @@ internal sealed partial class CachedDatabase
     {
         lock (_gate)
         {
-            if (file.Holders > 0 || !_files.TryGetValue(Path.GetFileName(file.Path), out var known) || known != file)
+            if (file.Holders > 0 || file.Role is CachedFileRole.Gone || (file.Role is CachedFileRole.Current && _waiters > 0))
             {
                 return;
             }
 
-            if (file == _current)
-            {
-                if (_waiters > 0)
-                {
-                    return;
-                }
-
-                // Forgotten, so the next read downloads it in full instead of asking If-None-Match.
-                _current = null;
-                _generation++;
-            }
-
-            Evict(file);
+            // The current version too: forgotten, so the next read downloads it in full instead of asking If-None-Match.
+            ChangeRole(file, CachedFileRole.Gone);
         }
     }
 
-    private async Task<SnapshotFetch> RunRefreshAsync(Func<StoredVersion?, Task<FetchedVersion>> fetch, StoredVersion? known, long generation, long startedAt)
+    /// <summary>One revalidation with <paramref name="fetch"/>, given the version held now; run by <see cref="_refresh"/>, one at a time.</summary>
+    private async Task<SnapshotFetch> RefreshAsync(Func<StoredVersion?, Task<FetchedVersion>> fetch)
     {
-        FetchedVersion? fetched = null;
-        try
+        StoredVersion? known;
+        long generation;
+        long startedAt;
+        lock (_gate)
         {
-            fetched = await fetch(known);
-            return fetched.Value.DownloadedFile is not null
-                ? new SnapshotFetch(SnapshotSource.Downloaded, fetched.Value.BytesMoved)
-                : SnapshotFetch.Revalidated;
+            known = _current?.Version;
+            generation = _generation;
+            startedAt = _time.GetTimestamp();
         }
-        finally
+
+        var fetched = await fetch(known);
+
+        // Measured before Apply moves the downloaded file into place.
+        var result = fetched.DownloadedFile is not null ? new SnapshotFetch(SnapshotSource.Downloaded, fetched.BytesMoved) : SnapshotFetch.Revalidated;
+        lock (_gate)
         {
-            lock (_gate)
-            {
-                _refresh = null;
-                if (fetched is { } result)
-                {
-                    Apply(result, generation, startedAt);
-                }
-            }
+            Apply(fetched, generation, startedAt);
         }
+
+        return result;
     }
 
     private void Apply(FetchedVersion fetched, long generation, long startedAt)
@@ -334,11 +303,12 @@ internal sealed partial class CachedDatabase
             return;
         }
 
-        var file = fetched.DownloadedFile is { } downloaded ? Adopt(fetched.Version, downloaded, fetched.AssembledFromChunks) : AdoptEmpty();
+        var file = fetched.DownloadedFile is { } downloaded ? Adopt(fetched.Version, downloaded, fetched.IsStoredObject) : AdoptEmpty();
         SetCurrent(file, startedAt);
     }
 
-    private CachedVersionFile Adopt(StoredVersion version, string source, bool assembledFromChunks = false)
+    /// <summary>The file of <paramref name="version"/>: the cached one, or <paramref name="source"/> moved into the folder, with the role New.</summary>
+    private CachedVersionFile Adopt(StoredVersion version, string source, bool isStoredObject)
     {
         var name = FileNameFor(version);
         if (_files.TryGetValue(name, out var existing))
@@ -354,9 +324,8 @@ internal sealed partial class CachedDatabase
 
         var path = Path.Combine(Folder, name);
         File.Move(source, path, overwrite: true);
-        var file = new CachedVersionFile(version, path, new FileInfo(path).Length) { AssembledFromChunks = assembledFromChunks };
+        var file = new CachedVersionFile(version, path, new FileInfo(path).Length, isStoredObject);
         _files.Add(name, file);
-        _budget.Add(file, () => TryEvict(file));
         return file;
     }
 
@@ -369,52 +338,89 @@ internal sealed partial class CachedDatabase
 
         var temp = NewTempPath();
         File.Create(temp).Dispose();
-        return Adopt(StoredVersion.Missing, temp);
+        return Adopt(StoredVersion.Missing, temp, isStoredObject: false);
     }
 
     private void SetCurrent(CachedVersionFile file, long validatedAt)
     {
-        var previous = _current;
-        _current = file;
-        file.Superseded = false;
-        if (_spare == file)
-        {
-            _spare = null;
-        }
-
+        ChangeRole(file, CachedFileRole.Current);
         _validatedAt = validatedAt;
         _generation++;
-        if (previous is not null && previous != file && !previous.KeptForHistory)
-        {
-            if (previous.Holders == 0)
-            {
-                Retire(previous);
-            }
-            else
-            {
-                previous.Superseded = true;
-            }
-        }
     }
 
-    /// <summary>A replaced version no snapshot holds any more: the spare, when this database keeps one, else deleted.</summary>
-    private void Retire(CachedVersionFile file)
+    /// <summary>
+    /// Gives <paramref name="file"/> the role <paramref name="to"/>, if <see cref="CachedFileRoles.Allows"/> the change, and
+    /// keeps everything that depends on roles in step: the budget counts a file from its first role until it is gone,
+    /// at most one file is current and one the spare (the one each replaces takes the role it now calls for), and a
+    /// file gone is out of the folder's books and deleted. Under the gate.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">the change is not allowed: a bug in this class.</exception>
+    private void ChangeRole(CachedVersionFile file, CachedFileRole to)
     {
-        if (!KeepsSpare || !file.Version.Exists)
+        var from = file.Role;
+        if (from == to)
         {
-            Evict(file);
             return;
         }
 
-        // An older spare still held is retired again when released, and may then take the place back: either serves.
-        if (_spare is { Holders: 0 } older && older != file)
+        if (!CachedFileRoles.Allows(from, to))
         {
-            Evict(older);
+            throw new InvalidOperationException($"The cached file of version {file.Version} of '{Name}' cannot change from {from} to {to}.");
         }
 
-        _spare = file;
-        file.Superseded = false;
+        file.Role = to;
+        switch (from)
+        {
+            case CachedFileRole.New:
+                _budget.Add(file, () => TryEvict(file));
+                break;
+            case CachedFileRole.Current:
+                _current = null;
+                _generation++;
+                break;
+            case CachedFileRole.Spare:
+                _spare = null;
+                break;
+        }
+
+        switch (to)
+        {
+            case CachedFileRole.Current:
+                if (_current is { } replaced)
+                {
+                    ChangeRole(replaced, RoleOnceLeft(replaced));
+                }
+
+                _current = file;
+                break;
+            case CachedFileRole.Spare:
+                // An older spare still held goes when released, and may then take the place back: either serves.
+                if (_spare is { } older)
+                {
+                    ChangeRole(older, older.Holders == 0 ? CachedFileRole.Gone : CachedFileRole.Superseded);
+                }
+
+                _spare = file;
+                break;
+            case CachedFileRole.Gone:
+                foreach (var id in _byVersionId.Where(entry => entry.Value == file).Select(entry => entry.Key).ToList())
+                {
+                    _byVersionId.Remove(id);
+                }
+
+                _files.Remove(Path.GetFileName(file.Path));
+                _budget.Remove(file);
+                File.Delete(file.Path);
+                break;
+        }
     }
+
+    /// <summary>The role of a file that is no longer current, or whose last snapshot of a superseded version was released.</summary>
+    private CachedFileRole RoleOnceLeft(CachedVersionFile file) =>
+        _byVersionId.ContainsValue(file) ? CachedFileRole.KeptForHistory
+        : file.Holders > 0 ? CachedFileRole.Superseded
+        : KeepsReplacedFileAsSpare && file.Version.Exists ? CachedFileRole.Spare
+        : CachedFileRole.Gone;
 
     private DatabaseSnapshot Hold(CachedVersionFile file, SnapshotFetch fetch, string? versionId = null)
     {
@@ -424,7 +430,7 @@ internal sealed partial class CachedDatabase
         {
             Fetch = fetch,
             VersionId = versionId,
-            IsStoredObject = file.Version.Exists && !file.AssembledFromChunks,
+            IsStoredObject = file.Version.Exists && file.IsStoredObject,
         };
     }
 
@@ -433,94 +439,15 @@ internal sealed partial class CachedDatabase
         lock (_gate)
         {
             file.Holders--;
-            if (file.Holders == 0 && file != _current && file != _spare && !file.KeptForHistory)
+            if (file.Holders == 0 && file.Role == CachedFileRole.Superseded)
             {
-                Retire(file);
+                ChangeRole(file, RoleOnceLeft(file));
             }
         }
 
         _budget.Trim();
     }
 
-    private void Evict(CachedVersionFile file)
-    {
-        if (file.KeptForHistory)
-        {
-            foreach (var id in _byVersionId.Where(entry => entry.Value == file).Select(entry => entry.Key).ToList())
-            {
-                _byVersionId.Remove(id);
-            }
-        }
-
-        if (_spare == file)
-        {
-            _spare = null;
-        }
-
-        _files.Remove(Path.GetFileName(file.Path));
-        _budget.Remove(file);
-        File.Delete(file.Path);
-    }
-
     [GeneratedRegex(@"\A[A-Za-z0-9-]{1,128}\z")]
     private static partial Regex SafeETag();
-}
-
-/// <summary>One immutable local file holding one version of a database, its size, and how many snapshots hold it.</summary>
-internal sealed class CachedVersionFile(StoredVersion version, string path, long bytes)
-{
-    public StoredVersion Version { get; } = version;
-
-    public string Path { get; } = path;
-
-    /// <summary>The file's size, counted against the cache's <see cref="CacheBudget"/>.</summary>
-    public long Bytes { get; } = bytes;
-
-    /// <summary>Put together from the chunks of a manifest (STORAGE_LAYOUT=chunked): not byte for byte one stored object.</summary>
-    public bool AssembledFromChunks { get; init; }
-
-    /// <summary>Snapshots that hold the file; guarded by the owning <see cref="CachedDatabase"/>'s lock.</summary>
-    public int Holders { get; set; }
-
-    /// <summary>An old version read by its history id: kept when no snapshot holds it, until the budget evicts it; guarded like <see cref="Holders"/>.</summary>
-    public bool KeptForHistory { get; set; }
-
-    /// <summary>
-    /// No longer current but still held: deleted as soon as its last snapshot is released, so the budget does
-    /// not make room for it (it would evict the new current version of a large database after every commit).
-    /// Written under the owning database's lock, read by the budget without it.
-    /// </summary>
-    public bool Superseded
-    {
-        get => Volatile.Read(ref _superseded);
-        set => Volatile.Write(ref _superseded, value);
-    }
-
-    private bool _superseded;
-}
-
-/// <summary>
-/// What one revalidation of a cached database found: the cached version is still current
-/// (<see cref="Unchanged"/>), the database is missing, or a new version was downloaded to
-/// <see cref="DownloadedFile"/>, a temporary file in the database's cache folder, from
-/// <see cref="Source"/> (where the object lives, for messages).
-/// </summary>
-/// <remarks>
-/// A file put together from a manifest's chunks says so (<see cref="AssembledFromChunks"/>) and how many bytes it
-/// fetched (<see cref="BytesFetched"/>; otherwise the file's length is what moved).
-/// </remarks>
-internal readonly record struct FetchedVersion(StoredVersion Version, string? DownloadedFile, bool Unchanged, string? Source = null)
-{
-    public bool AssembledFromChunks { get; init; }
-
-    public long? BytesFetched { get; init; }
-
-    /// <summary>The bytes the fetch moved: <see cref="BytesFetched"/> when it says, else the downloaded file's length.</summary>
-    public long BytesMoved => BytesFetched ?? (DownloadedFile is { } file ? new FileInfo(file).Length : 0);
-
-    public static FetchedVersion StillCurrent => new(default, null, Unchanged: true);
-
-    public static FetchedVersion Missing => new(StoredVersion.Missing, null, Unchanged: false);
-
-    public static FetchedVersion Downloaded(StoredVersion version, string file, string source) => new(version, file, Unchanged: false, source);
 }

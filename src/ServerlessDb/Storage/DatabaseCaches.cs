@@ -12,7 +12,7 @@ namespace ServerlessDb.Storage;
 /// <see cref="CacheBudget"/> of <c>maxBytes</c>.
 /// </summary>
 /// <remarks>The folder belongs to this instance: it is the cache folder of the process's own <see cref="CacheFolder"/>.</remarks>
-/// <param name="keepSpares">each database keeps the file of its last replaced version as a spare (see <see cref="CachedDatabase.KeepsSpare"/>).</param>
+/// <param name="keepSpares">each database keeps the file of its last replaced version as a spare (see <see cref="CachedDatabase.KeepsReplacedFileAsSpare"/>).</param>
 internal sealed class DatabaseCaches(string folder, long maxBytes, TimeProvider time, bool keepSpares = false)
 {
     private readonly CacheBudget _budget = new(maxBytes);
@@ -100,7 +100,7 @@ internal sealed class DatabaseCaches(string folder, long maxBytes, TimeProvider 
         {
             if (!_databases.TryGetValue(database, out cache))
             {
-                cache = new CachedDatabase(database, Path.Combine(folder, database), time, _budget) { KeepsSpare = keepSpares };
+                cache = new CachedDatabase(database, Path.Combine(folder, database), time, _budget) { KeepsReplacedFileAsSpare = keepSpares };
                 _databases[database] = cache;
             }
 

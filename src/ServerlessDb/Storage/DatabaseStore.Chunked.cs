@@ -121,7 +121,7 @@ internal sealed partial class DatabaseStore
 
             var fetched = await ChunkedFiles.AssembleAsync(manifest, temp, basis, (chunk, sink, t) => FetchChunkAsync(cache.Name, source, chunk, sink, t), token, recycled);
             _manifests.Remember(cache.Name, version.ETag!, manifest);
-            return (FetchedVersion.Downloaded(version, temp, source) with { AssembledFromChunks = true, BytesFetched = manifestBytes + fetched }, manifest);
+            return (FetchedVersion.Downloaded(version, temp, source) with { IsStoredObject = false, BytesFetched = manifestBytes + fetched }, manifest);
         }
     }
 

@@ -159,7 +159,7 @@ internal sealed partial class DatabaseStore : IDatabaseStore, IDatabaseCatalog
             _versionIds[database] = (etag, putVersionId);
         }
 
-        cache.InstallCommitted(version, filePath, startedAt, assembledFromChunks: body.Manifest is not null);
+        cache.InstallCommitted(version, filePath, startedAt, isStoredObject: body.Manifest is null);
         return new CommitReceipt(version, body.UploadedBytes);
     }
 

@@ -13,7 +13,7 @@ public sealed class CachedDatabaseSpareTests : IDisposable
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     private CachedDatabase NewCache(bool keepsSpare, CacheBudget? budget = null) =>
-        new("db", Path.Combine(_folder, "cache"), TimeProvider.System, budget ?? new CacheBudget(1 << 30)) { KeepsSpare = keepsSpare };
+        new("db", Path.Combine(_folder, "cache"), TimeProvider.System, budget ?? new CacheBudget(1 << 30)) { KeepsReplacedFileAsSpare = keepsSpare };
 
     private static void Commit(CachedDatabase cache, string etag, int bytes)
     {
