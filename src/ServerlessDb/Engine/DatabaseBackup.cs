@@ -28,7 +28,7 @@ internal sealed class BackupFile : IDisposable
 
     public long Length { get; }
 
-    public StoredVersion Version => _snapshot.Version;
+    public DatabaseETag Version => _snapshot.ETag;
 
     /// <summary>The store's history id of the version, when it is an old one read by id (time travel); null for the current one.</summary>
     public string? VersionId => _snapshot.VersionId;
@@ -36,7 +36,7 @@ internal sealed class BackupFile : IDisposable
     public bool IsStoredObject => _generated is null && _snapshot.IsStoredObject;
 
     /// <summary>The file is the snapshot of a version stored in chunks: the database file itself, though no stored object holds it whole.</summary>
-    public bool IsAssembledFile => _generated is null && _snapshot.Version.Exists && !_snapshot.IsStoredObject;
+    public bool IsAssembledFile => _generated is null && _snapshot.ETag.Exists && !_snapshot.IsStoredObject;
 
     public void Dispose()
     {

@@ -9,7 +9,7 @@ namespace ServerlessDb.Engine;
 
 /// <summary>What a load committed: the new version, the file's size and how many tables it has.</summary>
 /// <param name="DumpResult">for a dump, what its last statement did (rqlite answers a SQL load with it, as an execute of the whole text); null for a file.</param>
-internal sealed record LoadOutcome(StoredVersion Version, long Bytes, int Tables, LoadFormat Format, ExecResult? DumpResult = null);
+internal sealed record LoadOutcome(DatabaseETag Version, long Bytes, int Tables, LoadFormat Format, ExecResult? DumpResult = null);
 
 /// <summary>
 /// Builds and validates the file a load commits, in the engine's scratch space, before anything is

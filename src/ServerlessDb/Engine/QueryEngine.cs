@@ -85,7 +85,7 @@ internal sealed partial class QueryEngine
                 : await _store.GetAsync(request.Database, maxStaleness: null, cancellationToken);
         }
 
-        trace.VersionRead = snapshot.Version.ToString();
+        trace.VersionRead = snapshot.ETag.ToString();
         using (trace.Phase("execute"))
         {
             try
@@ -142,7 +142,7 @@ internal sealed partial class QueryEngine
     private async Task<QueryOutcome> ReplaceOnceAsync(string database, string filePath, RequestTrace trace, CancellationToken cancellationToken)
     {
         trace.Attempts++;
-        StoredVersion current;
+        DatabaseETag current;
         using (trace.Phase("fetch"))
         {
             current = await _store.CurrentVersionAsync(database, cancellationToken);
@@ -153,9 +153,9 @@ internal sealed partial class QueryEngine
         return new QueryOutcome([], Committed: true, committed);
     }
 
-    private async Task<StoredVersion> CommitAsync(string database, StoredVersion basedOn, string filePath, RequestTrace trace, CancellationToken cancellationToken)
+    private async Task<DatabaseETag> CommitAsync(string database, DatabaseETag basedOn, string filePath, RequestTrace trace, CancellationToken cancellationToken)
     {
-        StoredVersion committed;
+        DatabaseETag committed;
         using (trace.Phase("upload"))
         {
             CommitReceipt receipt;
@@ -169,7 +169,7 @@ internal sealed partial class QueryEngine
                 throw;
             }
 
-            committed = receipt.Version;
+            committed = receipt.ETag;
             trace.BytesUploaded += receipt.BytesUploaded;
         }
 
@@ -204,7 +204,7 @@ internal sealed partial class QueryEngine
 
         using (snapshot)
         {
-            trace.VersionRead = snapshot.Version.ToString();
+            trace.VersionRead = snapshot.ETag.ToString();
             using var session = SqliteSession.OpenReadOnly(snapshot.FilePath);
 
             // A retry of a write that already committed needs neither the lock nor a new version, nor
@@ -212,7 +212,7 @@ internal sealed partial class QueryEngine
             if (request.Idempotency is { } idempotency && FindAnswer(session, request, idempotency) is { } earlier)
             {
                 trace.Path = "replay";
-                return QueryOutcome.Replay(earlier, snapshot.Version);
+                return QueryOutcome.Replay(earlier, snapshot.ETag);
             }
 
             IReadOnlyList<Classification> classifications;
@@ -227,7 +227,7 @@ internal sealed partial class QueryEngine
                 using (trace.Phase("execute"))
                 {
                     var results = RequestStatements.Run(session, request, classifications, NewExecutor(session, request, deadline));
-                    return new QueryOutcome(results, Committed: false, snapshot.Version);
+                    return new QueryOutcome(results, Committed: false, snapshot.ETag);
                 }
             }
 
@@ -296,7 +296,7 @@ internal sealed partial class QueryEngine
 
         using (snapshot)
         {
-            trace.VersionRead = snapshot.Version.ToString();
+            trace.VersionRead = snapshot.ETag.ToString();
             string? workingCopy = _workingCopies.NewScratchPath(".sqlite");
             using (trace.Phase("fetch"))
             {
@@ -323,17 +323,17 @@ internal sealed partial class QueryEngine
                 if (execution.Replayed)
                 {
                     trace.Path = "replay";
-                    return QueryOutcome.Replay(execution.Answer!, snapshot.Version);
+                    return QueryOutcome.Replay(execution.Answer!, snapshot.ETag);
                 }
 
                 var results = execution.Results;
                 if (DatabaseFileHeader.ReadChangeCounter(workingCopy) == changesBefore)
                 {
-                    return new QueryOutcome(results, Committed: false, snapshot.Version) { Answer = execution.Answer };
+                    return new QueryOutcome(results, Committed: false, snapshot.ETag) { Answer = execution.Answer };
                 }
 
                 WorkingCopies.EnsureComplete(workingCopy);
-                var committed = await CommitAsync(database, snapshot.Version, workingCopy, trace, cancellationToken);
+                var committed = await CommitAsync(database, snapshot.ETag, workingCopy, trace, cancellationToken);
                 workingCopy = null; // the store moved it into its cache
                 return new QueryOutcome(results, Committed: true, committed) { Answer = execution.Answer };
             }

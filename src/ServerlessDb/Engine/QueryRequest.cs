@@ -31,12 +31,12 @@ internal sealed record IdempotentWrite(string Key, Func<IReadOnlyList<StatementR
 /// response body recorded with the write; <see cref="Replayed"/> says it was recorded by an earlier
 /// request with the same key, and this one changed nothing.
 /// </summary>
-internal sealed record QueryOutcome(IReadOnlyList<StatementResult> Results, bool Committed, StoredVersion Version)
+internal sealed record QueryOutcome(IReadOnlyList<StatementResult> Results, bool Committed, DatabaseETag Version)
 {
     public string? Answer { get; init; }
 
     public bool Replayed { get; init; }
 
-    public static QueryOutcome Replay(string answer, StoredVersion version) =>
+    public static QueryOutcome Replay(string answer, DatabaseETag version) =>
         new([], Committed: false, version) { Answer = answer, Replayed = true };
 }

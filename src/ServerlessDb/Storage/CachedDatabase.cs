@@ -68,7 +68,7 @@ internal sealed partial class CachedDatabase
     public bool KeepsReplacedFileAsSpare { get; init; }
 
     /// <summary>The file name for a version: derived from the ETag, safe on any file system, and distinct per ETag.</summary>
-    public static string FileNameFor(StoredVersion version)
+    public static string FileNameFor(DatabaseETag version)
     {
         if (version.ETag is not { } etag)
         {
@@ -103,7 +103,7 @@ internal sealed partial class CachedDatabase
     /// runs on its own, bounded by the store's deadline, so a caller that gives up does not cancel it
     /// for the others.
     /// </summary>
-    public async Task<DatabaseSnapshot> RefreshAndHoldAsync(Func<StoredVersion?, Task<FetchedVersion>> fetch, CancellationToken cancellationToken)
+    public async Task<DatabaseSnapshot> RefreshAndHoldAsync(Func<DatabaseETag?, Task<FetchedVersion>> fetch, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
@@ -143,7 +143,7 @@ internal sealed partial class CachedDatabase
     /// validated at <paramref name="validatedAt"/>.
     /// </summary>
     /// <param name="isStoredObject">the file is byte for byte the object the store wrote (see <see cref="DatabaseSnapshot.IsStoredObject"/>).</param>
-    public void InstallCommitted(StoredVersion version, string committedFile, long validatedAt, bool isStoredObject = true)
+    public void InstallCommitted(DatabaseETag version, string committedFile, long validatedAt, bool isStoredObject = true)
     {
         lock (_gate)
         {
@@ -157,7 +157,7 @@ internal sealed partial class CachedDatabase
     /// The cached file of <paramref name="version"/>, held for the caller, if this process has it (the current
     /// version or one still held): what a store that builds a version from parts of another copies them from.
     /// </summary>
-    public DatabaseSnapshot? TryHold(StoredVersion version)
+    public DatabaseSnapshot? TryHold(DatabaseETag version)
     {
         lock (_gate)
         {
@@ -211,7 +211,7 @@ internal sealed partial class CachedDatabase
     /// <paramref name="targetPath"/>, for the caller to patch and own, and returns its version; null, moving nothing,
     /// when there is none.
     /// </summary>
-    public StoredVersion? TakeSpare(string targetPath)
+    public DatabaseETag? TakeSpare(string targetPath)
     {
         lock (_gate)
         {
@@ -258,9 +258,9 @@ internal sealed partial class CachedDatabase
     }
 
     /// <summary>One revalidation with <paramref name="fetch"/>, given the version held now; run by <see cref="_refresh"/>, one at a time.</summary>
-    private async Task<SnapshotFetch> RefreshAsync(Func<StoredVersion?, Task<FetchedVersion>> fetch)
+    private async Task<SnapshotFetch> RefreshAsync(Func<DatabaseETag?, Task<FetchedVersion>> fetch)
     {
-        StoredVersion? known;
+        DatabaseETag? known;
         long generation;
         long startedAt;
         lock (_gate)
@@ -308,7 +308,7 @@ internal sealed partial class CachedDatabase
     }
 
     /// <summary>The file of <paramref name="version"/>: the cached one, or <paramref name="source"/> moved into the folder, with the role New.</summary>
-    private CachedVersionFile Adopt(StoredVersion version, string source, bool isStoredObject)
+    private CachedVersionFile Adopt(DatabaseETag version, string source, bool isStoredObject)
     {
         var name = FileNameFor(version);
         if (_files.TryGetValue(name, out var existing))
@@ -338,7 +338,7 @@ internal sealed partial class CachedDatabase
 
         var temp = NewTempPath();
         File.Create(temp).Dispose();
-        return Adopt(StoredVersion.Missing, temp, isStoredObject: false);
+        return Adopt(DatabaseETag.Missing, temp, isStoredObject: false);
     }
 
     private void SetCurrent(CachedVersionFile file, long validatedAt)

@@ -4,11 +4,11 @@ namespace ServerlessDb.Storage;
 /// One immutable local file holding one version of a database: its size, how many snapshots hold it, and its one
 /// <see cref="CachedFileRole"/>, which only its <see cref="CachedDatabase"/> changes (through one method, under its lock).
 /// </summary>
-internal sealed class CachedVersionFile(StoredVersion version, string path, long bytes, bool isStoredObject)
+internal sealed class CachedVersionFile(DatabaseETag version, string path, long bytes, bool isStoredObject)
 {
     private int _role = (int)CachedFileRole.New;
 
-    public StoredVersion Version { get; } = version;
+    public DatabaseETag Version { get; } = version;
 
     public string Path { get; } = path;
 

@@ -27,7 +27,7 @@ internal sealed class DatabaseCaches(string folder, long maxBytes, TimeProvider 
     public async Task<DatabaseSnapshot> GetAsync(
         string database,
         TimeSpan? maxStaleness,
-        Func<CachedDatabase, StoredVersion?, Task<FetchedVersion>> fetch,
+        Func<CachedDatabase, DatabaseETag?, Task<FetchedVersion>> fetch,
         CancellationToken cancellationToken)
     {
         var cache = For(database);
@@ -126,7 +126,7 @@ internal sealed class DatabaseCaches(string folder, long maxBytes, TimeProvider 
     }
 
     private static async Task<FetchedVersion> FetchCheckedAsync(
-        CachedDatabase cache, StoredVersion? known, Func<CachedDatabase, StoredVersion?, Task<FetchedVersion>> fetch)
+        CachedDatabase cache, DatabaseETag? known, Func<CachedDatabase, DatabaseETag?, Task<FetchedVersion>> fetch)
     {
         var fetched = await fetch(cache, known);
         if (fetched.DownloadedFile is { } file && DatabaseFileHeader.FindProblem(file) is { } problem)

@@ -19,29 +19,13 @@ internal sealed partial class DatabaseStore
     // the base a commit finds its changed chunks against, and what a cached or spare file is known to hold.
     private readonly KnownManifests _manifests = new();
 
-    /// <summary>What a commit PUTs at the database's key: the working copy itself, or the manifest of its chunks (uploaded first).</summary>
-    /// <param name="Length">the bytes the put sends: the file, or the manifest.</param>
-    /// <param name="UploadedBytes">the bytes the commit stores in all: the file, or the new chunks and the manifest.</param>
-    private sealed record CommitBody(string Crc32, long Length, long UploadedBytes, ChunkManifest? Manifest, Func<Stream> Open)
-    {
-        public static CommitBody ForManifest(byte[] json, long chunkBytes, ChunkManifest manifest) =>
-            new(ObjectChecksum.Of(json), json.Length, chunkBytes + json.Length, manifest, () => new MemoryStream(json, writable: false));
-
-        public static async Task<CommitBody> ForFileAsync(string filePath, CancellationToken cancellationToken) => new(
-            await ObjectChecksum.OfFileAsync(filePath, cancellationToken),
-            new FileInfo(filePath).Length,
-            new FileInfo(filePath).Length,
-            Manifest: null,
-            () => new FileStream(filePath, FileMode.Open, FileAccess.Read, FileShare.Read, FileBufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan));
-    }
-
     /// <summary>
     /// Cuts the working copy into chunks, uploads those the base version's manifest (when this process knows it)
     /// does not hold, and returns the manifest to commit. The chunks are immutable and named by their content, so
     /// uploading one again, or leaving one behind when the commit then fails, harms nothing: garbage collection
     /// removes chunks no kept manifest names.
     /// </summary>
-    private async Task<CommitBody> PrepareChunkedCommitAsync(string database, StoredVersion basedOn, string filePath, int chunkSize, CancellationToken cancellationToken)
+    private async Task<CommitBody> PrepareChunkedCommitAsync(string database, DatabaseETag basedOn, string filePath, int chunkSize, CancellationToken cancellationToken)
     {
         var commit = await ChunkedFiles.DescribeAsync(filePath, chunkSize, _manifests.Of(database, basedOn), cancellationToken);
         await ChunkedFiles.UploadEachAsync(filePath, commit.ToUpload, (chunk, bytes, token) => PutChunkAsync(database, chunk, bytes, token), cancellationToken);
@@ -70,7 +54,7 @@ internal sealed partial class DatabaseStore
     /// </summary>
     public async Task CopyForWriteAsync(string database, DatabaseSnapshot snapshot, string targetPath, CancellationToken cancellationToken)
     {
-        if (_manifests.Of(database, snapshot.Version) is { } target
+        if (_manifests.Of(database, snapshot.ETag) is { } target
             && _caches.For(database).TakeSpare(targetPath) is { } spare)
         {
             if (_manifests.Of(database, spare) is { } spareManifest)
@@ -89,22 +73,15 @@ internal sealed partial class DatabaseStore
     }
 
     /// <summary>
-    /// Writes what a GET of the database's key (current or old version) brought to a new file in the cache folder:
-    /// the file itself, or, for a manifest, the file its chunks make, starting from the spare or a copy of the newest
-    /// cached version whose manifest is known (so only the chunks that changed are fetched). Returns the manifest too,
-    /// for a chunked version.
+    /// Writes the file a manifest (just read, as <paramref name="read"/>) describes to a new file in the cache folder,
+    /// starting from the spare or a copy of the newest cached version whose manifest is known, so only the chunks that
+    /// changed are fetched. Returns the manifest too.
     /// </summary>
-    private async Task<(FetchedVersion Fetched, ChunkManifest? Manifest)> ReceiveAsync(CachedDatabase cache, ObjectRead read, string source, CancellationToken token)
+    private async Task<(FetchedVersion Fetched, ChunkManifest Manifest)> ReceiveManifestAsync(CachedDatabase cache, ObjectRead read, string source, CancellationToken token)
     {
-        var version = new StoredVersion(read.Info!.ETag);
-        var temp = cache.NewTempPath();
-        if (!StoredMetadata.IsManifest(read.Info.Metadata))
-        {
-            await SaveAsync(read, temp, token);
-            return (FetchedVersion.Downloaded(version, temp, source), null);
-        }
-
+        var version = new DatabaseETag(read.Info!.ETag);
         var (manifest, manifestBytes) = await ReadManifestAsync(cache.Name, read, source, token);
+        var temp = cache.NewTempPath();
         var start = _manifests.HoldBasis(cache);
         using (start?.Held)
         {

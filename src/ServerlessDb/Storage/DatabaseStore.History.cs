@@ -77,7 +77,7 @@ internal sealed partial class DatabaseStore : IDatabaseHistory
         }
     }
 
-    public string? IdOf(string database, StoredVersion version) =>
+    public string? IdOf(string database, DatabaseETag version) =>
         _versionIds.TryGetValue(database, out var known) && known.ETag == version.ETag ? known.VersionId : null;
 
     /// <summary>One page of <paramref name="key"/>'s entries (delete markers included), and the marker of the next, if it still holds this key.</summary>

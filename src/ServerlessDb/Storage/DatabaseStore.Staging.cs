@@ -19,7 +19,7 @@ internal sealed partial class DatabaseStore : IDatabaseLinks, IDatabaseStaging
     /// it here, or else asked for with a head conditional on its ETag. Without versions there is no id, and the link names
     /// the key only.
     /// </summary>
-    public async Task<Uri> LinkToAsync(string database, StoredVersion version, TimeSpan expiry, CancellationToken cancellationToken)
+    public async Task<Uri> LinkToAsync(string database, DatabaseETag version, TimeSpan expiry, CancellationToken cancellationToken)
     {
         var key = KeyFor(database);
         var etag = version.ETag ?? throw new ArgumentException("A missing database has no stored object to link to.", nameof(version));

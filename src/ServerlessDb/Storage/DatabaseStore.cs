@@ -82,20 +82,20 @@ internal sealed partial class DatabaseStore : IDatabaseStore, IDatabaseCatalog
         _caches.GetAsync(database, maxStaleness, FetchAsync, cancellationToken);
 
     /// <summary>A head of the database's object; the commit record it carries is remembered, so the next commit extends its lineage.</summary>
-    public async Task<StoredVersion> CurrentVersionAsync(string database, CancellationToken cancellationToken)
+    public async Task<DatabaseETag> CurrentVersionAsync(string database, CancellationToken cancellationToken)
     {
         var key = KeyFor(database);
         var stored = await RunAsync("HeadObject", key, token => InspectAsync(key, token), cancellationToken);
         if (stored is null)
         {
-            return StoredVersion.Missing;
+            return DatabaseETag.Missing;
         }
 
         _lastSeen[database] = stored;
-        return new StoredVersion(stored.ETag);
+        return new DatabaseETag(stored.ETag);
     }
 
-    public async Task<CommitReceipt> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken)
+    public async Task<CommitReceipt> CommitAsync(string database, DatabaseETag basedOn, string filePath, CancellationToken cancellationToken)
     {
         var cache = _caches.ForCommit(database, filePath);
         var key = KeyFor(database);
@@ -151,7 +151,7 @@ internal sealed partial class DatabaseStore : IDatabaseStore, IDatabaseCatalog
             etag = await SettleAsync(database, key, basedOn, commitId, unanswered, e);
         }
 
-        var version = new StoredVersion(etag);
+        var version = new DatabaseETag(etag);
         _lastSeen[database] = new StoredCommit(etag, lineage);
         RememberLayout(database, etag, body.Manifest);
         if (putVersionId is not null)
@@ -211,7 +211,7 @@ internal sealed partial class DatabaseStore : IDatabaseStore, IDatabaseCatalog
     /// The retries ran out while our put may have landed: look once more (with a budget of its own)
     /// and answer what is known. Returns the ETag when our commit is stored.
     /// </summary>
-    private async Task<string> SettleAsync(string database, string key, StoredVersion basedOn, string commitId, bool unanswered, StorageUnavailableException failure)
+    private async Task<string> SettleAsync(string database, string key, DatabaseETag basedOn, string commitId, bool unanswered, StorageUnavailableException failure)
     {
         StoredCommit? stored;
         try
@@ -241,7 +241,7 @@ internal sealed partial class DatabaseStore : IDatabaseStore, IDatabaseCatalog
             "Read the database before retrying, or retry with the same Idempotency-Key.",
             inner);
 
-    private async Task<FetchedVersion> FetchAsync(CachedDatabase cache, StoredVersion? known)
+    private async Task<FetchedVersion> FetchAsync(CachedDatabase cache, DatabaseETag? known)
     {
         var key = KeyFor(cache.Name);
 
@@ -265,6 +265,24 @@ internal sealed partial class DatabaseStore : IDatabaseStore, IDatabaseCatalog
             RememberLayout(cache.Name, info.ETag, manifest);
             return fetched;
         }, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Writes what a GET of the database's key (current or old version) brought to a new file in the cache folder: the
+    /// file itself, or for a manifest the file its chunks make (<see cref="ReceiveManifestAsync"/>), whose manifest is
+    /// returned too.
+    /// </summary>
+    private async Task<(FetchedVersion Fetched, ChunkManifest? Manifest)> ReceiveAsync(CachedDatabase cache, ObjectRead read, string source, CancellationToken token)
+    {
+        if (StoredMetadata.IsManifest(read.Info!.Metadata))
+        {
+            var (assembled, manifest) = await ReceiveManifestAsync(cache, read, source, token);
+            return (assembled, manifest);
+        }
+
+        var temp = cache.NewTempPath();
+        await SaveAsync(read, temp, token);
+        return (FetchedVersion.Downloaded(new DatabaseETag(read.Info.ETag), temp, source), null);
     }
 
     /// <summary>
@@ -300,7 +318,7 @@ internal sealed partial class DatabaseStore : IDatabaseStore, IDatabaseCatalog
     private async Task<StoredCommit?> InspectAsync(string key, CancellationToken token) =>
         await _objects.HeadAsync(key, ObjectSelector.Current, token) is { } head ? StoredMetadata.CommitOf(head.ETag, head.Metadata) : null;
 
-    private IReadOnlyList<CommitLink> LineageOf(string database, StoredVersion version) =>
+    private IReadOnlyList<CommitLink> LineageOf(string database, DatabaseETag version) =>
         _lastSeen.TryGetValue(database, out var seen) && seen.ETag == version.ETag ? seen.Lineage : [];
 
     /// <summary>
@@ -337,6 +355,22 @@ internal sealed partial class DatabaseStore : IDatabaseStore, IDatabaseCatalog
     }
 
     private string KeyFor(string database) => _keys.Database(database);
+
+    /// <summary>What a commit PUTs at the database's key: the working copy itself, or the manifest of its chunks (uploaded first).</summary>
+    /// <param name="Length">the bytes the put sends: the file, or the manifest.</param>
+    /// <param name="UploadedBytes">the bytes the commit stores in all: the file, or the new chunks and the manifest.</param>
+    private sealed record CommitBody(string Crc32, long Length, long UploadedBytes, ChunkManifest? Manifest, Func<Stream> Open)
+    {
+        public static CommitBody ForManifest(byte[] json, long chunkBytes, ChunkManifest manifest) =>
+            new(ObjectChecksum.Of(json), json.Length, chunkBytes + json.Length, manifest, () => new MemoryStream(json, writable: false));
+
+        public static async Task<CommitBody> ForFileAsync(string filePath, CancellationToken cancellationToken) => new(
+            await ObjectChecksum.OfFileAsync(filePath, cancellationToken),
+            new FileInfo(filePath).Length,
+            new FileInfo(filePath).Length,
+            Manifest: null,
+            () => new FileStream(filePath, FileMode.Open, FileAccess.Read, FileShare.Read, FileBufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan));
+    }
 
     /// <summary>
     /// A conditional put failed while the object is still the version it was based on: another

@@ -10,7 +10,7 @@ namespace ServerlessDb.Storage;
 /// A file that is not byte for byte the stored object (the store put it together) says so (<see cref="IsStoredObject"/>),
 /// and how many bytes it fetched (<see cref="BytesFetched"/>; otherwise the file's length is what moved).
 /// </remarks>
-internal readonly record struct FetchedVersion(StoredVersion Version, string? DownloadedFile, bool Unchanged, string? Source = null)
+internal readonly record struct FetchedVersion(DatabaseETag Version, string? DownloadedFile, bool Unchanged, string? Source = null)
 {
     /// <summary>The downloaded file is byte for byte the stored object; the store says when it is not.</summary>
     public bool IsStoredObject { get; init; } = true;
@@ -22,7 +22,7 @@ internal readonly record struct FetchedVersion(StoredVersion Version, string? Do
 
     public static FetchedVersion StillCurrent => new(default, null, Unchanged: true);
 
-    public static FetchedVersion Missing => new(StoredVersion.Missing, null, Unchanged: false);
+    public static FetchedVersion Missing => new(DatabaseETag.Missing, null, Unchanged: false);
 
-    public static FetchedVersion Downloaded(StoredVersion version, string file, string source) => new(version, file, Unchanged: false, source);
+    public static FetchedVersion Downloaded(DatabaseETag version, string file, string source) => new(version, file, Unchanged: false, source);
 }

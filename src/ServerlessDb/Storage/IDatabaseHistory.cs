@@ -33,5 +33,5 @@ internal interface IDatabaseHistory
     Task<DatabaseSnapshot> GetVersionAsync(string database, string versionId, CancellationToken cancellationToken);
 
     /// <summary>The id in this history of <paramref name="version"/>, which this process read or committed last; null when it does not know it.</summary>
-    string? IdOf(string database, StoredVersion version);
+    string? IdOf(string database, DatabaseETag version);
 }

@@ -13,7 +13,7 @@ internal interface IDatabaseLinks
     /// <paramref name="expiry"/>. Moves no bytes.
     /// </summary>
     /// <exception cref="Errors.StorageUnavailableException">the version is no longer stored as the current object and its version id is unknown, or the store did not answer.</exception>
-    Task<Uri> LinkToAsync(string database, StoredVersion version, TimeSpan expiry, CancellationToken cancellationToken);
+    Task<Uri> LinkToAsync(string database, DatabaseETag version, TimeSpan expiry, CancellationToken cancellationToken);
 
     /// <summary>
     /// A GET link to the stored version <paramref name="versionId"/> of <paramref name="database"/> (an old

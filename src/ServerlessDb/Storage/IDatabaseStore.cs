@@ -21,7 +21,7 @@ internal interface IDatabaseStore
     /// a commit that does not depend on the current content (a load, a restore) is conditional on.
     /// </summary>
     /// <exception cref="Errors.StorageUnavailableException">the store did not answer within its retry deadline.</exception>
-    Task<StoredVersion> CurrentVersionAsync(string database, CancellationToken cancellationToken);
+    Task<DatabaseETag> CurrentVersionAsync(string database, CancellationToken cancellationToken);
 
     /// <summary>
     /// Uploads <paramref name="filePath"/> as the new version of <paramref name="database"/>, on
@@ -32,7 +32,7 @@ internal interface IDatabaseStore
     /// </summary>
     /// <exception cref="Errors.WriteConflictException">someone else committed first; nothing was uploaded.</exception>
     /// <exception cref="Errors.StorageUnavailableException">the store did not answer within its retry deadline.</exception>
-    Task<CommitReceipt> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken);
+    Task<CommitReceipt> CommitAsync(string database, DatabaseETag basedOn, string filePath, CancellationToken cancellationToken);
 
     /// <summary>
     /// Writes a private, writable copy of <paramref name="snapshot"/>'s file to the new path <paramref name="targetPath"/>,
@@ -46,16 +46,16 @@ internal interface IDatabaseStore
     }
 }
 
-/// <summary>What a commit made: the new version, and how many bytes it stored to make it.</summary>
-internal readonly record struct CommitReceipt(StoredVersion Version, long BytesUploaded);
+/// <summary>What a commit made: the ETag of the new version, and how many bytes it stored to make it.</summary>
+internal readonly record struct CommitReceipt(DatabaseETag ETag, long BytesUploaded);
 
 /// <summary>
-/// Which version of a database a reader saw: the object's ETag, or <see cref="Missing"/> when the
-/// database does not exist yet. A commit is conditional on it.
+/// The ETag of a database's stored object: which version a reader saw, or <see cref="Missing"/> when the database does
+/// not exist yet. A commit is conditional on it. (A version's id in the history is another thing: <see cref="Domain.HistoryEntry.Id"/>.)
 /// </summary>
-internal readonly record struct StoredVersion(string? ETag)
+internal readonly record struct DatabaseETag(string? ETag)
 {
-    public static StoredVersion Missing => default;
+    public static DatabaseETag Missing => default;
 
     public bool Exists => ETag is not null;
 
@@ -65,21 +65,22 @@ internal readonly record struct StoredVersion(string? ETag)
 /// <summary>
 /// A local, immutable file holding one version of a database. The file does not change or
 /// disappear while the snapshot is held; dispose it when done so the cache may evict the file.
-/// A database that does not exist yet is an empty file with <see cref="StoredVersion.Missing"/>.
+/// A database that does not exist yet is an empty file with <see cref="DatabaseETag.Missing"/>.
 /// </summary>
 internal sealed class DatabaseSnapshot : IDisposable
 {
     private readonly Action? _release;
     private int _disposed;
 
-    public DatabaseSnapshot(StoredVersion version, string filePath, Action? release)
+    public DatabaseSnapshot(DatabaseETag etag, string filePath, Action? release)
     {
-        Version = version;
+        ETag = etag;
         FilePath = filePath;
         _release = release;
     }
 
-    public StoredVersion Version { get; }
+    /// <summary>The ETag of the stored object this file holds.</summary>
+    public DatabaseETag ETag { get; }
 
     public string FilePath { get; }
 

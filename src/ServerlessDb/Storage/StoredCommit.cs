@@ -22,10 +22,10 @@ internal sealed record StoredCommit(string ETag, IReadOnlyList<CommitLink> Linea
     public const int LineageLength = 20;
 
     /// <summary>The parent value a commit based on <paramref name="basedOn"/> records.</summary>
-    public static string ParentOf(StoredVersion basedOn) => basedOn.ETag is { } etag ? Bare(etag) : NoParent;
+    public static string ParentOf(DatabaseETag basedOn) => basedOn.ETag is { } etag ? Bare(etag) : NoParent;
 
     /// <summary>The lineage of a new commit on top of a version whose lineage is <paramref name="parentLineage"/>.</summary>
-    public static IReadOnlyList<CommitLink> Extend(string commitId, StoredVersion basedOn, IReadOnlyList<CommitLink> parentLineage) =>
+    public static IReadOnlyList<CommitLink> Extend(string commitId, DatabaseETag basedOn, IReadOnlyList<CommitLink> parentLineage) =>
         [new CommitLink(commitId, ParentOf(basedOn)), .. parentLineage.Take(LineageLength - 1)];
 
     /// <summary>Ancestors as stored in metadata: <c>commitId.parentETag</c>, comma-separated.</summary>
@@ -50,7 +50,7 @@ internal sealed record StoredCommit(string ETag, IReadOnlyList<CommitLink> Linea
     /// Judges commit <paramref name="commitId"/>, based on <paramref name="basedOn"/>, against the
     /// object now stored (<paramref name="stored"/>; null when there is none).
     /// </summary>
-    public static CommitVerdict Judge(StoredCommit? stored, StoredVersion basedOn, string commitId)
+    public static CommitVerdict Judge(StoredCommit? stored, DatabaseETag basedOn, string commitId)
     {
         if (stored is null)
         {

@@ -65,10 +65,10 @@ internal sealed class WriterSeams(string name, ConcurrentQueue<string> timeline)
     public Task<DatabaseSnapshot> GetAsync(string database, TimeSpan? maxStaleness, CancellationToken cancellationToken) =>
         _store.GetAsync(database, maxStaleness, cancellationToken);
 
-    public Task<StoredVersion> CurrentVersionAsync(string database, CancellationToken cancellationToken) =>
+    public Task<DatabaseETag> CurrentVersionAsync(string database, CancellationToken cancellationToken) =>
         _store.CurrentVersionAsync(database, cancellationToken);
 
-    public async Task<CommitReceipt> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken)
+    public async Task<CommitReceipt> CommitAsync(string database, DatabaseETag basedOn, string filePath, CancellationToken cancellationToken)
     {
         _commitReached.TrySetResult();
         await _commitGate.Task.WaitAsync(cancellationToken);

@@ -195,7 +195,7 @@ public sealed class BackupRouteTests : IDisposable
     {
         public TimeSpan? Expiry { get; private set; }
 
-        public Task<Uri> LinkToAsync(string database, StoredVersion version, TimeSpan expiry, CancellationToken cancellationToken)
+        public Task<Uri> LinkToAsync(string database, DatabaseETag version, TimeSpan expiry, CancellationToken cancellationToken)
         {
             Expiry = expiry;
             return Task.FromResult(new Uri($"https://store.example/{database}?version={Uri.EscapeDataString(version.ETag!)}"));

@@ -8,7 +8,7 @@ namespace ServerlessDb.UnitTests.Api;
 
 public sealed class CorruptDatabaseResponseTests : IDisposable
 {
-    private static readonly StoredVersion Version = new("\"e1\"");
+    private static readonly DatabaseETag Version = new("\"e1\"");
 
     private readonly string _file = Path.GetTempFileName();
 
@@ -54,7 +54,7 @@ public sealed class CorruptDatabaseResponseTests : IDisposable
         Assert.StartsWith($"Database 'default' (version {Version}) is not a valid SQLite database: ", response.Body);
         Assert.Contains("file is not a database", response.Body);
         Assert.EndsWith("Nothing was changed; restore a good version of the object.\n", response.Body);
-        store.Verify(s => s.CommitAsync(It.IsAny<string>(), It.IsAny<StoredVersion>(), It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Never);
+        store.Verify(s => s.CommitAsync(It.IsAny<string>(), It.IsAny<DatabaseETag>(), It.IsAny<string>(), It.IsAny<CancellationToken>()), Times.Never);
         Assert.Equal(NotADatabase, await File.ReadAllTextAsync(_file));
         var line = api.Log.Lines.Last();
         Assert.Contains("\"level\":\"error\"", line);

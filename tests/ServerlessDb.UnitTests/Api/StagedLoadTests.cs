@@ -123,10 +123,10 @@ public sealed class StagedLoadTests : IDisposable
         public Task<DatabaseSnapshot> GetAsync(string database, TimeSpan? maxStaleness, CancellationToken cancellationToken) =>
             Observed.GetAsync(database, maxStaleness, cancellationToken);
 
-        public Task<CommitReceipt> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken) =>
+        public Task<CommitReceipt> CommitAsync(string database, DatabaseETag basedOn, string filePath, CancellationToken cancellationToken) =>
             Observed.CommitAsync(database, basedOn, filePath, cancellationToken);
 
-        public Task<StoredVersion> CurrentVersionAsync(string database, CancellationToken cancellationToken) =>
+        public Task<DatabaseETag> CurrentVersionAsync(string database, CancellationToken cancellationToken) =>
             Observed.CurrentVersionAsync(database, cancellationToken);
 
         public Task<StagedUpload> CreateUploadAsync(string database, TimeSpan expiry, CancellationToken cancellationToken)

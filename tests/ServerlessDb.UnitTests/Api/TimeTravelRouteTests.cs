@@ -255,7 +255,7 @@ public sealed class TimeTravelRouteTests : IDisposable
     {
         public string? VersionId { get; private set; }
 
-        public Task<Uri> LinkToAsync(string database, StoredVersion version, TimeSpan expiry, CancellationToken cancellationToken) =>
+        public Task<Uri> LinkToAsync(string database, DatabaseETag version, TimeSpan expiry, CancellationToken cancellationToken) =>
             throw new InvalidOperationException("an old version must be linked to by its id");
 
         public Task<Uri> LinkToVersionAsync(string database, string versionId, TimeSpan expiry, CancellationToken cancellationToken)

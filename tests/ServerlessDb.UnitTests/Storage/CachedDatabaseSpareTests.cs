@@ -19,7 +19,7 @@ public sealed class CachedDatabaseSpareTests : IDisposable
     {
         var file = cache.NewTempPath();
         File.WriteAllBytes(file, new byte[bytes]);
-        cache.InstallCommitted(new StoredVersion(etag), file, TimeProvider.System.GetTimestamp());
+        cache.InstallCommitted(new DatabaseETag(etag), file, TimeProvider.System.GetTimestamp());
     }
 
     private string Target() => Path.Combine(_folder, Guid.NewGuid().ToString("N"));
@@ -32,10 +32,10 @@ public sealed class CachedDatabaseSpareTests : IDisposable
         Commit(cache, "\"v2\"", 8192);
         var target = Target();
 
-        Assert.Equal(new StoredVersion("\"v1\""), cache.TakeSpare(target));
+        Assert.Equal(new DatabaseETag("\"v1\""), cache.TakeSpare(target));
         Assert.Equal(4096, new FileInfo(target).Length);
         Assert.Null(cache.TakeSpare(Target()));
-        Assert.False(File.Exists(Path.Combine(cache.Folder, CachedDatabase.FileNameFor(new StoredVersion("\"v1\"")))));
+        Assert.False(File.Exists(Path.Combine(cache.Folder, CachedDatabase.FileNameFor(new DatabaseETag("\"v1\"")))));
     }
 
     [Fact]
@@ -43,12 +43,12 @@ public sealed class CachedDatabaseSpareTests : IDisposable
     {
         var cache = NewCache(keepsSpare: true);
         Commit(cache, "\"v1\"", 4096);
-        var held = cache.TryHold(new StoredVersion("\"v1\""))!;
+        var held = cache.TryHold(new DatabaseETag("\"v1\""))!;
         Commit(cache, "\"v2\"", 4096);
 
         Assert.Null(cache.TakeSpare(Target()));
         held.Dispose();
-        Assert.Equal(new StoredVersion("\"v1\""), cache.TakeSpare(Target()));
+        Assert.Equal(new DatabaseETag("\"v1\""), cache.TakeSpare(Target()));
     }
 
     [Fact]
@@ -59,10 +59,10 @@ public sealed class CachedDatabaseSpareTests : IDisposable
         Commit(cache, "\"v2\"", 4096);
         Commit(cache, "\"v3\"", 4096);
 
-        Assert.False(File.Exists(Path.Combine(cache.Folder, CachedDatabase.FileNameFor(new StoredVersion("\"v1\"")))));
-        Assert.Equal(new StoredVersion("\"v2\""), cache.TakeSpare(Target()));
+        Assert.False(File.Exists(Path.Combine(cache.Folder, CachedDatabase.FileNameFor(new DatabaseETag("\"v1\"")))));
+        Assert.Equal(new DatabaseETag("\"v2\""), cache.TakeSpare(Target()));
         Assert.Null(cache.TakeSpare(Target()));
-        using var current = cache.TryHold(new StoredVersion("\"v3\""));
+        using var current = cache.TryHold(new DatabaseETag("\"v3\""));
         Assert.NotNull(current);
     }
 
@@ -87,7 +87,7 @@ public sealed class CachedDatabaseSpareTests : IDisposable
 
         Assert.Null(cache.TakeSpare(Target()));
         Assert.Equal(8192, budget.TotalBytes);
-        using var current = cache.TryHold(new StoredVersion("\"v2\""));
+        using var current = cache.TryHold(new DatabaseETag("\"v2\""));
         Assert.NotNull(current);
     }
 }

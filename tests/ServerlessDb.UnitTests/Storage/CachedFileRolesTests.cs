@@ -58,7 +58,7 @@ public sealed class CachedFileRolesTests : IDisposable
         Commit(cache, "\"v1\"");
         Commit(cache, "\"v2\"");
 
-        using (cache.AdoptAndHoldVersion(FetchedVersion.Downloaded(new StoredVersion("\"v1\""), Written(cache), "test"), "id-1"))
+        using (cache.AdoptAndHoldVersion(FetchedVersion.Downloaded(new DatabaseETag("\"v1\""), Written(cache), "test"), "id-1"))
         {
         }
 
@@ -73,7 +73,7 @@ public sealed class CachedFileRolesTests : IDisposable
     {
         var cache = new CachedDatabase("db", Path.Combine(_folder, "cache"), TimeProvider.System, new CacheBudget(1 << 30));
         Commit(cache, "\"v2\"");
-        var held = cache.AdoptAndHoldVersion(FetchedVersion.Downloaded(new StoredVersion("\"v1\""), Written(cache), "test"), "id-1");
+        var held = cache.AdoptAndHoldVersion(FetchedVersion.Downloaded(new DatabaseETag("\"v1\""), Written(cache), "test"), "id-1");
 
         cache.ForgetVersion("id-1");
 
@@ -91,5 +91,5 @@ public sealed class CachedFileRolesTests : IDisposable
     }
 
     private static void Commit(CachedDatabase cache, string etag) =>
-        cache.InstallCommitted(new StoredVersion(etag), Written(cache), TimeProvider.System.GetTimestamp());
+        cache.InstallCommitted(new DatabaseETag(etag), Written(cache), TimeProvider.System.GetTimestamp());
 }

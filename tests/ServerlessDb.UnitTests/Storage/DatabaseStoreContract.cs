@@ -91,7 +91,7 @@ public abstract class DatabaseStoreContract : IDisposable
     }
 
     /// <summary>Commits a copy of <paramref name="path"/> (a commit moves its working copy into the cache), keeping the original to compare with.</summary>
-    private async Task<CommitReceipt> CommitCopyAsync(DatabaseStore store, StoredVersion basedOn, string path)
+    private async Task<CommitReceipt> CommitCopyAsync(DatabaseStore store, DatabaseETag basedOn, string path)
     {
         var working = NewPath();
         File.Copy(path, working);
@@ -99,10 +99,10 @@ public abstract class DatabaseStoreContract : IDisposable
     }
 
     /// <summary>The current version, its bytes (as hex) and how they were fetched.</summary>
-    private static async Task<(StoredVersion Version, string Content, SnapshotFetch Fetch)> ReadAsync(DatabaseStore store, string database = Db)
+    private static async Task<(DatabaseETag Version, string Content, SnapshotFetch Fetch)> ReadAsync(DatabaseStore store, string database = Db)
     {
         using var snapshot = await store.GetAsync(database, maxStaleness: null, CancellationToken.None);
-        return (snapshot.Version, Hex(File.ReadAllBytes(snapshot.FilePath)), snapshot.Fetch);
+        return (snapshot.ETag, Hex(File.ReadAllBytes(snapshot.FilePath)), snapshot.Fetch);
     }
 
     /// <summary>What the backend holds at the database's key now: its ETag and bytes (as hex, so that tuples compare by value), or null.</summary>
@@ -156,14 +156,14 @@ public abstract class DatabaseStoreContract : IDisposable
         Assert.Equal("", content);
         Assert.Empty(versions.Versions);
         Assert.Null(asOf);
-        Assert.Equal(StoredVersion.Missing, await store.CurrentVersionAsync(Db, CancellationToken.None));
+        Assert.Equal(DatabaseETag.Missing, await store.CurrentVersionAsync(Db, CancellationToken.None));
         Assert.Empty(await StoredKeysAsync(Prefix));
     }
 
     [Fact]
     public async Task A_commit_creates_the_database_and_another_process_reads_it_back()
     {
-        var version = (await NewStore("a").CommitAsync(Db, StoredVersion.Missing, WorkingFile(1, 2, 3), CancellationToken.None)).Version;
+        var version = (await NewStore("a").CommitAsync(Db, DatabaseETag.Missing, WorkingFile(1, 2, 3), CancellationToken.None)).ETag;
         var other = NewStore("b");
 
         var (read, content, fetch) = await ReadAsync(other);
@@ -179,7 +179,7 @@ public abstract class DatabaseStoreContract : IDisposable
     public async Task A_current_cached_copy_is_revalidated_without_moving_bytes()
     {
         var store = NewStore("a");
-        await store.CommitAsync(Db, StoredVersion.Missing, WorkingFile(4), CancellationToken.None);
+        await store.CommitAsync(Db, DatabaseETag.Missing, WorkingFile(4), CancellationToken.None);
         var reader = NewStore("b");
         await ReadAsync(reader);
 
@@ -193,9 +193,9 @@ public abstract class DatabaseStoreContract : IDisposable
     public async Task A_create_fails_when_the_database_exists_and_leaves_it_as_it_was()
     {
         var store = NewStore();
-        var first = (await store.CommitAsync(Db, StoredVersion.Missing, WorkingFile(1), CancellationToken.None)).Version;
+        var first = (await store.CommitAsync(Db, DatabaseETag.Missing, WorkingFile(1), CancellationToken.None)).ETag;
 
-        await Assert.ThrowsAsync<WriteConflictException>(() => NewStore("b").CommitAsync(Db, StoredVersion.Missing, WorkingFile(2), CancellationToken.None));
+        await Assert.ThrowsAsync<WriteConflictException>(() => NewStore("b").CommitAsync(Db, DatabaseETag.Missing, WorkingFile(2), CancellationToken.None));
 
         Assert.Equal((first.ETag!, Marked(1)), (await StoredAsync())!.Value);
     }
@@ -205,9 +205,9 @@ public abstract class DatabaseStoreContract : IDisposable
     {
         var a = NewStore("a");
         var b = NewStore("b");
-        var v1 = (await a.CommitAsync(Db, StoredVersion.Missing, WorkingFile(1), CancellationToken.None)).Version;
+        var v1 = (await a.CommitAsync(Db, DatabaseETag.Missing, WorkingFile(1), CancellationToken.None)).ETag;
         Assert.Equal(v1, (await ReadAsync(b)).Version);
-        var v2 = (await a.CommitAsync(Db, v1, WorkingFile(2), CancellationToken.None)).Version;
+        var v2 = (await a.CommitAsync(Db, v1, WorkingFile(2), CancellationToken.None)).ETag;
 
         await Assert.ThrowsAsync<WriteConflictException>(() => b.CommitAsync(Db, v1, WorkingFile(3), CancellationToken.None));
 
@@ -222,7 +222,7 @@ public abstract class DatabaseStoreContract : IDisposable
     {
         var a = NewStore("a");
         var b = NewStore("b");
-        var version = (await a.CommitAsync(Db, StoredVersion.Missing, WorkingFile(0), CancellationToken.None)).Version;
+        var version = (await a.CommitAsync(Db, DatabaseETag.Missing, WorkingFile(0), CancellationToken.None)).ETag;
         for (byte round = 1; round <= 5; round++)
         {
             var outcomes = await Task.WhenAll(
@@ -235,11 +235,11 @@ public abstract class DatabaseStoreContract : IDisposable
             Assert.Equal((version.ETag!, Marked(round, winner.Marker)), (await StoredAsync())!.Value);
         }
 
-        static async Task<(StoredVersion? Version, byte Marker, Exception? Error)> Outcome(Task<CommitReceipt> commit, byte marker)
+        static async Task<(DatabaseETag? Version, byte Marker, Exception? Error)> Outcome(Task<CommitReceipt> commit, byte marker)
         {
             try
             {
-                return ((await commit).Version, marker, null);
+                return ((await commit).ETag, marker, null);
             }
             catch (WriteConflictException e)
             {
@@ -252,13 +252,13 @@ public abstract class DatabaseStoreContract : IDisposable
     public async Task A_commit_whose_answer_was_lost_is_reported_committed_once_and_stored_once()
     {
         var writer = NewStore("writer");
-        var v1 = (await writer.CommitAsync(Db, StoredVersion.Missing, WorkingFile(1), CancellationToken.None)).Version;
+        var v1 = (await writer.CommitAsync(Db, DatabaseETag.Missing, WorkingFile(1), CancellationToken.None)).ETag;
         var lossy = new LossyObjectBackend(OpenObjects().Objects);
         lossy.LoseNextCommitAnswers();
         var store = NewStore("lossy", objects: lossy);
         await ReadAsync(store);
 
-        var v2 = (await store.CommitAsync(Db, v1, WorkingFile(2), CancellationToken.None)).Version;
+        var v2 = (await store.CommitAsync(Db, v1, WorkingFile(2), CancellationToken.None)).ETag;
 
         Assert.Equal(1, lossy.LostAnswers);
         Assert.Equal((v2.ETag!, Marked(2)), (await StoredAsync())!.Value);
@@ -271,7 +271,7 @@ public abstract class DatabaseStoreContract : IDisposable
     [Fact]
     public async Task A_commit_whose_answer_was_lost_and_which_another_writer_then_built_on_is_known_as_ours_by_its_lineage()
     {
-        var v1 = (await NewStore("a").CommitAsync(Db, StoredVersion.Missing, WorkingFile(1), CancellationToken.None)).Version;
+        var v1 = (await NewStore("a").CommitAsync(Db, DatabaseETag.Missing, WorkingFile(1), CancellationToken.None)).ETag;
         var lossy = new LossyObjectBackend(OpenObjects().Objects);
         var store = NewStore("lossy", objects: lossy);
         await ReadAsync(store);
@@ -286,7 +286,7 @@ public abstract class DatabaseStoreContract : IDisposable
             builtOn = ours.ETag;
             await other.CommitAsync(Db, ours, WorkingFile(3), CancellationToken.None);
         });
-        var v2 = (await store.CommitAsync(Db, v1, WorkingFile(2), CancellationToken.None)).Version;
+        var v2 = (await store.CommitAsync(Db, v1, WorkingFile(2), CancellationToken.None)).ETag;
 
         Assert.Equal(builtOn, v2.ETag);
         Assert.Equal(Marked(3), (await StoredAsync())!.Value.Content);
@@ -300,14 +300,14 @@ public abstract class DatabaseStoreContract : IDisposable
     public async Task A_held_snapshot_keeps_its_bytes_across_commits_and_its_file_goes_once_released()
     {
         var store = NewStore();
-        var v1 = (await store.CommitAsync(Db, StoredVersion.Missing, WorkingFile(1, 1), CancellationToken.None)).Version;
+        var v1 = (await store.CommitAsync(Db, DatabaseETag.Missing, WorkingFile(1, 1), CancellationToken.None)).ETag;
         var held = await store.GetAsync(Db, null, CancellationToken.None);
 
         await store.CommitAsync(Db, v1, WorkingFile(2, 2), CancellationToken.None);
         var (_, current, _) = await ReadAsync(store);
 
         Assert.Equal(Marked(2, 2), current);
-        Assert.Equal((v1, Marked(1, 1)), (held.Version, Hex(File.ReadAllBytes(held.FilePath))));
+        Assert.Equal((v1, Marked(1, 1)), (held.ETag, Hex(File.ReadAllBytes(held.FilePath))));
         held.Dispose();
         Assert.False(File.Exists(held.FilePath));
     }
@@ -316,10 +316,10 @@ public abstract class DatabaseStoreContract : IDisposable
     public async Task Every_commit_is_a_version_listed_newest_first_and_each_reads_back_by_its_id()
     {
         var store = NewStore();
-        var version = StoredVersion.Missing;
+        var version = DatabaseETag.Missing;
         for (byte i = 1; i <= 3; i++)
         {
-            version = (await store.CommitAsync(Db, version, WorkingFile(i), CancellationToken.None)).Version;
+            version = (await store.CommitAsync(Db, version, WorkingFile(i), CancellationToken.None)).ETag;
         }
 
         var listed = (await store.ListVersionsAsync(Db, limit: 10, next: null, CancellationToken.None)).Versions;
@@ -339,10 +339,10 @@ public abstract class DatabaseStoreContract : IDisposable
     public async Task Version_pages_follow_each_other_and_a_token_not_of_this_store_is_refused()
     {
         var store = NewStore();
-        var version = StoredVersion.Missing;
+        var version = DatabaseETag.Missing;
         for (byte i = 1; i <= 3; i++)
         {
-            version = (await store.CommitAsync(Db, version, WorkingFile(i), CancellationToken.None)).Version;
+            version = (await store.CommitAsync(Db, version, WorkingFile(i), CancellationToken.None)).ETag;
         }
 
         var first = await store.ListVersionsAsync(Db, limit: 2, next: null, CancellationToken.None);
@@ -360,7 +360,7 @@ public abstract class DatabaseStoreContract : IDisposable
     public async Task As_of_finds_the_version_current_at_a_time_and_nothing_before_the_first()
     {
         var store = NewStore();
-        var v1 = (await store.CommitAsync(Db, StoredVersion.Missing, WorkingFile(1), CancellationToken.None)).Version;
+        var v1 = (await store.CommitAsync(Db, DatabaseETag.Missing, WorkingFile(1), CancellationToken.None)).ETag;
 
         // S3 keeps times to the second: the second commit lands in a later one.
         await Task.Delay(TimeSpan.FromMilliseconds(1100));
@@ -376,8 +376,8 @@ public abstract class DatabaseStoreContract : IDisposable
     public async Task An_unknown_version_id_and_a_version_of_another_database_are_not_found()
     {
         var store = NewStore();
-        await store.CommitAsync(Db, StoredVersion.Missing, WorkingFile(1), CancellationToken.None);
-        await store.CommitAsync("other", StoredVersion.Missing, WorkingFile(2), CancellationToken.None);
+        await store.CommitAsync(Db, DatabaseETag.Missing, WorkingFile(1), CancellationToken.None);
+        await store.CommitAsync("other", DatabaseETag.Missing, WorkingFile(2), CancellationToken.None);
         var otherId = (await store.ListVersionsAsync("other", limit: 1, next: null, CancellationToken.None)).Versions[0].Id;
 
         await Assert.ThrowsAsync<VersionNotFoundException>(() => store.GetVersionAsync(Db, otherId, CancellationToken.None));
@@ -388,7 +388,7 @@ public abstract class DatabaseStoreContract : IDisposable
     public async Task A_chunked_commit_stores_a_manifest_at_the_key_and_its_chunks_and_another_process_reads_it_byte_for_byte()
     {
         var working = NewDatabase();
-        var receipt = await CommitCopyAsync(NewStore("a", ChunkSize), StoredVersion.Missing, working);
+        var receipt = await CommitCopyAsync(NewStore("a", ChunkSize), DatabaseETag.Missing, working);
 
         var manifest = await StoredManifestAsync();
         var head = await OpenObjects().Objects.HeadAsync(Key, ObjectSelector.Current, CancellationToken.None);
@@ -410,7 +410,7 @@ public abstract class DatabaseStoreContract : IDisposable
         var writer = NewStore("writer", ChunkSize);
         var reader = NewStore("reader", ChunkSize);
         var first = NewDatabase();
-        var v1 = (await CommitCopyAsync(writer, StoredVersion.Missing, first)).Version;
+        var v1 = (await CommitCopyAsync(writer, DatabaseETag.Missing, first)).ETag;
         await ReadAsync(reader);
         var before = await StoredKeysAsync(_keys.ChunkFolder(Db));
 
@@ -429,9 +429,9 @@ public abstract class DatabaseStoreContract : IDisposable
     public async Task A_database_converts_to_chunks_on_a_chunked_commit_and_back_to_a_file_on_a_whole_commit_and_each_version_reads_back()
     {
         var first = NewDatabase();
-        var v1 = (await CommitCopyAsync(NewStore("whole"), StoredVersion.Missing, first)).Version;
+        var v1 = (await CommitCopyAsync(NewStore("whole"), DatabaseETag.Missing, first)).ETag;
         var second = OneRowChanged(first, id: 3);
-        var v2 = (await CommitCopyAsync(NewStore("chunked", ChunkSize), v1, second)).Version;
+        var v2 = (await CommitCopyAsync(NewStore("chunked", ChunkSize), v1, second)).ETag;
         Assert.True(StoredMetadata.IsManifest((await OpenObjects().Objects.HeadAsync(Key, ObjectSelector.Current, CancellationToken.None))!.Metadata));
         var third = OneRowChanged(second, id: 4);
         await CommitCopyAsync(NewStore("whole-again"), v2, third);
@@ -446,7 +446,7 @@ public abstract class DatabaseStoreContract : IDisposable
     [Fact]
     public async Task A_manifest_naming_a_missing_chunk_is_a_corrupt_database_naming_the_chunk_and_nothing_is_cached()
     {
-        await CommitCopyAsync(NewStore("a", ChunkSize), StoredVersion.Missing, NewDatabase());
+        await CommitCopyAsync(NewStore("a", ChunkSize), DatabaseETag.Missing, NewDatabase());
         var lost = (await StoredManifestAsync()).Chunks[5];
         var objects = OpenObjects().Objects;
         await DeleteEveryVersionAsync(objects, _keys.Chunk(Db, lost.Sha256));
@@ -461,7 +461,7 @@ public abstract class DatabaseStoreContract : IDisposable
     [Fact]
     public async Task A_chunk_whose_bytes_differ_from_its_manifest_is_a_corrupt_database_and_nothing_is_cached()
     {
-        await CommitCopyAsync(NewStore("a", ChunkSize), StoredVersion.Missing, NewDatabase());
+        await CommitCopyAsync(NewStore("a", ChunkSize), DatabaseETag.Missing, NewDatabase());
         var damaged = (await StoredManifestAsync()).Chunks[3];
         var objects = OpenObjects().Objects;
         var key = _keys.Chunk(Db, damaged.Sha256);
@@ -480,7 +480,7 @@ public abstract class DatabaseStoreContract : IDisposable
     {
         var store = NewStore("a", ChunkSize);
         var first = NewDatabase();
-        var v1 = (await CommitCopyAsync(store, StoredVersion.Missing, first)).Version;
+        var v1 = (await CommitCopyAsync(store, DatabaseETag.Missing, first)).ETag;
         var second = OneRowChanged(first, id: 10);
         await CommitCopyAsync(store, v1, second);
         var objects = OpenObjects().Objects;
@@ -515,10 +515,10 @@ public abstract class DatabaseStoreContract : IDisposable
     public async Task The_catalog_lists_the_databases_in_name_order_and_not_the_chunks_stored_beside_them()
     {
         var store = NewStore("a", ChunkSize);
-        await CommitCopyAsync(store, StoredVersion.Missing, NewDatabase());
+        await CommitCopyAsync(store, DatabaseETag.Missing, NewDatabase());
         foreach (var name in new[] { "zeta", "alpha", "mid" })
         {
-            await store.CommitAsync(name, StoredVersion.Missing, WorkingFile(1), CancellationToken.None);
+            await store.CommitAsync(name, DatabaseETag.Missing, WorkingFile(1), CancellationToken.None);
         }
 
         var page = await store.ListAsync(after: null, limit: 10, CancellationToken.None);

@@ -59,7 +59,7 @@ public sealed class LocalFolderObjectBackendTests : IDisposable
         Directory.CreateDirectory(Data);
         await File.WriteAllBytesAsync(Path.Combine(Data, "orders.sqlite"), bytes);
         await File.WriteAllTextAsync(Path.Combine(Data, "orders.sqlite.version"), "1-0123456789abcdef0123456789abcdef");
-        var tag = new StoredVersion("1-0123456789abcdef0123456789abcdef");
+        var tag = new DatabaseETag("1-0123456789abcdef0123456789abcdef");
 
         var backend = NewBackend();
         var head = (await backend.HeadAsync("orders.sqlite", ObjectSelector.Current, CancellationToken.None))!;

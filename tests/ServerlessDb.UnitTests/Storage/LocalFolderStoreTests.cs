@@ -37,16 +37,16 @@ public sealed class LocalFolderStoreTests : IDisposable
         return path;
     }
 
-    private static async Task<(StoredVersion Version, string Content)> ReadAsync(DatabaseStore store)
+    private static async Task<(DatabaseETag Version, string Content)> ReadAsync(DatabaseStore store)
     {
         using var snapshot = await store.GetAsync(Db, maxStaleness: null, CancellationToken.None);
-        return (snapshot.Version, Convert.ToHexString(File.ReadAllBytes(snapshot.FilePath)));
+        return (snapshot.ETag, Convert.ToHexString(File.ReadAllBytes(snapshot.FilePath)));
     }
 
     [Fact]
     public async Task A_commit_writes_the_database_as_a_plain_sqlite_file_at_the_folders_top()
     {
-        var version = (await NewStore().CommitAsync(Db, StoredVersion.Missing, WorkingFile(1, 2, 3), CancellationToken.None)).Version;
+        var version = (await NewStore().CommitAsync(Db, DatabaseETag.Missing, WorkingFile(1, 2, 3), CancellationToken.None)).ETag;
 
         Assert.Equal(DatabaseBytes.Marked(1, 2, 3), File.ReadAllBytes(DataFile));
         Assert.Equal((version, Convert.ToHexString(DatabaseBytes.Marked(1, 2, 3))), await ReadAsync(NewStore("b")));
@@ -73,7 +73,7 @@ public sealed class LocalFolderStoreTests : IDisposable
         var store = NewStore();
 
         var (handPlaced, content) = await ReadAsync(store);
-        var next = (await store.CommitAsync(Db, handPlaced, WorkingFile(8), CancellationToken.None)).Version;
+        var next = (await store.CommitAsync(Db, handPlaced, WorkingFile(8), CancellationToken.None)).ETag;
         var versions = (await store.ListVersionsAsync(Db, limit: 10, next: null, CancellationToken.None)).Versions;
 
         Assert.True(handPlaced.Exists);
@@ -92,9 +92,9 @@ public sealed class LocalFolderStoreTests : IDisposable
         var store = NewStore();
 
         var (old, content) = await ReadAsync(store);
-        var next = (await store.CommitAsync(Db, old, WorkingFile(6), CancellationToken.None)).Version;
+        var next = (await store.CommitAsync(Db, old, WorkingFile(6), CancellationToken.None)).ETag;
 
-        Assert.Equal(new StoredVersion("3-0123456789abcdef0123456789abcdef"), old);
+        Assert.Equal(new DatabaseETag("3-0123456789abcdef0123456789abcdef"), old);
         Assert.Equal(Convert.ToHexString(DatabaseBytes.Marked(5)), content);
         Assert.Equal((next, Convert.ToHexString(DatabaseBytes.Marked(6))), await ReadAsync(NewStore("b")));
         await Assert.ThrowsAsync<WriteConflictException>(() => NewStore("c").CommitAsync(Db, old, WorkingFile(7), CancellationToken.None));
@@ -137,7 +137,7 @@ public sealed class LocalFolderStoreTests : IDisposable
         var store = NewStore();
 
         await Assert.ThrowsAsync<ArgumentException>(() => store.GetAsync(name, null, CancellationToken.None));
-        await Assert.ThrowsAsync<ArgumentException>(() => store.CommitAsync(name, StoredVersion.Missing, WorkingFile(1), CancellationToken.None));
+        await Assert.ThrowsAsync<ArgumentException>(() => store.CommitAsync(name, DatabaseETag.Missing, WorkingFile(1), CancellationToken.None));
         Assert.Empty(Directory.EnumerateFiles(DataFolder, "*", SearchOption.AllDirectories));
         Assert.False(Directory.Exists(Path.Combine(_root, "escape")));
     }

@@ -18,7 +18,7 @@ namespace ServerlessDb.UnitTests.Storage;
 public sealed class S3DatabaseStoreCommitTests : IDisposable
 {
     private const string Db = "ledger";
-    private static readonly StoredVersion Read = new("\"v1\"");
+    private static readonly DatabaseETag Read = new("\"v1\"");
 
     private readonly string _root = Path.Combine(Path.GetTempPath(), "sdb-commit-tests-" + Guid.NewGuid().ToString("N"));
     private readonly Mock<IAmazonS3> _s3 = new(MockBehavior.Strict);
@@ -67,9 +67,9 @@ public sealed class S3DatabaseStoreCommitTests : IDisposable
     {
         _putFaults.Enqueue(PutFault.LandAndLoseAnswer);
 
-        var version = (await CreateStore().CommitAsync(Db, Read, WorkFile(), default)).Version;
+        var version = (await CreateStore().CommitAsync(Db, Read, WorkFile(), default)).ETag;
 
-        Assert.Equal(new StoredVersion(_stored!.ETag), version);
+        Assert.Equal(new DatabaseETag(_stored!.ETag), version);
         Assert.Equal(2, _versions);
         Assert.Equal(["PUT lands, answer lost", "PUT 412", "HEAD"], _calls);
     }
@@ -82,9 +82,9 @@ public sealed class S3DatabaseStoreCommitTests : IDisposable
             _putFaults.Enqueue(PutFault.LandAndLoseAnswer);
         }
 
-        var version = (await CreateStore().CommitAsync(Db, Read, WorkFile(), default)).Version;
+        var version = (await CreateStore().CommitAsync(Db, Read, WorkFile(), default)).ETag;
 
-        Assert.Equal(new StoredVersion(_stored!.ETag), version);
+        Assert.Equal(new DatabaseETag(_stored!.ETag), version);
         Assert.Equal(2, _versions);
     }
 
@@ -108,9 +108,9 @@ public sealed class S3DatabaseStoreCommitTests : IDisposable
                 return await PutAsync(request, token);
             });
 
-        var version = (await CreateStore().CommitAsync(Db, Read, WorkFile(), default)).Version;
+        var version = (await CreateStore().CommitAsync(Db, Read, WorkFile(), default)).ETag;
 
-        Assert.Equal(new StoredVersion(_stored!.ETag), version);
+        Assert.Equal(new DatabaseETag(_stored!.ETag), version);
         Assert.Equal(2, _versions);
         Assert.Equal(["PUT lands, answer lost", "PUT 412", "HEAD"], _calls);
     }
@@ -132,9 +132,9 @@ public sealed class S3DatabaseStoreCommitTests : IDisposable
     {
         _putFaults.Enqueue(PutFault.LandAndAnswerNever);
 
-        var version = (await CreateStore(TimeSpan.FromSeconds(1)).CommitAsync(Db, Read, WorkFile(), default)).Version;
+        var version = (await CreateStore(TimeSpan.FromSeconds(1)).CommitAsync(Db, Read, WorkFile(), default)).ETag;
 
-        Assert.Equal(new StoredVersion(_stored!.ETag), version);
+        Assert.Equal(new DatabaseETag(_stored!.ETag), version);
         Assert.Equal(2, _versions);
         Assert.Equal("HEAD", _calls[^1]);
     }
@@ -206,9 +206,9 @@ public sealed class S3DatabaseStoreCommitTests : IDisposable
                 }
             });
 
-        var version = (await CreateStore().CommitAsync(Db, Read, WorkFile(), default)).Version;
+        var version = (await CreateStore().CommitAsync(Db, Read, WorkFile(), default)).ETag;
 
-        Assert.Equal(new StoredVersion("\"v2\""), version);
+        Assert.Equal(new DatabaseETag("\"v2\""), version);
         Assert.Equal(4, _versions);
         Assert.Equal(["third-writer", "second-writer"], _stored!.Lineage.Take(2).Select(l => l.CommitId));
     }
@@ -238,7 +238,7 @@ public sealed class S3DatabaseStoreCommitTests : IDisposable
     public async Task A_commit_carries_the_lineage_of_the_version_it_read_forward()
     {
         var store = CreateStore();
-        var first = (await store.CommitAsync(Db, Read, WorkFile(), default)).Version;
+        var first = (await store.CommitAsync(Db, Read, WorkFile(), default)).ETag;
         await store.CommitAsync(Db, first, WorkFile(), default);
 
         // This process never saw v1's own record, so the lineage starts at the first commit it made.
@@ -272,14 +272,14 @@ public sealed class S3DatabaseStoreCommitTests : IDisposable
     [Fact]
     public void A_create_is_judged_by_the_child_of_no_parent()
     {
-        Assert.Equal(CommitCheck.Landed, StoredCommit.Judge(new StoredCommit("\"v1\"", [new CommitLink("mine", StoredCommit.NoParent)]), StoredVersion.Missing, "mine").Check);
-        Assert.Equal(CommitCheck.Superseded, StoredCommit.Judge(new StoredCommit("\"v1\"", [new CommitLink("theirs", StoredCommit.NoParent)]), StoredVersion.Missing, "mine").Check);
+        Assert.Equal(CommitCheck.Landed, StoredCommit.Judge(new StoredCommit("\"v1\"", [new CommitLink("mine", StoredCommit.NoParent)]), DatabaseETag.Missing, "mine").Check);
+        Assert.Equal(CommitCheck.Superseded, StoredCommit.Judge(new StoredCommit("\"v1\"", [new CommitLink("theirs", StoredCommit.NoParent)]), DatabaseETag.Missing, "mine").Check);
     }
 
     [Fact]
     public void A_missing_object_is_not_yet_changed_for_a_create_and_superseded_for_an_update()
     {
-        Assert.Equal(CommitCheck.NotYetChanged, StoredCommit.Judge(null, StoredVersion.Missing, "mine").Check);
+        Assert.Equal(CommitCheck.NotYetChanged, StoredCommit.Judge(null, DatabaseETag.Missing, "mine").Check);
         Assert.Equal(CommitCheck.Superseded, StoredCommit.Judge(null, Read, "mine").Check);
     }
 

@@ -183,7 +183,7 @@ public sealed class S3DatabaseStoreHistoryTests : IDisposable
         using (var snapshot = await _store.GetVersionAsync(Db, "v2", default))
         {
             path = snapshot.FilePath;
-            Assert.Equal(("v2", new StoredVersion("\"e-v2\"")), (snapshot.VersionId, snapshot.Version));
+            Assert.Equal(("v2", new DatabaseETag("\"e-v2\"")), (snapshot.VersionId, snapshot.ETag));
             Assert.Equal(content, File.ReadAllBytes(path));
             Assert.Equal(content.Length, _store.CachedBytes);
         }

@@ -53,7 +53,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
 
         using var snapshot = await store.GetAsync(Db, null, default);
 
-        Assert.Equal(new StoredVersion("\"e1\""), snapshot.Version);
+        Assert.Equal(new DatabaseETag("\"e1\""), snapshot.ETag);
         Assert.Equal(Path.Combine(CacheFolder, "v-e1.sqlite"), snapshot.FilePath);
         Assert.Equal(DatabaseBytes.Marked(1, 2, 3), File.ReadAllBytes(snapshot.FilePath));
         var get = Assert.Single(_gets);
@@ -74,7 +74,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
         Assert.Equal(2, _gets.Count);
         Assert.Equal("\"e1\"", _gets.Last().EtagToNotMatch);
         Assert.Equal(first.FilePath, second.FilePath);
-        Assert.Equal(first.Version, second.Version);
+        Assert.Equal(first.ETag, second.ETag);
         Assert.Equal(DatabaseBytes.Marked(1, 2, 3), File.ReadAllBytes(second.FilePath));
         Assert.Single(Directory.GetFiles(CacheFolder));
     }
@@ -89,7 +89,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
 
         using var current = await store.GetAsync(Db, null, default);
 
-        Assert.Equal(new StoredVersion("\"e2\""), current.Version);
+        Assert.Equal(new DatabaseETag("\"e2\""), current.ETag);
         Assert.NotEqual(old.FilePath, current.FilePath);
         Assert.Equal(DatabaseBytes.Marked(2, 2), File.ReadAllBytes(current.FilePath));
         Assert.Equal(DatabaseBytes.Marked(1), File.ReadAllBytes(old.FilePath));
@@ -197,8 +197,8 @@ public sealed class S3DatabaseStoreTests : IDisposable
 
         using var snapshot = await store.GetAsync(Db, null, default);
 
-        Assert.Equal(StoredVersion.Missing, snapshot.Version);
-        Assert.False(snapshot.Version.Exists);
+        Assert.Equal(DatabaseETag.Missing, snapshot.ETag);
+        Assert.False(snapshot.ETag.Exists);
         Assert.Equal(0, new FileInfo(snapshot.FilePath).Length);
         Assert.Null(Assert.Single(_gets).EtagToNotMatch);
     }
@@ -240,7 +240,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
 
         Assert.Single(_gets);
         Assert.All(snapshots, s => Assert.Equal(snapshots[0].FilePath, s.FilePath));
-        Assert.All(snapshots, s => Assert.Equal(new StoredVersion("\"e1\""), s.Version));
+        Assert.All(snapshots, s => Assert.Equal(new DatabaseETag("\"e1\""), s.ETag));
         foreach (var snapshot in snapshots)
         {
             snapshot.Dispose();
@@ -261,11 +261,11 @@ public sealed class S3DatabaseStoreTests : IDisposable
         var blocked = store.GetAsync(Db, null, default);
         using var other = await store.GetAsync("other", null, default).WaitAsync(TimeSpan.FromSeconds(5));
 
-        Assert.Equal(new StoredVersion("\"b1\""), other.Version);
+        Assert.Equal(new DatabaseETag("\"b1\""), other.ETag);
         Assert.False(blocked.IsCompleted);
         slow.SetResult(ObjectResponse("\"e1\"", DatabaseBytes.Marked(1)));
         using var late = await blocked;
-        Assert.Equal(new StoredVersion("\"e1\""), late.Version);
+        Assert.Equal(new DatabaseETag("\"e1\""), late.ETag);
     }
 
     [Fact]
@@ -274,7 +274,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
         var store = CreateStore();
         var work = WriteWorkFile([4, 5, 6]);
 
-        var version = (await store.CommitAsync(Db, StoredVersion.Missing, work, default)).Version;
+        var version = (await store.CommitAsync(Db, DatabaseETag.Missing, work, default)).ETag;
 
         var put = Assert.Single(_puts);
         Assert.Equal("*", put.IfNoneMatch);
@@ -283,7 +283,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
         Assert.Equal(Key, put.Key);
         Assert.True(Guid.TryParseExact(put.Metadata[StoredMetadata.CommitIdKey], "N", out _));
         Assert.Equal(new byte[] { 4, 5, 6 }, _stored!.Value.Content);
-        Assert.Equal(new StoredVersion(_stored.Value.ETag), version);
+        Assert.Equal(new DatabaseETag(_stored.Value.ETag), version);
     }
 
     [Fact]
@@ -293,7 +293,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
         var store = CreateStore();
         var work = WriteWorkFile([1, 1]);
 
-        await store.CommitAsync(Db, new StoredVersion("\"e1\""), work, default);
+        await store.CommitAsync(Db, new DatabaseETag("\"e1\""), work, default);
 
         var put = Assert.Single(_puts);
         Assert.Equal("\"e1\"", put.IfMatch);
@@ -306,12 +306,12 @@ public sealed class S3DatabaseStoreTests : IDisposable
         var store = CreateStore();
         var work = WriteWorkFile([8, 8, 8]);
 
-        var version = (await store.CommitAsync(Db, StoredVersion.Missing, work, default)).Version;
+        var version = (await store.CommitAsync(Db, DatabaseETag.Missing, work, default)).ETag;
         using var snapshot = await store.GetAsync(Db, TimeSpan.FromSeconds(5), default);
 
         Assert.False(File.Exists(work), "the committed file is moved into the cache");
         Assert.Empty(_gets);
-        Assert.Equal(version, snapshot.Version);
+        Assert.Equal(version, snapshot.ETag);
         Assert.Equal(new byte[] { 8, 8, 8 }, File.ReadAllBytes(snapshot.FilePath));
     }
 
@@ -329,7 +329,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
         SetupHead(() => "another-writer", "\"theirs\"", parent: basedOnExisting ? "e1" : StoredCommit.NoParent);
         var store = CreateStore();
         var work = WriteWorkFile([1]);
-        var basedOn = basedOnExisting ? new StoredVersion("\"e1\"") : StoredVersion.Missing;
+        var basedOn = basedOnExisting ? new DatabaseETag("\"e1\"") : DatabaseETag.Missing;
 
         var error = await Assert.ThrowsAsync<WriteConflictException>(() => store.CommitAsync(Db, basedOn, work, default));
 
@@ -356,7 +356,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
         using var snapshot = await store.GetAsync(Db, null, default);
 
         Assert.Equal(2, calls);
-        Assert.Equal(new StoredVersion("\"e1\""), snapshot.Version);
+        Assert.Equal(new DatabaseETag("\"e1\""), snapshot.ETag);
     }
 
     [Fact]
@@ -377,11 +377,11 @@ public sealed class S3DatabaseStoreTests : IDisposable
                 return Put(request, token);
             });
 
-        var version = (await store.CommitAsync(Db, StoredVersion.Missing, work, default)).Version;
+        var version = (await store.CommitAsync(Db, DatabaseETag.Missing, work, default)).ETag;
 
         Assert.Equal(2, calls);
         Assert.Equal(new byte[] { 3, 1, 4 }, _stored!.Value.Content);
-        Assert.Equal(new StoredVersion(_stored.Value.ETag), version);
+        Assert.Equal(new DatabaseETag(_stored.Value.ETag), version);
     }
 
     [Fact]
@@ -441,7 +441,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
         var store = CreateStore();
 
         var error = await Assert.ThrowsAsync<StorageUnavailableException>(
-            () => store.CommitAsync(Db, StoredVersion.Missing, WriteWorkFile([1]), default));
+            () => store.CommitAsync(Db, DatabaseETag.Missing, WriteWorkFile([1]), default));
 
         Assert.Single(_puts);
         Assert.Contains("AccessDenied (403)", error.Message);
@@ -462,14 +462,14 @@ public sealed class S3DatabaseStoreTests : IDisposable
             });
         SetupHead(() => _puts.First().Metadata[StoredMetadata.CommitIdKey], "\"landed\"", parent: "e1");
 
-        var version = (await store.CommitAsync(Db, new StoredVersion("\"e1\""), work, default)).Version;
+        var version = (await store.CommitAsync(Db, new DatabaseETag("\"e1\""), work, default)).ETag;
 
-        Assert.Equal(new StoredVersion("\"landed\""), version);
+        Assert.Equal(new DatabaseETag("\"landed\""), version);
         Assert.Equal(2, _puts.Count);
         Assert.Equal(_puts.First().Metadata[StoredMetadata.CommitIdKey], _puts.Last().Metadata[StoredMetadata.CommitIdKey]);
         Assert.False(File.Exists(work));
         using var snapshot = await store.GetAsync(Db, TimeSpan.FromMinutes(1), default);
-        Assert.Equal(version, snapshot.Version);
+        Assert.Equal(version, snapshot.ETag);
     }
 
     [Fact]
@@ -484,7 +484,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
         SetupHead(() => "someone-else", "\"theirs\"", parent: "e1");
 
         await Assert.ThrowsAsync<WriteConflictException>(
-            () => store.CommitAsync(Db, new StoredVersion("\"e1\""), WriteWorkFile([1]), default));
+            () => store.CommitAsync(Db, new DatabaseETag("\"e1\""), WriteWorkFile([1]), default));
 
         Assert.Equal(2, calls);
         _s3.Verify(s => s.GetObjectMetadataAsync(It.IsAny<GetObjectMetadataRequest>(), It.IsAny<CancellationToken>()), Times.Once);
@@ -522,13 +522,13 @@ public sealed class S3DatabaseStoreTests : IDisposable
     [InlineData("\"d41d8cd98f00b204e9800998ecf8427e\"", "v-d41d8cd98f00b204e9800998ecf8427e.sqlite")]
     [InlineData("\"abc-3\"", "v-abc-3.sqlite")]
     public void A_plain_etag_names_its_file(string etag, string expected) =>
-        Assert.Equal(expected, CachedDatabase.FileNameFor(new StoredVersion(etag)));
+        Assert.Equal(expected, CachedDatabase.FileNameFor(new DatabaseETag(etag)));
 
     [Fact]
     public void Unusual_etags_get_distinct_safe_file_names()
     {
-        var a = CachedDatabase.FileNameFor(new StoredVersion("W/\"a/b\""));
-        var b = CachedDatabase.FileNameFor(new StoredVersion("W/\"a_b\""));
+        var a = CachedDatabase.FileNameFor(new DatabaseETag("W/\"a/b\""));
+        var b = CachedDatabase.FileNameFor(new DatabaseETag("W/\"a_b\""));
 
         Assert.NotEqual(a, b);
         Assert.Matches("^h-[0-9a-f]{64}\\.sqlite$", a);
@@ -544,7 +544,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
         var current = await store.CurrentVersionAsync(Db, default);
         await store.CommitAsync(Db, current, WriteWorkFile(DatabaseBytes.Marked(4)), default);
 
-        Assert.Equal(new StoredVersion("\"e7\""), current);
+        Assert.Equal(new DatabaseETag("\"e7\""), current);
         Assert.Empty(_gets);
         var put = Assert.Single(_puts);
         Assert.Equal("\"e7\"", put.IfMatch);
@@ -558,7 +558,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
             .ThrowsAsync(new AmazonS3Exception("Not Found") { StatusCode = HttpStatusCode.NotFound, ErrorCode = "NotFound" });
         var store = CreateStore();
 
-        Assert.Equal(StoredVersion.Missing, await store.CurrentVersionAsync(Db, default));
+        Assert.Equal(DatabaseETag.Missing, await store.CurrentVersionAsync(Db, default));
     }
 
     private DatabaseStore CreateStore(TimeSpan? deadline = null, TimeProvider? time = null)

@@ -38,13 +38,13 @@ public sealed class S3DatabaseStoreWireTests : IDisposable
         var (store, client) = CreateStore(server);
         using var _ = client;
 
-        var created = (await store.CommitAsync(Db, StoredVersion.Missing, WriteWorkFile("SQLite format 3\0first"), default)).Version;
-        var updated = (await store.CommitAsync(Db, created, WriteWorkFile("SQLite format 3\0second"), default)).Version;
+        var created = (await store.CommitAsync(Db, DatabaseETag.Missing, WriteWorkFile("SQLite format 3\0first"), default)).ETag;
+        var updated = (await store.CommitAsync(Db, created, WriteWorkFile("SQLite format 3\0second"), default)).ETag;
         var conflict = await Assert.ThrowsAsync<WriteConflictException>(
             () => store.CommitAsync(Db, created, WriteWorkFile("SQLite format 3\0stale"), default));
 
-        Assert.Equal(new StoredVersion("\"w1\""), created);
-        Assert.Equal(new StoredVersion("\"w2\""), updated);
+        Assert.Equal(new DatabaseETag("\"w1\""), created);
+        Assert.Equal(new DatabaseETag("\"w2\""), updated);
         Assert.Contains("PreconditionFailed (412)", conflict.Message);
         var requests = server.Requests.ToArray();
         Assert.Equal(["PUT", "PUT", "PUT", "HEAD"], requests.Select(r => r.Method));
@@ -82,9 +82,9 @@ public sealed class S3DatabaseStoreWireTests : IDisposable
         var (store, client) = CreateStore(server);
         using var _ = client;
 
-        var version = (await store.CommitAsync(Db, new StoredVersion("\"w1\""), WriteWorkFile("SQLite format 3\0mine"), default)).Version;
+        var version = (await store.CommitAsync(Db, new DatabaseETag("\"w1\""), WriteWorkFile("SQLite format 3\0mine"), default)).ETag;
 
-        Assert.Equal(new StoredVersion("\"mine\""), version);
+        Assert.Equal(new DatabaseETag("\"mine\""), version);
         Assert.Equal(["PUT", "HEAD"], server.Requests.Select(r => r.Method));
     }
 
@@ -117,7 +117,7 @@ public sealed class S3DatabaseStoreWireTests : IDisposable
         using var first = await store.GetAsync(Db, null, default);
         using var second = await store.GetAsync(Db, null, default);
 
-        Assert.Equal(new StoredVersion(etag), second.Version);
+        Assert.Equal(new DatabaseETag(etag), second.ETag);
         Assert.Equal(first.FilePath, second.FilePath);
         Assert.Equal(content, File.ReadAllBytes(second.FilePath));
         var gets = server.Requests.ToArray();
@@ -138,7 +138,7 @@ public sealed class S3DatabaseStoreWireTests : IDisposable
 
         using (var missing = await store.GetAsync(Db, null, default))
         {
-            Assert.Equal(StoredVersion.Missing, missing.Version);
+            Assert.Equal(DatabaseETag.Missing, missing.ETag);
             Assert.Equal(0, new FileInfo(missing.FilePath).Length);
         }
 
@@ -193,7 +193,7 @@ public sealed class S3DatabaseStoreWireTests : IDisposable
         using var _ = client;
         using var snapshot = await store.GetAsync(Db, null, default);
 
-        var link = await store.LinkToAsync(Db, snapshot.Version, TimeSpan.FromMinutes(5), default);
+        var link = await store.LinkToAsync(Db, snapshot.ETag, TimeSpan.FromMinutes(5), default);
 
         Assert.Equal(server.Url.Authority, link.Authority);
         Assert.Equal("http", link.Scheme);
@@ -216,12 +216,12 @@ public sealed class S3DatabaseStoreWireTests : IDisposable
         var (store, client) = CreateStore(server);
         using var _ = client;
 
-        var link = await store.LinkToAsync(Db, new StoredVersion("\"h1\""), TimeSpan.FromMinutes(5), default);
+        var link = await store.LinkToAsync(Db, new DatabaseETag("\"h1\""), TimeSpan.FromMinutes(5), default);
         Assert.Contains("versionId=ver-h", link.Query, StringComparison.Ordinal);
         Assert.Equal("\"h1\"", Assert.Single(server.Requests).Header("If-Match"));
 
         superseded = true;
-        var error = await Assert.ThrowsAsync<StorageUnavailableException>(() => store.LinkToAsync(Db, new StoredVersion("\"h1\""), TimeSpan.FromMinutes(5), default));
+        var error = await Assert.ThrowsAsync<StorageUnavailableException>(() => store.LinkToAsync(Db, new DatabaseETag("\"h1\""), TimeSpan.FromMinutes(5), default));
         Assert.Contains("changed while its backup was taken", error.Message, StringComparison.Ordinal);
     }
 

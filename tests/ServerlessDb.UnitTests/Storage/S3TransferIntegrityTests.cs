@@ -72,7 +72,7 @@ public sealed class S3TransferIntegrityTests : IDisposable
                 return Task.FromResult(new PutObjectResponse { ETag = "\"c1\"", HttpStatusCode = HttpStatusCode.OK });
             });
 
-        await NewStore().CommitAsync(Db, StoredVersion.Missing, file, default);
+        await NewStore().CommitAsync(Db, DatabaseETag.Missing, file, default);
 
         Assert.Equal(Crc32Of(content), sent!.ChecksumCRC32);
         Assert.Equal(ChecksumAlgorithm.CRC32, sent.ChecksumAlgorithm);

@@ -89,10 +89,10 @@ internal sealed class ObservedStore : IDatabaseStore, IDatabaseCatalog, IDisposa
         return await Folder.GetAsync(database, maxStaleness, cancellationToken);
     }
 
-    public Task<StoredVersion> CurrentVersionAsync(string database, CancellationToken cancellationToken) =>
+    public Task<DatabaseETag> CurrentVersionAsync(string database, CancellationToken cancellationToken) =>
         Folder.CurrentVersionAsync(database, cancellationToken);
 
-    public async Task<CommitReceipt> CommitAsync(string database, StoredVersion basedOn, string filePath, CancellationToken cancellationToken)
+    public async Task<CommitReceipt> CommitAsync(string database, DatabaseETag basedOn, string filePath, CancellationToken cancellationToken)
     {
         BeforeCommit?.Invoke(database);
         try
@@ -116,7 +116,7 @@ internal sealed class ObservedStore : IDatabaseStore, IDatabaseCatalog, IDisposa
     {
         var copy = Path.Combine(_root, Guid.NewGuid().ToString("N"));
         File.Copy(sourceFile, copy);
-        Folder.CommitAsync(database, new StoredVersion(CurrentETag(database)), copy, CancellationToken.None).GetAwaiter().GetResult();
+        Folder.CommitAsync(database, new DatabaseETag(CurrentETag(database)), copy, CancellationToken.None).GetAwaiter().GetResult();
     }
 
     public void Dispose()

@@ -14,7 +14,7 @@ internal sealed class KnownManifests
     private readonly Lock _gate = new();
 
     /// <summary>The manifest of <paramref name="version"/> of <paramref name="database"/>, if this process knows it.</summary>
-    public ChunkManifest? Of(string database, StoredVersion version)
+    public ChunkManifest? Of(string database, DatabaseETag version)
     {
         lock (_gate)
         {
@@ -60,6 +60,6 @@ internal sealed class KnownManifests
             newest = known[0];
         }
 
-        return cache.TryHold(new StoredVersion(newest.ETag)) is { } held ? (held, new ChunkedBasis(held.FilePath, newest.Manifest)) : null;
+        return cache.TryHold(new DatabaseETag(newest.ETag)) is { } held ? (held, new ChunkedBasis(held.FilePath, newest.Manifest)) : null;
     }
 }

@@ -53,7 +53,7 @@ internal static class S3Errors
     /// A conditional PUT lost: 412 (the ETag moved on, or the key exists for If-None-Match), 409
     /// (a concurrent conditional write), or 404 for If-Match (the object was deleted).
     /// </summary>
-    public static bool IsConditionFailure(AmazonS3Exception exception, StoredVersion basedOn) =>
+    public static bool IsConditionFailure(AmazonS3Exception exception, DatabaseETag basedOn) =>
         exception.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict
         || (basedOn.Exists && IsNoSuchKey(exception));
 
