@@ -145,7 +145,7 @@ internal sealed partial class QueryEngine
         DatabaseETag current;
         using (trace.Phase("fetch"))
         {
-            current = await _store.CurrentVersionAsync(database, cancellationToken);
+            current = await _store.CurrentETagAsync(database, cancellationToken);
         }
 
         trace.VersionRead = current.ToString();

@@ -82,7 +82,7 @@ internal sealed partial class DatabaseStore : IDatabaseStore, IDatabaseCatalog
         _caches.GetAsync(database, maxStaleness, FetchAsync, cancellationToken);
 
     /// <summary>A head of the database's object; the commit record it carries is remembered, so the next commit extends its lineage.</summary>
-    public async Task<DatabaseETag> CurrentVersionAsync(string database, CancellationToken cancellationToken)
+    public async Task<DatabaseETag> CurrentETagAsync(string database, CancellationToken cancellationToken)
     {
         var key = KeyFor(database);
         var stored = await RunAsync("HeadObject", key, token => InspectAsync(key, token), cancellationToken);

@@ -21,7 +21,7 @@ internal interface IDatabaseStore
     /// a commit that does not depend on the current content (a load, a restore) is conditional on.
     /// </summary>
     /// <exception cref="Errors.StorageUnavailableException">the store did not answer within its retry deadline.</exception>
-    Task<DatabaseETag> CurrentVersionAsync(string database, CancellationToken cancellationToken);
+    Task<DatabaseETag> CurrentETagAsync(string database, CancellationToken cancellationToken);
 
     /// <summary>
     /// Uploads <paramref name="filePath"/> as the new version of <paramref name="database"/>, on

@@ -65,8 +65,8 @@ internal sealed class WriterSeams(string name, ConcurrentQueue<string> timeline)
     public Task<DatabaseSnapshot> GetAsync(string database, TimeSpan? maxStaleness, CancellationToken cancellationToken) =>
         _store.GetAsync(database, maxStaleness, cancellationToken);
 
-    public Task<DatabaseETag> CurrentVersionAsync(string database, CancellationToken cancellationToken) =>
-        _store.CurrentVersionAsync(database, cancellationToken);
+    public Task<DatabaseETag> CurrentETagAsync(string database, CancellationToken cancellationToken) =>
+        _store.CurrentETagAsync(database, cancellationToken);
 
     public async Task<CommitReceipt> CommitAsync(string database, DatabaseETag basedOn, string filePath, CancellationToken cancellationToken)
     {

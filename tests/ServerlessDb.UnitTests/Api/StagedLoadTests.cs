@@ -126,8 +126,8 @@ public sealed class StagedLoadTests : IDisposable
         public Task<CommitReceipt> CommitAsync(string database, DatabaseETag basedOn, string filePath, CancellationToken cancellationToken) =>
             Observed.CommitAsync(database, basedOn, filePath, cancellationToken);
 
-        public Task<DatabaseETag> CurrentVersionAsync(string database, CancellationToken cancellationToken) =>
-            Observed.CurrentVersionAsync(database, cancellationToken);
+        public Task<DatabaseETag> CurrentETagAsync(string database, CancellationToken cancellationToken) =>
+            Observed.CurrentETagAsync(database, cancellationToken);
 
         public Task<StagedUpload> CreateUploadAsync(string database, TimeSpan expiry, CancellationToken cancellationToken)
         {

@@ -156,7 +156,7 @@ public abstract class DatabaseStoreContract : IDisposable
         Assert.Equal("", content);
         Assert.Empty(versions.Versions);
         Assert.Null(asOf);
-        Assert.Equal(DatabaseETag.Missing, await store.CurrentVersionAsync(Db, CancellationToken.None));
+        Assert.Equal(DatabaseETag.Missing, await store.CurrentETagAsync(Db, CancellationToken.None));
         Assert.Empty(await StoredKeysAsync(Prefix));
     }
 
@@ -172,7 +172,7 @@ public abstract class DatabaseStoreContract : IDisposable
         Assert.Equal((version, Marked(1, 2, 3)), (read, content));
         Assert.Equal(SnapshotSource.Downloaded, fetch.Source);
         Assert.Equal((version.ETag!, Marked(1, 2, 3)), (await StoredAsync())!.Value);
-        Assert.Equal(version, await other.CurrentVersionAsync(Db, CancellationToken.None));
+        Assert.Equal(version, await other.CurrentETagAsync(Db, CancellationToken.None));
     }
 
     [Fact]

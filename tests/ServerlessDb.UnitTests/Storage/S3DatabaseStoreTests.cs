@@ -541,7 +541,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
         SetupHead(() => "commit-1", "\"e7\"", parent: "none");
         var store = CreateStore();
 
-        var current = await store.CurrentVersionAsync(Db, default);
+        var current = await store.CurrentETagAsync(Db, default);
         await store.CommitAsync(Db, current, WriteWorkFile(DatabaseBytes.Marked(4)), default);
 
         Assert.Equal(new DatabaseETag("\"e7\""), current);
@@ -558,7 +558,7 @@ public sealed class S3DatabaseStoreTests : IDisposable
             .ThrowsAsync(new AmazonS3Exception("Not Found") { StatusCode = HttpStatusCode.NotFound, ErrorCode = "NotFound" });
         var store = CreateStore();
 
-        Assert.Equal(DatabaseETag.Missing, await store.CurrentVersionAsync(Db, default));
+        Assert.Equal(DatabaseETag.Missing, await store.CurrentETagAsync(Db, default));
     }
 
     private DatabaseStore CreateStore(TimeSpan? deadline = null, TimeProvider? time = null)

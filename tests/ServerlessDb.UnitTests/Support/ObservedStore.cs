@@ -89,8 +89,8 @@ internal sealed class ObservedStore : IDatabaseStore, IDatabaseCatalog, IDisposa
         return await Folder.GetAsync(database, maxStaleness, cancellationToken);
     }
 
-    public Task<DatabaseETag> CurrentVersionAsync(string database, CancellationToken cancellationToken) =>
-        Folder.CurrentVersionAsync(database, cancellationToken);
+    public Task<DatabaseETag> CurrentETagAsync(string database, CancellationToken cancellationToken) =>
+        Folder.CurrentETagAsync(database, cancellationToken);
 
     public async Task<CommitReceipt> CommitAsync(string database, DatabaseETag basedOn, string filePath, CancellationToken cancellationToken)
     {
