@@ -18,13 +18,12 @@ internal static class S3Errors
     };
 
     /// <summary>
-    /// Throttling, 5xx, timeouts and network errors (for an <see cref="IObjectBackend"/> call, its
-    /// <see cref="ObjectBackendFailure.Unavailable"/>, which it read from these). <paramref name="attemptToken"/> tells an
-    /// HTTP timeout (worth another attempt) from our own deadline or the caller giving up (not).
+    /// Throttling, 5xx, timeouts and network errors: what <see cref="S3ObjectBackend"/> reports as
+    /// <see cref="ObjectBackendFailure.Unavailable"/>. <paramref name="attemptToken"/> tells an HTTP timeout (worth another
+    /// attempt) from the caller giving up (not).
     /// </summary>
     public static bool IsTransient(Exception exception, CancellationToken attemptToken) => exception switch
     {
-        ObjectBackendException backend => backend.Failure == ObjectBackendFailure.Unavailable,
         OperationCanceledException => !attemptToken.IsCancellationRequested,
         AmazonServiceException service => IsTransientStatus(service.StatusCode)
             || (service.ErrorCode is { } code && TransientCodes.Contains(code))
@@ -49,21 +48,10 @@ internal static class S3Errors
         exception.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed
         || (exception.StatusCode == HttpStatusCode.BadRequest && exception.ErrorCode == "InvalidArgument");
 
-    /// <summary>
-    /// A conditional PUT lost: 412 (the ETag moved on, or the key exists for If-None-Match), 409
-    /// (a concurrent conditional write), or 404 for If-Match (the object was deleted).
-    /// </summary>
-    public static bool IsConditionFailure(AmazonS3Exception exception, DatabaseETag basedOn) =>
-        exception.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict
-        || (basedOn.Exists && IsNoSuchKey(exception));
-
     /// <summary>"AccessDenied (403): Access Denied", or the exception's message when S3 did not answer.</summary>
     public static string Describe(Exception? exception) => exception switch
     {
         null => "no answer before the deadline",
-        BackendRetryExpiredException { LastError: AmazonServiceException or ObjectBackendException } expired => Describe(expired.LastError),
-        BackendRetryExpiredException expired => expired.Message,
-        ObjectBackendException backend => backend.Detail,
         AmazonServiceException { ErrorCode: { Length: > 0 } code } service =>
             $"{code} ({(int)service.StatusCode}): {service.Message}",
         AmazonServiceException { StatusCode: not 0 } service => $"HTTP {(int)service.StatusCode}: {service.Message}",
