@@ -776,7 +776,7 @@ internal sealed partial class LocalFolderObjectBackend : IObjectBackend
         }
 
         file.Position = asked.Offset;
-        return new BoundedStream(file, Math.Min(asked.Length ?? long.MaxValue, size - asked.Offset));
+        return new ObjectBodyStream(file, Math.Min(asked.Length ?? long.MaxValue, size - asked.Offset));
     }
 
     /// <summary>Refuses a put whose file would sit where a folder of other keys is, or below a file that is another key.</summary>
@@ -971,61 +971,4 @@ internal sealed partial class LocalFolderObjectBackend : IObjectBackend
 
     [JsonSerializable(typeof(List<VersionRecord>))]
     private sealed partial class JournalJsonContext : JsonSerializerContext;
-
-    /// <summary>A read of at most a given number of bytes of a stream, which it owns.</summary>
-    private sealed class BoundedStream(Stream inner, long length) : Stream
-    {
-        private long _read;
-
-        private long Remaining => length - _read;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => length;
-
-        public override long Position { get => _read; set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            var read = inner.Read(buffer[..(int)Math.Min(buffer.Length, Remaining)]);
-            _read += read;
-            return read;
-        }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            var read = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, Remaining)], cancellationToken);
-            _read += read;
-            return read;
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
-    }
 }

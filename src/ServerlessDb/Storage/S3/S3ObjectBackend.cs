@@ -114,7 +114,7 @@ internal sealed class S3ObjectBackend : IObjectBackend, IObjectLinks
                 var info = new ObjectInfo(
                     key, RequireETag(response.ETag, "GetObject", key), VersionIdOf(response.VersionId), SizeOf(response),
                     Utc(response.LastModified), MetadataOf(response.Headers.ContentType, response.Metadata));
-                return ObjectRead.Of(info, new OwnedStream(response.ResponseStream, response));
+                return ObjectRead.Of(info, new ObjectBodyStream(response.ResponseStream, owner: response));
             }
             catch
             {
@@ -370,45 +370,4 @@ internal sealed class S3ObjectBackend : IObjectBackend, IObjectLinks
 
     private string RequireETag(string? etag, string operation, string key) =>
         string.IsNullOrEmpty(etag) ? throw new AmazonS3Exception($"S3 answered {operation} on {Describe(key)} without an ETag.") : etag;
-
-    /// <summary>A response body that disposes its response with it.</summary>
-    private sealed class OwnedStream(Stream inner, IDisposable owner) : Stream
-    {
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => inner.Length;
-
-        public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => inner.ReadAsync(buffer, cancellationToken);
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.ReadAsync(buffer, offset, count, cancellationToken);
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-                owner.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
-    }
 }
