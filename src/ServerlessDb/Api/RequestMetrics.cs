@@ -24,6 +24,8 @@ internal static class RequestMetrics
             .Metric(Metrics.BytesUploaded, MetricUnit.Bytes, trace.BytesUploaded)
             .Metric(Metrics.CacheHits, MetricUnit.Count, trace.CacheHits)
             .Metric(Metrics.CacheRevalidations, MetricUnit.Count, trace.Revalidations)
-            .Metric(Metrics.CacheDownloads, MetricUnit.Count, trace.Downloads);
+            .Metric(Metrics.CacheDownloads, MetricUnit.Count, trace.Downloads)
+            .Metric(Metrics.RangeReads, MetricUnit.Count, trace.RangeReads)
+            .Metric(Metrics.BlockCacheHits, MetricUnit.Count, trace.BlockCacheHits);
     }
 }

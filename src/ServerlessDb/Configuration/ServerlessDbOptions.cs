@@ -35,8 +35,16 @@ internal sealed partial record ServerlessDbOptions
 
     // The local folder store's time travel: replaced versions kept per database (Storage/LocalFolder's default).
     private const long DefaultLocalVersionsKept = 100;
-    private const string DefaultStorageLayout = "whole";
+    private const string DefaultStorageLayout = "auto";
     private const long DefaultChunkSizeMib = 2;
+
+    // STORAGE_LAYOUT=auto chunks a database from this size: at 1 MB a chunked write is no faster (two PUTs where
+    // whole-file makes one), at 10 MB it is about twice as fast (docs/benchmarks.md, chunked storage).
+    private const long DefaultAutoChunkedMinBytes = 4L * 1024 * 1024;
+
+    // Below this a read downloads the whole database (one GET, then served from /tmp); from it, a container without
+    // the current version reads only the pages a query touches (docs/benchmarks.md, lazy reads).
+    private const long DefaultLazyReadMinBytes = 16L * 1024 * 1024;
 
     private const string BucketVariable = "DB_BUCKET";
 
@@ -115,10 +123,22 @@ internal sealed partial record ServerlessDbOptions
     public required int LocalVersionsKept { get; init; }
 
     /// <summary>
-    /// With STORAGE_LAYOUT=chunked, the size of a chunk in bytes (CHUNK_SIZE_MIB): commits store a manifest and only
-    /// the chunks that changed. Null with STORAGE_LAYOUT=whole (the default): each commit stores the whole file.
+    /// With STORAGE_LAYOUT=chunked or auto, the size of a chunk in bytes (CHUNK_SIZE_MIB): commits store a manifest and
+    /// only the chunks that changed. Null with STORAGE_LAYOUT=whole: each commit stores the whole file.
     /// </summary>
     public required int? ChunkSize { get; init; }
+
+    /// <summary>
+    /// The size from which a commit stores the chunked layout: AUTO_CHUNKED_MIN_BYTES with STORAGE_LAYOUT=auto (the
+    /// default), 0 with chunked (every commit); smaller databases are stored whole.
+    /// </summary>
+    public required long ChunkedFromBytes { get; init; }
+
+    /// <summary>
+    /// LAZY_READ_MIN_BYTES: a database at least this large that a container has no current copy of is read in place,
+    /// fetching only the pages its queries touch; null (<c>off</c>): every read downloads the database.
+    /// </summary>
+    public required long? LazyReadMinBytes { get; init; }
 
     /// <summary>
     /// How old an unreferenced chunk must be before the local server's chunk collector deletes it (CHUNK_GC_GRACE_SECONDS,
@@ -164,6 +184,7 @@ internal sealed partial record ServerlessDbOptions
             : read.Optional(BucketVariable);
         var prefix = read.Text("DB_PREFIX", DefaultPrefix);
         var lockVpcId = read.Optional("LOCK_VPC_ID");
+        var layout = ReadLayout(read);
         var options = new ServerlessDbOptions
         {
             Bucket = bucket,
@@ -186,7 +207,9 @@ internal sealed partial record ServerlessDbOptions
             QuickCheckBeforeUpload = read.Boolean("QUICK_CHECK_BEFORE_UPLOAD", DefaultQuickCheckBeforeUpload),
             IdempotencyRetention = read.Seconds("IDEMPOTENCY_RETENTION_SECONDS", DefaultIdempotencyRetentionSeconds, 60, 30 * 24 * 60 * 60),
             LocalVersionsKept = (int)read.Integer("LOCAL_VERSIONS_KEPT", DefaultLocalVersionsKept, 0, 1_000_000),
-            ChunkSize = ReadChunkSize(read),
+            ChunkSize = layout.ChunkSize,
+            ChunkedFromBytes = layout.ChunkedFromBytes,
+            LazyReadMinBytes = ReadLazyReadMinBytes(read),
             ChunkGrace = read.Seconds("CHUNK_GC_GRACE_SECONDS", ReaperOptions.DefaultChunkGraceSeconds, 1, 30 * 24 * 60 * 60),
         };
 
@@ -212,20 +235,36 @@ internal sealed partial record ServerlessDbOptions
         return options;
     }
 
-    private static int? ReadChunkSize(EnvironmentReader read)
+    private static (int? ChunkSize, long ChunkedFromBytes) ReadLayout(EnvironmentReader read)
     {
         var layout = read.Text("STORAGE_LAYOUT", DefaultStorageLayout);
-        var chunkMib = (int)read.Integer("CHUNK_SIZE_MIB", DefaultChunkSizeMib, 1, 64);
+        var chunkSize = (int)read.Integer("CHUNK_SIZE_MIB", DefaultChunkSizeMib, 1, 64) * 1024 * 1024;
+        var autoFrom = read.Integer("AUTO_CHUNKED_MIN_BYTES", DefaultAutoChunkedMinBytes, 0, MaxCacheMaxBytes);
         switch (layout.ToLowerInvariant())
         {
             case "whole":
-                return null;
+                return (null, 0);
             case "chunked":
-                return chunkMib * 1024 * 1024;
+                return (chunkSize, 0);
+            case "auto":
+                return (chunkSize, autoFrom);
             default:
-                read.Check(false, $"STORAGE_LAYOUT must be whole or chunked; got '{layout}'.");
-                return null;
+                read.Check(false, $"STORAGE_LAYOUT must be auto, whole or chunked; got '{layout}'.");
+                return (null, 0);
         }
+    }
+
+    private static long? ReadLazyReadMinBytes(EnvironmentReader read)
+    {
+        var raw = read.Text("LAZY_READ_MIN_BYTES", DefaultLazyReadMinBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (string.Equals(raw, "off", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var valid = long.TryParse(raw, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var bytes) && bytes <= MaxCacheMaxBytes;
+        read.Check(valid, $"LAZY_READ_MIN_BYTES must be off or a number of bytes from 0 to {MaxCacheMaxBytes}; got '{raw}'.");
+        return valid ? bytes : DefaultLazyReadMinBytes;
     }
 
     [GeneratedRegex(@"\A[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\z")]

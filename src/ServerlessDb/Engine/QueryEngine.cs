@@ -23,6 +23,9 @@ internal sealed partial class QueryEngine
     // request's deadline that the Lambda timeout leaves (REQUEST_TIMEOUT_SECONDS is set below it).
     private static readonly TimeSpan MinimumReleaseWindow = TimeSpan.FromSeconds(3);
 
+    // A read pinned to a version that a commit then replaced starts again on the new one, this many times at most.
+    private const int PinnedReadAttempts = 3;
+
     private readonly IDatabaseStore _store;
     private readonly IDatabaseLock _lock;
     private readonly WorkingCopies _workingCopies;
@@ -191,54 +194,123 @@ internal sealed partial class QueryEngine
 
     private async Task<QueryOutcome> RunOnSnapshotAsync(QueryRequest request, DateTimeOffset deadline, RequestTrace trace, CancellationToken cancellationToken)
     {
-        var database = request.Flags.Database;
-        DatabaseSnapshot snapshot;
-        using (trace.Phase("fetch"))
+        for (var attempt = 1; ; attempt++)
         {
-            snapshot = request.Flags.At is { } at
-                ? await SnapshotAtAsync(database, at, cancellationToken)
-                : await _store.GetAsync(database, request.Flags.MaxStaleness, cancellationToken);
-        }
-
-        trace.Fetched(snapshot);
-
-        using (snapshot)
-        {
-            trace.VersionRead = snapshot.ETag.ToString();
-            using var session = SqliteSession.OpenReadOnly(snapshot.FilePath);
-
-            // A retry of a write that already committed needs neither the lock nor a new version, nor
-            // even to prepare its statements again: a committed record is final.
-            if (request.Idempotency is { } idempotency && FindAnswer(session, request, idempotency) is { } earlier)
+            try
             {
-                trace.Path = "replay";
-                return QueryOutcome.Replay(earlier, snapshot.ETag);
+                return await ReadOrWriteAsync(request, deadline, trace, cancellationToken);
             }
-
-            IReadOnlyList<Classification> classifications;
-            using (trace.Phase("classify"))
+            catch (PinnedVersionReplacedException e)
             {
-                classifications = StatementClassifier.ClassifyAll(session, request.Statements, deadline - _time.GetUtcNow());
-            }
-
-            if (request.Kind == RequestKind.Query || classifications.All(c => c.Kind is StatementKind.Empty or StatementKind.ReadOnly))
-            {
-                trace.Path = "read";
-                using (trace.Phase("execute"))
+                // A read never fails because a write landed while it read: it starts again on the new version.
+                if (attempt >= PinnedReadAttempts)
                 {
-                    var results = RequestStatements.Run(session, request, classifications, NewExecutor(session, request, deadline));
-                    return new QueryOutcome(results, Committed: false, snapshot.ETag);
+                    throw new StorageUnavailableException(
+                        $"Database '{request.Flags.Database}' was replaced by {PinnedReadAttempts} commits in a row while this request read it: {e.Message}. Retry the request.", e);
                 }
             }
+        }
+    }
 
-            if (request.Flags.At is not null)
+    private async Task<QueryOutcome> ReadOrWriteAsync(QueryRequest request, DateTimeOffset deadline, RequestTrace trace, CancellationToken cancellationToken)
+    {
+        var database = request.Flags.Database;
+        using var readDeadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        readDeadline.CancelAfter(TimeUntil(deadline));
+        DatabaseRead read;
+        using (trace.Phase("fetch"))
+        {
+            read = request.Flags.At is { } at
+                ? new DatabaseRead(await SnapshotAtAsync(database, at, cancellationToken))
+                : await _store.ReadAsync(database, request.Flags.MaxStaleness, readDeadline.Token, cancellationToken);
+        }
+
+        trace.Fetched(read);
+        using (read)
+        {
+            try
             {
-                throw new BadRequestException(EngineMessages.WriteOnOldVersion);
+                var outcome = RunRead(read, request, deadline, trace);
+                if (outcome is not null)
+                {
+                    return outcome;
+                }
+            }
+            catch (Exception e) when (read.Lease?.FirstFailure is { } failure && e is not PinnedVersionReplacedException)
+            {
+                throw LazyReadFailure(database, failure, e);
+            }
+            finally
+            {
+                trace.ReadLazily(read);
             }
         }
 
         trace.Path = "write";
         return await WriteAsync(request, deadline, trace, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="request"/> on a read-only connection to <paramref name="read"/>: a replay, or a read's
+    /// results; null when it must run as a write. A lazy read whose fetches failed answers nothing it read: SQLite saw
+    /// only an I/O error (a statement's error, or a wrong plan), and the cause is thrown instead.
+    /// </summary>
+    private QueryOutcome? RunRead(DatabaseRead read, QueryRequest request, DateTimeOffset deadline, RequestTrace trace)
+    {
+        trace.VersionRead = read.ETag.ToString();
+        using var session = SqliteSession.OpenReadOnly(read);
+
+        // A retry of a write that already committed needs neither the lock nor a new version, nor
+        // even to prepare its statements again: a committed record is final.
+        if (request.Idempotency is { } idempotency && FindAnswer(session, request, idempotency) is { } earlier)
+        {
+            read.ThrowIfFetchFailed();
+            trace.Path = "replay";
+            return QueryOutcome.Replay(earlier, read.ETag);
+        }
+
+        IReadOnlyList<Classification> classifications;
+        using (trace.Phase("classify"))
+        {
+            classifications = StatementClassifier.ClassifyAll(session, request.Statements, deadline - _time.GetUtcNow());
+        }
+
+        read.ThrowIfFetchFailed();
+        if (request.Kind == RequestKind.Query || classifications.All(c => c.Kind is StatementKind.Empty or StatementKind.ReadOnly))
+        {
+            trace.Path = "read";
+            using (trace.Phase("execute"))
+            {
+                var results = RequestStatements.Run(session, request, classifications, NewExecutor(session, request, deadline));
+                read.ThrowIfFetchFailed();
+                return new QueryOutcome(results, Committed: false, read.ETag);
+            }
+        }
+
+        if (request.Flags.At is not null)
+        {
+            throw new BadRequestException(EngineMessages.WriteOnOldVersion);
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// What a lazy read's failed fetch means to the client: the store's own answer (unavailable: 503; a corrupt
+    /// database naming the object: 500), the request's deadline passing (timed out), or a fetch the cache found
+    /// short (unavailable). A replaced version is started again by the caller.
+    /// </summary>
+    private static Exception LazyReadFailure(string database, Exception failure, Exception sqlite) => failure switch
+    {
+        ServerlessDbException or PinnedVersionReplacedException => failure,
+        OperationCanceledException => new TimeoutException($"Reading database '{database}' did not finish before the request's deadline: a page it needed was still being fetched.", failure),
+        _ => new StorageUnavailableException($"Reading database '{database}' failed: a page could not be fetched ({failure.Message}); SQLite said: {sqlite.Message}", failure),
+    };
+
+    private TimeSpan TimeUntil(DateTimeOffset deadline)
+    {
+        var left = deadline - _time.GetUtcNow();
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
 
     private async Task<QueryOutcome> WriteAsync(QueryRequest request, DateTimeOffset deadline, RequestTrace trace, CancellationToken cancellationToken)

@@ -41,6 +41,29 @@ internal sealed class RequestTrace
     /// <summary>Snapshots downloaded (or waited for while another request downloaded them).</summary>
     public int Downloads { get; private set; }
 
+    /// <summary>Ranged GETs a lazy read made for the pages it read.</summary>
+    public int RangeReads { get; private set; }
+
+    /// <summary>Pieces a lazy read found in the block cache.</summary>
+    public long BlockCacheHits { get; private set; }
+
+    /// <summary>Counts how <paramref name="read"/> was got: a local file, or a lazy read (counted when it is done, by <see cref="ReadLazily"/>).</summary>
+    public void Fetched(DatabaseRead read)
+    {
+        if (read.Snapshot is { } snapshot)
+        {
+            Fetched(snapshot);
+        }
+    }
+
+    /// <summary>Adds what a lazy read fetched and found cached, once its statements ran.</summary>
+    public void ReadLazily(DatabaseRead read)
+    {
+        RangeReads += read.RangeRequests;
+        BytesDownloaded += read.RangeBytes;
+        BlockCacheHits += read.BlockCacheHits;
+    }
+
     /// <summary>Counts how <paramref name="snapshot"/> was got.</summary>
     public void Fetched(DatabaseSnapshot snapshot)
     {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
+using ServerlessDb.Storage;
 
 namespace ServerlessDb.Engine;
 
@@ -50,6 +51,10 @@ internal sealed class SqliteSession : IDisposable
     /// </summary>
     public static SqliteSession OpenReadOnly(string path) =>
         Open($"file:{Uri.EscapeDataString(Path.GetFullPath(path)).Replace("%2F", "/", StringComparison.Ordinal)}?immutable=1", SqliteOpenMode.ReadOnly);
+
+    /// <summary>Opens what <paramref name="read"/> reads, read-only: its local file, or its pinned version through the lazy VFS.</summary>
+    public static SqliteSession OpenReadOnly(DatabaseRead read) =>
+        read.Lease is { } lease ? Open(lease.DataSource, SqliteOpenMode.ReadOnly) : OpenReadOnly(read.Snapshot!.FilePath);
 
     /// <summary>
     /// Opens a private working copy. Durability comes from the upload, not from this file, so the

@@ -179,7 +179,7 @@ public static class CompositionRoot
     }
 
     internal static StoreOptions StoreOptionsFrom(ServerlessDbOptions options) =>
-        new(options.Prefix, options.StorageRetryDeadline, options.CacheMaxBytes, options.ChunkSize);
+        new(options.Prefix, options.StorageRetryDeadline, options.CacheMaxBytes, options.ChunkSize, options.LazyReadMinBytes, options.ChunkedFromBytes);
 
     internal static S3ClientOptions S3ClientOptionsFrom(ServerlessDbOptions options) =>
         new(options.Region, options.Endpoints.ForS3, options.StorageRetryDeadline);

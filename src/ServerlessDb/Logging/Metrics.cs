@@ -30,6 +30,12 @@ public static class Metrics
     public const string CacheRevalidations = "CacheRevalidations";
     public const string CacheDownloads = "CacheDownloads";
 
+    /// <summary>Ranged GETs a lazy read made for the pages its statements read (LAZY_READ_MIN_BYTES); their bytes are in <see cref="BytesDownloaded"/>.</summary>
+    public const string RangeReads = "RangeReads";
+
+    /// <summary>Pieces of a lazily read database found in the block cache, each saving a ranged GET.</summary>
+    public const string BlockCacheHits = "BlockCacheHits";
+
     public const string LocksFound = "LocksFound";
     public const string LocksDeleted = "LocksDeleted";
     public const string LocksAlreadyGone = "LocksAlreadyGone";

@@ -28,6 +28,7 @@ internal sealed class CacheFolder : IDisposable
         _lock = held;
         CacheDirectory = Path.Combine(path, "cache");
         WorkDirectory = Path.Combine(path, "work");
+        BlocksDirectory = Path.Combine(path, "blocks");
         Directory.CreateDirectory(CacheDirectory);
         Directory.CreateDirectory(WorkDirectory);
     }
@@ -40,6 +41,9 @@ internal sealed class CacheFolder : IDisposable
 
     /// <summary>Where writes keep their working copies.</summary>
     public string WorkDirectory { get; }
+
+    /// <summary>Where the lazy reader's block cache keeps the pieces it fetched (it creates the folder).</summary>
+    public string BlocksDirectory { get; }
 
     /// <summary>
     /// Creates and locks a new folder under <paramref name="root"/> (created if missing), after

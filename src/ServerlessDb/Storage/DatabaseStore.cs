@@ -3,6 +3,7 @@ using System.Globalization;
 using ServerlessDb.Domain;
 using ServerlessDb.Errors;
 using ServerlessDb.Storage.Chunked;
+using ServerlessDb.Vfs;
 
 namespace ServerlessDb.Storage;
 
@@ -63,6 +64,11 @@ internal sealed partial class DatabaseStore : IDatabaseStore, IDatabaseCatalog
         _time = timeProvider;
         CacheFolder = cacheFolder;
         _caches = new DatabaseCaches(cacheFolder.CacheDirectory, options.CacheMaxBytes, timeProvider, keepSpares: options.ChunkSize is not null);
+        if (options.LazyReadMinBytes is not null)
+        {
+            LazyFiles = new LazyFiles(new LazyReadOptions(cacheFolder.BlocksDirectory, options.CacheMaxBytes));
+        }
+
         // Each call's deadline (see RunAsync), not a count, ends the retries.
         _retry = new BackendRetry(
             timeProvider, retryBaseDelay, MaxRetryDelay, options.RetryDeadline, deadlineEndsAttempt: true,
@@ -102,7 +108,7 @@ internal sealed partial class DatabaseStore : IDatabaseStore, IDatabaseCatalog
         var commitId = Guid.NewGuid().ToString("N");
         var lineage = StoredCommit.Extend(commitId, basedOn, LineageOf(database, basedOn));
         var startedAt = _time.GetTimestamp();
-        var body = _options.ChunkSize is { } chunkSize
+        var body = _options.ChunkSize is { } chunkSize && new FileInfo(filePath).Length >= _options.ChunkedFromBytes
             ? await PrepareChunkedCommitAsync(database, basedOn, filePath, chunkSize, cancellationToken)
             : await CommitBody.ForFileAsync(filePath, cancellationToken);
         var metadata = new ObjectMetadata(body.Manifest is null ? SqliteContentType : "application/json", StoredMetadata.OfCommit(body.Crc32, body.Manifest is not null, lineage));
@@ -159,6 +165,7 @@ internal sealed partial class DatabaseStore : IDatabaseStore, IDatabaseCatalog
             _versionIds[database] = (etag, putVersionId);
         }
 
+        _lengths[database] = new FileInfo(filePath).Length;
         cache.InstallCommitted(version, filePath, startedAt, isStoredObject: body.Manifest is null);
         return new CommitReceipt(version, body.UploadedBytes);
     }
@@ -388,7 +395,15 @@ internal sealed partial class DatabaseStore : IDatabaseStore, IDatabaseCatalog
 /// reader holds are evicted. Working copies are not counted.
 /// </param>
 /// <param name="ChunkSize">
-/// the chunk size of the chunked layout (STORAGE_LAYOUT=chunked), in which commits store a manifest and the chunks
+/// the chunk size of the chunked layout (STORAGE_LAYOUT=chunked or auto), in which commits store a manifest and the chunks
 /// that changed; null for the whole-file layout, in which each commit stores the file. Either layout reads both.
 /// </param>
-internal sealed record StoreOptions(string Prefix, TimeSpan RetryDeadline, long CacheMaxBytes, int? ChunkSize = null);
+/// <param name="LazyReadMinBytes">
+/// LAZY_READ_MIN_BYTES: a database at least this large that the process has no current file of is read in place
+/// through the lazy VFS, its block cache bounded by <paramref name="CacheMaxBytes"/> too; null: every read downloads.
+/// </param>
+/// <param name="ChunkedFromBytes">
+/// with a <paramref name="ChunkSize"/>, the size from which a commit stores the chunked layout (STORAGE_LAYOUT=auto);
+/// a smaller file is stored whole. 0: every commit is chunked (STORAGE_LAYOUT=chunked).
+/// </param>
+internal sealed record StoreOptions(string Prefix, TimeSpan RetryDeadline, long CacheMaxBytes, int? ChunkSize = null, long? LazyReadMinBytes = null, long ChunkedFromBytes = 0);

@@ -17,6 +17,16 @@ internal interface IDatabaseStore
     Task<DatabaseSnapshot> GetAsync(string database, TimeSpan? maxStaleness, CancellationToken cancellationToken);
 
     /// <summary>
+    /// One read of the current version of <paramref name="database"/>, as <see cref="GetAsync"/> gives it unless the
+    /// store can read a large database in place (lazy reads), fetching only what SQLite reads of it until
+    /// <paramref name="readDeadline"/>.
+    /// </summary>
+    /// <exception cref="Errors.StorageUnavailableException">the store did not answer within its retry deadline.</exception>
+    /// <exception cref="Errors.DatabaseCorruptException">the stored object is not a whole SQLite file; nothing was cached.</exception>
+    async Task<DatabaseRead> ReadAsync(string database, TimeSpan? maxStaleness, CancellationToken readDeadline, CancellationToken cancellationToken) =>
+        new(await GetAsync(database, maxStaleness, cancellationToken));
+
+    /// <summary>
     /// The version of <paramref name="database"/> stored now, asked of the store without moving its bytes: what
     /// a commit that does not depend on the current content (a load, a restore) is conditional on.
     /// </summary>

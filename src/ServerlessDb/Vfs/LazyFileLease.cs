@@ -12,6 +12,7 @@ internal sealed class LazyFileLease : IDisposable
     private readonly BlockCache _cache;
     private readonly LazyReadOptions _options;
     private Exception? _firstFailure;
+    private long _pieceHits;
     private int _disposed;
 
     internal LazyFileLease(string fileName, IPinnedVersion version, BlockCache cache, LazyReadOptions options, CancellationToken deadline)
@@ -21,10 +22,11 @@ internal sealed class LazyFileLease : IDisposable
         Deadline = deadline;
         _cache = cache;
         _options = options;
+        // A URI, so that SQLite picks the VFS by name and takes the file as immutable (no locks, no journal).
+        DataSource = $"file:{fileName}?vfs={LazyVfs.Name}&immutable=1";
         ConnectionString = new SqliteConnectionStringBuilder
         {
-            // A URI, so that SQLite picks the VFS by name and takes the file as immutable (no locks, no journal).
-            DataSource = $"file:{fileName}?vfs={LazyVfs.Name}&immutable=1",
+            DataSource = DataSource,
             Mode = SqliteOpenMode.ReadOnly,
 
             // A pooled connection would outlive the lease and its deadline.
@@ -34,6 +36,9 @@ internal sealed class LazyFileLease : IDisposable
 
     /// <summary>The name SQLite opens; known to the VFS only while the lease is not disposed.</summary>
     public string FileName { get; }
+
+    /// <summary>The URI SQLite opens the pinned version by, through the lazy VFS.</summary>
+    public string DataSource { get; }
 
     /// <summary>Opens the pinned version, read-only, through the lazy VFS (Microsoft.Data.Sqlite).</summary>
     public string ConnectionString { get; }
@@ -46,6 +51,11 @@ internal sealed class LazyFileLease : IDisposable
 
     /// <summary>The first exception a read of this lease met (the source's own, a short fetch, the deadline), or null.</summary>
     public Exception? FirstFailure => Volatile.Read(ref _firstFailure);
+
+    /// <summary>How many pieces the reads of this lease found in the block cache.</summary>
+    public long PieceHits => Interlocked.Read(ref _pieceHits);
+
+    internal void CountPieceHit() => Interlocked.Increment(ref _pieceHits);
 
     /// <summary>Throws <see cref="FirstFailure"/> as it was thrown, if there is one: after an SQLite I/O error, the cause.</summary>
     public void ThrowIfFailed()

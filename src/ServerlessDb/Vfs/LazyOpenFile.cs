@@ -82,7 +82,11 @@ internal sealed class LazyOpenFile
 
         _pieceKey = null;
         var length = _cache.PieceLength(block.Length, pieceIndex);
-        if (!_cache.TryRead(block.ContentKey, pieceIndex, _piece.AsSpan(0, length)))
+        if (_cache.TryRead(block.ContentKey, pieceIndex, _piece.AsSpan(0, length)))
+        {
+            _lease.CountPieceHit();
+        }
+        else
         {
             var range = _policy.OnMiss(block.Offset + pieceIndex * (long)_cache.PieceBytes, block.Offset, block.Length, Length);
             var fetch = _cache.FetchAsync(block, pieceIndex, SpanOf(block, range), _lease.Deadline);

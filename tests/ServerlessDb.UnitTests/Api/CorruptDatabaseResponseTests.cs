@@ -40,6 +40,8 @@ public sealed class CorruptDatabaseResponseTests : IDisposable
         var store = new Mock<IDatabaseStore>(MockBehavior.Strict);
         store.Setup(s => s.GetAsync("default", It.IsAny<TimeSpan?>(), It.IsAny<CancellationToken>()))
             .ReturnsAsync(() => new DatabaseSnapshot(Version, _file, release: null));
+        store.Setup(s => s.ReadAsync("default", It.IsAny<TimeSpan?>(), It.IsAny<CancellationToken>(), It.IsAny<CancellationToken>()))
+            .ReturnsAsync(() => new DatabaseRead(new DatabaseSnapshot(Version, _file, release: null)));
         store.Setup(s => s.CopyForWriteAsync("default", It.IsAny<DatabaseSnapshot>(), It.IsAny<string>(), It.IsAny<CancellationToken>()))
             .Returns((string _, DatabaseSnapshot snapshot, string target, CancellationToken _) =>
             {

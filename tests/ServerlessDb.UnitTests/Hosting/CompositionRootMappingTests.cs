@@ -35,13 +35,16 @@ public sealed class CompositionRootMappingTests
             ["MAX_STATEMENTS"] = "9",
             ["QUICK_CHECK_BEFORE_UPLOAD"] = "true",
             ["CACHE_MAX_BYTES"] = "2097152",
+            ["CHUNK_SIZE_MIB"] = "4",
+            ["AUTO_CHUNKED_MIN_BYTES"] = "1000000",
+            ["LAZY_READ_MIN_BYTES"] = "3000000",
             ["IDEMPOTENCY_RETENTION_SECONDS"] = "600",
             ["AWS_REGION"] = "eu-west-1",
             ["AWS_ENDPOINT_URL_S3"] = "http://127.0.0.1:5000/",
             ["AWS_ENDPOINT_URL_EC2"] = "http://127.0.0.1:6000/",
         });
 
-        Assert.Equal(new StoreOptions("team-a/", TimeSpan.FromSeconds(6), 2097152), CompositionRoot.StoreOptionsFrom(options));
+        Assert.Equal(new StoreOptions("team-a/", TimeSpan.FromSeconds(6), 2097152, 4 * 1024 * 1024, LazyReadMinBytes: 3000000, ChunkedFromBytes: 1000000), CompositionRoot.StoreOptionsFrom(options));
         Assert.Equal(("my-databases", false), (CompositionRoot.CreateS3Backend(Mock.Of<Amazon.S3.IAmazonS3>(), options).Bucket, CompositionRoot.CreateS3Backend(Mock.Of<Amazon.S3.IAmazonS3>(), options).OverTls));
         Assert.Equal(new S3ClientOptions("eu-west-1", new Uri("http://127.0.0.1:5000/"), TimeSpan.FromSeconds(6)), CompositionRoot.S3ClientOptionsFrom(options));
         Assert.Equal(new Ec2ClientOptions("eu-west-1", new Uri("http://127.0.0.1:6000/")), CompositionRoot.Ec2ClientOptionsFrom(options));

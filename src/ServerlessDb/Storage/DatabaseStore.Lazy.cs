@@ -1,0 +1,228 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography;
+using ServerlessDb.Errors;
+using ServerlessDb.Storage.Chunked;
+using ServerlessDb.Vfs;
+
+namespace ServerlessDb.Storage;
+
+/// <summary>
+/// Lazy reads (LAZY_READ_MIN_BYTES): a database at least that large that this process has no current file of is read
+/// in place, through the lazy VFS (<see cref="LazyFiles"/>), instead of downloaded whole. Its current version is pinned
+/// by the ETag one HEAD returns: a chunked version's blocks are its chunks (content-addressed, so nothing can replace
+/// their bytes); a whole-file version's are fixed windows of the one object, each fetched by a ranged GET conditional
+/// on the pinned ETag, so a read never mixes versions: a commit that replaces the object makes the next fetch fail
+/// (<see cref="PinnedVersionReplacedException"/>), never serve other bytes. Every fetch is one backend call under the
+/// store's retries, within the request's deadline.
+/// </summary>
+internal sealed partial class DatabaseStore
+{
+    /// <summary>The window of a whole-file object that is one block of the lazy reader's cache.</summary>
+    public const int WholeFileBlockBytes = 2 * 1024 * 1024;
+
+    // The length of each database's current version as this process last saw it: a database known to be small is
+    // revalidated as a whole file (one conditional GET), one not known to be is asked about first (one HEAD).
+    private readonly ConcurrentDictionary<string, long> _lengths = new(StringComparer.Ordinal);
+
+    /// <summary>The lazy reader's files and block cache; null when lazy reads are off.</summary>
+    internal LazyFiles? LazyFiles { get; }
+
+    /// <summary>
+    /// One read of the current version of <paramref name="database"/>: the cached file when this process has it (validated
+    /// within <paramref name="maxStaleness"/>, or found current), a download when the database is smaller than
+    /// LAZY_READ_MIN_BYTES, and otherwise the version pinned and read lazily until <paramref name="readDeadline"/>.
+    /// </summary>
+    /// <exception cref="StorageUnavailableException">the store did not answer within its retry deadline.</exception>
+    /// <exception cref="DatabaseCorruptException">the stored object is not a whole SQLite file or a valid manifest.</exception>
+    public async Task<DatabaseRead> ReadAsync(string database, TimeSpan? maxStaleness, CancellationToken readDeadline, CancellationToken cancellationToken)
+    {
+        if (LazyFiles is not { } lazyFiles || _options.LazyReadMinBytes is not { } lazyFrom)
+        {
+            return new DatabaseRead(await GetAsync(database, maxStaleness, cancellationToken));
+        }
+
+        var cache = _caches.For(database);
+        if (maxStaleness is { } window && cache.TryHoldFresh(window) is { } fresh)
+        {
+            return new DatabaseRead(fresh);
+        }
+
+        if (_lengths.TryGetValue(database, out var known) && known < lazyFrom)
+        {
+            return await DownloadAsync(database, cancellationToken);
+        }
+
+        var pinned = await PinCurrentAsync(database, cancellationToken);
+        if (pinned is null || pinned.Length < lazyFrom)
+        {
+            return await DownloadAsync(database, cancellationToken);
+        }
+
+        _lengths[database] = pinned.Length;
+        if (cache.TryHold(pinned.ETag) is { } cached)
+        {
+            return new DatabaseRead(cached);
+        }
+
+        return new DatabaseRead(pinned.ETag, lazyFiles.Open(pinned, readDeadline), pinned);
+    }
+
+    /// <summary>The current version as a local file (revalidated, or downloaded), its length remembered.</summary>
+    private async Task<DatabaseRead> DownloadAsync(string database, CancellationToken cancellationToken)
+    {
+        var snapshot = await GetAsync(database, maxStaleness: null, cancellationToken);
+        _lengths[database] = new FileInfo(snapshot.FilePath).Length;
+        return new DatabaseRead(snapshot);
+    }
+
+    /// <summary>The current version of <paramref name="database"/> pinned by its ETag; null when the database does not exist.</summary>
+    /// <exception cref="DatabaseCorruptException">the stored object is a manifest that does not parse.</exception>
+    /// <exception cref="StorageUnavailableException">the store did not answer within its retry deadline.</exception>
+    internal async Task<PinnedVersion?> PinCurrentAsync(string database, CancellationToken cancellationToken)
+    {
+        var key = KeyFor(database);
+        var head = await RunAsync("HeadObject", key, token => _objects.HeadAsync(key, ObjectSelector.Current, token), cancellationToken);
+        if (head is null)
+        {
+            return null;
+        }
+
+        _lastSeen[database] = StoredMetadata.CommitOf(head.ETag, head.Metadata);
+        var etag = new DatabaseETag(head.ETag);
+        var description = $"{_objects.Describe(key)} (ETag {head.ETag})";
+        var fetcher = new BlockFetcher(this, database, description);
+        if (!StoredMetadata.IsManifest(head.Metadata))
+        {
+            return new PinnedVersion(etag, description, head.Size, WholeFileBlocks(fetcher, key, head), fetcher.Counts);
+        }
+
+        var manifest = _manifests.Of(database, etag) ?? await RunAsync("GetObject", key, async token =>
+        {
+            using var read = await _objects.GetAsync(key, new ObjectSelector(IfMatch: head.ETag), token);
+            if (!read.Found)
+            {
+                throw new PinnedVersionReplacedException($"{description} was replaced before its manifest was read");
+            }
+
+            return (await ReadManifestAsync(database, read, description, token)).Manifest;
+        }, cancellationToken);
+        _manifests.Remember(database, head.ETag, manifest);
+        return new PinnedVersion(etag, description, manifest.Length, [.. manifest.Chunks.Select(chunk => (IPinnedBlock)new Block(
+            chunk.Offset, chunk.Length, chunk.Sha256, fetcher, _keys.Chunk(database, chunk.Sha256), IfMatch: null, Sha256: chunk.Sha256))], fetcher.Counts);
+    }
+
+    private static List<IPinnedBlock> WholeFileBlocks(BlockFetcher fetcher, string key, ObjectInfo head)
+    {
+        var blocks = new List<IPinnedBlock>();
+        for (long offset = 0; offset < head.Size; offset += WholeFileBlockBytes)
+        {
+            var length = (int)Math.Min(WholeFileBlockBytes, head.Size - offset);
+            blocks.Add(new Block(offset, length, string.Create(CultureInfo.InvariantCulture, $"{head.ETag}:{offset}"), fetcher, key, IfMatch: head.ETag, ObjectOffset: offset));
+        }
+
+        return blocks;
+    }
+
+    /// <summary>
+    /// Reads <paramref name="into"/>'s length of bytes of <paramref name="block"/> from <paramref name="offsetInBlock"/>.
+    /// A whole chunk is checked against its SHA-256 (its name): bytes that differ are fetched once more, then a
+    /// corrupt database naming the chunk. A chunk that is not stored is a corrupt database too (a collector never
+    /// deletes a chunk a manifest younger than its grace names); a whole-file object that no longer has the pinned
+    /// ETag is <see cref="PinnedVersionReplacedException"/>.
+    /// </summary>
+    private async Task<int> ReadBlockAsync(BlockFetcher fetcher, Block block, int offsetInBlock, Memory<byte> into, CancellationToken cancellationToken)
+    {
+        var mismatches = 0;
+        var whole = block.Sha256 is not null && offsetInBlock == 0 && into.Length == block.Length;
+        var total = await RunAsync("GetObject", block.Key, async token =>
+        {
+            ObjectRead read;
+            try
+            {
+                read = await _objects.GetAsync(block.Key, new ObjectSelector(IfMatch: block.IfMatch, Range: new ObjectRange(block.ObjectOffset + offsetInBlock, into.Length)), token);
+            }
+            catch (ObjectBackendException e) when (e.Failure == ObjectBackendFailure.ConditionFailed)
+            {
+                throw new PinnedVersionReplacedException($"{fetcher.Description} was replaced by a commit while a request read it", e);
+            }
+
+            using (read)
+            {
+                if (read.Body is null)
+                {
+                    throw block.IfMatch is null
+                        ? new DatabaseCorruptException(fetcher.Database, fetcher.Description, string.Create(CultureInfo.InvariantCulture,
+                            $"its manifest names the chunk at offset {block.Offset}, {_objects.Describe(block.Key)}, which is not stored"))
+                        : new PinnedVersionReplacedException($"{fetcher.Description} was deleted while a request read it");
+                }
+
+                var count = 0;
+                int got;
+                while (count < into.Length && (got = await read.Body.ReadAsync(into[count..], token)) > 0)
+                {
+                    count += got;
+                }
+
+                if (whole && count == into.Length && Convert.ToHexStringLower(SHA256.HashData(into.Span)) != block.Sha256)
+                {
+                    var mismatch = new TransferCorruptedException($"the bytes fetched of {_objects.Describe(block.Key)} do not have its SHA-256");
+                    throw ++mismatches >= 2 ? new DatabaseCorruptException(fetcher.Database, fetcher.Description, mismatch.Message, mismatch) : mismatch;
+                }
+
+                return count;
+            }
+        }, cancellationToken);
+        fetcher.Counts.Add(total);
+        return total;
+    }
+
+    /// <summary>What the blocks of one pinned version fetch through, and what they count their fetches in.</summary>
+    private sealed record BlockFetcher(DatabaseStore Store, string Database, string Description)
+    {
+        public FetchCounts Counts { get; } = new();
+    }
+
+    private sealed record Block(long Offset, int Length, string ContentKey, BlockFetcher Fetcher, string Key, string? IfMatch, long ObjectOffset = 0, string? Sha256 = null) : IPinnedBlock
+    {
+        public async ValueTask<int> FetchAsync(int offsetInBlock, Memory<byte> into, CancellationToken cancellationToken) =>
+            await Fetcher.Store.ReadBlockAsync(Fetcher, this, offsetInBlock, into, cancellationToken);
+    }
+}
+
+/// <summary>
+/// One version of a database pinned by its ETag, as the lazy VFS reads it: its length and the blocks that tile it, and
+/// what fetching them has cost so far (every fetch of this pin, whoever's read asked for it).
+/// </summary>
+internal sealed class PinnedVersion(DatabaseETag etag, string description, long length, IReadOnlyList<IPinnedBlock> blocks, FetchCounts fetches) : IPinnedVersion
+{
+    public FetchCounts Fetches { get; } = fetches;
+
+    public DatabaseETag ETag { get; } = etag;
+
+    public string Description { get; } = description;
+
+    public long Length { get; } = length;
+
+    public IReadOnlyList<IPinnedBlock> Blocks { get; } = blocks;
+}
+
+/// <summary>The ranged GETs a pinned version's blocks made, and the bytes they brought.</summary>
+internal sealed class FetchCounts
+{
+    private int _requests;
+    private long _bytes;
+
+    public int Requests => Volatile.Read(ref _requests);
+
+    public long Bytes => Interlocked.Read(ref _bytes);
+
+    public void Add(long bytes)
+    {
+        Interlocked.Increment(ref _requests);
+        Interlocked.Add(ref _bytes, bytes);
+    }
+}
+
+/// <summary>The version a read pinned is no longer the stored one (a whole-file object replaced or deleted by a commit): the read may start again on the new version.</summary>
+internal sealed class PinnedVersionReplacedException(string message, Exception? innerException = null) : Exception(message, innerException);

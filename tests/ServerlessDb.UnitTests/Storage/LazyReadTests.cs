@@ -1,0 +1,191 @@
+using Microsoft.Data.Sqlite;
+using ServerlessDb.Configuration;
+using ServerlessDb.Storage;
+using ServerlessDb.UnitTests.Support;
+using ServerlessDb.UnitTests.Vfs;
+using ServerlessDb.Vfs;
+
+namespace ServerlessDb.UnitTests.Storage;
+
+/// <summary>
+/// The store's lazy reads: a database committed through the one store, pinned by the store over the object port and
+/// queried through the lazy VFS, fetches a few ranges, not the file, and never reads another version's bytes; the store
+/// reads lazily only what is large enough and not cached, and a chunk missing or damaged is a corrupt database.
+/// </summary>
+public sealed class LazyReadTests : IDisposable
+{
+    private const string Db = "catalog";
+    private const int Rows = 20_000;
+
+    private readonly string _root = Directory.CreateTempSubdirectory("serverlessdb-pinned-").FullName;
+    private readonly InMemoryObjectBackend _bucket = new();
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    private DatabaseStore Store(int? chunkSize, long? lazyFrom = null) => new(
+        _bucket, links: null, new StoreOptions("databases/", TimeSpan.FromSeconds(5), ServerlessDbOptions.DefaultCacheMaxBytes, chunkSize, lazyFrom),
+        CacheFolder.Claim(Path.Combine(_root, "cache-" + Guid.NewGuid().ToString("N"))));
+
+    private DatabaseStore Pinned() => Store(chunkSize: null);
+
+    private LazyFiles Lazy() => new(new LazyReadOptions(Path.Combine(_root, "lazy-" + Guid.NewGuid().ToString("N")), 64L * 1024 * 1024, PieceBytes: 64 * 1024));
+
+    /// <summary>About 10 MB: <c>items(id, name, payload)</c> with an index on name built after the rows.</summary>
+    private string NewDatabase()
+    {
+        var path = Path.Combine(_root, Guid.NewGuid().ToString("N") + ".sqlite");
+        SampleDatabase.Build(path,
+            "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT NOT NULL, payload BLOB NOT NULL)",
+            $"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {Rows}) " +
+            $"INSERT INTO items SELECT i, printf('name-%08d', (i * 7919) % {Rows}), randomblob(480) FROM n",
+            "CREATE INDEX items_by_name ON items(name)");
+        return path;
+    }
+
+    private static object? Query(string connectionString, string sql)
+    {
+        using var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        using var command = new SqliteCommand(sql, connection);
+        return command.ExecuteScalar();
+    }
+
+    private int RangedGets() => _bucket.Requests.Count(r => r.StartsWith("GET ", StringComparison.Ordinal));
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData(2 * 1024 * 1024)]
+    public async Task A_point_query_on_a_pinned_version_reads_a_few_ranges_and_answers_as_the_file_does(int? chunkSize)
+    {
+        var file = NewDatabase();
+        var copy = file + ".commit";
+        File.Copy(file, copy);
+        await Store(chunkSize).CommitAsync(Db, DatabaseETag.Missing, copy, CancellationToken.None);
+        const string Sql = "SELECT id FROM items WHERE name = 'name-00012345'";
+        var expected = Query($"Data Source={file};Mode=ReadOnly;Pooling=False", Sql);
+        var before = RangedGets();
+
+        var version = (await Pinned().PinCurrentAsync(Db, CancellationToken.None))!;
+        using var lease = Lazy().Open(version, CancellationToken.None);
+        var answer = Query(lease.ConnectionString, Sql);
+
+        Assert.Equal(expected, answer);
+        Assert.Equal(new FileInfo(file).Length, version.Length);
+        var gets = RangedGets() - before;
+        Assert.InRange(gets, 1, 12);
+        Assert.Null(lease.FirstFailure);
+    }
+
+    [Fact]
+    public async Task A_whole_file_version_replaced_while_pinned_fails_the_read_and_never_serves_the_new_bytes()
+    {
+        var file = NewDatabase();
+        var copy = file + ".commit";
+        File.Copy(file, copy);
+        var store = Store(chunkSize: null);
+        var v1 = (await store.CommitAsync(Db, DatabaseETag.Missing, copy, CancellationToken.None)).ETag;
+        var version = (await Pinned().PinCurrentAsync(Db, CancellationToken.None))!;
+        var replacement = NewDatabase();
+        await store.CommitAsync(Db, v1, replacement, CancellationToken.None);
+
+        using var lease = Lazy().Open(version, CancellationToken.None);
+        var error = Assert.Throws<SqliteException>(() => Query(lease.ConnectionString, "SELECT count(*) FROM items"));
+
+        Assert.Equal(10, error.SqliteErrorCode & 0xFF); // SQLITE_IOERR
+        var replaced = Assert.IsType<PinnedVersionReplacedException>(lease.FirstFailure);
+        Assert.Equal(ObjectBackendFailure.ConditionFailed, Assert.IsType<ObjectBackendException>(replaced.InnerException).Failure);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData(2 * 1024 * 1024)]
+    public async Task A_cold_store_reads_a_large_database_lazily_counting_its_ranged_gets_and_downloads_a_small_one(int? chunkSize)
+    {
+        var file = NewDatabase();
+        var copy = file + ".commit";
+        File.Copy(file, copy);
+        await Store(chunkSize).CommitAsync(Db, DatabaseETag.Missing, copy, CancellationToken.None);
+        var length = new FileInfo(file).Length;
+        const string Sql = "SELECT id FROM items WHERE name = 'name-00012345'";
+
+        using (var lazy = await Store(chunkSize, lazyFrom: length).ReadAsync(Db, maxStaleness: null, CancellationToken.None, CancellationToken.None))
+        {
+            Assert.True(lazy.IsLazy);
+            Assert.Null(lazy.Snapshot);
+            Assert.Equal(Query($"Data Source={file};Mode=ReadOnly;Pooling=False", Sql), Query(lazy.Lease!.ConnectionString, Sql));
+            Assert.InRange(lazy.RangeRequests, 1, 12);
+            Assert.InRange(lazy.RangeBytes, 1, length / 2);
+        }
+
+        using var whole = await Store(chunkSize, lazyFrom: length + 1).ReadAsync(Db, maxStaleness: null, CancellationToken.None, CancellationToken.None);
+        Assert.False(whole.IsLazy);
+        Assert.Equal(SnapshotSource.Downloaded, whole.Fetch.Source);
+        Assert.Equal(File.ReadAllBytes(file), File.ReadAllBytes(whole.Snapshot!.FilePath));
+    }
+
+    [Fact]
+    public async Task A_store_holding_the_current_file_reads_it_rather_than_lazily()
+    {
+        var copy = NewDatabase();
+        var store = Store(chunkSize: null, lazyFrom: 0);
+        var committed = (await store.CommitAsync(Db, DatabaseETag.Missing, copy, CancellationToken.None)).ETag;
+        var gets = RangedGets();
+
+        using var read = await store.ReadAsync(Db, maxStaleness: null, CancellationToken.None, CancellationToken.None);
+
+        Assert.False(read.IsLazy);
+        Assert.Equal(committed, read.ETag);
+        Assert.Equal(gets, RangedGets());
+    }
+
+    [Fact]
+    public async Task A_chunk_missing_under_a_pinned_read_is_a_corrupt_database_naming_the_chunk()
+    {
+        var copy = NewDatabase();
+        await Store(chunkSize: 2 * 1024 * 1024).CommitAsync(Db, DatabaseETag.Missing, copy, CancellationToken.None);
+        using var read = await Store(chunkSize: null, lazyFrom: 0).ReadAsync(Db, maxStaleness: null, CancellationToken.None, CancellationToken.None);
+        foreach (var chunk in _bucket.Keys.Where(k => k.Contains("_chunks/", StringComparison.Ordinal)))
+        {
+            _bucket.Remove(chunk);
+        }
+
+        var error = Assert.Throws<SqliteException>(() => Query(read.Lease!.ConnectionString, "SELECT count(*) FROM items"));
+
+        Assert.Equal(10, error.SqliteErrorCode & 0xFF); // SQLITE_IOERR
+        var corrupt = Assert.IsType<ServerlessDb.Errors.DatabaseCorruptException>(read.Lease!.FirstFailure);
+        Assert.Contains("_chunks/catalog/", corrupt.Message, StringComparison.Ordinal);
+        Assert.Contains("which is not stored", corrupt.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_damaged_chunk_fetched_whole_is_fetched_once_more_then_reported_corrupt()
+    {
+        var copy = NewDatabase();
+        await Store(chunkSize: 2 * 1024 * 1024).CommitAsync(Db, DatabaseETag.Missing, copy, CancellationToken.None);
+        var pinned = (await Pinned().PinCurrentAsync(Db, CancellationToken.None))!;
+        var first = pinned.Blocks[0];
+        var chunkKey = _bucket.Keys.Single(k => k.EndsWith(first.ContentKey, StringComparison.Ordinal));
+        var damaged = new byte[first.Length];
+        _bucket.StoreVersion(chunkKey, damaged, new ObjectMetadata("application/octet-stream"));
+        var before = RangedGets();
+
+        var buffer = new byte[first.Length];
+        var error = await Assert.ThrowsAsync<ServerlessDb.Errors.DatabaseCorruptException>(async () => await first.FetchAsync(0, buffer, CancellationToken.None));
+
+        Assert.Contains("SHA-256", error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, RangedGets() - before);
+    }
+
+    [Fact]
+    public async Task A_database_that_does_not_exist_pins_nothing()
+    {
+        Assert.Null(await Pinned().PinCurrentAsync("nothing", CancellationToken.None));
+        using var read = await Store(chunkSize: null, lazyFrom: 0).ReadAsync("nothing", maxStaleness: null, CancellationToken.None, CancellationToken.None);
+        Assert.False(read.IsLazy);
+        Assert.False(read.ETag.Exists);
+    }
+}
