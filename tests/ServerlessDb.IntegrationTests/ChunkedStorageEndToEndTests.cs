@@ -173,10 +173,30 @@ public sealed class ChunkedStorageEndToEndTests(MotoServerFixture moto)
     }
 
     [Fact]
+    public async Task By_default_a_small_database_is_one_file_and_the_commit_that_takes_it_past_the_threshold_chunks_it()
+    {
+        var bucket = await moto.CreateBucketAsync();
+        using var runner = new QueryRunnerInstance(moto, bucket, new Dictionary<string, string?> { ["AUTO_CHUNKED_MIN_BYTES"] = (8 * 1024 * 1024).ToString(CultureInfo.InvariantCulture) });
+        AssertOk(await runner.PostAsync("/db/execute", """["CREATE TABLE t (v TEXT)", "CREATE TABLE big (id INTEGER PRIMARY KEY, blob BLOB)"]"""));
+        AssertOk(await runner.PostAsync("/db/execute", Insert("small")));
+        Assert.False(IsManifest(await HeadAsync(bucket)), "a small database was stored chunked");
+        Assert.Empty(await ChunksAsync(bucket));
+
+        // About 12 MB: past the 8 MB threshold.
+        AssertOk(await runner.PostAsync("/db/execute", """["WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) INSERT INTO big (blob) SELECT randomblob(4000) FROM n"]"""));
+
+        Assert.True(IsManifest(await HeadAsync(bucket)), "the commit past the threshold did not chunk the database");
+        using var manifest = await ManifestAsync(bucket);
+        Assert.Equal(2 * 1024 * 1024, manifest.RootElement.GetProperty("chunk_size").GetInt32());
+        using var reader = new QueryRunnerInstance(moto, bucket);
+        Assert.Equal(["small"], await ValuesAsync(reader));
+    }
+
+    [Fact]
     public async Task A_database_converts_to_chunks_on_its_first_chunked_write_and_back_on_its_first_whole_write()
     {
         var bucket = await moto.CreateBucketAsync();
-        using (var whole = new QueryRunnerInstance(moto, bucket))
+        using (var whole = new QueryRunnerInstance(moto, bucket, Chunked(layout: "whole")))
         {
             AssertOk(await whole.PostAsync("/db/execute", TwelveMegabytes));
             AssertOk(await whole.PostAsync("/db/execute", Insert("whole")));

@@ -146,7 +146,9 @@ public sealed class LoadEndToEndTests(MotoServerFixture moto)
     public async Task Through_the_lambda_a_file_over_six_megabytes_is_staged_with_a_presigned_put_then_loaded()
     {
         var bucket = await moto.CreateVersionedBucketAsync();
-        using var runner = new QueryRunnerInstance(moto, bucket);
+
+        // Stored whole, so the stored object is the loaded file byte for byte (STORAGE_LAYOUT=auto would chunk it).
+        using var runner = new QueryRunnerInstance(moto, bucket, new Dictionary<string, string?> { ["STORAGE_LAYOUT"] = "whole" });
         AssertOk(await runner.PostAsync("/db/execute", Rows, query: "db=big"));
         var file = LargeDatabase();
 
@@ -223,7 +225,7 @@ public sealed class LoadEndToEndTests(MotoServerFixture moto)
     {
         var bucket = await moto.CreateVersionedBucketAsync();
         await using var server = await LocalServerHandle.StartAsync(
-            new Dictionary<string, string?> { ["AWS_REGION"] = MotoServerFixture.Region },
+            new Dictionary<string, string?> { ["AWS_REGION"] = MotoServerFixture.Region, ["STORAGE_LAYOUT"] = "whole" },
             new LocalServerSettings { S3Endpoint = moto.EndpointUrl, Bucket = bucket });
         var file = LargeDatabase();
 

@@ -76,6 +76,56 @@ internal sealed partial class DatabaseStore
         return new DatabaseRead(snapshot);
     }
 
+    /// <summary>
+    /// The current version of <paramref name="database"/> pinned for a write that runs on it in place (through an
+    /// overlay of the pages it changes), or null when the write should run on a whole local copy: lazy reads are off,
+    /// the database is missing, smaller than LAZY_READ_MIN_BYTES, cached here as a file, or not stored chunked (a
+    /// commit in place replaces only the chunks it changed, so only a chunked base has them).
+    /// </summary>
+    /// <exception cref="StorageUnavailableException">the store did not answer within its retry deadline.</exception>
+    /// <exception cref="DatabaseCorruptException">the stored object is a manifest that does not parse.</exception>
+    public async Task<PinnedVersion?> PinForWriteAsync(string database, CancellationToken cancellationToken)
+    {
+        if (LazyFiles is null || _options.LazyReadMinBytes is not { } lazyFrom || _options.ChunkSize is null
+            || (_lengths.TryGetValue(database, out var known) && known < lazyFrom))
+        {
+            return null;
+        }
+
+        var pinned = await PinCurrentAsync(database, cancellationToken);
+        if (pinned is null)
+        {
+            return null;
+        }
+
+        _lengths[database] = pinned.Length;
+        if (pinned.Manifest is null || pinned.Length < lazyFrom)
+        {
+            return null;
+        }
+
+        using var cached = _caches.For(database).TryHold(pinned.ETag);
+        return cached is null ? pinned : null;
+    }
+
+    /// <summary>
+    /// Commits <paramref name="changed"/>, the file a write made of <paramref name="basedOn"/> in place, as the next
+    /// version: the chunks it did not change are the base's (never read), those it did are read from the change, hashed,
+    /// and uploaded when the base does not hold them, then the manifest is committed as every commit is, conditional on
+    /// the base's ETag, judged and settled the same way.
+    /// </summary>
+    /// <exception cref="WriteConflictException">someone else committed first; the manifest was not stored.</exception>
+    /// <exception cref="StorageUnavailableException">the store did not answer within its retry deadline.</exception>
+    public async Task<CommitReceipt> CommitChangesAsync(string database, PinnedVersion basedOn, ChangedFile changed, CancellationToken cancellationToken)
+    {
+        var manifest = basedOn.Manifest ?? throw new ArgumentException("Only a chunked version is changed in place.", nameof(basedOn));
+        var commit = await ChunkedFiles.DescribeAsync(changed.Length, changed.PageSize, manifest.ChunkSize, manifest, changed.Read, changed.Unchanged, cancellationToken);
+        await ChunkedFiles.UploadEachAsync(changed.Read, commit.ToUpload, (chunk, bytes, token) => PutChunkAsync(database, chunk, bytes, token), cancellationToken);
+        var (_, receipt) = await PutCommitAsync(database, basedOn.ETag, CommitBody.ForManifest(commit.Manifest.ToJson(), commit.UploadBytes, commit.Manifest), cancellationToken);
+        _lengths[database] = changed.Length;
+        return receipt;
+    }
+
     /// <summary>The current version of <paramref name="database"/> pinned by its ETag; null when the database does not exist.</summary>
     /// <exception cref="DatabaseCorruptException">the stored object is a manifest that does not parse.</exception>
     /// <exception cref="StorageUnavailableException">the store did not answer within its retry deadline.</exception>
@@ -94,7 +144,7 @@ internal sealed partial class DatabaseStore
         var fetcher = new BlockFetcher(this, database, description);
         if (!StoredMetadata.IsManifest(head.Metadata))
         {
-            return new PinnedVersion(etag, description, head.Size, WholeFileBlocks(fetcher, key, head), fetcher.Counts);
+            return new PinnedVersion(etag, description, head.Size, WholeFileBlocks(fetcher, key, head), fetcher.Counts, Manifest: null);
         }
 
         var manifest = _manifests.Of(database, etag) ?? await RunAsync("GetObject", key, async token =>
@@ -109,7 +159,7 @@ internal sealed partial class DatabaseStore
         }, cancellationToken);
         _manifests.Remember(database, head.ETag, manifest);
         return new PinnedVersion(etag, description, manifest.Length, [.. manifest.Chunks.Select(chunk => (IPinnedBlock)new Block(
-            chunk.Offset, chunk.Length, chunk.Sha256, fetcher, _keys.Chunk(database, chunk.Sha256), IfMatch: null, Sha256: chunk.Sha256))], fetcher.Counts);
+            chunk.Offset, chunk.Length, chunk.Sha256, fetcher, _keys.Chunk(database, chunk.Sha256), IfMatch: null, Sha256: chunk.Sha256))], fetcher.Counts, manifest);
     }
 
     private static List<IPinnedBlock> WholeFileBlocks(BlockFetcher fetcher, string key, ObjectInfo head)
@@ -194,9 +244,12 @@ internal sealed partial class DatabaseStore
 /// One version of a database pinned by its ETag, as the lazy VFS reads it: its length and the blocks that tile it, and
 /// what fetching them has cost so far (every fetch of this pin, whoever's read asked for it).
 /// </summary>
-internal sealed class PinnedVersion(DatabaseETag etag, string description, long length, IReadOnlyList<IPinnedBlock> blocks, FetchCounts fetches) : IPinnedVersion
+internal sealed class PinnedVersion(DatabaseETag etag, string description, long length, IReadOnlyList<IPinnedBlock> blocks, FetchCounts fetches, ChunkManifest? Manifest) : IPinnedVersion
 {
     public FetchCounts Fetches { get; } = fetches;
+
+    /// <summary>The version's manifest when it is stored chunked (its blocks are its chunks); null for a whole file.</summary>
+    public ChunkManifest? Manifest { get; } = Manifest;
 
     public DatabaseETag ETag { get; } = etag;
 
@@ -206,6 +259,12 @@ internal sealed class PinnedVersion(DatabaseETag etag, string description, long 
 
     public IReadOnlyList<IPinnedBlock> Blocks { get; } = blocks;
 }
+
+/// <summary>
+/// A database file a write changed in place: its length and page size now, how to read its bytes (the changed pages
+/// from the write's overlay, the rest from the pinned version), and which ranges it vouches did not change.
+/// </summary>
+internal sealed record ChangedFile(long Length, int PageSize, ReadBytes Read, Func<long, int, bool> Unchanged);
 
 /// <summary>The ranged GETs a pinned version's blocks made, and the bytes they brought.</summary>
 internal sealed class FetchCounts

@@ -104,13 +104,26 @@ internal sealed partial class DatabaseStore : IDatabaseStore, IDatabaseCatalog
     public async Task<CommitReceipt> CommitAsync(string database, DatabaseETag basedOn, string filePath, CancellationToken cancellationToken)
     {
         var cache = _caches.ForCommit(database, filePath);
-        var key = KeyFor(database);
-        var commitId = Guid.NewGuid().ToString("N");
-        var lineage = StoredCommit.Extend(commitId, basedOn, LineageOf(database, basedOn));
         var startedAt = _time.GetTimestamp();
         var body = _options.ChunkSize is { } chunkSize && new FileInfo(filePath).Length >= _options.ChunkedFromBytes
             ? await PrepareChunkedCommitAsync(database, basedOn, filePath, chunkSize, cancellationToken)
             : await CommitBody.ForFileAsync(filePath, cancellationToken);
+        var (version, receipt) = await PutCommitAsync(database, basedOn, body, cancellationToken);
+        _lengths[database] = new FileInfo(filePath).Length;
+        cache.InstallCommitted(version, filePath, startedAt, isStoredObject: body.Manifest is null);
+        return receipt;
+    }
+
+    /// <summary>
+    /// Commits <paramref name="body"/> at the database's key on condition of <paramref name="basedOn"/>, carrying the
+    /// lineage: a condition failure is judged by what is stored, and an attempt without an answer is settled, so the
+    /// outcome is known, never guessed (<see cref="CommitOutcomeUnknownException"/> only when it cannot be).
+    /// </summary>
+    private async Task<(DatabaseETag Version, CommitReceipt Receipt)> PutCommitAsync(string database, DatabaseETag basedOn, CommitBody body, CancellationToken cancellationToken)
+    {
+        var key = KeyFor(database);
+        var commitId = Guid.NewGuid().ToString("N");
+        var lineage = StoredCommit.Extend(commitId, basedOn, LineageOf(database, basedOn));
         var metadata = new ObjectMetadata(body.Manifest is null ? SqliteContentType : "application/json", StoredMetadata.OfCommit(body.Crc32, body.Manifest is not null, lineage));
         var condition = basedOn.ETag is { } etagBasedOn ? PutCondition.IfMatch(etagBasedOn) : PutCondition.IfNoneExists;
 
@@ -165,9 +178,7 @@ internal sealed partial class DatabaseStore : IDatabaseStore, IDatabaseCatalog
             _versionIds[database] = (etag, putVersionId);
         }
 
-        _lengths[database] = new FileInfo(filePath).Length;
-        cache.InstallCommitted(version, filePath, startedAt, isStoredObject: body.Manifest is null);
-        return new CommitReceipt(version, body.UploadedBytes);
+        return (version, new CommitReceipt(version, body.UploadedBytes));
     }
 
     /// <summary>

@@ -25,9 +25,21 @@ internal static class ChunkedFiles
     /// </summary>
     public static async Task<ChunkedCommit> DescribeAsync(string path, int chunkSize, ChunkManifest? basedOn, CancellationToken cancellationToken)
     {
+        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+        return await DescribeAsync(
+            RandomAccess.GetLength(file), DatabaseFileHeader.ReadPageSize(path), chunkSize, basedOn,
+            (offset, into, token) => new ValueTask(ReadExactlyAsync(file, into, offset, token)), unchanged: null, cancellationToken);
+    }
+
+    /// <summary>
+    /// The manifest of a file of <paramref name="length"/> bytes that <paramref name="read"/> reads, cut as
+    /// <see cref="DescribeAsync(string, int, ChunkManifest?, CancellationToken)"/> cuts a local file. A chunk of the
+    /// base that <paramref name="unchanged"/> (given its offset and length) vouches for is the base's chunk, not read.
+    /// </summary>
+    public static async Task<ChunkedCommit> DescribeAsync(
+        long length, int pageSize, int chunkSize, ChunkManifest? basedOn, ReadBytes read, Func<long, int, bool>? unchanged, CancellationToken cancellationToken)
+    {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, ChunkManifest.ChunkAlignment);
-        var length = new FileInfo(path).Length;
-        var pageSize = DatabaseFileHeader.ReadPageSize(path);
         var comparable = basedOn is not null && basedOn.ChunkSize == chunkSize;
         var stored = basedOn is null ? [] : basedOn.Chunks.Select(c => c.Sha256).ToHashSet(StringComparer.Ordinal);
         var chunks = new List<ChunkRef>((int)((length + chunkSize - 1) / chunkSize));
@@ -35,16 +47,22 @@ internal static class ChunkedFiles
         var buffer = ArrayPool<byte>.Shared.Rent(chunkSize);
         try
         {
-            using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
             for (long offset = 0; offset < length; offset += chunkSize)
             {
                 var size = (int)Math.Min(chunkSize, length - offset);
-                var bytes = buffer.AsMemory(0, size);
-                await ReadExactlyAsync(file, bytes, offset, cancellationToken);
-                var xxh = Convert.ToHexStringLower(XxHash128.Hash(bytes.Span));
                 var index = chunks.Count;
-                if (comparable && index < basedOn!.Chunks.Count && basedOn.Chunks[index] is { } previous
-                    && previous.Offset == offset && previous.Length == size && previous.XxHash128 == xxh)
+                var previous = comparable && index < basedOn!.Chunks.Count && basedOn.Chunks[index] is { } atIndex
+                    && atIndex.Offset == offset && atIndex.Length == size ? atIndex : null;
+                if (previous is not null && unchanged is not null && unchanged(offset, size))
+                {
+                    chunks.Add(previous);
+                    continue;
+                }
+
+                var bytes = buffer.AsMemory(0, size);
+                await read(offset, bytes, cancellationToken);
+                var xxh = Convert.ToHexStringLower(XxHash128.Hash(bytes.Span));
+                if (previous?.XxHash128 == xxh)
                 {
                     chunks.Add(previous);
                     continue;
@@ -152,6 +170,15 @@ internal static class ChunkedFiles
         }
 
         using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.Asynchronous);
+        await UploadEachAsync((offset, into, token) => new ValueTask(ReadExactlyAsync(file, into, offset, token)), chunks, upload, cancellationToken);
+    }
+
+    /// <summary>As <see cref="UploadEachAsync(string, IReadOnlyList{ChunkRef}, Func{ChunkRef, ReadOnlyMemory{byte}, CancellationToken, Task}, CancellationToken)"/>, reading the chunks with <paramref name="read"/>.</summary>
+    public static async Task UploadEachAsync(
+        ReadBytes read,
+        IReadOnlyList<ChunkRef> chunks,
+        Func<ChunkRef, ReadOnlyMemory<byte>, CancellationToken, Task> upload,
+        CancellationToken cancellationToken) =>
         await Parallel.ForEachAsync(
             chunks,
             new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
@@ -161,7 +188,7 @@ internal static class ChunkedFiles
                 try
                 {
                     var bytes = buffer.AsMemory(0, chunk.Length);
-                    await ReadExactlyAsync(file, bytes, chunk.Offset, token);
+                    await read(chunk.Offset, bytes, token);
                     await upload(chunk, bytes, token);
                 }
                 finally
@@ -169,7 +196,6 @@ internal static class ChunkedFiles
                     ArrayPool<byte>.Shared.Return(buffer);
                 }
             });
-    }
 
     private static async Task CopyWithinAsync(string sourcePath, ChunkRef from, SafeFileHandle target, long targetOffset, CancellationToken cancellationToken)
     {
@@ -202,6 +228,9 @@ internal static class ChunkedFiles
         }
     }
 }
+
+/// <summary>Fills <c>into</c> with the bytes of a file from <c>offset</c> (a local file, or a write's overlay over its pinned version), or throws.</summary>
+internal delegate ValueTask ReadBytes(long offset, Memory<byte> into, CancellationToken cancellationToken);
 
 /// <summary>What a chunked commit stores: the new manifest, and the chunks to upload before it (none the base already holds).</summary>
 internal sealed record ChunkedCommit(ChunkManifest Manifest, IReadOnlyList<ChunkRef> ToUpload)
