@@ -7,6 +7,7 @@ using ServerlessDb.Locking;
 using ServerlessDb.Logging;
 using ServerlessDb.Resilience;
 using ServerlessDb.Storage;
+using ServerlessDb.Vfs;
 
 namespace ServerlessDb.Engine;
 
@@ -152,11 +153,11 @@ internal sealed partial class QueryEngine
         }
 
         trace.VersionRead = current.ToString();
-        var committed = await CommitAsync(database, current, filePath, trace, cancellationToken);
+        var committed = await CommitAsync(token => _store.CommitAsync(database, current, filePath, token), trace, cancellationToken);
         return new QueryOutcome([], Committed: true, committed);
     }
 
-    private async Task<DatabaseETag> CommitAsync(string database, DatabaseETag basedOn, string filePath, RequestTrace trace, CancellationToken cancellationToken)
+    private static async Task<DatabaseETag> CommitAsync(Func<CancellationToken, Task<CommitReceipt>> commit, RequestTrace trace, CancellationToken cancellationToken)
     {
         DatabaseETag committed;
         using (trace.Phase("upload"))
@@ -164,7 +165,7 @@ internal sealed partial class QueryEngine
             CommitReceipt receipt;
             try
             {
-                receipt = await _store.CommitAsync(database, basedOn, filePath, cancellationToken);
+                receipt = await commit(cancellationToken);
             }
             catch (WriteConflictException)
             {
@@ -361,6 +362,11 @@ internal sealed partial class QueryEngine
         DatabaseSnapshot snapshot;
         using (trace.Phase("fetch"))
         {
+            if (_capabilities.InPlaceWrites is { } inPlace && await inPlace.PinForWriteAsync(database, cancellationToken) is { } pinned)
+            {
+                return await WriteInPlaceAsync(inPlace, pinned, request, deadline, trace, cancellationToken);
+            }
+
             snapshot = await _store.GetAsync(database, maxStaleness: null, cancellationToken);
         }
 
@@ -405,7 +411,8 @@ internal sealed partial class QueryEngine
                 }
 
                 WorkingCopies.EnsureComplete(workingCopy);
-                var committed = await CommitAsync(database, snapshot.ETag, workingCopy, trace, cancellationToken);
+                var copy = workingCopy;
+                var committed = await CommitAsync(token => _store.CommitAsync(database, snapshot.ETag, copy, token), trace, cancellationToken);
                 workingCopy = null; // the store moved it into its cache
                 return new QueryOutcome(results, Committed: true, committed) { Answer = execution.Answer };
             }
@@ -417,6 +424,70 @@ internal sealed partial class QueryEngine
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// A write on a large chunked database without a local copy: it runs on the pinned version through the lazy VFS,
+    /// its changed pages in an overlay in /tmp, and commits only the chunks holding them plus the manifest, through the
+    /// same conditional commit, judged and settled as every commit (so a conflict is retried from a fresh pin, and a
+    /// lost answer is settled by the lineage). A fetch that failed while the SQL ran answers as a lazy read's does.
+    /// </summary>
+    private async Task<QueryOutcome> WriteInPlaceAsync(IInPlaceWrites inPlace, PinnedVersion pinned, QueryRequest request, DateTimeOffset deadline, RequestTrace trace, CancellationToken cancellationToken)
+    {
+        var database = request.Flags.Database;
+        trace.VersionRead = pinned.ETag.ToString();
+        using var writeDeadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        writeDeadline.CancelAfter(TimeUntil(deadline));
+        using var changes = inPlace.OpenForWrite(pinned, _workingCopies.Folder, writeDeadline.Token);
+        try
+        {
+            Execution execution;
+            uint changesBefore;
+            try
+            {
+                changesBefore = await ChangeCounterAsync(changes, cancellationToken);
+                using (trace.Phase("execute"))
+                {
+                    execution = Execute(changes.DataSource, request, deadline);
+                }
+
+                changes.ThrowIfFailed();
+            }
+            catch (Exception e) when (changes.FirstFailure is { } failure)
+            {
+                throw LazyReadFailure(database, failure, e);
+            }
+
+            if (execution.Replayed)
+            {
+                trace.Path = "replay";
+                return QueryOutcome.Replay(execution.Answer!, pinned.ETag);
+            }
+
+            if (await ChangeCounterAsync(changes, cancellationToken) == changesBefore)
+            {
+                return new QueryOutcome(execution.Results, Committed: false, pinned.ETag) { Answer = execution.Answer };
+            }
+
+            var committed = await CommitAsync(token => inPlace.CommitChangesAsync(database, pinned, changes, token), trace, cancellationToken);
+            return new QueryOutcome(execution.Results, Committed: true, committed) { Answer = execution.Answer };
+        }
+        finally
+        {
+            trace.FetchedInPlace(pinned.Fetches, changes.PieceHits);
+        }
+    }
+
+    private static async Task<uint> ChangeCounterAsync(LazyWriteLease changes, CancellationToken cancellationToken)
+    {
+        if (changes.Length < DatabaseFileHeader.HeaderSize)
+        {
+            return 0;
+        }
+
+        var header = new byte[DatabaseFileHeader.HeaderSize];
+        await changes.ReadAsync(0, header, cancellationToken);
+        return DatabaseFileHeader.ChangeCounterOf(header);
     }
 
     private Execution Execute(string workingCopy, QueryRequest request, DateTimeOffset deadline)

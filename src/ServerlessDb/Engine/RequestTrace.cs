@@ -64,6 +64,14 @@ internal sealed class RequestTrace
         BlockCacheHits += read.BlockCacheHits;
     }
 
+    /// <summary>Adds what a write in place fetched of its pinned version (running and committing) and found cached.</summary>
+    public void FetchedInPlace(FetchCounts fetches, long blockCacheHits)
+    {
+        RangeReads += fetches.Requests;
+        BytesDownloaded += fetches.Bytes;
+        BlockCacheHits += blockCacheHits;
+    }
+
     /// <summary>Counts how <paramref name="snapshot"/> was got.</summary>
     public void Fetched(DatabaseSnapshot snapshot)
     {

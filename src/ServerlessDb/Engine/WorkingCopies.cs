@@ -20,6 +20,9 @@ internal sealed class WorkingCopies
     /// <summary>Working copies in <paramref name="folder"/>'s work folder; the caller keeps owning the folder.</summary>
     public WorkingCopies(CacheFolder folder) => _folder = folder;
 
+    /// <summary>The folder working copies (and the overlays of writes in place) live in.</summary>
+    public string Folder => _folder.WorkDirectory;
+
     /// <summary>Copies <paramref name="snapshotPath"/> (a streaming file copy) and returns the copy's path.</summary>
     public string CreateFrom(string snapshotPath)
     {

@@ -6,7 +6,8 @@ namespace ServerlessDb.Storage;
 /// <summary>Reads the SQLite file header (https://www.sqlite.org/fileformat.html#the_database_header).</summary>
 internal static class DatabaseFileHeader
 {
-    private const int HeaderSize = 100;
+    /// <summary>The header's length: the first bytes of page 1.</summary>
+    public const int HeaderSize = 100;
     private const int PageSizeOffset = 16;
     private const int FileFormatVersionsOffset = 18;
     private const int ReservedBytesOffset = 20;
@@ -34,14 +35,17 @@ internal static class DatabaseFileHeader
     public static int ReadPageSize(string path)
     {
         Span<byte> raw = stackalloc byte[2];
-        if (!ReadField(path, PageSizeOffset, raw))
-        {
-            return 0;
-        }
-
-        var pageSize = BinaryPrimitives.ReadUInt16BigEndian(raw);
-        return pageSize == 1 ? 65536 : pageSize;
+        return ReadField(path, PageSizeOffset, raw) ? PageSizeField(raw) : 0;
     }
+
+    /// <summary>The change counter of the header <paramref name="header"/> (at least <see cref="HeaderSize"/> bytes).</summary>
+    public static uint ChangeCounterOf(ReadOnlySpan<byte> header) => BinaryPrimitives.ReadUInt32BigEndian(header[ChangeCounterOffset..]);
+
+    /// <summary>The page size of the header <paramref name="header"/> (at least <see cref="HeaderSize"/> bytes).</summary>
+    public static int PageSizeOf(ReadOnlySpan<byte> header) => PageSizeField(header.Slice(PageSizeOffset, 2));
+
+    // Bytes 16-17: the page size, 1 meaning 65536.
+    private static int PageSizeField(ReadOnlySpan<byte> field) => BinaryPrimitives.ReadUInt16BigEndian(field) is var size && size == 1 ? 65536 : size;
 
     // Reads bytes of the header at offset into field; false, reading nothing, when the file is shorter than the header.
     private static bool ReadField(string path, int offset, Span<byte> field)

@@ -16,7 +16,7 @@ namespace ServerlessDb.Storage;
 /// (<see cref="PinnedVersionReplacedException"/>), never serve other bytes. Every fetch is one backend call under the
 /// store's retries, within the request's deadline.
 /// </summary>
-internal sealed partial class DatabaseStore
+internal sealed partial class DatabaseStore : IInPlaceWrites
 {
     /// <summary>The window of a whole-file object that is one block of the lazy reader's cache.</summary>
     public const int WholeFileBlockBytes = 2 * 1024 * 1024;
@@ -108,21 +108,28 @@ internal sealed partial class DatabaseStore
         return cached is null ? pinned : null;
     }
 
+    public LazyWriteLease OpenForWrite(PinnedVersion version, string overlayDirectory, CancellationToken deadline) =>
+        (LazyFiles ?? throw new InvalidOperationException("Lazy reads are off: nothing is written in place.")).OpenForWrite(version, overlayDirectory, deadline);
+
     /// <summary>
-    /// Commits <paramref name="changed"/>, the file a write made of <paramref name="basedOn"/> in place, as the next
-    /// version: the chunks it did not change are the base's (never read), those it did are read from the change, hashed,
-    /// and uploaded when the base does not hold them, then the manifest is committed as every commit is, conditional on
-    /// the base's ETag, judged and settled the same way.
+    /// Commits what a write changed in place as the next version: the chunks holding no changed byte are the base's
+    /// (never read); the others are read through <paramref name="changes"/> (overlay over the base), hashed, and
+    /// uploaded when the base does not hold them; then the manifest is committed as every commit is, conditional on the
+    /// base's ETag, judged and settled the same way.
     /// </summary>
-    /// <exception cref="WriteConflictException">someone else committed first; the manifest was not stored.</exception>
-    /// <exception cref="StorageUnavailableException">the store did not answer within its retry deadline.</exception>
-    public async Task<CommitReceipt> CommitChangesAsync(string database, PinnedVersion basedOn, ChangedFile changed, CancellationToken cancellationToken)
+    public async Task<CommitReceipt> CommitChangesAsync(string database, PinnedVersion basedOn, LazyWriteLease changes, CancellationToken cancellationToken)
     {
         var manifest = basedOn.Manifest ?? throw new ArgumentException("Only a chunked version is changed in place.", nameof(basedOn));
-        var commit = await ChunkedFiles.DescribeAsync(changed.Length, changed.PageSize, manifest.ChunkSize, manifest, changed.Read, changed.Unchanged, cancellationToken);
-        await ChunkedFiles.UploadEachAsync(changed.Read, commit.ToUpload, (chunk, bytes, token) => PutChunkAsync(database, chunk, bytes, token), cancellationToken);
+        var header = new byte[DatabaseFileHeader.HeaderSize];
+        await changes.ReadAsync(0, header, cancellationToken);
+        var changed = changes.ChangedRanges();
+        var commit = await ChunkedFiles.DescribeAsync(
+            changes.Length, DatabaseFileHeader.PageSizeOf(header), manifest.ChunkSize, manifest, changes.ReadAsync,
+            (offset, length) => !changed.Any(range => range.Offset < offset + length && offset < range.Offset + range.Length),
+            cancellationToken);
+        await ChunkedFiles.UploadEachAsync(changes.ReadAsync, commit.ToUpload, (chunk, bytes, token) => PutChunkAsync(database, chunk, bytes, token), cancellationToken);
         var (_, receipt) = await PutCommitAsync(database, basedOn.ETag, CommitBody.ForManifest(commit.Manifest.ToJson(), commit.UploadBytes, commit.Manifest), cancellationToken);
-        _lengths[database] = changed.Length;
+        _lengths[database] = changes.Length;
         return receipt;
     }
 
@@ -259,12 +266,6 @@ internal sealed class PinnedVersion(DatabaseETag etag, string description, long 
 
     public IReadOnlyList<IPinnedBlock> Blocks { get; } = blocks;
 }
-
-/// <summary>
-/// A database file a write changed in place: its length and page size now, how to read its bytes (the changed pages
-/// from the write's overlay, the rest from the pinned version), and which ranges it vouches did not change.
-/// </summary>
-internal sealed record ChangedFile(long Length, int PageSize, ReadBytes Read, Func<long, int, bool> Unchanged);
 
 /// <summary>The ranged GETs a pinned version's blocks made, and the bytes they brought.</summary>
 internal sealed class FetchCounts

@@ -76,7 +76,9 @@ internal sealed partial class DatabaseStore : IDatabaseStore, IDatabaseCatalog
     }
 
     /// <summary>What this store offers beyond <see cref="IDatabaseStore"/>: its catalog and history always; staging and links only where its backend has links.</summary>
-    public StoreCapabilities Capabilities => new(Catalog: this, History: this, Staging: _links is null ? null : this, Links: _links is null ? null : this);
+    public StoreCapabilities Capabilities => new(
+        Catalog: this, History: this, Staging: _links is null ? null : this, Links: _links is null ? null : this,
+        InPlaceWrites: LazyFiles is null || _options.ChunkSize is null ? null : this);
 
     /// <summary>The folder this store caches in.</summary>
     public CacheFolder CacheFolder { get; }

@@ -9,11 +9,13 @@ namespace ServerlessDb.Storage;
 /// <param name="History">the versions it keeps (time travel, restore).</param>
 /// <param name="Staging">a place for uploads too large for one request (staged loads).</param>
 /// <param name="Links">time-limited links that clients fetch directly (backups past the response limit).</param>
+/// <param name="InPlaceWrites">writes that run on a large database in place, without a local copy (lazy reads on, chunked layout).</param>
 internal sealed record StoreCapabilities(
     IDatabaseCatalog? Catalog = null,
     IDatabaseHistory? History = null,
     IDatabaseStaging? Staging = null,
-    IDatabaseLinks? Links = null)
+    IDatabaseLinks? Links = null,
+    IInPlaceWrites? InPlaceWrites = null)
 {
     public static StoreCapabilities None { get; } = new();
 }

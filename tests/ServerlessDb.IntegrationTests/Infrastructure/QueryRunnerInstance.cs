@@ -45,6 +45,9 @@ public sealed class QueryRunnerInstance : IDisposable
 
     public Function Function { get; }
 
+    /// <summary>The container's /tmp: its cache, working copies and block cache.</summary>
+    public string CacheDirectory => _cacheDirectory;
+
     public Task<LambdaResponse> PostAsync(
         string path,
         string body,
