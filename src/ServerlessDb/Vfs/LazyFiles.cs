@@ -1,8 +1,9 @@
 namespace ServerlessDb.Vfs;
 
 /// <summary>
-/// The entry to lazy reads: owns the process's block cache and hands out leases, each making one pinned version
-/// openable by Microsoft.Data.Sqlite through the lazy VFS (registered with SQLite on first use, once per process).
+/// The entry to lazy reads and writes: owns the process's block cache and hands out leases, each making one pinned
+/// version openable by Microsoft.Data.Sqlite through the lazy VFS (registered with SQLite on first use, once per
+/// process): read-only by any number of connections, or writable by one through a copy-on-write overlay.
 /// </summary>
 internal sealed class LazyFiles
 {
@@ -27,9 +28,20 @@ internal sealed class LazyFiles
     public LazyFileLease Open(IPinnedVersion version, CancellationToken deadline)
     {
         CheckBlocks(version);
-        var lease = new LazyFileLease(LazyVfs.NewFileName(), version, Cache, _options, deadline);
-        LazyVfs.Remember(lease);
-        return lease;
+        return LazyVfs.Remember(new LazyFileLease(LazyVfs.NewFileName(), version, Cache, _options, deadline));
+    }
+
+    /// <summary>
+    /// Makes <paramref name="version"/> writable by one connection at a time until the lease is disposed: the pages
+    /// it writes go to an overlay file in <paramref name="overlayDirectory"/> (deleted with the lease), the pages it
+    /// reads come from the block cache; every wait of its reads ends at <paramref name="deadline"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">the version's blocks do not tile its length, or one is too large.</exception>
+    public LazyWriteLease OpenForWrite(IPinnedVersion version, string overlayDirectory, CancellationToken deadline)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(overlayDirectory);
+        CheckBlocks(version);
+        return LazyVfs.Remember(new LazyWriteLease(LazyVfs.NewFileName(), version, Cache, _options, overlayDirectory, deadline));
     }
 
     private static void CheckBlocks(IPinnedVersion version)

@@ -1,13 +1,12 @@
 namespace ServerlessDb.Vfs;
 
 /// <summary>
-/// One main database file SQLite opened on a lease: serves its reads from the lease's pinned version through the
-/// block cache, one piece at a time, keeping the last piece it used in memory (SQLite reads a page at a time, and
-/// consecutive pages mostly share a piece). Every failure becomes an SQLite result code here and is kept on the lease.
+/// Reads a lease's pinned version through the block cache, one piece at a time, keeping the last piece it used in
+/// memory (SQLite reads a page at a time, and consecutive pages mostly share a piece): the file SQLite opens on a
+/// read lease, and the base under a write lease's overlay.
 /// </summary>
-internal sealed class LazyOpenFile
+internal sealed class LazyOpenFile : LazySqliteFile
 {
-    private readonly LazyFileLease _lease;
     private readonly BlockCache _cache;
     private readonly FetchPolicy _policy;
     private readonly byte[] _piece;
@@ -15,47 +14,24 @@ internal sealed class LazyOpenFile
     private int _pieceIndex;
     private int _pieceLength;
 
-    public LazyOpenFile(LazyFileLease lease, BlockCache cache, FetchPolicy policy)
+    public LazyOpenFile(LazyLease lease, BlockCache cache, FetchPolicy policy)
+        : base(lease)
     {
-        _lease = lease;
         _cache = cache;
         _policy = policy;
         _piece = new byte[cache.PieceBytes];
     }
 
     /// <summary>The pinned length: the file's size as SQLite sees it.</summary>
-    public long Length => _lease.Version.Length;
+    public override long Length => Lease.Version.Length;
 
     /// <summary>
-    /// Fills <paramref name="into"/> with the file's bytes from <paramref name="offset"/>: <c>SQLITE_OK</c>; past the
-    /// end, the rest zero-filled and <c>SQLITE_IOERR_SHORT_READ</c> (SQLite's contract); on any failure
-    /// <c>SQLITE_IOERR_READ</c>, the failure kept on the lease, and nothing of the page served.
+    /// Fills <paramref name="into"/> with the pinned bytes from <paramref name="offset"/> (all within
+    /// <see cref="Length"/>), waiting for fetches until <paramref name="cancellationToken"/> fires; throws on any failure.
     /// </summary>
-    public int Read(Span<byte> into, long offset)
+    public void ReadPinned(Span<byte> into, long offset, CancellationToken cancellationToken)
     {
-        try
-        {
-            var available = (int)Math.Clamp(Length - offset, 0, into.Length);
-            ReadAt(into[..available], offset);
-            if (available < into.Length)
-            {
-                into[available..].Clear();
-                return SqliteCodes.IoErrorShortRead;
-            }
-
-            return SqliteCodes.Ok;
-        }
-        catch (Exception e)
-        {
-            into.Clear();
-            _lease.Fail(e);
-            return SqliteCodes.IoErrorRead;
-        }
-    }
-
-    private void ReadAt(Span<byte> into, long offset)
-    {
-        var blocks = _lease.Version.Blocks;
+        var blocks = Lease.Version.Blocks;
         var blockIndex = -1;
         while (!into.IsEmpty)
         {
@@ -63,7 +39,7 @@ internal sealed class LazyOpenFile
             var block = blocks[blockIndex];
             var offsetInBlock = (int)(offset - block.Offset);
             var pieceIndex = offsetInBlock / _cache.PieceBytes;
-            var piece = LoadPiece(blocks, blockIndex, pieceIndex);
+            var piece = LoadPiece(blocks, blockIndex, pieceIndex, cancellationToken);
             var fromPiece = offsetInBlock - pieceIndex * _cache.PieceBytes;
             var count = Math.Min(into.Length, piece.Length - fromPiece);
             piece.Slice(fromPiece, count).CopyTo(into);
@@ -72,7 +48,9 @@ internal sealed class LazyOpenFile
         }
     }
 
-    private ReadOnlySpan<byte> LoadPiece(IReadOnlyList<IPinnedBlock> blocks, int blockIndex, int pieceIndex)
+    protected override void ReadWithin(Span<byte> into, long offset) => ReadPinned(into, offset, Lease.Deadline);
+
+    private ReadOnlySpan<byte> LoadPiece(IReadOnlyList<IPinnedBlock> blocks, int blockIndex, int pieceIndex, CancellationToken cancellationToken)
     {
         var block = blocks[blockIndex];
         if (_pieceKey == block.ContentKey && _pieceIndex == pieceIndex)
@@ -84,19 +62,20 @@ internal sealed class LazyOpenFile
         var length = _cache.PieceLength(block.Length, pieceIndex);
         if (_cache.TryRead(block.ContentKey, pieceIndex, _piece.AsSpan(0, length)))
         {
-            _lease.CountPieceHit();
+            Lease.CountPieceHit();
         }
         else
         {
             var range = _policy.OnMiss(block.Offset + pieceIndex * (long)_cache.PieceBytes, block.Offset, block.Length, Length);
-            var fetch = _cache.FetchAsync(block, pieceIndex, SpanOf(block, range), _lease.Deadline);
+            var fetch = _cache.FetchAsync(block, pieceIndex, SpanOf(block, range), cancellationToken);
             for (var next = blockIndex + 1; next < blocks.Count && blocks[next].Offset < range.End; next++)
             {
-                _cache.Prefetch(blocks[next], SpanOf(blocks[next], range), _lease.Deadline);
+                _cache.Prefetch(blocks[next], SpanOf(blocks[next], range), cancellationToken);
             }
 
-            // SQLite calls us synchronously; the wait is bounded by the lease's deadline (FetchAsync returns when
-            // it fires, whatever the source does), and the cache's awaits need no synchronization context.
+            // SQLite calls us synchronously; the wait is bounded by the token, the lease's deadline for SQLite's reads
+            // (FetchAsync returns when it fires, whatever the source does), and the cache's awaits need no
+            // synchronization context.
             fetch.GetAwaiter().GetResult().Span.CopyTo(_piece);
         }
 

@@ -5,16 +5,19 @@ using System.Text;
 namespace ServerlessDb.Vfs;
 
 /// <summary>
-/// The read-only SQLite VFS of lazy reads, registered once per process on e_sqlite3 (the library Microsoft.Data.Sqlite
-/// runs on) under <see cref="Name"/>. Its xOpen resolves a main database name to a live <see cref="LazyFileLease"/>
-/// and serves that lease's pinned version; every callback catches everything, since an exception that reached
+/// The SQLite VFS of lazy reads and writes, registered once per process on e_sqlite3 (the library
+/// Microsoft.Data.Sqlite runs on) under <see cref="Name"/>. Its xOpen resolves a main database name to a live lease:
+/// a <see cref="LazyFileLease"/>'s file is served read-only and immutable from its pinned version, a
+/// <see cref="LazyWriteLease"/>'s read-write through its overlay (each kind with its own I/O methods, so a read
+/// lease cannot write whatever it is asked). Every callback catches everything, since an exception that reached
 /// native code would end the process, and answers with an SQLite result code instead.
 /// </summary>
 /// <remarks>
-/// Files other than main databases: a read-only, immutable database needs no journal, WAL or super-journal, so
-/// those are refused (<c>SQLITE_CANTOPEN</c>); the temporary files a query may spill to (sorts, temp tables,
-/// statement journals) are unnamed scratch files of the connection, so they go to the default VFS (<c>unix</c>),
-/// which is why our <c>sqlite3_file</c> is as large as its.
+/// Files other than main databases: an immutable database needs no journal, WAL or super-journal, and a write
+/// lease's connection keeps its journal in memory, so those are refused (<c>SQLITE_CANTOPEN</c>) and never exist
+/// (xAccess); the temporary files a query may spill to (sorts, temp tables, statement journals, VACUUM's copy) are
+/// unnamed scratch files of the connection, so they go to the default VFS (<c>unix</c>), which is why our
+/// <c>sqlite3_file</c> is as large as its.
 /// </remarks>
 internal static unsafe class LazyVfs
 {
@@ -24,10 +27,11 @@ internal static unsafe class LazyVfs
     private const int TransientFiles = SqliteCodes.OpenTempDb | SqliteCodes.OpenTransientDb | SqliteCodes.OpenTempJournal | SqliteCodes.OpenSubjournal;
     private const int SectorBytes = 4096;
 
-    private static readonly ConcurrentDictionary<string, LazyFileLease> Leases = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, LazyLease> Leases = new(StringComparer.Ordinal);
     private static readonly object RegistrationGate = new();
     private static SqliteVfsStruct* s_defaultVfs;
-    private static SqliteIoMethodsStruct* s_ioMethods;
+    private static SqliteIoMethodsStruct* s_readIoMethods;
+    private static SqliteIoMethodsStruct* s_writeIoMethods;
     private static bool s_registered;
 
     /// <summary>Registers the VFS with SQLite unless it already is (not as the default VFS: only URIs that name it use it).</summary>
@@ -55,8 +59,8 @@ internal static unsafe class LazyVfs
             }
 
             // Native memory, never freed: SQLite keeps these pointers for the life of the process.
-            s_ioMethods = (SqliteIoMethodsStruct*)NativeMemory.AllocZeroed((nuint)sizeof(SqliteIoMethodsStruct));
-            *s_ioMethods = IoMethods();
+            s_readIoMethods = NativeCopy(ReadIoMethods());
+            s_writeIoMethods = NativeCopy(WriteIoMethods());
             var vfs = (SqliteVfsStruct*)NativeMemory.AllocZeroed((nuint)sizeof(SqliteVfsStruct));
             *vfs = Vfs(NativeName(), Math.Max(sizeof(SqliteFileStruct), s_defaultVfs->FileStructBytes), s_defaultVfs->MaxPathname);
             var result = register(vfs, 0);
@@ -72,7 +76,12 @@ internal static unsafe class LazyVfs
     /// <summary>A name no lease has had in this process.</summary>
     internal static string NewFileName() => $"/{Name}/{Guid.NewGuid():N}";
 
-    internal static void Remember(LazyFileLease lease) => Leases[lease.FileName] = lease;
+    internal static TLease Remember<TLease>(TLease lease)
+        where TLease : LazyLease
+    {
+        Leases[lease.FileName] = lease;
+        return lease;
+    }
 
     internal static void Forget(string fileName) => Leases.TryRemove(fileName, out _);
 
@@ -105,14 +114,31 @@ internal static unsafe class LazyVfs
         CurrentTimeInt64 = &CurrentTimeInt64,
     };
 
-    private static SqliteIoMethodsStruct IoMethods() => new()
+    private static SqliteIoMethodsStruct* NativeCopy(SqliteIoMethodsStruct methods)
+    {
+        var copy = (SqliteIoMethodsStruct*)NativeMemory.AllocZeroed((nuint)sizeof(SqliteIoMethodsStruct));
+        *copy = methods;
+        return copy;
+    }
+
+    /// <summary>A write lease's file: writes reach its overlay, and it is not immutable.</summary>
+    private static SqliteIoMethodsStruct WriteIoMethods() => ReadIoMethods() with
+    {
+        Write = &Write,
+        Truncate = &Truncate,
+        Sync = &Sync,
+        DeviceCharacteristics = &WritableDeviceCharacteristics,
+    };
+
+    /// <summary>A read lease's file: every write is refused, and it never changes.</summary>
+    private static SqliteIoMethodsStruct ReadIoMethods() => new()
     {
         Version = 1,
         Close = &Close,
         Read = &Read,
-        Write = &Write,
-        Truncate = &Truncate,
-        Sync = &Sync,
+        Write = &RefuseWrite,
+        Truncate = &RefuseTruncate,
+        Sync = &RefuseSync,
         FileSize = &FileSize,
         Lock = &Lock,
         Unlock = &Unlock,
@@ -138,12 +164,14 @@ internal static unsafe class LazyVfs
                 return SqliteCodes.CantOpen;
             }
 
-            file->OpenFile = GCHandle.ToIntPtr(GCHandle.Alloc(lease.OpenFile()));
-            file->Methods = s_ioMethods;
+            var openFile = lease.OpenFile();
+            var writable = openFile is LazyWriteFile;
+            file->OpenFile = GCHandle.ToIntPtr(GCHandle.Alloc(openFile));
+            file->Methods = writable ? s_writeIoMethods : s_readIoMethods;
             if (outFlags is not null)
             {
-                // Read-only whatever was asked: SQLite then refuses every write with SQLITE_READONLY.
-                *outFlags = (flags & ~(SqliteCodes.OpenReadWrite | SqliteCodes.OpenCreate)) | SqliteCodes.OpenReadOnly;
+                // A read lease is read-only whatever was asked: SQLite then refuses every write with SQLITE_READONLY.
+                *outFlags = writable ? flags & ~SqliteCodes.OpenCreate : (flags & ~(SqliteCodes.OpenReadWrite | SqliteCodes.OpenCreate)) | SqliteCodes.OpenReadOnly;
             }
 
             return SqliteCodes.Ok;
@@ -162,7 +190,7 @@ internal static unsafe class LazyVfs
     {
         try
         {
-            // Only leased main databases exist here, and only to be read: no journal or WAL ever exists beside them.
+            // Only leased main databases exist here: no journal or WAL ever exists beside them.
             *result = name is not null && flags == SqliteCodes.AccessExists && Leases.ContainsKey(Marshal.PtrToStringUTF8((nint)name) ?? "") ? 1 : 0;
             return SqliteCodes.Ok;
         }
@@ -245,7 +273,9 @@ internal static unsafe class LazyVfs
         {
             if (file->OpenFile != 0)
             {
-                GCHandle.FromIntPtr(file->OpenFile).Free();
+                var handle = GCHandle.FromIntPtr(file->OpenFile);
+                (handle.Target as LazySqliteFile)?.Close();
+                handle.Free();
                 file->OpenFile = 0;
             }
 
@@ -262,7 +292,7 @@ internal static unsafe class LazyVfs
     {
         try
         {
-            // LazyOpenFile.Read catches and keeps its own failures; this catch is for anything before it.
+            // LazySqliteFile.Read catches and keeps its own failures; this catch is for anything before it.
             return OpenFileOf(file).Read(new Span<byte>(buffer, bytes), offset);
         }
         catch (Exception)
@@ -272,13 +302,44 @@ internal static unsafe class LazyVfs
     }
 
     [UnmanagedCallersOnly]
-    private static int Write(SqliteFileStruct* file, byte* buffer, int bytes, long offset) => SqliteCodes.ReadOnly;
+    private static int RefuseWrite(SqliteFileStruct* file, byte* buffer, int bytes, long offset) => SqliteCodes.ReadOnly;
 
     [UnmanagedCallersOnly]
-    private static int Truncate(SqliteFileStruct* file, long size) => SqliteCodes.ReadOnly;
+    private static int RefuseTruncate(SqliteFileStruct* file, long size) => SqliteCodes.ReadOnly;
 
     [UnmanagedCallersOnly]
-    private static int Sync(SqliteFileStruct* file, int flags) => SqliteCodes.ReadOnly;
+    private static int RefuseSync(SqliteFileStruct* file, int flags) => SqliteCodes.ReadOnly;
+
+    [UnmanagedCallersOnly]
+    private static int Write(SqliteFileStruct* file, byte* buffer, int bytes, long offset)
+    {
+        try
+        {
+            // LazyWriteFile.Write catches and keeps its own failures; this catch is for anything before it.
+            return WriteFileOf(file).Write(new ReadOnlySpan<byte>(buffer, bytes), offset);
+        }
+        catch (Exception)
+        {
+            return SqliteCodes.IoErrorWrite;
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int Truncate(SqliteFileStruct* file, long size)
+    {
+        try
+        {
+            return WriteFileOf(file).Truncate(size);
+        }
+        catch (Exception)
+        {
+            return SqliteCodes.IoErrorTruncate;
+        }
+    }
+
+    // Durability comes from the upload of the new file, not from this one: there is nothing to sync.
+    [UnmanagedCallersOnly]
+    private static int Sync(SqliteFileStruct* file, int flags) => SqliteCodes.Ok;
 
     [UnmanagedCallersOnly]
     private static int FileSize(SqliteFileStruct* file, long* size)
@@ -294,7 +355,8 @@ internal static unsafe class LazyVfs
         }
     }
 
-    // The file never changes, so there is nothing to lock: every lock is granted, none is ever held by another.
+    // A read lease's file never changes, and a write lease's has one connection: every lock is granted, none is
+    // ever held by another.
     [UnmanagedCallersOnly]
     private static int Lock(SqliteFileStruct* file, int level) => SqliteCodes.Ok;
 
@@ -317,7 +379,14 @@ internal static unsafe class LazyVfs
     [UnmanagedCallersOnly]
     private static int DeviceCharacteristics(SqliteFileStruct* file) => SqliteCodes.IoCapImmutable;
 
-    private static LazyOpenFile OpenFileOf(SqliteFileStruct* file) =>
-        GCHandle.FromIntPtr(file->OpenFile).Target as LazyOpenFile
+    // No promise at all (not even immutable): SQLite then assumes the least of a writable file.
+    [UnmanagedCallersOnly]
+    private static int WritableDeviceCharacteristics(SqliteFileStruct* file) => 0;
+
+    private static LazySqliteFile OpenFileOf(SqliteFileStruct* file) =>
+        GCHandle.FromIntPtr(file->OpenFile).Target as LazySqliteFile
         ?? throw new InvalidOperationException("An SQLite file of the lazy VFS has no open file behind it.");
+
+    private static LazyWriteFile WriteFileOf(SqliteFileStruct* file) =>
+        OpenFileOf(file) as LazyWriteFile ?? throw new InvalidOperationException("A write reached a file of the lazy VFS that is not writable.");
 }

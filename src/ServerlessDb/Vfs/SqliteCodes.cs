@@ -10,6 +10,8 @@ internal static class SqliteCodes
     public const int CantOpen = 14;
     public const int IoErrorRead = IoError | (1 << 8);
     public const int IoErrorShortRead = IoError | (2 << 8);
+    public const int IoErrorWrite = IoError | (3 << 8);
+    public const int IoErrorTruncate = IoError | (6 << 8);
     public const int IoErrorDelete = IoError | (10 << 8);
 
     public const int OpenReadOnly = 0x00000001;

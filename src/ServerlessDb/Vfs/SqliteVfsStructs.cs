@@ -40,7 +40,7 @@ internal unsafe struct SqliteFileStruct
 {
     public SqliteIoMethodsStruct* Methods;
 
-    /// <summary>A <see cref="GCHandle"/> of the <see cref="LazyOpenFile"/>; ours only (a delegated file's methods are the default VFS's).</summary>
+    /// <summary>A <see cref="GCHandle"/> of the <see cref="LazySqliteFile"/>; ours only (a delegated file's methods are the default VFS's).</summary>
     public nint OpenFile;
 }
 
