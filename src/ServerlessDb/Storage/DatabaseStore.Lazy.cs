@@ -21,6 +21,9 @@ internal sealed partial class DatabaseStore : IInPlaceWrites
     /// <summary>The window of a whole-file object that is one block of the lazy reader's cache.</summary>
     public const int WholeFileBlockBytes = 2 * 1024 * 1024;
 
+    // Pinning asks twice (a HEAD, then the manifest it names); a commit between them makes it start again, this often at most.
+    private const int PinAttempts = 3;
+
     // The length of each database's current version as this process last saw it: a database known to be small is
     // revalidated as a whole file (one conditional GET), one not known to be is asked about first (one HEAD).
     private readonly ConcurrentDictionary<string, long> _lengths = new(StringComparer.Ordinal);
@@ -138,6 +141,21 @@ internal sealed partial class DatabaseStore : IInPlaceWrites
     /// <exception cref="StorageUnavailableException">the store did not answer within its retry deadline.</exception>
     internal async Task<PinnedVersion?> PinCurrentAsync(string database, CancellationToken cancellationToken)
     {
+        // A commit between the HEAD and the manifest's GET replaces what the HEAD named: look again.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await PinAsync(database, cancellationToken);
+            }
+            catch (PinnedVersionReplacedException) when (attempt < PinAttempts)
+            {
+            }
+        }
+    }
+
+    private async Task<PinnedVersion?> PinAsync(string database, CancellationToken cancellationToken)
+    {
         var key = KeyFor(database);
         var head = await RunAsync("HeadObject", key, token => _objects.HeadAsync(key, ObjectSelector.Current, token), cancellationToken);
         if (head is null)
@@ -156,7 +174,17 @@ internal sealed partial class DatabaseStore : IInPlaceWrites
 
         var manifest = _manifests.Of(database, etag) ?? await RunAsync("GetObject", key, async token =>
         {
-            using var read = await _objects.GetAsync(key, new ObjectSelector(IfMatch: head.ETag), token);
+            ObjectRead read;
+            try
+            {
+                read = await _objects.GetAsync(key, new ObjectSelector(IfMatch: head.ETag), token);
+            }
+            catch (ObjectBackendException e) when (e.Failure == ObjectBackendFailure.ConditionFailed)
+            {
+                throw new PinnedVersionReplacedException($"{description} was replaced before its manifest was read", e);
+            }
+
+            using var held = read;
             if (!read.Found)
             {
                 throw new PinnedVersionReplacedException($"{description} was replaced before its manifest was read");
