@@ -7,7 +7,6 @@ using ServerlessDb.Locking;
 using ServerlessDb.Logging;
 using ServerlessDb.Resilience;
 using ServerlessDb.Storage;
-using ServerlessDb.Vfs;
 
 namespace ServerlessDb.Engine;
 
@@ -362,9 +361,15 @@ internal sealed partial class QueryEngine
         DatabaseSnapshot snapshot;
         using (trace.Phase("fetch"))
         {
-            if (_capabilities.InPlaceWrites is { } inPlace && await inPlace.PinForWriteAsync(database, cancellationToken) is { } pinned)
+            if (_capabilities.InPlaceWrites is { } inPlace)
             {
-                return await WriteInPlaceAsync(inPlace, pinned, request, deadline, trace, cancellationToken);
+                using var writeDeadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                writeDeadline.CancelAfter(TimeUntil(deadline));
+                using var write = await inPlace.BeginAsync(database, _workingCopies.Folder, writeDeadline.Token, cancellationToken);
+                if (write is not null)
+                {
+                    return await WriteInPlaceAsync(inPlace, write, request, deadline, trace, cancellationToken);
+                }
             }
 
             snapshot = await _store.GetAsync(database, maxStaleness: null, cancellationToken);
@@ -432,28 +437,25 @@ internal sealed partial class QueryEngine
     /// same conditional commit, judged and settled as every commit (so a conflict is retried from a fresh pin, and a
     /// lost answer is settled by the lineage). A fetch that failed while the SQL ran answers as a lazy read's does.
     /// </summary>
-    private async Task<QueryOutcome> WriteInPlaceAsync(IInPlaceWrites inPlace, PinnedVersion pinned, QueryRequest request, DateTimeOffset deadline, RequestTrace trace, CancellationToken cancellationToken)
+    private async Task<QueryOutcome> WriteInPlaceAsync(IInPlaceWrites inPlace, InPlaceWrite write, QueryRequest request, DateTimeOffset deadline, RequestTrace trace, CancellationToken cancellationToken)
     {
         var database = request.Flags.Database;
-        trace.VersionRead = pinned.ETag.ToString();
-        using var writeDeadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        writeDeadline.CancelAfter(TimeUntil(deadline));
-        using var changes = inPlace.OpenForWrite(pinned, _workingCopies.Folder, writeDeadline.Token);
+        trace.VersionRead = write.ETag.ToString();
         try
         {
             Execution execution;
             uint changesBefore;
             try
             {
-                changesBefore = await ChangeCounterAsync(changes, cancellationToken);
+                changesBefore = await write.ChangeCounterAsync(cancellationToken);
                 using (trace.Phase("execute"))
                 {
-                    execution = Execute(changes.DataSource, request, deadline);
+                    execution = Execute(write.DataSource, request, deadline);
                 }
 
-                changes.ThrowIfFailed();
+                write.ThrowIfFetchFailed();
             }
-            catch (Exception e) when (changes.FirstFailure is { } failure)
+            catch (Exception e) when (write.FirstFailure is { } failure)
             {
                 throw LazyReadFailure(database, failure, e);
             }
@@ -461,33 +463,21 @@ internal sealed partial class QueryEngine
             if (execution.Replayed)
             {
                 trace.Path = "replay";
-                return QueryOutcome.Replay(execution.Answer!, pinned.ETag);
+                return QueryOutcome.Replay(execution.Answer!, write.ETag);
             }
 
-            if (await ChangeCounterAsync(changes, cancellationToken) == changesBefore)
+            if (await write.ChangeCounterAsync(cancellationToken) == changesBefore)
             {
-                return new QueryOutcome(execution.Results, Committed: false, pinned.ETag) { Answer = execution.Answer };
+                return new QueryOutcome(execution.Results, Committed: false, write.ETag) { Answer = execution.Answer };
             }
 
-            var committed = await CommitAsync(token => inPlace.CommitChangesAsync(database, pinned, changes, token), trace, cancellationToken);
+            var committed = await CommitAsync(token => inPlace.CommitAsync(database, write, token), trace, cancellationToken);
             return new QueryOutcome(execution.Results, Committed: true, committed) { Answer = execution.Answer };
         }
         finally
         {
-            trace.FetchedInPlace(pinned.Fetches, changes.PieceHits);
+            trace.FetchedInPlace(write.Fetches, write.BlockCacheHits);
         }
-    }
-
-    private static async Task<uint> ChangeCounterAsync(LazyWriteLease changes, CancellationToken cancellationToken)
-    {
-        if (changes.Length < DatabaseFileHeader.HeaderSize)
-        {
-            return 0;
-        }
-
-        var header = new byte[DatabaseFileHeader.HeaderSize];
-        await changes.ReadAsync(0, header, cancellationToken);
-        return DatabaseFileHeader.ChangeCounterOf(header);
     }
 
     private Execution Execute(string workingCopy, QueryRequest request, DateTimeOffset deadline)

@@ -80,16 +80,13 @@ internal sealed partial class DatabaseStore : IInPlaceWrites
     }
 
     /// <summary>
-    /// The current version of <paramref name="database"/> pinned for a write that runs on it in place (through an
-    /// overlay of the pages it changes), or null when the write should run on a whole local copy: lazy reads are off,
-    /// the database is missing, smaller than LAZY_READ_MIN_BYTES, cached here as a file, or not stored chunked (a
+    /// A write in place on <paramref name="database"/>, or null when it should run on a whole local copy: lazy reads are
+    /// off, the database is missing, smaller than LAZY_READ_MIN_BYTES, cached here as a file, or not stored chunked (a
     /// commit in place replaces only the chunks it changed, so only a chunked base has them).
     /// </summary>
-    /// <exception cref="StorageUnavailableException">the store did not answer within its retry deadline.</exception>
-    /// <exception cref="DatabaseCorruptException">the stored object is a manifest that does not parse.</exception>
-    public async Task<PinnedVersion?> PinForWriteAsync(string database, CancellationToken cancellationToken)
+    public async Task<InPlaceWrite?> BeginAsync(string database, string overlayDirectory, CancellationToken deadline, CancellationToken cancellationToken)
     {
-        if (LazyFiles is null || _options.LazyReadMinBytes is not { } lazyFrom || _options.ChunkSize is null
+        if (LazyFiles is not { } lazyFiles || _options.LazyReadMinBytes is not { } lazyFrom || _options.ChunkSize is null
             || (_lengths.TryGetValue(database, out var known) && known < lazyFrom))
         {
             return null;
@@ -107,22 +104,27 @@ internal sealed partial class DatabaseStore : IInPlaceWrites
             return null;
         }
 
-        using var cached = _caches.For(database).TryHold(pinned.ETag);
-        return cached is null ? pinned : null;
-    }
+        using (var cached = _caches.For(database).TryHold(pinned.ETag))
+        {
+            if (cached is not null)
+            {
+                return null;
+            }
+        }
 
-    public LazyWriteLease OpenForWrite(PinnedVersion version, string overlayDirectory, CancellationToken deadline) =>
-        (LazyFiles ?? throw new InvalidOperationException("Lazy reads are off: nothing is written in place.")).OpenForWrite(version, overlayDirectory, deadline);
+        return new InPlaceWrite(pinned, lazyFiles.OpenForWrite(pinned, overlayDirectory, deadline));
+    }
 
     /// <summary>
     /// Commits what a write changed in place as the next version: the chunks holding no changed byte are the base's
-    /// (never read); the others are read through <paramref name="changes"/> (overlay over the base), hashed, and
-    /// uploaded when the base does not hold them; then the manifest is committed as every commit is, conditional on the
-    /// base's ETag, judged and settled the same way.
+    /// (never read); the others are read through the write's overlay over its base, hashed, and uploaded when the base
+    /// does not hold them; then the manifest is committed as every commit is, conditional on the base's ETag, judged and
+    /// settled the same way.
     /// </summary>
-    public async Task<CommitReceipt> CommitChangesAsync(string database, PinnedVersion basedOn, LazyWriteLease changes, CancellationToken cancellationToken)
+    public async Task<CommitReceipt> CommitAsync(string database, InPlaceWrite write, CancellationToken cancellationToken)
     {
-        var manifest = basedOn.Manifest ?? throw new ArgumentException("Only a chunked version is changed in place.", nameof(basedOn));
+        var manifest = write.Pinned.Manifest ?? throw new ArgumentException("Only a chunked version is changed in place.", nameof(write));
+        var changes = write.Lease;
         var header = new byte[DatabaseFileHeader.HeaderSize];
         await changes.ReadAsync(0, header, cancellationToken);
         var changed = changes.ChangedRanges();
@@ -131,7 +133,7 @@ internal sealed partial class DatabaseStore : IInPlaceWrites
             (offset, length) => !changed.Any(range => range.Offset < offset + length && offset < range.Offset + range.Length),
             cancellationToken);
         await ChunkedFiles.UploadEachAsync(changes.ReadAsync, commit.ToUpload, (chunk, bytes, token) => PutChunkAsync(database, chunk, bytes, token), cancellationToken);
-        var (_, receipt) = await PutCommitAsync(database, basedOn.ETag, CommitBody.ForManifest(commit.Manifest.ToJson(), commit.UploadBytes, commit.Manifest), cancellationToken);
+        var (_, receipt) = await PutCommitAsync(database, write.ETag, CommitBody.ForManifest(commit.Manifest.ToJson(), commit.UploadBytes, commit.Manifest), cancellationToken);
         _lengths[database] = changes.Length;
         return receipt;
     }

@@ -1,5 +1,3 @@
-using ServerlessDb.Vfs;
-
 namespace ServerlessDb.Storage;
 
 /// <summary>
@@ -10,17 +8,16 @@ namespace ServerlessDb.Storage;
 internal interface IInPlaceWrites
 {
     /// <summary>
-    /// The current version of <paramref name="database"/> pinned for a write in place, or null when the write should
-    /// run on a whole local copy (the database is small, missing, cached here as a file, or stored whole).
+    /// The current version of <paramref name="database"/> pinned and opened for a write in place, its changed pages kept
+    /// in <paramref name="overlayDirectory"/> and its fetches ending at <paramref name="deadline"/>; or null when the
+    /// write should run on a whole local copy (the database is small, missing, cached here as a file, or stored whole).
     /// </summary>
     /// <exception cref="Errors.StorageUnavailableException">the store did not answer within its retry deadline.</exception>
-    Task<PinnedVersion?> PinForWriteAsync(string database, CancellationToken cancellationToken);
+    /// <exception cref="Errors.DatabaseCorruptException">the stored object is a manifest that does not parse.</exception>
+    Task<InPlaceWrite?> BeginAsync(string database, string overlayDirectory, CancellationToken deadline, CancellationToken cancellationToken);
 
-    /// <summary>The pinned version writable by one connection, its changed pages kept in <paramref name="overlayDirectory"/>; its fetches end at <paramref name="deadline"/>.</summary>
-    LazyWriteLease OpenForWrite(PinnedVersion version, string overlayDirectory, CancellationToken deadline);
-
-    /// <summary>Commits what the write changed in <paramref name="changes"/> as the version after <paramref name="basedOn"/>.</summary>
+    /// <summary>Commits what <paramref name="write"/> changed as the version after the one it pinned.</summary>
     /// <exception cref="Errors.WriteConflictException">someone else committed first; the manifest was not stored.</exception>
     /// <exception cref="Errors.StorageUnavailableException">the store did not answer within its retry deadline.</exception>
-    Task<CommitReceipt> CommitChangesAsync(string database, PinnedVersion basedOn, LazyWriteLease changes, CancellationToken cancellationToken);
+    Task<CommitReceipt> CommitAsync(string database, InPlaceWrite write, CancellationToken cancellationToken);
 }
