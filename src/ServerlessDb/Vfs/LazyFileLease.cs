@@ -11,15 +11,8 @@ internal sealed class LazyFileLease : LazyLease
     internal LazyFileLease(string fileName, IPinnedVersion version, BlockCache cache, LazyReadOptions options, CancellationToken deadline)
         : base(fileName, version, cache, options, deadline)
     {
-        ConnectionString = new SqliteConnectionStringBuilder
-        {
-            // A URI, so that SQLite picks the VFS by name and takes the file as immutable (no locks, no journal).
-            DataSource = $"file:{fileName}?vfs={LazyVfs.Name}&immutable=1",
-            Mode = SqliteOpenMode.ReadOnly,
-
-            // A pooled connection would outlive the lease and its deadline.
-            Pooling = false,
-        }.ToString();
+        // Immutable: SQLite then takes no locks and looks for no journal.
+        ConnectionString = ConnectionStringFor("&immutable=1", SqliteOpenMode.ReadOnly);
     }
 
     /// <summary>Opens the pinned version, read-only, through the lazy VFS.</summary>

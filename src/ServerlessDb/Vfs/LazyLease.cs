@@ -1,5 +1,7 @@
 using System.Runtime.ExceptionServices;
 
+using Microsoft.Data.Sqlite;
+
 namespace ServerlessDb.Vfs;
 
 /// <summary>
@@ -52,6 +54,18 @@ internal abstract class LazyLease : IDisposable
 
     /// <summary>Keeps <paramref name="failure"/> if it is the first.</summary>
     internal void Fail(Exception failure) => Interlocked.CompareExchange(ref _firstFailure, failure, null);
+
+    /// <summary>
+    /// A connection string that opens <see cref="FileName"/> through the lazy VFS: a <c>file:</c> URI, so that SQLite
+    /// picks the VFS by name (and reads <paramref name="uriParameters"/>), and unpooled, since a pooled connection
+    /// would outlive the lease and its deadline.
+    /// </summary>
+    private protected string ConnectionStringFor(string uriParameters, SqliteOpenMode mode) => new SqliteConnectionStringBuilder
+    {
+        DataSource = $"file:{FileName}?vfs={LazyVfs.Name}{uriParameters}",
+        Mode = mode,
+        Pooling = false,
+    }.ToString();
 
     /// <summary>A reader of the pinned version through the block cache, with a fetch policy of its own.</summary>
     private protected LazyOpenFile NewVersionReader() => new(this, _cache, new FetchPolicy(_options.PieceBytes, _options.FetchBytesWithinCache));
