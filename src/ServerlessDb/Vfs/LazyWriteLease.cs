@@ -12,7 +12,9 @@ namespace ServerlessDb.Vfs;
 /// The connection is meant to run <c>PRAGMA journal_mode=MEMORY</c> and <c>PRAGMA synchronous=OFF</c> first, as a
 /// working copy does: durability comes from the upload, and the VFS opens no journal or WAL (a statement that
 /// needs one fails with <c>SQLITE_CANTOPEN</c>). Locks are all granted, since no other connection can open the
-/// lease while one has it open.
+/// lease while one has it open. A base whose header says WAL cannot be written this way: SQLite opens a WAL database
+/// only with shared memory (xShmMap), which the VFS does not offer, so its first read fails with
+/// <c>SQLITE_CANTOPEN</c> (a working copy turns such a header back to rollback mode; here the store must).
 /// </remarks>
 internal sealed class LazyWriteLease : LazyLease
 {
