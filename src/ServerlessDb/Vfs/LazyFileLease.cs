@@ -11,16 +11,9 @@ internal sealed class LazyFileLease : LazyLease
     internal LazyFileLease(string fileName, IPinnedVersion version, BlockCache cache, LazyReadOptions options, CancellationToken deadline)
         : base(fileName, version, cache, options, deadline)
     {
-        // A URI, so that SQLite picks the VFS by name and takes the file as immutable (no locks, no journal).
-        DataSource = $"file:{fileName}?vfs={LazyVfs.Name}&immutable=1";
-        ConnectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = DataSource,
-            Mode = SqliteOpenMode.ReadOnly,
-
-            // A pooled connection would outlive the lease and its deadline.
-            Pooling = false,
-        }.ToString();
+        // Immutable: SQLite then takes no locks and looks for no journal.
+        DataSource = DataSourceFor("&immutable=1");
+        ConnectionString = ConnectionStringFor(DataSource, SqliteOpenMode.ReadOnly);
     }
 
     /// <summary>Opens the pinned version, read-only, through the lazy VFS.</summary>

@@ -1,5 +1,7 @@
 using System.Runtime.ExceptionServices;
 
+using Microsoft.Data.Sqlite;
+
 namespace ServerlessDb.Vfs;
 
 /// <summary>
@@ -61,6 +63,17 @@ internal abstract class LazyLease : IDisposable
 
     /// <summary>Keeps <paramref name="failure"/> if it is the first.</summary>
     internal void Fail(Exception failure) => Interlocked.CompareExchange(ref _firstFailure, failure, null);
+
+    /// <summary>The <c>file:</c> URI of <see cref="FileName"/>, so that SQLite picks the VFS by name (and reads <paramref name="uriParameters"/>).</summary>
+    private protected string DataSourceFor(string uriParameters) => $"file:{FileName}?vfs={LazyVfs.Name}{uriParameters}";
+
+    /// <summary>A connection string that opens <paramref name="dataSource"/>, unpooled, since a pooled connection would outlive the lease and its deadline.</summary>
+    private protected static string ConnectionStringFor(string dataSource, SqliteOpenMode mode) => new SqliteConnectionStringBuilder
+    {
+        DataSource = dataSource,
+        Mode = mode,
+        Pooling = false,
+    }.ToString();
 
     /// <summary>A reader of the pinned version through the block cache, with a fetch policy of its own.</summary>
     private protected LazyOpenFile NewVersionReader() => new(this, _cache, new FetchPolicy(_options.PieceBytes, _options.FetchBytesWithinCache));

@@ -12,7 +12,9 @@ namespace ServerlessDb.Vfs;
 /// The connection is meant to run <c>PRAGMA journal_mode=MEMORY</c> and <c>PRAGMA synchronous=OFF</c> first, as a
 /// working copy does: durability comes from the upload, and the VFS opens no journal or WAL (a statement that
 /// needs one fails with <c>SQLITE_CANTOPEN</c>). Locks are all granted, since no other connection can open the
-/// lease while one has it open.
+/// lease while one has it open. A base whose header says WAL cannot be written this way: SQLite opens a WAL database
+/// only with shared memory (xShmMap), which the VFS does not offer, so its first read fails with
+/// <c>SQLITE_CANTOPEN</c> (a working copy turns such a header back to rollback mode; here the store must).
 /// </remarks>
 internal sealed class LazyWriteLease : LazyLease
 {
@@ -24,16 +26,10 @@ internal sealed class LazyWriteLease : LazyLease
     {
         Directory.CreateDirectory(overlayDirectory);
         _overlay = new CopyOnWriteOverlay(NewVersionReader(), Path.Combine(overlayDirectory, $"{Guid.NewGuid():N}.overlay"));
-        // A URI, so that SQLite picks the VFS by name; not immutable, since the file changes.
-        DataSource = $"file:{fileName}?vfs={LazyVfs.Name}";
-        ConnectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = DataSource,
-            Mode = SqliteOpenMode.ReadWrite,
 
-            // A pooled connection would outlive the lease and keep it open.
-            Pooling = false,
-        }.ToString();
+        // Not immutable, since the file changes: SQLite locks it (every lock granted) and checks for a hot journal (none exists).
+        DataSource = DataSourceFor("");
+        ConnectionString = ConnectionStringFor(DataSource, SqliteOpenMode.ReadWrite);
     }
 
     /// <summary>Opens the pinned version, read-write, through the lazy VFS: one connection at a time.</summary>
@@ -43,7 +39,15 @@ internal sealed class LazyWriteLease : LazyLease
     public override string DataSource { get; }
 
     /// <summary>The file's length now (past the base's when it grew, short of it when it shrank).</summary>
-    public long Length => WhenClosed(() => _overlay.Length);
+    /// <exception cref="InvalidOperationException">a connection has the lease open.</exception>
+    public long Length
+    {
+        get
+        {
+            ThrowIfConnectionOpen();
+            return _overlay.Length;
+        }
+    }
 
     /// <summary>The bytes the overlay keeps on disk.</summary>
     public long OverlayBytes => _overlay.OverlayBytes;
@@ -56,7 +60,11 @@ internal sealed class LazyWriteLease : LazyLease
     /// every byte outside them is the base's. Pages written back unchanged, as a rollback does, may be among them.
     /// </summary>
     /// <exception cref="InvalidOperationException">a connection has the lease open.</exception>
-    public IReadOnlyList<(long Offset, long Length)> ChangedRanges() => WhenClosed(_overlay.ChangedRanges);
+    public IReadOnlyList<(long Offset, long Length)> ChangedRanges()
+    {
+        ThrowIfConnectionOpen();
+        return _overlay.ChangedRanges();
+    }
 
     /// <summary>
     /// Fills <paramref name="into"/> with the new file's bytes from <paramref name="offset"/>: the overlay's where it
@@ -68,7 +76,7 @@ internal sealed class LazyWriteLease : LazyLease
     /// <exception cref="InvalidOperationException">a connection has the lease open.</exception>
     public async ValueTask ReadAsync(long offset, Memory<byte> into, CancellationToken cancellationToken)
     {
-        WhenClosed(() => true);
+        ThrowIfConnectionOpen();
         using var either = CancellationTokenSource.CreateLinkedTokenSource(Deadline, cancellationToken);
         await Task.Run(() => _overlay.Read(into.Span, offset, either.Token), either.Token).ConfigureAwait(false);
     }
@@ -83,8 +91,11 @@ internal sealed class LazyWriteLease : LazyLease
 
     private protected override void ReleaseResources() => _overlay.Dispose();
 
-    private T WhenClosed<T>(Func<T> read) =>
-        Volatile.Read(ref _connectionOpen) == 0
-            ? read()
-            : throw new InvalidOperationException($"{FileName} is still open on a connection: close it before reading the new file.");
+    private void ThrowIfConnectionOpen()
+    {
+        if (Volatile.Read(ref _connectionOpen) != 0)
+        {
+            throw new InvalidOperationException($"{FileName} is still open on a connection: close it before reading the new file.");
+        }
+    }
 }

@@ -8,8 +8,14 @@ public sealed class BlockCacheTests : IDisposable
     private const int Piece = 1024;
 
     private readonly string _folder = Directory.CreateTempSubdirectory("serverlessdb-blockcache-").FullName;
+    private readonly List<BlockCache> _caches = [];
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose()
+    {
+        // A reader has its bytes before the cache writes them to disk: the folder is removed once no fetch is under way.
+        Bounded.WaitUntilAsync(() => _caches.All(cache => cache.PiecesInFlight == 0), "fetches under way ended").GetAwaiter().GetResult();
+        Directory.Delete(_folder, recursive: true);
+    }
 
     [Fact]
     public async Task Concurrent_readers_of_one_piece_share_one_fetch()
@@ -160,7 +166,12 @@ public sealed class BlockCacheTests : IDisposable
         Assert.Empty(Directory.EnumerateFiles(cache.Folder));
     }
 
-    private BlockCache NewCache(long budget = 1 << 20) => new(_folder, budget, Piece);
+    private BlockCache NewCache(long budget = 1 << 20)
+    {
+        var cache = new BlockCache(_folder, budget, Piece);
+        _caches.Add(cache);
+        return cache;
+    }
 
     /// <summary>An 8-piece block whose fetches wait until the test releases them.</summary>
     private static (MemoryBlock Block, TaskCompletionSource Release) HeldBlock()

@@ -2,8 +2,9 @@ using Microsoft.Data.Sqlite;
 
 using Xunit.Abstractions;
 
-using ServerlessDb.UnitTests.Support;
 using ServerlessDb.Vfs;
+
+using static ServerlessDb.UnitTests.Vfs.SqliteCalls;
 
 namespace ServerlessDb.UnitTests.Vfs;
 
@@ -11,27 +12,17 @@ namespace ServerlessDb.UnitTests.Vfs;
 public sealed class LazyVfsTests(SampleDatabase sample, ITestOutputHelper output) : IClassFixture<SampleDatabase>, IDisposable
 {
     private const int BlockBytes = 2 * 1024 * 1024;
-    private const int SqliteIoError = 10;
-    private const int SqliteReadOnly = 8;
-    private const int SqliteCantOpen = 14;
-    private const long CacheBytes = 512L * 1024 * 1024;
     private const string PointQuery = "SELECT id, hex(payload) FROM items WHERE name = 'name-00123457'";
 
-    private readonly string _cacheFolder = Directory.CreateTempSubdirectory("serverlessdb-vfs-cache-").FullName;
-    private readonly List<LazyFiles> _files = [];
+    private readonly LazyFilesFolder _folder = new("serverlessdb-vfs-cache-");
 
-    public void Dispose()
-    {
-        // Read-ahead may still be landing: the folder is removed once no fetch is under way.
-        Bounded.WaitUntilAsync(() => _files.All(files => files.Cache.PiecesInFlight == 0), "fetches under way ended").GetAwaiter().GetResult();
-        Directory.Delete(_cacheFolder, recursive: true);
-    }
+    public void Dispose() => _folder.Dispose();
 
     [Fact]
     public void A_point_query_by_index_fetching_only_pieces_returns_its_row_and_fetches_under_one_percent_of_the_file()
     {
         using var version = new LocalFileVersion(sample.FilePath, BlockBytes, "v1");
-        var piecesOnly = NewFiles(maxFetchBytes: LazyReadOptions.DefaultPieceBytes);
+        var piecesOnly = _folder.NewFiles(maxFetchBytes: LazyReadOptions.DefaultPieceBytes);
         using var lease = piecesOnly.Open(version, CancellationToken.None);
 
         Assert.Equal(QueryRow(PlainConnectionString(), PointQuery), QueryRow(lease.ConnectionString, PointQuery));
@@ -45,7 +36,7 @@ public sealed class LazyVfsTests(SampleDatabase sample, ITestOutputHelper output
     public void A_point_query_with_the_default_fetch_sizes_costs_a_handful_of_fetches_at_most_one_whole_block()
     {
         using var version = new LocalFileVersion(sample.FilePath, BlockBytes, "v1");
-        using var lease = NewFiles().Open(version, CancellationToken.None);
+        using var lease = _folder.NewFiles().Open(version, CancellationToken.None);
 
         Assert.Equal(QueryRow(PlainConnectionString(), PointQuery), QueryRow(lease.ConnectionString, PointQuery));
         output.WriteLine($"point query, default fetch sizes: {version.Fetches} fetches, {version.FetchedBytes} bytes of {version.Length}");
@@ -64,7 +55,7 @@ public sealed class LazyVfsTests(SampleDatabase sample, ITestOutputHelper output
     {
         const string sql = "SELECT count(*), sum(id), sum(length(payload)), hex(max(payload)), min(name) FROM items NOT INDEXED";
         using var version = new LocalFileVersion(sample.FilePath, BlockBytes, "v1");
-        using var lease = NewFiles().Open(version, CancellationToken.None);
+        using var lease = _folder.NewFiles().Open(version, CancellationToken.None);
 
         Assert.Equal(QueryRow(PlainConnectionString(), sql), QueryRow(lease.ConnectionString, sql));
         output.WriteLine($"full scan: {version.Fetches} fetches, {version.FetchedBytes} bytes of {version.Length}");
@@ -74,11 +65,11 @@ public sealed class LazyVfsTests(SampleDatabase sample, ITestOutputHelper output
     [Fact]
     public void Two_pinned_versions_open_at_once_each_see_only_their_own_content()
     {
-        var first = Path.Combine(_cacheFolder, "first.sqlite");
-        var second = Path.Combine(_cacheFolder, "second.sqlite");
+        var first = Path.Combine(_folder.Path, "first.sqlite");
+        var second = Path.Combine(_folder.Path, "second.sqlite");
         SampleDatabase.Build(first, "CREATE TABLE t(v TEXT)", "INSERT INTO t VALUES ('first version')");
         SampleDatabase.Build(second, "CREATE TABLE t(v TEXT)", "INSERT INTO t VALUES ('second version')");
-        var files = NewFiles();
+        var files = _folder.NewFiles();
         using var firstVersion = new LocalFileVersion(first, BlockBytes, "etag-1");
         using var secondVersion = new LocalFileVersion(second, BlockBytes, "etag-2");
         using var firstLease = files.Open(firstVersion, CancellationToken.None);
@@ -96,7 +87,7 @@ public sealed class LazyVfsTests(SampleDatabase sample, ITestOutputHelper output
     {
         const long budget = 4 * 1024 * 1024;
         const string sql = "SELECT count(*), sum(length(payload)), hex(max(payload)) FROM items NOT INDEXED";
-        var files = NewFiles(budget);
+        var files = _folder.NewFiles(budget);
         using var version = new LocalFileVersion(sample.FilePath, BlockBytes, "v1");
         long largestFolder = 0;
         version.BeforeFetch = _ =>
@@ -120,7 +111,7 @@ public sealed class LazyVfsTests(SampleDatabase sample, ITestOutputHelper output
     {
         var cause = new IOException("the bucket is on fire");
         using var version = new LocalFileVersion(sample.FilePath, BlockBytes, "v1") { BeforeFetch = _ => throw cause };
-        using var lease = NewFiles().Open(version, CancellationToken.None);
+        using var lease = _folder.NewFiles().Open(version, CancellationToken.None);
 
         var error = Assert.Throws<SqliteException>(() => QueryRow(lease.ConnectionString, "SELECT count(*) FROM items"));
 
@@ -135,7 +126,7 @@ public sealed class LazyVfsTests(SampleDatabase sample, ITestOutputHelper output
         using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
         var neverAnswers = new TaskCompletionSource();
         using var version = new LocalFileVersion(sample.FilePath, BlockBytes, "v1") { BeforeFetch = _ => neverAnswers.Task };
-        using var lease = NewFiles().Open(version, deadline.Token);
+        using var lease = _folder.NewFiles().Open(version, deadline.Token);
 
         var started = DateTime.UtcNow;
         var error = Assert.Throws<SqliteException>(() => QueryRow(lease.ConnectionString, "SELECT count(*) FROM items"));
@@ -148,7 +139,7 @@ public sealed class LazyVfsTests(SampleDatabase sample, ITestOutputHelper output
     [Fact]
     public void A_short_fetch_is_an_io_error_and_nothing_of_it_is_cached()
     {
-        var files = NewFiles();
+        var files = _folder.NewFiles();
         using var version = new LocalFileVersion(sample.FilePath, BlockBytes, "v1") { ReportShortBy = 1 };
         using (var lease = files.Open(version, CancellationToken.None))
         {
@@ -172,7 +163,7 @@ public sealed class LazyVfsTests(SampleDatabase sample, ITestOutputHelper output
     public void The_connection_cannot_write(string sql)
     {
         using var version = new LocalFileVersion(sample.FilePath, BlockBytes, "v1");
-        using var lease = NewFiles().Open(version, CancellationToken.None);
+        using var lease = _folder.NewFiles().Open(version, CancellationToken.None);
         using var connection = Open(lease.ConnectionString);
 
         var error = Assert.Throws<SqliteException>(() => Scalar(connection, sql));
@@ -185,7 +176,7 @@ public sealed class LazyVfsTests(SampleDatabase sample, ITestOutputHelper output
     public void The_connection_is_read_only_even_when_opened_for_writing()
     {
         using var version = new LocalFileVersion(sample.FilePath, BlockBytes, "v1");
-        using var lease = NewFiles().Open(version, CancellationToken.None);
+        using var lease = _folder.NewFiles().Open(version, CancellationToken.None);
         var readWrite = new SqliteConnectionStringBuilder(lease.ConnectionString) { Mode = SqliteOpenMode.ReadWrite }.ToString();
         using var connection = Open(readWrite);
 
@@ -198,7 +189,7 @@ public sealed class LazyVfsTests(SampleDatabase sample, ITestOutputHelper output
     public void A_disposed_lease_can_no_longer_be_opened()
     {
         using var version = new LocalFileVersion(sample.FilePath, BlockBytes, "v1");
-        var lease = NewFiles().Open(version, CancellationToken.None);
+        var lease = _folder.NewFiles().Open(version, CancellationToken.None);
         lease.Dispose();
 
         var error = Assert.Throws<SqliteException>(() => QueryRow(lease.ConnectionString, "SELECT count(*) FROM items"));
@@ -213,7 +204,7 @@ public sealed class LazyVfsTests(SampleDatabase sample, ITestOutputHelper output
         const string copy = "CREATE TEMP TABLE copy AS SELECT id, payload FROM items WHERE id <= 20000";
         const string sum = "SELECT count(*), sum(id), hex(max(payload)) FROM copy";
         using var version = new LocalFileVersion(sample.FilePath, BlockBytes, "v1");
-        using var lease = NewFiles().Open(version, CancellationToken.None);
+        using var lease = _folder.NewFiles().Open(version, CancellationToken.None);
         using var lazy = Open(lease.ConnectionString);
         using var plain = Open(PlainConnectionString());
         foreach (var connection in (SqliteConnection[])[lazy, plain])
@@ -229,7 +220,7 @@ public sealed class LazyVfsTests(SampleDatabase sample, ITestOutputHelper output
     [Fact]
     public void A_database_in_wal_mode_is_read_from_its_main_file()
     {
-        var path = Path.Combine(_cacheFolder, "wal.sqlite");
+        var path = Path.Combine(_folder.Path, "wal.sqlite");
         using (var writer = Open($"Data Source={path};Pooling=False"))
         {
             Scalar(writer, "PRAGMA journal_mode = WAL");
@@ -240,48 +231,12 @@ public sealed class LazyVfsTests(SampleDatabase sample, ITestOutputHelper output
         Assert.False(File.Exists(path + "-wal"));
         Assert.Equal(2, File.ReadAllBytes(path)[18]); // the header's file format versions say WAL
         using var version = new LocalFileVersion(path, BlockBytes, "wal");
-        using var lease = NewFiles().Open(version, CancellationToken.None);
+        using var lease = _folder.NewFiles().Open(version, CancellationToken.None);
 
         Assert.Equal("checkpointed", QueryRow(lease.ConnectionString, "SELECT v FROM t")[0]);
     }
 
-    private LazyFiles NewFiles(long cacheBytes = CacheBytes, int maxFetchBytes = LazyReadOptions.DefaultMaxFetchBytes)
-    {
-        var files = new LazyFiles(new LazyReadOptions(_cacheFolder, cacheBytes, MaxFetchBytes: maxFetchBytes));
-        _files.Add(files);
-        return files;
-    }
-
     private string PlainConnectionString() => new SqliteConnectionStringBuilder { DataSource = sample.FilePath, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString();
-
-    private static SqliteConnection Open(string connectionString)
-    {
-        var connection = new SqliteConnection(connectionString);
-        connection.Open();
-        return connection;
-    }
-
-    private static object?[] QueryRow(string connectionString, string sql)
-    {
-        using var connection = Open(connectionString);
-        return QueryRow(connection, sql);
-    }
-
-    private static object?[] QueryRow(SqliteConnection connection, string sql)
-    {
-        using var command = new SqliteCommand(sql, connection);
-        using var reader = command.ExecuteReader();
-        Assert.True(reader.Read(), "no row: " + sql);
-        var row = new object?[reader.FieldCount];
-        reader.GetValues(row!);
-        return row;
-    }
-
-    private static object? Scalar(SqliteConnection connection, string sql)
-    {
-        using var command = new SqliteCommand(sql, connection);
-        return command.ExecuteScalar();
-    }
 
     private static long FolderBytes(string folder)
     {

@@ -4,8 +4,9 @@ using Microsoft.Data.Sqlite;
 
 using Xunit.Abstractions;
 
-using ServerlessDb.UnitTests.Support;
 using ServerlessDb.Vfs;
+
+using static ServerlessDb.UnitTests.Vfs.SqliteCalls;
 
 namespace ServerlessDb.UnitTests.Vfs;
 
@@ -21,24 +22,15 @@ namespace ServerlessDb.UnitTests.Vfs;
 public sealed class LazyWriteTests(SampleDatabase sample, ITestOutputHelper output) : IClassFixture<SampleDatabase>, IDisposable
 {
     private const int BlockBytes = 2 * 1024 * 1024;
-    private const int SqliteIoError = 10;
-    private const int SqliteCantOpen = 14;
-    private const long CacheBytes = 512L * 1024 * 1024;
     private const string ContentQuery = "SELECT id, name, payload FROM items ORDER BY id";
     private const string OneRowUpdate = "UPDATE items SET payload = zeroblob(480) WHERE name = 'name-00123457'";
     private const string OneRowInsert = "INSERT INTO items(name, payload) VALUES ('name-new-row', x'0102030405')";
 
-    private readonly string _folder = Directory.CreateTempSubdirectory("serverlessdb-vfs-write-").FullName;
-    private readonly List<LazyFiles> _files = [];
+    private readonly LazyFilesFolder _folder = new("serverlessdb-vfs-write-");
 
-    private string OverlayFolder => Path.Combine(_folder, "overlays");
+    private string OverlayFolder => Path.Combine(_folder.Path, "overlays");
 
-    public void Dispose()
-    {
-        // Read-ahead may still be landing: the folder is removed once no fetch is under way.
-        Bounded.WaitUntilAsync(() => _files.All(files => files.Cache.PiecesInFlight == 0), "fetches under way ended").GetAwaiter().GetResult();
-        Directory.Delete(_folder, recursive: true);
-    }
+    public void Dispose() => _folder.Dispose();
 
     [Theory]
     [InlineData(LazyReadOptions.DefaultPieceBytes, 2L * 1024 * 1024)]
@@ -47,7 +39,7 @@ public sealed class LazyWriteTests(SampleDatabase sample, ITestOutputHelper outp
     {
         string[] sql = [OneRowUpdate, OneRowInsert];
         using var version = new LocalFileVersion(sample.FilePath, BlockBytes, "v1");
-        using var lease = NewFiles(maxFetchBytes).OpenForWrite(version, OverlayFolder, CancellationToken.None);
+        using var lease = _folder.NewFiles(maxFetchBytes: maxFetchBytes).OpenForWrite(version, OverlayFolder, CancellationToken.None);
 
         Write(lease, sql);
         var fetchedByTheWrite = version.FetchedBytes;
@@ -64,8 +56,8 @@ public sealed class LazyWriteTests(SampleDatabase sample, ITestOutputHelper outp
         var assembled = await AssembleAsync(lease);
         AssertSameDatabase(expected, assembled);
         AssertDifferencesWithin(ranges, sample.FilePath, assembled);
-        Assert.Equal([1L, "0102030405"], QueryRow(assembled, "SELECT (SELECT payload = zeroblob(480) FROM items WHERE name = 'name-00123457'), (SELECT hex(payload) FROM items WHERE name = 'name-new-row')"));
-        Assert.Equal(SampleDatabase.Rows + 1, Convert.ToInt32(QueryRow(assembled, "SELECT count(*) FROM items")[0]));
+        Assert.Equal([1L, "0102030405"], QueryFile(assembled, "SELECT (SELECT payload = zeroblob(480) FROM items WHERE name = 'name-00123457'), (SELECT hex(payload) FROM items WHERE name = 'name-new-row')"));
+        Assert.Equal(SampleDatabase.Rows + 1, Convert.ToInt32(QueryFile(assembled, "SELECT count(*) FROM items")[0]));
     }
 
     [Theory]
@@ -74,7 +66,7 @@ public sealed class LazyWriteTests(SampleDatabase sample, ITestOutputHelper outp
     public async Task A_rolled_back_transaction_assembles_to_the_base_byte_for_byte(bool spillPagesBeforeTheRollback)
     {
         using var version = new LocalFileVersion(sample.FilePath, BlockBytes, "v1");
-        using var lease = NewFiles().OpenForWrite(version, OverlayFolder, CancellationToken.None);
+        using var lease = _folder.NewFiles().OpenForWrite(version, OverlayFolder, CancellationToken.None);
 
         // A page cache of 10 pages cannot hold 5000 changed rows: SQLite writes changed pages to the file before
         // the transaction ends, and the rollback writes the base's pages back over them.
@@ -94,7 +86,7 @@ public sealed class LazyWriteTests(SampleDatabase sample, ITestOutputHelper outp
     {
         string[] sql = ["INSERT INTO items(name, payload) SELECT 'grown-' || id, zeroblob(480) FROM items WHERE id <= 20000"];
         using var version = new LocalFileVersion(sample.FilePath, BlockBytes, "v1");
-        using var lease = NewFiles().OpenForWrite(version, OverlayFolder, CancellationToken.None);
+        using var lease = _folder.NewFiles().OpenForWrite(version, OverlayFolder, CancellationToken.None);
 
         Write(lease, sql);
         var ranges = lease.ChangedRanges();
@@ -106,7 +98,7 @@ public sealed class LazyWriteTests(SampleDatabase sample, ITestOutputHelper outp
         var assembled = await AssembleAsync(lease);
         AssertSameDatabase(RunOnFullCopy(sample.FilePath, sql), assembled);
         AssertDifferencesWithin(ranges, sample.FilePath, assembled);
-        Assert.Equal(SampleDatabase.Rows + 20000, Convert.ToInt32(QueryRow(assembled, "SELECT count(*) FROM items")[0]));
+        Assert.Equal(SampleDatabase.Rows + 20000, Convert.ToInt32(QueryFile(assembled, "SELECT count(*) FROM items")[0]));
     }
 
     [Theory]
@@ -114,11 +106,11 @@ public sealed class LazyWriteTests(SampleDatabase sample, ITestOutputHelper outp
     [InlineData("VACUUM")]
     public async Task Deleting_and_vacuuming_shrinks_the_file_into_what_a_full_copy_gives(string vacuum)
     {
-        var basePath = Path.Combine(_folder, "incremental.sqlite");
+        var basePath = Path.Combine(_folder.Path, "incremental.sqlite");
         BuildRows(basePath, pageSize: 4096, rows: 20000, "PRAGMA auto_vacuum = INCREMENTAL");
         string[] sql = ["DELETE FROM items WHERE id > 2000", vacuum];
         using var version = new LocalFileVersion(basePath, BlockBytes, "shrink");
-        using var lease = NewFiles().OpenForWrite(version, OverlayFolder, CancellationToken.None);
+        using var lease = _folder.NewFiles().OpenForWrite(version, OverlayFolder, CancellationToken.None);
 
         Write(lease, sql);
         output.WriteLine($"{vacuum}: {version.Length} -> {lease.Length} bytes, overlay {lease.OverlayBytes} bytes, changed {Describe(lease.ChangedRanges())}");
@@ -127,7 +119,7 @@ public sealed class LazyWriteTests(SampleDatabase sample, ITestOutputHelper outp
         var assembled = await AssembleAsync(lease);
         AssertSameDatabase(RunOnFullCopy(basePath, sql), assembled);
         AssertDifferencesWithin(lease.ChangedRanges(), basePath, assembled);
-        Assert.Equal(2000, Convert.ToInt32(QueryRow(assembled, "SELECT count(*) FROM items")[0]));
+        Assert.Equal(2000, Convert.ToInt32(QueryFile(assembled, "SELECT count(*) FROM items")[0]));
     }
 
     [Theory]
@@ -135,18 +127,18 @@ public sealed class LazyWriteTests(SampleDatabase sample, ITestOutputHelper outp
     [InlineData(65536)]
     public async Task Pages_smaller_or_larger_than_a_unit_are_written_whole_and_assemble_to_what_a_full_copy_gives(int pageSize)
     {
-        var basePath = Path.Combine(_folder, $"pages-{pageSize}.sqlite");
+        var basePath = Path.Combine(_folder.Path, $"pages-{pageSize}.sqlite");
         BuildRows(basePath, pageSize, rows: 5000);
         string[] sql = ["UPDATE items SET payload = zeroblob(100) WHERE id % 97 = 0", "INSERT INTO items(name, payload) VALUES ('new', x'ff')", "DELETE FROM items WHERE id BETWEEN 100 AND 120"];
         using var version = new LocalFileVersion(basePath, BlockBytes, $"pages-{pageSize}");
-        using var lease = NewFiles().OpenForWrite(version, OverlayFolder, CancellationToken.None);
+        using var lease = _folder.NewFiles().OpenForWrite(version, OverlayFolder, CancellationToken.None);
 
         Write(lease, sql);
 
         var assembled = await AssembleAsync(lease);
         AssertSameDatabase(RunOnFullCopy(basePath, sql), assembled);
         AssertDifferencesWithin(lease.ChangedRanges(), basePath, assembled);
-        Assert.Equal(pageSize, Convert.ToInt32(QueryRow(assembled, "PRAGMA page_size")[0]));
+        Assert.Equal(pageSize, Convert.ToInt32(QueryFile(assembled, "PRAGMA page_size")[0]));
     }
 
     [Fact]
@@ -155,7 +147,7 @@ public sealed class LazyWriteTests(SampleDatabase sample, ITestOutputHelper outp
         var cause = new IOException("the bucket is on fire");
         var failing = false;
         using var version = new LocalFileVersion(sample.FilePath, BlockBytes, "v1") { BeforeFetch = _ => failing ? throw cause : Task.CompletedTask };
-        using var lease = NewFiles(maxFetchBytes: LazyReadOptions.DefaultPieceBytes).OpenForWrite(version, OverlayFolder, CancellationToken.None);
+        using var lease = _folder.NewFiles(maxFetchBytes: LazyReadOptions.DefaultPieceBytes).OpenForWrite(version, OverlayFolder, CancellationToken.None);
         using (var connection = OpenForWriting(lease))
         {
             Assert.Equal(SampleDatabase.Rows, Convert.ToInt32(Scalar(connection, "SELECT max(id) FROM items")));
@@ -173,10 +165,48 @@ public sealed class LazyWriteTests(SampleDatabase sample, ITestOutputHelper outp
     }
 
     [Fact]
+    public void A_write_the_overlay_cannot_keep_fails_with_an_io_error_and_the_lease_keeps_the_cause()
+    {
+        using var version = new LocalFileVersion(sample.FilePath, BlockBytes, "v1");
+        var lease = _folder.NewFiles().OpenForWrite(version, OverlayFolder, CancellationToken.None);
+        using var connection = OpenForWriting(lease);
+        Assert.Equal(SampleDatabase.Rows, Convert.ToInt32(Scalar(connection, "SELECT max(id) FROM items")));
+
+        // Disposed under an open connection: its overlay file is closed, so the commit's writes cannot land.
+        lease.Dispose();
+        var error = Assert.Throws<SqliteException>(() => Scalar(connection, OneRowInsert));
+
+        Assert.Equal(SqliteIoError, error.SqliteErrorCode);
+        Assert.IsType<ObjectDisposedException>(lease.FirstFailure);
+    }
+
+    [Fact]
+    public void A_database_in_wal_format_is_refused_cleanly_since_wal_needs_shared_memory_the_vfs_does_not_offer()
+    {
+        var path = Path.Combine(_folder.Path, "wal.sqlite");
+        using (var writer = Open($"Data Source={path};Pooling=False"))
+        {
+            Scalar(writer, "PRAGMA journal_mode = WAL");
+            Scalar(writer, "CREATE TABLE t(v TEXT)");
+        }
+
+        using var version = new LocalFileVersion(path, BlockBytes, "wal");
+        using var lease = _folder.NewFiles().OpenForWrite(version, OverlayFolder, CancellationToken.None);
+        using var connection = Open(lease.ConnectionString);
+
+        var error = Assert.Throws<SqliteException>(() => Scalar(connection, "PRAGMA journal_mode=MEMORY"));
+
+        output.WriteLine(error.Message);
+        Assert.Equal(SqliteCantOpen, error.SqliteErrorCode);
+        connection.Close();
+        Assert.Empty(lease.ChangedRanges());
+    }
+
+    [Fact]
     public void Without_a_journal_in_memory_a_write_is_refused_since_no_journal_file_can_be_opened()
     {
         using var version = new LocalFileVersion(sample.FilePath, BlockBytes, "v1");
-        using var lease = NewFiles().OpenForWrite(version, OverlayFolder, CancellationToken.None);
+        using var lease = _folder.NewFiles().OpenForWrite(version, OverlayFolder, CancellationToken.None);
         using var connection = Open(lease.ConnectionString);
 
         var error = Assert.Throws<SqliteException>(() => Scalar(connection, OneRowInsert));
@@ -191,7 +221,7 @@ public sealed class LazyWriteTests(SampleDatabase sample, ITestOutputHelper outp
     public async Task A_lease_serves_one_connection_at_a_time_and_is_read_only_once_it_is_closed()
     {
         using var version = new LocalFileVersion(sample.FilePath, BlockBytes, "v1");
-        using var lease = NewFiles().OpenForWrite(version, OverlayFolder, CancellationToken.None);
+        using var lease = _folder.NewFiles().OpenForWrite(version, OverlayFolder, CancellationToken.None);
         using (var first = OpenForWriting(lease))
         {
             Scalar(first, OneRowInsert);
@@ -215,7 +245,7 @@ public sealed class LazyWriteTests(SampleDatabase sample, ITestOutputHelper outp
     public void Disposing_the_lease_deletes_its_overlay_and_forgets_its_name()
     {
         using var version = new LocalFileVersion(sample.FilePath, BlockBytes, "v1");
-        var lease = NewFiles().OpenForWrite(version, OverlayFolder, CancellationToken.None);
+        var lease = _folder.NewFiles().OpenForWrite(version, OverlayFolder, CancellationToken.None);
         Write(lease, [OneRowInsert]);
         Assert.True(File.Exists(lease.OverlayPath));
         Assert.True(lease.OverlayBytes > 0);
@@ -225,13 +255,6 @@ public sealed class LazyWriteTests(SampleDatabase sample, ITestOutputHelper outp
         Assert.False(File.Exists(lease.OverlayPath));
         Assert.Empty(Directory.EnumerateFiles(OverlayFolder));
         Assert.Equal(SqliteCantOpen, Assert.Throws<SqliteException>(() => Open(lease.ConnectionString)).SqliteErrorCode);
-    }
-
-    private LazyFiles NewFiles(int maxFetchBytes = LazyReadOptions.DefaultMaxFetchBytes)
-    {
-        var files = new LazyFiles(new LazyReadOptions(Path.Combine(_folder, "cache"), CacheBytes, MaxFetchBytes: maxFetchBytes));
-        _files.Add(files);
-        return files;
     }
 
     /// <summary>A database of <paramref name="rows"/> rows of <c>items</c> with deterministic payloads, at the given page size.</summary>
@@ -256,7 +279,7 @@ public sealed class LazyWriteTests(SampleDatabase sample, ITestOutputHelper outp
     /// <summary>Runs <paramref name="sql"/> as <see cref="Write"/> does, on a full copy of <paramref name="basePath"/>, and returns the copy.</summary>
     private string RunOnFullCopy(string basePath, string[] sql)
     {
-        var copy = Path.Combine(_folder, $"full-copy-{Guid.NewGuid():N}.sqlite");
+        var copy = Path.Combine(_folder.Path, $"full-copy-{Guid.NewGuid():N}.sqlite");
         File.Copy(basePath, copy);
         using var connection = Open($"Data Source={copy};Mode=ReadWrite;Pooling=False");
         foreach (var statement in (string[])["PRAGMA journal_mode=MEMORY", "PRAGMA synchronous=OFF", .. sql])
@@ -278,7 +301,7 @@ public sealed class LazyWriteTests(SampleDatabase sample, ITestOutputHelper outp
     /// <summary>The new file, written out from the lease's <see cref="LazyWriteLease.Length"/> and reads, a MiB at a time.</summary>
     private async Task<string> AssembleAsync(LazyWriteLease lease)
     {
-        var path = Path.Combine(_folder, $"assembled-{Guid.NewGuid():N}.sqlite");
+        var path = Path.Combine(_folder.Path, $"assembled-{Guid.NewGuid():N}.sqlite");
         await using var file = File.Create(path);
         var buffer = new byte[1024 * 1024];
         for (long offset = 0; offset < lease.Length; offset += buffer.Length)
@@ -295,7 +318,7 @@ public sealed class LazyWriteTests(SampleDatabase sample, ITestOutputHelper outp
     private static void AssertSameDatabase(string expectedPath, string actualPath)
     {
         Assert.Empty(DifferingRuns(expectedPath, actualPath));
-        Assert.Equal("ok", QueryRow(actualPath, "PRAGMA integrity_check")[0]);
+        Assert.Equal("ok", QueryFile(actualPath, "PRAGMA integrity_check")[0]);
         Assert.Equal(ContentHash(expectedPath), ContentHash(actualPath));
     }
 
@@ -355,7 +378,7 @@ public sealed class LazyWriteTests(SampleDatabase sample, ITestOutputHelper outp
 
     private static string ContentHash(string path)
     {
-        using var connection = Open($"Data Source={path};Mode=ReadOnly;Pooling=False");
+        using var connection = Open(ReadOnly(path));
         using var command = new SqliteCommand(ContentQuery, connection);
         using var reader = command.ExecuteReader();
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -372,27 +395,8 @@ public sealed class LazyWriteTests(SampleDatabase sample, ITestOutputHelper outp
     private static string Describe(IReadOnlyList<(long Offset, long Length)> ranges) =>
         $"{ranges.Count} ranges, {ranges.Sum(range => range.Length)} bytes: {string.Join(", ", ranges.Take(8).Select(range => $"{range.Offset}+{range.Length}"))}{(ranges.Count > 8 ? ", ..." : "")}";
 
-    private static SqliteConnection Open(string connectionString)
-    {
-        var connection = new SqliteConnection(connectionString);
-        connection.Open();
-        return connection;
-    }
+    /// <summary>The first row <paramref name="sql"/> returns on the database file at <paramref name="path"/>, opened normally.</summary>
+    private static object?[] QueryFile(string path, string sql) => QueryRow(ReadOnly(path), sql);
 
-    private static object?[] QueryRow(string path, string sql)
-    {
-        using var connection = Open($"Data Source={path};Mode=ReadOnly;Pooling=False");
-        using var command = new SqliteCommand(sql, connection);
-        using var reader = command.ExecuteReader();
-        Assert.True(reader.Read(), "no row: " + sql);
-        var row = new object?[reader.FieldCount];
-        reader.GetValues(row!);
-        return row;
-    }
-
-    private static object? Scalar(SqliteConnection connection, string sql)
-    {
-        using var command = new SqliteCommand(sql, connection);
-        return command.ExecuteScalar();
-    }
+    private static string ReadOnly(string path) => $"Data Source={path};Mode=ReadOnly;Pooling=False";
 }
