@@ -77,7 +77,25 @@ public sealed class QueryRunnerInstance : IDisposable
 
     public Task<LambdaResponse> InvokeAsync(string eventJson) => _invoker.InvokeAsync(eventJson);
 
-    public void Dispose() => Directory.Delete(_cacheDirectory, recursive: true);
+    /// <summary>
+    /// Deletes the container's /tmp. A fetch the lazy reader started for a request (read-ahead) may still be writing
+    /// its piece after the request answered, so a folder that fills while it is deleted is deleted again.
+    /// </summary>
+    public void Dispose()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                Directory.Delete(_cacheDirectory, recursive: true);
+                return;
+            }
+            catch (IOException) when (attempt < 20)
+            {
+                Thread.Sleep(100);
+            }
+        }
+    }
 
     private sealed class RecordingConsoleSink : ILogSink
     {
