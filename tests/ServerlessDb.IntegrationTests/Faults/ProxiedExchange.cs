@@ -21,6 +21,6 @@ public sealed record ProxiedExchange(
     public bool Landed => UpstreamStatus is >= 200 and < 300;
 
     public override string ToString() =>
-        $"#{Sequence} {Request.Method} {Request.Path}{(Request.Ec2Action is { } a ? " " + a : "")}: " +
+        $"#{Sequence} {Request.Method} {Request.Path}{(Request.Range is { } range ? " " + range : "")}{(Request.Ec2Action is { } a ? " " + a : "")}: " +
         $"{(Fault is { } f ? f + ", " : "")}moto {(UpstreamStatus?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-")}, client {ClientSaw}";
 }
