@@ -67,7 +67,9 @@ public sealed class LazyReadEndToEndTests(MotoServerFixture moto, ITestOutputHel
         }
         else
         {
+            // Each fetch is conditional on the pinned version and within one 2 MiB window of the file.
             Assert.All(ranged, e => Assert.Equal(stored.ETag, e.Headers.GetValueOrDefault("If-Match")));
+            Assert.All(ranged.Select(e => Span(e.Request.Range!)), r => Assert.Equal(r.First / (2 * 1024 * 1024), r.Last / (2 * 1024 * 1024)));
         }
 
         output.WriteLine($"{layout}: {ranged.Count} ranged GETs, {fetched} of {stored.Bytes} bytes:{Environment.NewLine}{wire}");
@@ -87,6 +89,45 @@ public sealed class LazyReadEndToEndTests(MotoServerFixture moto, ITestOutputHel
         Assert.Equal(0, Metric(warmLine, "RangeReads"));
         Assert.True(Metric(warmLine, "BlockCacheHits") > 0, $"the warm query hit nothing in the block cache: {warmLine}");
         Assert.Equal(0, Metric(warmLine, "BytesDownloaded"));
+    }
+
+    private static (long First, long Last) Span(string range)
+    {
+        var parts = range["bytes=".Length..].Split('-');
+        return (long.Parse(parts[0], CultureInfo.InvariantCulture), long.Parse(parts[1], CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
+    /// Cold queries at once on one container (two of the same row, and others) share what they fetch: no byte of an
+    /// object is asked for twice, and every one answers right.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Layouts))]
+    public async Task Concurrent_cold_queries_on_one_container_never_fetch_the_same_bytes_twice(string layout)
+    {
+        var databases = await GetAsync(moto);
+        var stored = databases.Of(layout);
+        await using var proxy = await FaultProxy.StartAsync(moto.EndpointUrl);
+        using var reader = new QueryRunnerInstance(moto, databases.Bucket, Through(proxy));
+        var queries = PointKeys.Append(PointKeys[1]).Select(PointQuery).ToList();
+
+        var answers = await Task.WhenAll(queries.Select(sql => Task.Run(() => QueryAsync(reader, stored.Name, sql))));
+
+        var wire = proxy.Describe();
+        output.WriteLine(wire);
+        for (var i = 0; i < queries.Count; i++)
+        {
+            Assert.Equal(stored.Expected[queries[i]], Canonical(answers[i]));
+        }
+
+        foreach (var fetches in proxy.Where(FaultRule.RangedGet(databases.Bucket)).GroupBy(e => e.Request.Path))
+        {
+            var spans = fetches.Select(e => Span(e.Request.Range!)).OrderBy(r => r.First).ToList();
+            for (var i = 1; i < spans.Count; i++)
+            {
+                Assert.True(spans[i].First > spans[i - 1].Last, $"bytes {spans[i].First}-{Math.Min(spans[i].Last, spans[i - 1].Last)} of {fetches.Key} were fetched twice:{Environment.NewLine}{wire}");
+            }
+        }
     }
 
     private const int PinnedRows = 3000;

@@ -26,4 +26,7 @@ public enum FaultKind
 
     /// <summary>Forwards, then holds moto's answer until the test calls <see cref="FaultRule.Release"/> (or the client gives up).</summary>
     HoldAnswer,
+
+    /// <summary>Forwards, then answers moto's status, headers and whole body with one byte in the middle of the body flipped: damaged in transit.</summary>
+    CorruptBody,
 }

@@ -232,6 +232,13 @@ public sealed class FaultProxy : IAsyncDisposable
                             break;
                         }
 
+                        if (rule?.Kind == FaultKind.CorruptBody)
+                        {
+                            responseBytes = await WriteCorruptedAsync(upstream, context, FlipAt(rule, proxied), aborted);
+                            clientSaw = $"{upstreamStatus.Value.ToString(CultureInfo.InvariantCulture)} with a byte of its body flipped";
+                            break;
+                        }
+
                         responseBytes = await CopyResponseAsync(upstream, context, aborted);
                         clientSaw = upstreamStatus.Value.ToString(CultureInfo.InvariantCulture);
                     }
@@ -350,6 +357,34 @@ public sealed class FaultProxy : IAsyncDisposable
         await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
         context.Abort();
         return half;
+    }
+
+    /// <summary>moto's status, headers and whole (buffered) body, with the byte in the middle of the body flipped; returns the body's length.</summary>
+    private static async Task<long> WriteCorruptedAsync(HttpResponseMessage upstream, HttpContext context, long? flipAt, CancellationToken cancellationToken)
+    {
+        var body = await upstream.Content.ReadAsByteArrayAsync(cancellationToken);
+        var at = flipAt ?? body.Length / 2;
+        if (at >= 0 && at < body.Length)
+        {
+            body[at] ^= 0x5A;
+        }
+
+        CopyStatusAndHeaders(upstream, context.Response);
+        context.Response.ContentLength = body.Length;
+        await context.Response.Body.WriteAsync(body, cancellationToken);
+        return body.Length;
+    }
+
+    /// <summary>The byte of the body to flip: the rule's object offset less where the asked range starts, or null for the middle.</summary>
+    private static long? FlipAt(FaultRule rule, ProxiedRequest request)
+    {
+        if (rule.ObjectOffset is not { } offset)
+        {
+            return null;
+        }
+
+        var match = request.Range is null ? null : System.Text.RegularExpressions.Regex.Match(request.Range, "^bytes=([0-9]+)-");
+        return match is { Success: true } ? offset - long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : offset;
     }
 
     private static void CopyStatusAndHeaders(HttpResponseMessage upstream, HttpResponse response)

@@ -90,6 +90,23 @@ public sealed class FaultRule
     public static FaultRule TruncateBody(Func<ProxiedRequest, bool> matches, FaultTimes times) =>
         new("truncate body", matches, FaultKind.TruncateBody, times);
 
+    /// <summary>moto's whole answer with one byte of the body flipped (see <see cref="FaultKind.CorruptBody"/>).</summary>
+    /// <param name="objectOffset">the byte of the object to flip, when the answer is a range that holds it; null: the byte in the middle of the body.</param>
+    public static FaultRule CorruptBody(Func<ProxiedRequest, bool> matches, FaultTimes times, long? objectOffset = null) =>
+        new("corrupt body", matches, FaultKind.CorruptBody, times) { ObjectOffset = objectOffset };
+
+    /// <summary>With <see cref="FaultKind.CorruptBody"/>: the byte of the object to flip; null for the middle of the body.</summary>
+    public long? ObjectOffset { get; private init; }
+
+    /// <summary>Whether a <c>Range: bytes=a-b</c> header holds the object's byte <paramref name="offset"/>.</summary>
+    public static bool RangeHolds(string? range, long offset)
+    {
+        var match = range is null ? null : System.Text.RegularExpressions.Regex.Match(range, "^bytes=([0-9]+)-([0-9]+)$");
+        return match is { Success: true }
+            && long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) <= offset
+            && offset <= long.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     /// <summary>moto's answer held until <see cref="Release"/> (see <see cref="FaultKind.HoldAnswer"/>); <see cref="Acted"/> completes when the first is held.</summary>
     public static FaultRule HoldAnswer(Func<ProxiedRequest, bool> matches, FaultTimes times) =>
         new("hold answer", matches, FaultKind.HoldAnswer, times);

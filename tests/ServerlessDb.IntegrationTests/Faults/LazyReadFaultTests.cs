@@ -218,4 +218,152 @@ public sealed class LazyReadFaultTests(MotoServerFixture moto, ITestOutputHelper
         var again = await QueryAsync(reader, Database, PointQuery("k01234"));
         Assert.Equal(500, again.StatusCode);
     }
+
+    public static TheoryData<string> Layouts => ["whole", "chunked"];
+
+    /// <summary>
+    /// Where the bytes of a row's payload are stored: the S3 path (<c>/bucket/key</c>) of the object holding them (the
+    /// whole file, or the chunk) and their offset in it, found by the payload's first 24 bytes as the expected answer has them.
+    /// </summary>
+    private async Task<(string Path, long Offset)> LocatePayloadAsync(LazyReadDatabases databases, LazyReadDatabases.Stored stored, string k)
+    {
+        var hex = System.Text.RegularExpressions.Regex.Match(stored.Expected[PointQuery(k)], "\"([0-9A-F]{48})\"").Groups[1].Value;
+        var pattern = Convert.FromHexString(hex);
+        var bucket = databases.Bucket;
+        if (stored.Layout == "whole")
+        {
+            var bytes = await ObjectBytesAsync(bucket, stored.Key);
+            var at = bytes.AsSpan().IndexOf(pattern);
+            Assert.True(at >= 0, $"the payload of {k} is not in the stored file");
+            return ($"/{bucket}/{stored.Key}", at);
+        }
+
+        using var manifest = JsonDocument.Parse(await ObjectBytesAsync(bucket, stored.Key));
+        foreach (var chunk in manifest.RootElement.GetProperty("chunks").EnumerateArray())
+        {
+            var chunkKey = stored.ChunkPrefix + chunk.GetProperty("sha256").GetString();
+            var at = (await ObjectBytesAsync(bucket, chunkKey)).AsSpan().IndexOf(pattern);
+            if (at >= 0)
+            {
+                return ($"/{bucket}/{chunkKey}", at);
+            }
+        }
+
+        throw new Xunit.Sdk.XunitException($"the payload of {k} is in none of the chunks");
+    }
+
+    private async Task<byte[]> ObjectBytesAsync(string bucket, string key)
+    {
+        using var response = await moto.S3.GetObjectAsync(bucket, key);
+        using var copy = new MemoryStream();
+        await response.ResponseStream.CopyToAsync(copy);
+        return copy.ToArray();
+    }
+
+    /// <summary>
+    /// A byte of the row a point query answers, flipped in transit in the ranged GET that brings it (once; S3's bytes
+    /// are intact): the read must never answer the damaged byte as the row's. A download checks its CRC32 and fetches
+    /// again; a lazy read may do the same, or fail, but a 200 must carry the stored bytes.
+    /// </summary>
+    [Theory(Skip = "Engine bug: a lazy read checks no fetch but a whole chunk, so a byte damaged in transit in a ranged GET (a whole file's window, " +
+        "or a piece of a chunk) is answered in a 200 as the stored row's (found 2026-12-07 on both layouts; see the lazytests report). Remove this Skip with the fix.")]
+    [MemberData(nameof(Layouts))]
+    public async Task A_byte_damaged_in_transit_in_a_ranged_fetch_is_never_answered_as_the_stored_row(string layout)
+    {
+        var databases = await GetAsync(moto);
+        var stored = databases.Of(layout);
+        var bucket = databases.Bucket;
+        var k = PointKeys[1];
+        var (path, offset) = await LocatePayloadAsync(databases, stored, k);
+        var damaged = offset + 5;
+        await using var proxy = await FaultProxy.StartAsync(moto.EndpointUrl);
+        using var reader = new QueryRunnerInstance(moto, bucket, Budgets(proxy));
+        var rule = proxy.Add(FaultRule.CorruptBody(
+            r => FaultRule.RangedGet(bucket)(r) && r.Path == path && FaultRule.RangeHolds(r.Range, damaged), FaultTimes.First(1), damaged));
+
+        var answer = await QueryAsync(reader, stored.Name, PointQuery(k)).WaitAsync(TimeSpan.FromSeconds(60));
+
+        var wire = proxy.Describe();
+        output.WriteLine($"{layout}: byte {damaged} of {path}: {answer.StatusCode} {answer.Body}{Environment.NewLine}{wire}");
+        Assert.True(rule.Fired == 1, $"the damage was never done:{Environment.NewLine}{wire}");
+        AssertNoResultFromAFailedFetch(answer);
+        if (answer.StatusCode == 200)
+        {
+            Assert.True(
+                stored.Expected[PointQuery(k)] == Canonical(answer),
+                $"{layout}: a byte damaged in transit was answered as the stored row's (byte {damaged} of {path}):{Environment.NewLine}expected {stored.Expected[PointQuery(k)]}{Environment.NewLine}answered {Canonical(answer)}{Environment.NewLine}{wire}");
+        }
+        else
+        {
+            Assert.True(answer.StatusCode is 500 or 503, $"{answer.StatusCode} {answer.Body}");
+        }
+    }
+
+    /// <summary>
+    /// A whole chunk fetched by a scan's read-ahead is checked against its SHA-256: damaged once, it is fetched again and
+    /// the scan answers right; damaged every time, the read is a 500 that names the chunk, with no results.
+    /// </summary>
+    [Fact]
+    public async Task A_whole_chunk_damaged_once_is_fetched_again_and_damaged_every_time_is_a_500_naming_it()
+    {
+        var databases = await GetAsync(moto);
+        var stored = databases.Chunked;
+        var bucket = databases.Bucket;
+        var wholeChunk = (Func<ProxiedRequest, bool>)(r => FaultRule.RangedGet(bucket, stored.ChunkPrefix)(r) && r.Range == $"bytes=0-{(2 * 1024 * 1024) - 1}");
+        await using var proxy = await FaultProxy.StartAsync(moto.EndpointUrl);
+
+        using (var reader = new QueryRunnerInstance(moto, bucket, Budgets(proxy)))
+        {
+            var once = proxy.Add(FaultRule.CorruptBody(wholeChunk, FaultTimes.First(1)));
+            var answer = await QueryAsync(reader, stored.Name, FullScan).WaitAsync(TimeSpan.FromSeconds(60));
+            proxy.ClearRules();
+            var wire = proxy.Describe();
+            output.WriteLine($"once: {answer.StatusCode} {answer.Body}{Environment.NewLine}{wire}");
+            Assert.True(once.Fired == 1, $"no whole chunk was fetched, so none was damaged:{Environment.NewLine}{wire}");
+            AssertNoResultFromAFailedFetch(answer);
+            Assert.Equal(stored.Expected[FullScan], Canonical(answer));
+            var spoiled = proxy.Exchanges.Single(e => e.Fault == FaultKind.CorruptBody);
+            Assert.Contains(proxy.Exchanges, e => e.Sequence > spoiled.Sequence && e.Fault is null && e.Request == spoiled.Request && e.UpstreamStatus == 206);
+        }
+
+        using (var reader = new QueryRunnerInstance(moto, bucket, Budgets(proxy)))
+        {
+            var every = proxy.Add(FaultRule.CorruptBody(wholeChunk, FaultTimes.Every));
+            var answer = await QueryAsync(reader, stored.Name, FullScan).WaitAsync(TimeSpan.FromSeconds(60));
+            proxy.ClearRules();
+            output.WriteLine($"every: {answer.StatusCode} {answer.Body}");
+            Assert.True(every.Fired >= 2, $"the damage was done {every.Fired} times");
+            Assert.True(answer.StatusCode == 500, $"{answer.StatusCode} {answer.Body}");
+            AssertNoResultFromAFailedFetch(answer);
+            Assert.True(answer.Body.Contains($"s3://{bucket}/{stored.ChunkPrefix}", StringComparison.Ordinal), $"the 500 names no chunk: {answer.Body}");
+            Assert.Equal(stored.ETag, (await moto.S3.GetObjectMetadataAsync(bucket, stored.Key)).ETag);
+        }
+    }
+
+    /// <summary>
+    /// Every ranged GET answered in 3 s, within STORAGE_RETRY_SECONDS (4) but not within the request's 5 s once a few are
+    /// needed: the request's deadline ends the read, a 503 "request timed out" at the deadline, with no results.
+    /// </summary>
+    [Fact]
+    public async Task Fetches_that_outlast_the_request_deadline_end_it_at_the_deadline_with_a_timed_out_503()
+    {
+        var databases = await GetAsync(moto);
+        var stored = databases.Whole;
+        await using var proxy = await FaultProxy.StartAsync(moto.EndpointUrl);
+        using var reader = new QueryRunnerInstance(moto, databases.Bucket, Budgets(proxy, ("STORAGE_RETRY_SECONDS", "4"), ("REQUEST_TIMEOUT_SECONDS", "5")));
+        var rule = proxy.Add(FaultRule.DelayAnswer(FaultRule.RangedGet(databases.Bucket), FaultTimes.Every, TimeSpan.FromSeconds(3)));
+
+        var clock = Stopwatch.StartNew();
+        var answer = await QueryAsync(reader, stored.Name, PointQuery(PointKeys[1])).WaitAsync(TimeSpan.FromSeconds(60));
+        var elapsed = clock.Elapsed;
+
+        proxy.ClearRules();
+        output.WriteLine($"{elapsed.TotalSeconds:0.0}s: {answer.StatusCode} {answer.Body}{Environment.NewLine}{proxy.Describe()}");
+        Assert.True(rule.Fired >= 2, $"{rule.Fired} fetches were slowed");
+        Assert.True(answer.StatusCode == 503, $"{answer.StatusCode} {answer.Body}");
+        Assert.Contains("timed out", answer.Body, StringComparison.Ordinal);
+        AssertNoResultFromAFailedFetch(answer);
+        Assert.InRange(elapsed, TimeSpan.FromSeconds(4.5), TimeSpan.FromSeconds(7));
+        Assert.Equal(stored.ETag, (await moto.S3.GetObjectMetadataAsync(databases.Bucket, stored.Key)).ETag);
+    }
 }
