@@ -236,4 +236,125 @@ public sealed class LazyReadEndToEndTests(MotoServerFixture moto, ITestOutputHel
         Assert.True(largest <= Bound + (2 * PieceBytes), $"the block cache held {largest} bytes while the queries ran, over its bound of {Bound} by more than two pieces");
         Assert.True(largest > 0, "the sampler never saw the block cache hold anything");
     }
+
+    /// <summary>
+    /// The smallest cache (CACHE_MAX_BYTES of 1 MiB, a 24th of the database) under three full scans and two point queries
+    /// at once on one container: every answer is right, and the block cache's folder never holds more than the bound and a
+    /// piece or two.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Layouts))]
+    public async Task Concurrent_scans_through_the_smallest_cache_answer_right_and_stay_within_its_bound(string layout)
+    {
+        const long Bound = 1024 * 1024;
+        var databases = await GetAsync(moto);
+        var stored = databases.Of(layout);
+        using var reader = new QueryRunnerInstance(moto, databases.Bucket, new Dictionary<string, string?> { ["CACHE_MAX_BYTES"] = Bound.ToString(CultureInfo.InvariantCulture) });
+        using var sampling = new CancellationTokenSource();
+        long largest = 0;
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                largest = Math.Max(largest, BlockCacheBytes(reader));
+                await Task.Delay(5);
+            }
+        });
+        var queries = new[] { FullScan, PointQuery(PointKeys[0]), FullScan, PointQuery(PointKeys[2]), FullScan };
+
+        var answers = await Task.WhenAll(queries.Select(sql => Task.Run(() => QueryAsync(reader, stored.Name, sql)))).WaitAsync(TimeSpan.FromSeconds(120));
+        await sampling.CancelAsync();
+        await sampler;
+
+        output.WriteLine($"{layout}: largest {largest}");
+        for (var i = 0; i < queries.Length; i++)
+        {
+            Assert.Equal(stored.Expected[queries[i]], Canonical(answers[i]));
+        }
+
+        Assert.True(largest <= Bound + (2 * PieceBytes), $"the block cache held {largest} bytes while the queries ran, over its bound of {Bound} by more than two pieces");
+    }
+
+    /// <summary>
+    /// A warm reader of a chunked database after a one-row commit elsewhere in the file: the block cache is keyed by the
+    /// chunks' content, so the same query again fetches only from chunks the commit changed, and answers as before.
+    /// </summary>
+    [Fact]
+    public async Task After_a_commit_a_warm_reader_of_a_chunked_database_fetches_only_from_changed_chunks()
+    {
+        var databases = await GetAsync(moto);
+        var bucket = databases.Bucket;
+        const string Database = "warm-chunked";
+        var key = KeyOf(Database);
+        using var writer = new QueryRunnerInstance(moto, bucket, new Dictionary<string, string?> { ["STORAGE_LAYOUT"] = "chunked" });
+        await BuildAsync(writer, Database, PinnedRows);
+        await using var proxy = await FaultProxy.StartAsync(moto.EndpointUrl);
+        using var reader = new QueryRunnerInstance(moto, bucket, Through(proxy, ("LAZY_READ_MIN_BYTES", "0")));
+        var sql = PointQuery("k01500");
+        var first = await QueryAsync(reader, Database, sql);
+        Assert.Equal(200, first.StatusCode);
+        var before = await ChunkNamesAsync(bucket, key);
+
+        var committed = await writer.PostAsync("/db/execute", "[\"UPDATE big SET tag = 3 WHERE id = 2900\"]", $"db={Database}");
+        Assert.True(committed.StatusCode == 200, committed.Body);
+        var after = await ChunkNamesAsync(bucket, key);
+        var changed = after.Except(before).Select(sha => $"/{bucket}/{ChunkPrefixOf(Database)}{sha}").ToHashSet();
+        Assert.InRange(changed.Count, 1, 2);
+        var seen = proxy.Exchanges.Count;
+        var again = await QueryAsync(reader, Database, sql);
+
+        var wire = proxy.Describe();
+        output.WriteLine(wire);
+        Assert.Equal(Canonical(first), Canonical(again));
+        var fetched = proxy.Where(FaultRule.RangedGet(bucket)).Where(e => e.Sequence > seen).ToList();
+        Assert.All(fetched, e => Assert.True(changed.Contains(e.Request.Path), $"fetched from an unchanged chunk: {e}{Environment.NewLine}{wire}"));
+        Assert.True(Metric(LastRequestLine(reader), "BlockCacheHits") > 0, "the warm read found nothing in the block cache");
+    }
+
+    private async Task<HashSet<string>> ChunkNamesAsync(string bucket, string key)
+    {
+        using var response = await moto.S3.GetObjectAsync(bucket, key);
+        using var document = await System.Text.Json.JsonDocument.ParseAsync(response.ResponseStream);
+        return document.RootElement.GetProperty("chunks").EnumerateArray().Select(c => c.GetProperty("sha256").GetString()!).ToHashSet();
+    }
+
+    /// <summary>
+    /// A whole file replaced by a commit between the HEAD that pins it and its first fetch, three times running (each
+    /// HEAD's answer held while another container commits): the read starts again each time and, after three, answers a
+    /// 503 saying the database was replaced while it read, with no results; the next read answers the latest version.
+    /// </summary>
+    [Fact]
+    public async Task A_whole_file_replaced_under_every_attempt_is_a_503_after_three_and_the_next_read_answers()
+    {
+        var databases = await GetAsync(moto);
+        var bucket = databases.Bucket;
+        const string Database = "replaced-whole";
+        var key = KeyOf(Database);
+        using var writer = new QueryRunnerInstance(moto, bucket, new Dictionary<string, string?> { ["STORAGE_LAYOUT"] = "whole" });
+        await BuildAsync(writer, Database, PinnedRows);
+        await using var proxy = await FaultProxy.StartAsync(moto.EndpointUrl);
+        using var reader = new QueryRunnerInstance(moto, bucket, Through(proxy, ("LAZY_READ_MIN_BYTES", "0")));
+        var holds = Enumerable.Range(0, 3).Select(_ => proxy.Add(FaultRule.HoldAnswer(FaultRule.S3("HEAD", $"/{bucket}/{key}"), FaultTimes.First(1)))).ToList();
+        const string Sql = "SELECT tag FROM big WHERE id = 1";
+
+        var reading = QueryAsync(reader, Database, Sql);
+        foreach (var hold in holds)
+        {
+            await hold.Acted.WaitAsync(TimeSpan.FromSeconds(30));
+            var committed = await writer.PostAsync("/db/execute", "[\"UPDATE big SET tag = tag + 1 WHERE id = 1\"]", $"db={Database}");
+            Assert.True(committed.StatusCode == 200, committed.Body);
+            hold.Release();
+        }
+
+        var answer = await reading.WaitAsync(TimeSpan.FromSeconds(60));
+        var wire = proxy.Describe();
+        output.WriteLine($"{answer.StatusCode} {answer.Body}{Environment.NewLine}{wire}");
+        Assert.True(answer.StatusCode == 503, $"{answer.StatusCode} {answer.Body}{Environment.NewLine}{wire}");
+        Assert.Contains("replaced", answer.Body, StringComparison.Ordinal);
+        AssertNoResultFromAFailedFetch(answer);
+        Assert.Equal(3, proxy.Exchanges.Count(e => e.UpstreamStatus == 412));
+
+        var next = await QueryAsync(reader, Database, Sql);
+        Assert.Contains("[[4]]", Canonical(next), StringComparison.Ordinal);
+    }
 }
