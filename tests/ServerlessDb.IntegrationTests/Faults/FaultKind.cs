@@ -29,4 +29,10 @@ public enum FaultKind
 
     /// <summary>Forwards, then answers moto's status, headers and whole body with one byte in the middle of the body flipped: damaged in transit.</summary>
     CorruptBody,
+
+    /// <summary>
+    /// Forwards, then answers moto's status and headers (Content-Range included) with only the first half of the body,
+    /// under a Content-Length of that half, and ends the answer cleanly: a short body nothing at the HTTP level flags.
+    /// </summary>
+    ShortBody,
 }

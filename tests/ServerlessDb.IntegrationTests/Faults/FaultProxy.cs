@@ -232,6 +232,17 @@ public sealed class FaultProxy : IAsyncDisposable
                             break;
                         }
 
+                        if (rule?.Kind == FaultKind.ShortBody)
+                        {
+                            var whole = await upstream.Content.ReadAsByteArrayAsync(aborted);
+                            CopyStatusAndHeaders(upstream, context.Response);
+                            context.Response.ContentLength = whole.Length / 2;
+                            await context.Response.Body.WriteAsync(whole.AsMemory(0, whole.Length / 2), aborted);
+                            responseBytes = whole.Length / 2;
+                            clientSaw = $"{upstreamStatus.Value.ToString(CultureInfo.InvariantCulture)} with {responseBytes} of its {whole.Length} bytes, ended cleanly";
+                            break;
+                        }
+
                         if (rule?.Kind == FaultKind.CorruptBody)
                         {
                             responseBytes = await WriteCorruptedAsync(upstream, context, FlipAt(rule, proxied), aborted);

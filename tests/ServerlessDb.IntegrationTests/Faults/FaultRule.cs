@@ -90,6 +90,10 @@ public sealed class FaultRule
     public static FaultRule TruncateBody(Func<ProxiedRequest, bool> matches, FaultTimes times) =>
         new("truncate body", matches, FaultKind.TruncateBody, times);
 
+    /// <summary>Half the body under a Content-Length of that half, ended cleanly (see <see cref="FaultKind.ShortBody"/>).</summary>
+    public static FaultRule ShortBody(Func<ProxiedRequest, bool> matches, FaultTimes times) =>
+        new("short body", matches, FaultKind.ShortBody, times);
+
     /// <summary>moto's whole answer with one byte of the body flipped (see <see cref="FaultKind.CorruptBody"/>).</summary>
     /// <param name="objectOffset">the byte of the object to flip, when the answer is a range that holds it; null: the byte in the middle of the body.</param>
     public static FaultRule CorruptBody(Func<ProxiedRequest, bool> matches, FaultTimes times, long? objectOffset = null) =>

@@ -85,6 +85,7 @@ public sealed class LazyReadFaultTests(MotoServerFixture moto, ITestOutputHelper
             "s3 500 InternalError on a third of the ranged GETs" => FaultRule.S3Error(ranged, FaultTimes.WithProbability(0.33, seed: 20261207)),
             "s3 503 SlowDown on a third of the ranged GETs" => FaultRule.SlowDown(ranged, FaultTimes.WithProbability(0.33, seed: 20261208)),
             "ranged GET's body truncated, twice" => FaultRule.TruncateBody(ranged, FaultTimes.First(2)),
+            "ranged GET answered half its body under a matching Content-Length, once" => FaultRule.ShortBody(ranged, FaultTimes.First(1)),
             "every ranged GET answered after STORAGE_RETRY_SECONDS" => FaultRule.DelayAnswer(ranged, FaultTimes.Every, TimeSpan.FromSeconds(RetrySeconds + 1.5)),
             "every ranged GET's body truncated" => FaultRule.TruncateBody(ranged, FaultTimes.Every),
             _ => throw new ArgumentOutOfRangeException(nameof(fault), fault, "no such fault case"),
@@ -97,7 +98,20 @@ public sealed class LazyReadFaultTests(MotoServerFixture moto, ITestOutputHelper
     /// </summary>
     [Theory]
     [MemberData(nameof(RecoverableFaults))]
-    public async Task A_fault_the_retries_get_past_answers_200_and_the_right_answer(string fault, string layout)
+    public Task A_fault_the_retries_get_past_answers_200_and_the_right_answer(string fault, string layout) => RunRecoverableAsync(fault, layout);
+
+    /// <summary>
+    /// A ranged GET answered once with half its body under a Content-Length of that half, ended cleanly (nothing at the
+    /// HTTP level flags it, only the length: fewer bytes than the range asked): as a broken-off body is, it must be
+    /// fetched again within STORAGE_RETRY_SECONDS and the query answer 200 and right.
+    /// </summary>
+    [Theory(Skip = "Engine bug: a short fetch that ends cleanly is not retried; the store returns the short count, the block cache " +
+        "throws BlockFetchException and the request is a 503 at once (found 2026-12-07 on both layouts; see the lazytests report). Remove this Skip with the fix.")]
+    [MemberData(nameof(Layouts))]
+    public Task A_short_answer_that_ends_cleanly_is_fetched_again_and_answers_200(string layout) =>
+        RunRecoverableAsync("ranged GET answered half its body under a matching Content-Length, once", layout);
+
+    private async Task RunRecoverableAsync(string fault, string layout)
     {
         var databases = await GetAsync(moto);
         var stored = databases.Of(layout);
