@@ -169,11 +169,13 @@ public sealed class FaultProxy : IAsyncDisposable
             action = HttpUtility.ParseQueryString(Encoding.UTF8.GetString(formBody))["Action"];
         }
 
-        var proxied = new ProxiedRequest(request.Method, request.Path.Value ?? "/", request.QueryString.Value ?? "", action);
+        var range = request.Headers.Range.Count > 0 ? request.Headers.Range.ToString() : null;
+        var proxied = new ProxiedRequest(request.Method, request.Path.Value ?? "/", request.QueryString.Value ?? "", action, range);
         var headers = request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
         var rule = Pick(proxied);
         int? upstreamStatus = null;
         var clientSaw = "?";
+        long responseBytes = 0;
         try
         {
             switch (rule?.Kind)
@@ -218,7 +220,37 @@ public sealed class FaultProxy : IAsyncDisposable
                             await Task.Delay(rule.Delay, aborted);
                         }
 
-                        await CopyResponseAsync(upstream, context, aborted);
+                        if (rule?.Kind == FaultKind.HoldAnswer)
+                        {
+                            await rule.Released.WaitAsync(aborted);
+                        }
+
+                        if (rule?.Kind == FaultKind.TruncateBody)
+                        {
+                            responseBytes = await WriteHalfThenResetAsync(upstream, context, aborted);
+                            clientSaw = $"{upstreamStatus.Value.ToString(CultureInfo.InvariantCulture)} with {responseBytes} bytes of its body, then a reset";
+                            break;
+                        }
+
+                        if (rule?.Kind == FaultKind.ShortBody)
+                        {
+                            var whole = await upstream.Content.ReadAsByteArrayAsync(aborted);
+                            CopyStatusAndHeaders(upstream, context.Response);
+                            context.Response.ContentLength = whole.Length / 2;
+                            await context.Response.Body.WriteAsync(whole.AsMemory(0, whole.Length / 2), aborted);
+                            responseBytes = whole.Length / 2;
+                            clientSaw = $"{upstreamStatus.Value.ToString(CultureInfo.InvariantCulture)} with {responseBytes} of its {whole.Length} bytes, ended cleanly";
+                            break;
+                        }
+
+                        if (rule?.Kind == FaultKind.CorruptBody)
+                        {
+                            responseBytes = await WriteCorruptedAsync(upstream, context, FlipAt(rule, proxied), aborted);
+                            clientSaw = $"{upstreamStatus.Value.ToString(CultureInfo.InvariantCulture)} with a byte of its body flipped";
+                            break;
+                        }
+
+                        responseBytes = await CopyResponseAsync(upstream, context, aborted);
                         clientSaw = upstreamStatus.Value.ToString(CultureInfo.InvariantCulture);
                     }
 
@@ -242,7 +274,7 @@ public sealed class FaultProxy : IAsyncDisposable
         finally
         {
             _exchanges.Enqueue(new ProxiedExchange(
-                Interlocked.Increment(ref _sequence), proxied, headers, rule?.Kind, upstreamStatus, clientSaw));
+                Interlocked.Increment(ref _sequence), proxied, headers, rule?.Kind, upstreamStatus, clientSaw, responseBytes));
         }
     }
 
@@ -296,9 +328,78 @@ public sealed class FaultProxy : IAsyncDisposable
         return await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, CancellationToken.None);
     }
 
-    private static async Task CopyResponseAsync(HttpResponseMessage upstream, HttpContext context, CancellationToken cancellationToken)
+    /// <summary>Sends moto's answer on to the client; returns the bytes of its body sent.</summary>
+    private static async Task<long> CopyResponseAsync(HttpResponseMessage upstream, HttpContext context, CancellationToken cancellationToken)
     {
+        CopyStatusAndHeaders(upstream, context.Response);
+        var noBody = HttpMethods.IsHead(context.Request.Method) || upstream.StatusCode is HttpStatusCode.NotModified or HttpStatusCode.NoContent;
+        if (noBody)
+        {
+            return 0;
+        }
+
+        await using var body = await upstream.Content.ReadAsStreamAsync(cancellationToken);
+        var buffer = new byte[81920];
+        long sent = 0;
+        int read;
+        while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            await context.Response.Body.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            sent += read;
+        }
+
+        return sent;
+    }
+
+    /// <summary>
+    /// moto's status and headers (its Content-Length included, so the client expects the whole body), then the first
+    /// half of the (buffered) body, flushed, and a reset of the connection; returns the bytes of the body sent.
+    /// </summary>
+    private static async Task<long> WriteHalfThenResetAsync(HttpResponseMessage upstream, HttpContext context, CancellationToken cancellationToken)
+    {
+        var body = await upstream.Content.ReadAsByteArrayAsync(cancellationToken);
         var response = context.Response;
+        CopyStatusAndHeaders(upstream, response);
+        response.ContentLength = body.Length;
+        var half = body.Length / 2;
+        await response.Body.WriteAsync(body.AsMemory(0, half), cancellationToken);
+        await response.Body.FlushAsync(cancellationToken);
+        // Let the half reach the client before the reset, so it reads a body that breaks off rather than no answer at all.
+        await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
+        context.Abort();
+        return half;
+    }
+
+    /// <summary>moto's status, headers and whole (buffered) body, with the byte in the middle of the body flipped; returns the body's length.</summary>
+    private static async Task<long> WriteCorruptedAsync(HttpResponseMessage upstream, HttpContext context, long? flipAt, CancellationToken cancellationToken)
+    {
+        var body = await upstream.Content.ReadAsByteArrayAsync(cancellationToken);
+        var at = flipAt ?? body.Length / 2;
+        if (at >= 0 && at < body.Length)
+        {
+            body[at] ^= 0x5A;
+        }
+
+        CopyStatusAndHeaders(upstream, context.Response);
+        context.Response.ContentLength = body.Length;
+        await context.Response.Body.WriteAsync(body, cancellationToken);
+        return body.Length;
+    }
+
+    /// <summary>The byte of the body to flip: the rule's object offset less where the asked range starts, or null for the middle.</summary>
+    private static long? FlipAt(FaultRule rule, ProxiedRequest request)
+    {
+        if (rule.ObjectOffset is not { } offset)
+        {
+            return null;
+        }
+
+        var match = request.Range is null ? null : System.Text.RegularExpressions.Regex.Match(request.Range, "^bytes=([0-9]+)-");
+        return match is { Success: true } ? offset - long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : offset;
+    }
+
+    private static void CopyStatusAndHeaders(HttpResponseMessage upstream, HttpResponse response)
+    {
         response.StatusCode = (int)upstream.StatusCode;
         foreach (var (name, values) in upstream.Headers.Concat(upstream.Content.Headers))
         {
@@ -306,12 +407,6 @@ public sealed class FaultProxy : IAsyncDisposable
             {
                 response.Headers[name] = values.ToArray();
             }
-        }
-
-        var noBody = HttpMethods.IsHead(context.Request.Method) || upstream.StatusCode is HttpStatusCode.NotModified or HttpStatusCode.NoContent;
-        if (!noBody)
-        {
-            await upstream.Content.CopyToAsync(response.Body, cancellationToken);
         }
     }
 

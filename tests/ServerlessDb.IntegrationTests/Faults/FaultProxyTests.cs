@@ -172,6 +172,58 @@ public sealed class FaultProxyTests(MotoServerFixture moto)
     }
 
     [Fact]
+    public async Task A_truncated_body_has_the_full_length_but_half_the_bytes_then_breaks_off_and_a_held_answer_waits_for_its_release()
+    {
+        var bucket = await moto.CreateBucketAsync();
+        var bytes = new byte[100_000];
+        new Random(5).NextBytes(bytes);
+        await moto.S3.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = Key, InputStream = new MemoryStream(bytes) });
+        await using var proxy = await FaultProxy.StartAsync(moto.EndpointUrl);
+        using var s3 = S3Through(proxy.Url);
+        var truncate = proxy.Add(FaultRule.TruncateBody(FaultRule.RangedGet(bucket), FaultTimes.First(1)));
+        var ranged = new GetObjectRequest { BucketName = bucket, Key = Key, ByteRange = new ByteRange(1000, 80_999) };
+
+        var read = new MemoryStream();
+        var broke = await Record.ExceptionAsync(async () =>
+        {
+            using var get = await s3.GetObjectAsync(ranged);
+            Assert.Equal(80_000, get.ContentLength);
+            await get.ResponseStream.CopyToAsync(read);
+        });
+
+        Assert.True(broke is IOException or HttpRequestException or AmazonClientException, $"the truncated body was read without an error: {broke}");
+        Assert.True(read.Length <= 40_000, $"{read.Length} bytes of the truncated body were read");
+        Assert.Equal(bytes.AsSpan(1000, (int)read.Length).ToArray(), read.ToArray());
+        var exchange = Assert.Single(proxy.Exchanges);
+        Assert.Equal(FaultKind.TruncateBody, exchange.Fault);
+        Assert.Equal(206, exchange.UpstreamStatus);
+        Assert.Equal(40_000, exchange.ResponseBytes);
+        Assert.Equal("bytes=1000-80999", exchange.Request.Range);
+        Assert.Equal(1, truncate.Fired);
+
+        var hold = proxy.Add(FaultRule.HoldAnswer(FaultRule.RangedGet(bucket), FaultTimes.First(1)));
+        var held = s3.GetObjectAsync(ranged);
+        await hold.Acted.WaitAsync(TimeSpan.FromSeconds(10));
+        await Task.Delay(300);
+        Assert.False(held.IsCompleted, "the held answer came before its release");
+        hold.Release();
+        using (var get = await held.WaitAsync(TimeSpan.FromSeconds(10)))
+        {
+            var whole = new MemoryStream();
+            await get.ResponseStream.CopyToAsync(whole);
+            Assert.Equal(bytes.AsSpan(1000, 80_000).ToArray(), whole.ToArray());
+        }
+
+        // The proxy records an exchange once it has finished with it, which may be just after the client read the body.
+        for (var wait = 0; proxy.Exchanges.Count < 2 && wait < 50; wait++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(80_000, proxy.Exchanges[^1].ResponseBytes);
+    }
+
+    [Fact]
     public void A_seeded_probability_picks_the_same_matches_every_run()
     {
         static bool[] Draw() => Enumerable.Range(0, 50).Select(FaultTimes.WithProbability(0.3, seed: 7).Fires).ToArray();
