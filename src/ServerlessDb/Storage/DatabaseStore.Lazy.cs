@@ -196,7 +196,7 @@ internal sealed partial class DatabaseStore : IInPlaceWrites
         }, cancellationToken);
         _manifests.Remember(database, head.ETag, manifest);
         return new PinnedVersion(etag, description, manifest.Length, [.. manifest.Chunks.Select(chunk => (IPinnedBlock)new Block(
-            chunk.Offset, chunk.Length, chunk.Sha256, fetcher, _keys.Chunk(database, chunk.Sha256), IfMatch: null, Sha256: chunk.Sha256))], fetcher.Counts, manifest);
+            chunk.Offset, chunk.Length, chunk.Sha256, fetcher, _keys.Chunk(database, chunk.Sha256), IfMatch: null, Chunk: chunk))], fetcher.Counts, manifest);
     }
 
     private static List<IPinnedBlock> WholeFileBlocks(BlockFetcher fetcher, string key, ObjectInfo head)
@@ -213,15 +213,17 @@ internal sealed partial class DatabaseStore : IInPlaceWrites
 
     /// <summary>
     /// Reads <paramref name="into"/>'s length of bytes of <paramref name="block"/> from <paramref name="offsetInBlock"/>.
-    /// A whole chunk is checked against its SHA-256 (its name): bytes that differ are fetched once more, then a
-    /// corrupt database naming the chunk. A chunk that is not stored is a corrupt database too (a collector never
+    /// A chunk's bytes are checked, a whole chunk against its SHA-256 (its name), the whole pieces of a part against the
+    /// manifest's CRC32s: bytes that differ are fetched once more, then a corrupt database naming the chunk. A body
+    /// shorter than asked is fetched again like one that broke off. A whole file's windows have no checksum of their
+    /// own: only the transport (TLS) vouches for them. A chunk that is not stored is a corrupt database too (a collector never
     /// deletes a chunk a manifest younger than its grace names); a whole-file object that no longer has the pinned
     /// ETag is <see cref="PinnedVersionReplacedException"/>.
     /// </summary>
     private async Task<int> ReadBlockAsync(BlockFetcher fetcher, Block block, int offsetInBlock, Memory<byte> into, CancellationToken cancellationToken)
     {
         var mismatches = 0;
-        var whole = block.Sha256 is not null && offsetInBlock == 0 && into.Length == block.Length;
+        var whole = block.Chunk is not null && offsetInBlock == 0 && into.Length == block.Length;
         var total = await RunAsync("GetObject", block.Key, async token =>
         {
             ObjectRead read;
@@ -251,9 +253,18 @@ internal sealed partial class DatabaseStore : IInPlaceWrites
                     count += got;
                 }
 
-                if (whole && count == into.Length && Convert.ToHexStringLower(SHA256.HashData(into.Span)) != block.Sha256)
+                if (count != into.Length)
                 {
-                    var mismatch = new TransferCorruptedException($"the bytes fetched of {_objects.Describe(block.Key)} do not have its SHA-256");
+                    // A body that ended early as if complete is retried as one that broke off: the bytes are still stored.
+                    throw new TransferCorruptedException(string.Create(CultureInfo.InvariantCulture,
+                        $"a ranged GET of {_objects.Describe(block.Key)} brought {count} of the {into.Length} bytes asked"));
+                }
+
+                var damage = whole && Convert.ToHexStringLower(SHA256.HashData(into.Span)) != block.Chunk!.Sha256 ? "they do not have its SHA-256"
+                    : block.Chunk?.FindDamage(offsetInBlock, into.Span);
+                if (damage is not null)
+                {
+                    var mismatch = new TransferCorruptedException($"the bytes fetched of {_objects.Describe(block.Key)} are not the chunk's: {damage}");
                     throw ++mismatches >= 2 ? new DatabaseCorruptException(fetcher.Database, fetcher.Description, mismatch.Message, mismatch) : mismatch;
                 }
 
@@ -270,7 +281,8 @@ internal sealed partial class DatabaseStore : IInPlaceWrites
         public FetchCounts Counts { get; } = new();
     }
 
-    private sealed record Block(long Offset, int Length, string ContentKey, BlockFetcher Fetcher, string Key, string? IfMatch, long ObjectOffset = 0, string? Sha256 = null) : IPinnedBlock
+    /// <param name="Chunk">the chunk the block is, whose hashes check what is fetched of it; null for a window of a whole file.</param>
+    private sealed record Block(long Offset, int Length, string ContentKey, BlockFetcher Fetcher, string Key, string? IfMatch, long ObjectOffset = 0, ChunkRef? Chunk = null) : IPinnedBlock
     {
         public async ValueTask<int> FetchAsync(int offsetInBlock, Memory<byte> into, CancellationToken cancellationToken) =>
             await Fetcher.Store.ReadBlockAsync(Fetcher, this, offsetInBlock, into, cancellationToken);

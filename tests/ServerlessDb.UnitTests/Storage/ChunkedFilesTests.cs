@@ -141,11 +141,34 @@ public sealed class ChunkedFilesTests : IDisposable
     [InlineData("""{"format":"serverlessdb-chunked-v1","length":0,"page_size":0,"chunk_size":1000,"chunks":[]}""", "chunk size")]
     [InlineData("""{"format":"serverlessdb-chunked-v1","length":10,"page_size":0,"chunk_size":65536,"chunks":[{"offset":5,"length":10,"sha256":"0000000000000000000000000000000000000000000000000000000000000000","xxh128":"00000000000000000000000000000000"}]}""", "does not follow")]
     [InlineData("""{"format":"serverlessdb-chunked-v1","length":10,"page_size":0,"chunk_size":65536,"chunks":[{"offset":0,"length":10,"sha256":"../../etc","xxh128":"00000000000000000000000000000000"}]}""", "hex")]
+    [InlineData("""{"format":"serverlessdb-chunked-v1","length":10,"page_size":0,"chunk_size":65536,"chunks":[{"offset":0,"length":10,"sha256":"0000000000000000000000000000000000000000000000000000000000000000","xxh128":"00000000000000000000000000000000","piece_crc32":"0000"}]}""", "hex")]
     [InlineData("SQLite format 3\u0000", "JSON")]
     public void A_manifest_that_does_not_tile_its_file_with_hex_named_chunks_is_refused(string json, string expected)
     {
         var error = Assert.Throws<FormatException>(() => ChunkManifest.Parse(Encoding.UTF8.GetBytes(json)));
 
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Each_new_chunk_records_a_crc32_per_piece_that_finds_a_damaged_byte_in_any_whole_piece_fetched()
+    {
+        const int ChunkBytes = 8 * ChunkManifest.ChunkAlignment;
+        var bytes = RandomBytes(ChunkBytes + 5000, seed: 7);
+        var chunks = ChunkManifest.Parse((await ChunkedFiles.DescribeAsync(WriteFile(bytes), ChunkBytes, null, default)).Manifest.ToJson()).Chunks;
+        var first = chunks[0];
+        Assert.Equal(ChunkRef.PieceCount(ChunkBytes) * 8, first.PieceCrc32s!.Length);
+        Assert.Equal(8, chunks[1].PieceCrc32s!.Length);
+
+        // The second and third pieces, as a lazy reader fetches them: intact, then with one byte flipped in the third.
+        var fetched = bytes.AsSpan(ChunkManifest.PieceBytes, 2 * ChunkManifest.PieceBytes).ToArray();
+        Assert.Null(first.FindDamage(ChunkManifest.PieceBytes, fetched));
+        fetched[ChunkManifest.PieceBytes + 77] ^= 0x01;
+        Assert.Contains("piece 2", first.FindDamage(ChunkManifest.PieceBytes, fetched), StringComparison.Ordinal);
+
+        // A fetch that holds no whole piece cannot be checked; a manifest from before piece checksums checks nothing.
+        Assert.Null(first.FindDamage(10, fetched.AsSpan(0, 1000)));
+        Assert.Null((first with { PieceCrc32s = null }).FindDamage(ChunkManifest.PieceBytes, fetched));
+        Assert.Contains("piece 0", chunks[1].FindDamage(0, new byte[5000]), StringComparison.Ordinal);
     }
 }

@@ -68,7 +68,7 @@ internal static class ChunkedFiles
                     continue;
                 }
 
-                var chunk = new ChunkRef(offset, size, Convert.ToHexStringLower(SHA256.HashData(bytes.Span)), xxh);
+                var chunk = new ChunkRef(offset, size, Convert.ToHexStringLower(SHA256.HashData(bytes.Span)), xxh, ChunkRef.PieceChecksumsOf(bytes.Span));
                 chunks.Add(chunk);
                 if (stored.Add(chunk.Sha256))
                 {
