@@ -9,9 +9,12 @@ internal sealed class ChildProcess : IDisposable
     private const int LinesKept = 40;
     private readonly Queue<string> _lines = new();
 
-    private ChildProcess(Process process, bool readsStdout)
+    private readonly Action<string>? _onLine;
+
+    private ChildProcess(Process process, bool readsStdout, Action<string>? onLine)
     {
         Process = process;
+        _onLine = onLine;
         process.ErrorDataReceived += (_, e) => Keep(e.Data);
         process.BeginErrorReadLine();
         if (!readsStdout)
@@ -26,7 +29,8 @@ internal sealed class ChildProcess : IDisposable
     public DateTime StartedAt { get; } = DateTime.UtcNow;
 
     /// <param name="readsStdout">the caller reads standard output itself (a line protocol); otherwise it is kept with stderr.</param>
-    public static ChildProcess Start(string file, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?> environment, bool readsStdout = false, bool writesStdin = false)
+    /// <param name="onLine">called with every line the process writes (stdout unless the caller reads it, and stderr), as it comes.</param>
+    public static ChildProcess Start(string file, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?> environment, bool readsStdout = false, bool writesStdin = false, Action<string>? onLine = null)
     {
         var info = new ProcessStartInfo(file)
         {
@@ -45,7 +49,7 @@ internal sealed class ChildProcess : IDisposable
             info.Environment[name] = value;
         }
 
-        return new ChildProcess(Process.Start(info) ?? throw new InvalidOperationException($"{file} did not start."), readsStdout);
+        return new ChildProcess(Process.Start(info) ?? throw new InvalidOperationException($"{file} did not start."), readsStdout, onLine);
     }
 
     /// <summary>The most memory the process has held (VmHWM: peak resident set), in bytes.</summary>
@@ -77,6 +81,7 @@ internal sealed class ChildProcess : IDisposable
             return;
         }
 
+        _onLine?.Invoke(line);
         lock (_lines)
         {
             _lines.Enqueue(line);

@@ -25,14 +25,15 @@ internal sealed class Moto : IDisposable
 
     public AmazonS3Client S3 { get; }
 
-    public static async Task<Moto> StartAsync()
+    /// <param name="environment">variables for moto_server (MOTO_S3_DEFAULT_KEY_BUFFER_SIZE, say: objects larger than it are kept in temporary files instead of memory).</param>
+    public static async Task<Moto> StartAsync(IReadOnlyDictionary<string, string?>? environment = null)
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
         var url = new Uri($"http://127.0.0.1:{port}");
-        var process = ChildProcess.Start("python3", [Path.Combine(AppContext.BaseDirectory, "atomic_moto_server.py"), "-H", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture)], new Dictionary<string, string?>());
+        var process = ChildProcess.Start("python3", [Path.Combine(AppContext.BaseDirectory, "atomic_moto_server.py"), "-H", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture)], environment ?? new Dictionary<string, string?>());
         using var http = new HttpClient();
         var deadline = Stopwatch.StartNew();
         while (true)

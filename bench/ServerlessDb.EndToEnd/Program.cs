@@ -17,6 +17,10 @@ using ServerlessDb.EndToEnd;
 //   dotnet run -c Release --project bench/ServerlessDb.EndToEnd -- local-load [seconds]
 //
 // local-load measures one client against one local server instead (folder storage, thread-pool spinning off/on).
+//   dotnet run -c Release --project bench/ServerlessDb.EndToEnd -- lazy [--sizes-mb 1024,10240] [--out docs/benchmarks/lazy.json]
+//
+// lazy measures lazy reads (issue 19): cold reads by fresh containers, read in place or downloaded, beside the seed
+// (LazyReads.cs, and docs/benchmarks.md, "Lazy reads (issue 19)").
 var repository = Options.RepositoryRoot();
 if (args is ["local-load", ..])
 {
@@ -25,7 +29,6 @@ if (args is ["local-load", ..])
     return 0;
 }
 
-var options = Options.Parse(args);
 var seedHandler = Path.GetFullPath(Path.Combine(repository, "..", "shared", "peer", "seed-poc", "db_function", "lambda_function.py"));
 if (!File.Exists(seedHandler))
 {
@@ -33,6 +36,12 @@ if (!File.Exists(seedHandler))
     return 1;
 }
 
+if (args is ["lazy", ..])
+{
+    return await LazyReads.RunAsync(args[1..], await BuildLocalServerAsync(repository, readyToRun: true), seedHandler);
+}
+
+var options = Options.Parse(args);
 var localServer = await BuildLocalServerAsync(options.ServerRepository ?? repository, options.ReadyToRun);
 using var moto = await Moto.StartAsync();
 var vpc = await moto.CreateVpcAsync();
