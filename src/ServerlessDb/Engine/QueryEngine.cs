@@ -242,6 +242,8 @@ internal sealed partial class QueryEngine
             }
             finally
             {
+                // The read is done: what it still fetches ahead is for no one.
+                await readDeadline.CancelAsync();
                 trace.ReadLazily(read);
             }
         }

@@ -1,20 +1,31 @@
 namespace ServerlessDb.Vfs;
 
 /// <summary>
-/// Decides how much one cache miss fetches, for one open file. On S3 a request costs a round trip whatever its size
-/// up to a few MiB, so: a first miss in a block brings the aligned piece around it; a second miss in the same block
-/// brings the whole block (the query is working there); a miss right where the previous fetch ended is a sequential
-/// read, and brings a window twice as wide as the last fetch, up to the widest fetch, running on into the blocks that
-/// follow (their fetches run side by side, so a scan waits for one round trip per window, not one per block).
+/// Decides how much one open file fetches, and when. On S3 a request costs a round trip whatever its size up to a few
+/// MiB, so: a first miss in a block brings the aligned piece around it; a second miss in the same block brings the
+/// whole block (the query is working there); a miss right where an earlier fetch ended is a sequential read, and
+/// brings a window twice as wide as that fetch, up to the widest fetch, running on into the blocks that follow (their
+/// fetches run side by side). A sequential read then keeps its next window in flight while it reads the last one
+/// (<see cref="OnHit"/>), as a download keeps its GETs in flight, so a scan waits for the store only when it outruns it.
 /// </summary>
-/// <remarks>Not thread-safe: one open file has one policy, and SQLite calls a file from one thread at a time.</remarks>
+/// <remarks>
+/// One sequential stream is followed, and a read elsewhere (an interior page, an overflow chain) does not end it: the
+/// stream goes on where it was. Not thread-safe: one open file has one policy, and SQLite calls a file from one
+/// thread at a time.
+/// </remarks>
 internal sealed class FetchPolicy
 {
     private readonly int _pieceBytes;
     private readonly int _maxFetchBytes;
     private readonly HashSet<long> _blocksMissed = [];
-    private long _sequentialFrom = -1;
-    private int _lastFetchBytes;
+
+    // The sequential stream: where its fetches end, and how wide its last window was (0: no stream).
+    private long _streamEnd = -1;
+    private int _streamBytes;
+
+    // The last fetch for a miss, from which a new stream starts when the next miss follows it.
+    private long _lastMissEnd = -1;
+    private int _lastMissBytes;
 
     public FetchPolicy(int pieceBytes, int maxFetchBytes)
     {
@@ -37,32 +48,46 @@ internal sealed class FetchPolicy
         var pieceStart = blockOffset + (missOffset - blockOffset) / _pieceBytes * _pieceBytes;
         var blockEnd = blockOffset + blockLength;
         var secondMissInBlock = !_blocksMissed.Add(blockOffset);
-        var sequential = pieceStart == _sequentialFrom;
-        long end;
-        if (sequential)
+        var widthBefore = pieceStart == _streamEnd ? _streamBytes : pieceStart == _lastMissEnd ? _lastMissBytes : 0;
+        if (widthBefore > 0)
         {
-            // Twice the last fetch, and at least the rest of the block if the query was here before.
-            end = pieceStart + Math.Min(Math.Max(2L * _lastFetchBytes, secondMissInBlock ? blockEnd - pieceStart : 0), _maxFetchBytes);
+            // Twice the window before, and at least the rest of the block if the query was here before.
+            var end = pieceStart + Math.Min(Math.Max(2L * widthBefore, secondMissInBlock ? blockEnd - pieceStart : 0), _maxFetchBytes);
+            var window = new FetchRange(pieceStart, (int)(Math.Min(end, fileLength) - pieceStart));
+            (_streamEnd, _streamBytes) = (window.End, window.Length);
+            return RememberMiss(window);
         }
-        else if (secondMissInBlock)
+
+        if (secondMissInBlock)
         {
             // The whole block, unless it is wider than one fetch may be: then the widest fetch from the miss.
-            return Remember(blockLength <= _maxFetchBytes
+            return RememberMiss(blockLength <= _maxFetchBytes
                 ? new FetchRange(blockOffset, blockLength)
                 : new FetchRange(pieceStart, (int)Math.Min(_maxFetchBytes, blockEnd - pieceStart)));
         }
-        else
-        {
-            end = Math.Min(pieceStart + _pieceBytes, blockEnd);
-        }
 
-        return Remember(new FetchRange(pieceStart, (int)(Math.Min(end, fileLength) - pieceStart)));
+        return RememberMiss(new FetchRange(pieceStart, (int)(Math.Min(Math.Min(pieceStart + _pieceBytes, blockEnd), fileLength) - pieceStart)));
     }
 
-    private FetchRange Remember(FetchRange range)
+    /// <summary>
+    /// The window to fetch ahead when a read at <paramref name="offset"/> found its piece cached: when it is in the last
+    /// half of the stream's newest window, the next window (as wide as that one, after it, within the file); else none.
+    /// </summary>
+    public FetchRange? OnHit(long offset, long fileLength)
     {
-        _sequentialFrom = range.End;
-        _lastFetchBytes = range.Length;
+        if (_streamBytes == 0 || _streamEnd >= fileLength || offset < _streamEnd - _streamBytes / 2 || offset >= _streamEnd)
+        {
+            return null;
+        }
+
+        var window = new FetchRange(_streamEnd, (int)Math.Min(Math.Min(2L * _streamBytes, _maxFetchBytes), fileLength - _streamEnd));
+        (_streamEnd, _streamBytes) = (window.End, window.Length);
+        return window;
+    }
+
+    private FetchRange RememberMiss(FetchRange range)
+    {
+        (_lastMissEnd, _lastMissBytes) = (range.End, range.Length);
         return range;
     }
 }

@@ -60,18 +60,20 @@ internal sealed class LazyOpenFile : LazySqliteFile
 
         _pieceKey = null;
         var length = _cache.PieceLength(block.Length, pieceIndex);
+        var pieceOffset = block.Offset + pieceIndex * (long)_cache.PieceBytes;
         if (_cache.TryRead(block.ContentKey, pieceIndex, _piece.AsSpan(0, length)))
         {
             Lease.CountPieceHit();
+            if (_policy.OnHit(pieceOffset, Length) is { } ahead)
+            {
+                PrefetchFrom(blocks, BlockAt(blocks, ahead.Offset), ahead, cancellationToken);
+            }
         }
         else
         {
-            var range = _policy.OnMiss(block.Offset + pieceIndex * (long)_cache.PieceBytes, block.Offset, block.Length, Length);
+            var range = _policy.OnMiss(pieceOffset, block.Offset, block.Length, Length);
             var fetch = _cache.FetchAsync(block, pieceIndex, SpanOf(block, range), cancellationToken);
-            for (var next = blockIndex + 1; next < blocks.Count && blocks[next].Offset < range.End; next++)
-            {
-                _cache.Prefetch(blocks[next], SpanOf(blocks[next], range), cancellationToken);
-            }
+            PrefetchFrom(blocks, blockIndex + 1, range, cancellationToken);
 
             // SQLite calls us synchronously; the wait is bounded by the token, the lease's deadline for SQLite's reads
             // (FetchAsync returns when it fires, whatever the source does), and the cache's awaits need no
@@ -83,6 +85,15 @@ internal sealed class LazyOpenFile : LazySqliteFile
         _pieceIndex = pieceIndex;
         _pieceLength = length;
         return _piece.AsSpan(0, length);
+    }
+
+    /// <summary>Starts fetching the parts of <paramref name="range"/> in the blocks from <paramref name="first"/> on, without waiting.</summary>
+    private void PrefetchFrom(IReadOnlyList<IPinnedBlock> blocks, int first, FetchRange range, CancellationToken cancellationToken)
+    {
+        for (var next = first; next < blocks.Count && blocks[next].Offset < range.End; next++)
+        {
+            _cache.Prefetch(blocks[next], SpanOf(blocks[next], range), cancellationToken);
+        }
     }
 
     /// <summary>The part of <paramref name="range"/> that lies in <paramref name="block"/>.</summary>

@@ -85,4 +85,45 @@ public sealed class FetchPolicyTests
     }
 
     private FetchRange Miss(long offset) => _policy.OnMiss(offset, offset / Block * Block, Block, File);
+
+    [Fact]
+    public void A_sequential_reader_keeps_its_next_window_in_flight_from_halfway_through_the_last()
+    {
+        Miss(0);
+        var window = Miss(Piece); // the rest of block 0
+        Assert.Null(_policy.OnHit(Piece, File));
+
+        var ahead = _policy.OnHit(window.End - Piece, File);
+
+        Assert.Equal(new FetchRange(Block, 2 * (Block - Piece)), ahead);
+        Assert.Null(_policy.OnHit(window.End - Piece, File)); // asked once per window
+        Assert.Equal(new FetchRange(ahead!.Value.End, 2 * ahead.Value.Length), _policy.OnHit(ahead.Value.End - Piece, File));
+    }
+
+    [Fact]
+    public void A_read_elsewhere_in_the_middle_of_a_scan_does_not_end_it()
+    {
+        Miss(0);
+        var window = Miss(Piece);
+        Miss(40 * MiB); // an interior page, far away
+
+        var next = Miss(window.End);
+
+        Assert.Equal(new FetchRange(window.End, 2 * window.Length), next);
+    }
+
+    [Fact]
+    public void No_window_is_fetched_ahead_past_the_end_of_the_file_or_without_a_stream()
+    {
+        Assert.Null(_policy.OnHit(0, File));
+        var policy = new FetchPolicy(Piece, 8 * MiB);
+        const long length = 2 * MiB + 1000;
+        policy.OnMiss(0, 0, Block, length);
+        var window = policy.OnMiss(Piece, 0, Block, length);
+
+        var ahead = policy.OnHit(window.End - Piece, length);
+
+        Assert.Equal(length, ahead!.Value.End);
+        Assert.Null(policy.OnHit(length - 10, length));
+    }
 }
