@@ -223,7 +223,8 @@ internal sealed partial class DatabaseStore : IInPlaceWrites
     private async Task<int> ReadBlockAsync(BlockFetcher fetcher, Block block, int offsetInBlock, Memory<byte> into, CancellationToken cancellationToken)
     {
         var mismatches = 0;
-        var whole = block.Chunk is not null && offsetInBlock == 0 && into.Length == block.Length;
+        // A chunk with piece checksums has every whole piece checked; one without (an older manifest) only when fetched whole.
+        var whole = block.Chunk is { PieceCrc32s: null } && offsetInBlock == 0 && into.Length == block.Length;
         var total = await RunAsync("GetObject", block.Key, async token =>
         {
             ObjectRead read;

