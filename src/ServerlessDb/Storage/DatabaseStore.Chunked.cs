@@ -73,14 +73,12 @@ internal sealed partial class DatabaseStore
     }
 
     /// <summary>
-    /// Writes the file a manifest (just read, as <paramref name="read"/>) describes to a new file in the cache folder,
-    /// starting from the spare or a copy of the newest cached version whose manifest is known, so only the chunks that
-    /// changed are fetched. Returns the manifest too.
+    /// Writes the file <paramref name="manifest"/> (of <paramref name="version"/>, just read) describes to a new file in the
+    /// cache folder, starting from the spare or a copy of the newest cached version whose manifest is known, so only the
+    /// chunks that changed are fetched, each its own backend call (<see cref="FetchChunkAsync"/>).
     /// </summary>
-    private async Task<(FetchedVersion Fetched, ChunkManifest Manifest)> ReceiveManifestAsync(CachedDatabase cache, ObjectRead read, string source, CancellationToken token)
+    private async Task<FetchedVersion> AssembleManifestAsync(CachedDatabase cache, DatabaseETag version, ChunkManifest manifest, long manifestBytes, string source, CancellationToken token)
     {
-        var version = new DatabaseETag(read.Info!.ETag);
-        var (manifest, manifestBytes) = await ReadManifestAsync(cache.Name, read, source, token);
         var temp = cache.NewTempPath();
         var start = _manifests.HoldBasis(cache);
         using (start?.Held)
@@ -98,7 +96,7 @@ internal sealed partial class DatabaseStore
 
             var fetched = await ChunkedFiles.AssembleAsync(manifest, temp, basis, (chunk, sink, t) => FetchChunkAsync(cache.Name, source, chunk, sink, t), token, recycled);
             _manifests.Remember(cache.Name, version.ETag!, manifest);
-            return (FetchedVersion.Downloaded(version, temp, source) with { IsStoredObject = false, BytesFetched = manifestBytes + fetched }, manifest);
+            return FetchedVersion.Downloaded(version, temp, source) with { IsStoredObject = false, BytesFetched = manifestBytes + fetched };
         }
     }
 

@@ -56,11 +56,15 @@ internal sealed partial class DatabaseStore : IDatabaseHistory
         var key = KeyFor(database);
         var source = _objects.Describe(key);
         var selector = new ObjectSelector(VersionId: versionId);
-        return await _caches.GetVersionAsync(database, versionId, cache => RunAsync("GetObject", key, async token =>
+        return await _caches.GetVersionAsync(database, versionId, async cache =>
         {
-            using var read = await ReadVersionAsync(() => _objects.GetAsync(key, selector with { Range = ObjectRange.All }, token));
-            return (await ReceiveAsync(cache, read, source, token)).Fetched;
-        }, cancellationToken),
+            var received = await RunAsync("GetObject", key, async token =>
+            {
+                using var read = await ReadVersionAsync(() => _objects.GetAsync(key, selector with { Range = ObjectRange.All }, token));
+                return await ReceiveAsync(cache, read, source, token);
+            }, cancellationToken);
+            return (await CompleteAsync(cache, received, cancellationToken)).Fetched;
+        },
         () => RunAsync("HeadObject", key, async token => await ReadVersionAsync(() => _objects.HeadAsync(key, selector, token)) is not null, cancellationToken));
 
         async Task<T> ReadVersionAsync<T>(Func<Task<T>> read)

@@ -265,44 +265,63 @@ internal sealed partial class DatabaseStore : IDatabaseStore, IDatabaseCatalog
     {
         var key = KeyFor(cache.Name);
 
-        // Not the caller's token: the fetch is shared, and the deadline bounds it.
-        return await RunAsync("GetObject", key, async token =>
+        // Not the caller's token: the fetch is shared, and the deadlines bound it (the GET's, then each chunk's).
+        var received = await RunAsync("GetObject", key, async token =>
         {
             using var read = await _objects.GetAsync(key, new ObjectSelector(IfNoneMatch: known?.ETag, Range: ObjectRange.All), token);
-            if (read.IsNotModified)
-            {
-                return FetchedVersion.StillCurrent;
-            }
-
-            if (read.Info is not { } info)
-            {
-                return FetchedVersion.Missing;
-            }
-
-            var (fetched, manifest) = await ReceiveAsync(cache, read, _objects.Describe(key), token);
+            return read.IsNotModified ? Received.Done(FetchedVersion.StillCurrent)
+                : read.Info is null ? Received.Done(FetchedVersion.Missing)
+                : await ReceiveAsync(cache, read, _objects.Describe(key), token);
+        }, CancellationToken.None);
+        var (fetched, manifest) = await CompleteAsync(cache, received, CancellationToken.None);
+        if (received.Info is { } info)
+        {
             _lastSeen[cache.Name] = StoredMetadata.CommitOf(info.ETag, info.Metadata);
             _versionIds[cache.Name] = (info.ETag, info.VersionId);
             RememberLayout(cache.Name, info.ETag, manifest);
-            return fetched;
-        }, CancellationToken.None);
+        }
+
+        return fetched;
     }
 
     /// <summary>
-    /// Writes what a GET of the database's key (current or old version) brought to a new file in the cache folder: the
-    /// file itself, or for a manifest the file its chunks make (<see cref="ReceiveManifestAsync"/>), whose manifest is
-    /// returned too.
+    /// What a GET of the database's key (current or old version) brought: the file itself, streamed to a new file in the
+    /// cache folder, or a manifest, read whole, whose chunks <see cref="CompleteAsync"/> fetches after the GET.
     /// </summary>
-    private async Task<(FetchedVersion Fetched, ChunkManifest? Manifest)> ReceiveAsync(CachedDatabase cache, ObjectRead read, string source, CancellationToken token)
+    private async Task<Received> ReceiveAsync(CachedDatabase cache, ObjectRead read, string source, CancellationToken token)
     {
-        if (StoredMetadata.IsManifest(read.Info!.Metadata))
+        var info = read.Info!;
+        if (StoredMetadata.IsManifest(info.Metadata))
         {
-            var (assembled, manifest) = await ReceiveManifestAsync(cache, read, source, token);
-            return (assembled, manifest);
+            var (manifest, bytes) = await ReadManifestAsync(cache.Name, read, source, token);
+            return new Received(null, info, source, manifest, bytes);
         }
 
         var temp = cache.NewTempPath();
         await SaveAsync(read, temp, token);
-        return (FetchedVersion.Downloaded(new DatabaseETag(read.Info.ETag), temp, source), null);
+        return new Received(FetchedVersion.Downloaded(new DatabaseETag(info.ETag), temp, source), info, source);
+    }
+
+    /// <summary>
+    /// The version <paramref name="received"/> names as a file: the file the GET brought, or the file its manifest's chunks
+    /// make (<see cref="AssembleManifestAsync"/>), each chunk one backend call with its own retry deadline, so a large
+    /// database is not cut short by the deadline of one call.
+    /// </summary>
+    private async Task<(FetchedVersion Fetched, ChunkManifest? Manifest)> CompleteAsync(CachedDatabase cache, Received received, CancellationToken cancellationToken)
+    {
+        if (received.Manifest is not { } manifest)
+        {
+            return (received.Fetched!.Value, null);
+        }
+
+        var fetched = await AssembleManifestAsync(cache, new DatabaseETag(received.Info!.ETag), manifest, received.ManifestBytes, received.Source, cancellationToken);
+        return (fetched, manifest);
+    }
+
+    /// <summary>What one GET of a database's key brought: a version fetched (or none to fetch), or a manifest whose chunks are still to fetch.</summary>
+    private sealed record Received(FetchedVersion? Fetched, ObjectInfo? Info, string Source, ChunkManifest? Manifest = null, long ManifestBytes = 0)
+    {
+        public static Received Done(FetchedVersion fetched) => new(fetched, null, "");
     }
 
     /// <summary>

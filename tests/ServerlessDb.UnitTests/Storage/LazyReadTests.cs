@@ -189,4 +189,28 @@ public sealed class LazyReadTests : IDisposable
         Assert.False(read.IsLazy);
         Assert.False(read.ETag.Exists);
     }
+
+    [Fact]
+    public async Task A_chunked_download_longer_than_one_calls_retry_deadline_completes_each_chunk_within_its_own()
+    {
+        var copy = NewDatabase();
+        var length = new FileInfo(copy).Length;
+        const int ChunkBytes = 64 * 1024;
+        await Store(chunkSize: ChunkBytes).CommitAsync(Db, DatabaseETag.Missing, copy, CancellationToken.None);
+        var chunks = _bucket.Keys.Count(k => k.Contains("_chunks/", StringComparison.Ordinal));
+        Assert.True(chunks >= 120, $"{chunks} chunks");
+        _bucket.BeforeEach("GET", (_, token) => Task.Delay(TimeSpan.FromMilliseconds(100), token).Wait(token));
+        var store = new DatabaseStore(
+            _bucket, links: null, new StoreOptions("databases/", TimeSpan.FromSeconds(2), ServerlessDbOptions.DefaultCacheMaxBytes, ChunkBytes),
+            CacheFolder.Claim(Path.Combine(_root, "cache-" + Guid.NewGuid().ToString("N"))));
+
+        // Every GET takes 0.1 s and the retry deadline of one call is 2 s: the whole download (the manifest, then over
+        // a hundred chunks four at a time) takes longer than that, each call well within it.
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        using var snapshot = await store.GetAsync(Db, maxStaleness: null, CancellationToken.None);
+
+        Assert.True(started.Elapsed > TimeSpan.FromSeconds(2), $"the download took only {started.Elapsed}");
+        Assert.Equal(length, new FileInfo(snapshot.FilePath).Length);
+        Assert.Equal(Rows, Convert.ToInt32(Query($"Data Source={snapshot.FilePath};Mode=ReadOnly;Pooling=False", "SELECT count(*) FROM items"), System.Globalization.CultureInfo.InvariantCulture));
+    }
 }
