@@ -225,11 +225,12 @@ internal sealed partial class DatabaseStore : IInPlaceWrites
         var mismatches = 0;
         // A chunk with piece checksums has every whole piece checked; one without (an older manifest) only when fetched whole.
         var whole = block.Chunk is { PieceCrc32s: null } && offsetInBlock == 0 && into.Length == block.Length;
-        var total = await RunAsync("GetObject", block.Key, async token =>
+        return await RunAsync("GetObject", block.Key, async token =>
         {
             ObjectRead read;
             try
             {
+                fetcher.Counts.AddRequest();
                 read = await _objects.GetAsync(block.Key, new ObjectSelector(IfMatch: block.IfMatch, Range: new ObjectRange(block.ObjectOffset + offsetInBlock, into.Length)), token);
             }
             catch (ObjectBackendException e) when (e.Failure == ObjectBackendFailure.ConditionFailed)
@@ -252,6 +253,7 @@ internal sealed partial class DatabaseStore : IInPlaceWrites
                 while (count < into.Length && (got = await read.Body.ReadAsync(into[count..], token)) > 0)
                 {
                     count += got;
+                    fetcher.Counts.AddBytes(got);
                 }
 
                 if (count != into.Length)
@@ -272,8 +274,6 @@ internal sealed partial class DatabaseStore : IInPlaceWrites
                 return count;
             }
         }, cancellationToken);
-        fetcher.Counts.Add(total);
-        return total;
     }
 
     /// <summary>What the blocks of one pinned version fetch through, and what they count their fetches in.</summary>
@@ -310,7 +310,10 @@ internal sealed class PinnedVersion(DatabaseETag etag, string description, long 
     public IReadOnlyList<IPinnedBlock> Blocks { get; } = blocks;
 }
 
-/// <summary>The ranged GETs a pinned version's blocks made, and the bytes they brought.</summary>
+/// <summary>
+/// The ranged GETs a pinned version's blocks sent (retries included, answered or not) and the bytes they brought, so a
+/// read that failed or timed out still shows what it asked for.
+/// </summary>
 internal sealed class FetchCounts
 {
     private int _requests;
@@ -320,11 +323,9 @@ internal sealed class FetchCounts
 
     public long Bytes => Interlocked.Read(ref _bytes);
 
-    public void Add(long bytes)
-    {
-        Interlocked.Increment(ref _requests);
-        Interlocked.Add(ref _bytes, bytes);
-    }
+    public void AddRequest() => Interlocked.Increment(ref _requests);
+
+    public void AddBytes(long bytes) => Interlocked.Add(ref _bytes, bytes);
 }
 
 /// <summary>The version a read pinned is no longer the stored one (a whole-file object replaced or deleted by a commit): the read may start again on the new version.</summary>
