@@ -360,20 +360,28 @@ internal sealed partial class QueryEngine
     {
         trace.Attempts++;
         var database = request.Flags.Database;
-        DatabaseSnapshot snapshot;
-        using (trace.Phase("fetch"))
+        if (_capabilities.InPlaceWrites is { } inPlace)
         {
-            if (_capabilities.InPlaceWrites is { } inPlace)
+            using var writeDeadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            writeDeadline.CancelAfter(TimeUntil(deadline));
+            InPlaceWrite? write;
+            using (trace.Phase("fetch"))
             {
-                using var writeDeadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                writeDeadline.CancelAfter(TimeUntil(deadline));
-                using var write = await inPlace.BeginAsync(database, _workingCopies.Folder, writeDeadline.Token, cancellationToken);
-                if (write is not null)
+                write = await inPlace.BeginAsync(database, _workingCopies.Folder, writeDeadline.Token, cancellationToken);
+            }
+
+            if (write is not null)
+            {
+                using (write)
                 {
                     return await WriteInPlaceAsync(inPlace, write, request, deadline, trace, cancellationToken);
                 }
             }
+        }
 
+        DatabaseSnapshot snapshot;
+        using (trace.Phase("fetch"))
+        {
             snapshot = await _store.GetAsync(database, maxStaleness: null, cancellationToken);
         }
 
