@@ -82,18 +82,21 @@ internal sealed class SeedContainer : IContainer
 
     public Task<TimeSpan> WriteAsync() => InvokeAsync(Backend.PointWrite);
 
-    private async Task<TimeSpan> InvokeAsync(string query)
+    private Task<TimeSpan> InvokeAsync(string query) => InvokeSeedAsync(_process, query);
+
+    /// <summary>Sends <paramref name="query"/> to a running seed driver and times its answer, which must be a 200.</summary>
+    internal static async Task<TimeSpan> InvokeSeedAsync(ChildProcess process, string query)
     {
         var started = Stopwatch.GetTimestamp();
-        await _process.Process.StandardInput.WriteLineAsync(JsonSerializer.Serialize(new Dictionary<string, string> { ["query"] = query }));
-        await _process.Process.StandardInput.FlushAsync();
-        var answer = await _process.Process.StandardOutput.ReadLineAsync()
-            ?? throw new InvalidOperationException($"the seed driver exited:\n{_process.Output()}");
+        await process.Process.StandardInput.WriteLineAsync(JsonSerializer.Serialize(new Dictionary<string, string> { ["query"] = query }));
+        await process.Process.StandardInput.FlushAsync();
+        var answer = await process.Process.StandardOutput.ReadLineAsync()
+            ?? throw new InvalidOperationException($"the seed driver exited:\n{process.Output()}");
         var elapsed = Stopwatch.GetElapsedTime(started);
         using var json = JsonDocument.Parse(answer);
         if (json.RootElement.GetProperty("status").GetInt32() != 200)
         {
-            throw new InvalidOperationException($"the seed answered {answer} to {query}:\n{_process.Output()}");
+            throw new InvalidOperationException($"the seed answered {answer} to {query}:\n{process.Output()}");
         }
 
         return elapsed;

@@ -636,22 +636,7 @@ internal sealed class SeedProcess : IDisposable
         return new SeedProcess(process, s3);
     }
 
-    public async Task<TimeSpan> InvokeAsync(string query)
-    {
-        var started = Stopwatch.GetTimestamp();
-        await _process.Process.StandardInput.WriteLineAsync(JsonSerializer.Serialize(new Dictionary<string, string> { ["query"] = query }));
-        await _process.Process.StandardInput.FlushAsync();
-        var answer = await _process.Process.StandardOutput.ReadLineAsync()
-            ?? throw new InvalidOperationException($"the seed driver exited:\n{_process.Output()}");
-        var elapsed = Stopwatch.GetElapsedTime(started);
-        using var json = JsonDocument.Parse(answer);
-        if (json.RootElement.GetProperty("status").GetInt32() != 200)
-        {
-            throw new InvalidOperationException($"the seed answered {answer} to {query}:\n{_process.Output()}");
-        }
-
-        return elapsed;
-    }
+    public Task<TimeSpan> InvokeAsync(string query) => SeedContainer.InvokeSeedAsync(_process, query);
 
     public long PeakMemoryBytes() => _process.PeakMemoryBytes();
 
