@@ -23,6 +23,7 @@ internal sealed class FetchPolicy
     // The sequential stream: where its fetches end, and how wide its last window was (0: no stream).
     private long _streamEnd = -1;
     private int _streamBytes;
+    private int _blockBytes = 1;
 
     // The last fetch for a miss, from which a new stream starts when the next miss follows it.
     private long _lastMissEnd = -1;
@@ -49,11 +50,20 @@ internal sealed class FetchPolicy
         var pieceStart = blockOffset + (missOffset - blockOffset) / _pieceBytes * _pieceBytes;
         var blockEnd = blockOffset + blockLength;
         var secondMissInBlock = !_blocksMissed.Add(blockOffset);
+        _blockBytes = Math.Max(_blockBytes, blockLength); // blocks tile the file at one size but the last
         var widthBefore = pieceStart == _streamEnd ? _streamBytes : pieceStart == _lastMissEnd ? _lastMissBytes : 0;
         if (widthBefore > 0)
         {
-            // Twice the window before, and at least the rest of the block if the query was here before.
+            // Twice the window before, and at least the rest of the block if the query was here before. A window that runs
+            // into the next blocks ends where a block ends, when the widest fetch allows, so the windows after it start on
+            // a block and fetch whole blocks (a block cut by a window costs two GETs).
             var end = pieceStart + Math.Min(Math.Max(2L * widthBefore, secondMissInBlock ? blockEnd - pieceStart : 0), _maxFetchBytes);
+            var blockAligned = blockOffset + (end - blockOffset + blockLength - 1) / blockLength * blockLength;
+            if (end > blockEnd && blockAligned - pieceStart <= _maxFetchBytes)
+            {
+                end = blockAligned;
+            }
+
             var window = new FetchRange(pieceStart, (int)(Math.Min(end, fileLength) - pieceStart));
             (_streamEnd, _streamBytes) = (window.End, window.Length);
             return RememberMiss(window);
@@ -81,7 +91,14 @@ internal sealed class FetchPolicy
             return null;
         }
 
-        var window = new FetchRange(_streamEnd, (int)Math.Min(Math.Min(2L * _streamBytes, _maxFetchBytes), fileLength - _streamEnd));
+        var length = Math.Min(2L * _streamBytes, _maxFetchBytes);
+        var blockAligned = (length + _blockBytes - 1) / _blockBytes * _blockBytes;
+        if (_streamEnd % _blockBytes == 0 && blockAligned <= _maxFetchBytes)
+        {
+            length = blockAligned; // from a block's start to a block's end: whole blocks, a GET each
+        }
+
+        var window = new FetchRange(_streamEnd, (int)Math.Min(length, fileLength - _streamEnd));
         (_streamEnd, _streamBytes) = (window.End, window.Length);
         return window;
     }

@@ -53,10 +53,10 @@ public sealed class FetchPolicyTests
             [
                 new FetchRange(0, Piece),
                 new FetchRange(Piece, Block - Piece), // sequential and a second miss in block 0: the rest of it
-                new FetchRange(2 * MiB, 4 * MiB - 2 * Piece),
-                new FetchRange(6 * MiB - 2 * Piece, 8 * MiB - 4 * Piece),
-                new FetchRange(14 * MiB - 6 * Piece, 8 * MiB),
-                new FetchRange(22 * MiB - 6 * Piece, 8 * MiB),
+                new FetchRange(2 * MiB, 4 * MiB), // twice the last, rounded up to end with a block
+                new FetchRange(6 * MiB, 8 * MiB),
+                new FetchRange(14 * MiB, 8 * MiB),
+                new FetchRange(22 * MiB, 8 * MiB),
             ],
             fetches);
     }
@@ -95,9 +95,9 @@ public sealed class FetchPolicyTests
 
         var ahead = _policy.OnHit(window.Offset, File);
 
-        Assert.Equal(new FetchRange(Block, 2 * (Block - Piece)), ahead);
+        Assert.Equal(new FetchRange(Block, 2 * Block), ahead); // twice the last, in whole blocks
         Assert.Null(_policy.OnHit(window.End - Piece, File)); // asked once per window
-        Assert.Equal(new FetchRange(ahead!.Value.End, 2 * ahead.Value.Length), _policy.OnHit(ahead.Value.Offset, File));
+        Assert.Equal(new FetchRange(ahead!.Value.End, 8 * MiB), _policy.OnHit(ahead.Value.Offset, File));
     }
 
     [Fact]
@@ -109,7 +109,7 @@ public sealed class FetchPolicyTests
 
         var next = Miss(window.End);
 
-        Assert.Equal(new FetchRange(window.End, 2 * window.Length), next);
+        Assert.Equal(new FetchRange(window.End, 2 * Block), next); // twice the last, rounded up to end with a block
     }
 
     [Fact]
