@@ -7,7 +7,6 @@ namespace ServerlessDb.Vfs;
 /// brings a window twice as wide as that fetch, up to the widest fetch, running on into the blocks that follow (their
 /// fetches run side by side). A sequential read then keeps its next window in flight while it reads the last one
 /// (<see cref="OnHit"/>), as a download keeps its GETs in flight, so a scan waits for the store only when it outruns it.
-/// (Fetching the next window from halfway through the last left a 1 GB scan on moto at 12 s; from its start, 9 s.)
 /// </summary>
 /// <remarks>
 /// One sequential stream is followed, and a read elsewhere (an interior page, an overflow chain) does not end it: the

@@ -14,7 +14,7 @@ internal sealed record LazyReadOptions(
     /// <summary>128 KiB: on S3 a round trip costs far more than the bytes, so a miss brings more than one page.</summary>
     public const int DefaultPieceBytes = 128 * 1024;
 
-    /// <summary>16 MiB: eight chunks of the default size fetched side by side (a 1 GB scan on moto: 9.2 s at 8 MiB, 8.4 s at 16); a wider fetch holds more memory than it saves in round trips.</summary>
+    /// <summary>16 MiB: eight chunks of the default size fetched side by side (docs/benchmarks.md, the full scan); a wider fetch holds more memory than it saves in round trips.</summary>
     public const int DefaultMaxFetchBytes = 16 * 1024 * 1024;
 
     /// <summary>The largest block a version may have: the largest chunk (CHUNK_SIZE_MIB is at most 64).</summary>
