@@ -13,10 +13,20 @@ internal sealed class BlockCache
 {
     private const string PieceFolderName = "vfs-pieces";
 
+    // Two of the widest fetches (LazyReadOptions.DefaultMaxFetchBytes): the window a scan reads and the one after it.
+    private const long RecentMaxBytes = 32L * 1024 * 1024;
+
     private readonly object _gate = new();
     private readonly Dictionary<PieceKey, CachedPiece> _pieces = [];
     private readonly LinkedList<CachedPiece> _leastRecentlyUsedFirst = new();
     private readonly Dictionary<PieceKey, Flight> _inFlight = [];
+
+    // The last fetches' bytes, kept in memory too within a small budget: a sequential reader reads each piece right
+    // after its fetch lands, and finds it here instead of opening the piece's file.
+    private readonly Dictionary<PieceKey, Flight> _recentPieces = [];
+    private readonly Queue<Flight> _recentOldestFirst = new();
+    private readonly long _recentMaxBytes;
+    private long _recentBytes;
     private readonly string _folder;
     private readonly long _maxBytes;
     private long _bytes;
@@ -31,6 +41,7 @@ internal sealed class BlockCache
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(pieceBytes, 1);
         _maxBytes = maxBytes;
+        _recentMaxBytes = Math.Min(maxBytes / 8, RecentMaxBytes);
         PieceBytes = pieceBytes;
         _folder = Path.Combine(cacheDirectory, PieceFolderName);
 
@@ -96,6 +107,17 @@ internal sealed class BlockCache
         CachedPiece? piece;
         lock (_gate)
         {
+            if (_recentPieces.TryGetValue(key, out var recent) && recent.Bytes.Task.IsCompletedSuccessfully)
+            {
+                var offset = pieceIndex * PieceBytes - recent.OffsetInBlock;
+                var bytes = recent.Bytes.Task.Result;
+                if (offset + into.Length <= bytes.Length)
+                {
+                    bytes.AsSpan(offset, into.Length).CopyTo(into);
+                    return true;
+                }
+            }
+
             if (!_pieces.TryGetValue(key, out piece) || piece.Length != into.Length)
             {
                 return false;
@@ -273,6 +295,8 @@ internal sealed class BlockCache
             return;
         }
 
+        KeepRecent(flight);
+
         for (var index = flight.FirstPiece; index <= flight.LastPiece; index++)
         {
             var offset = (index - flight.FirstPiece) * PieceBytes;
@@ -282,6 +306,38 @@ internal sealed class BlockCache
         lock (_gate)
         {
             RemoveFlight(flight);
+        }
+    }
+
+    /// <summary>Keeps a landed fetch's bytes in memory too, forgetting the oldest beyond the memory budget.</summary>
+    private void KeepRecent(Flight flight)
+    {
+        if (flight.Length > _recentMaxBytes)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            while (_recentBytes + flight.Length > _recentMaxBytes && _recentOldestFirst.TryDequeue(out var oldest))
+            {
+                _recentBytes -= oldest.Length;
+                for (var index = oldest.FirstPiece; index <= oldest.LastPiece; index++)
+                {
+                    var key = new PieceKey(oldest.ContentKey, index);
+                    if (_recentPieces.TryGetValue(key, out var current) && current == oldest)
+                    {
+                        _recentPieces.Remove(key);
+                    }
+                }
+            }
+
+            _recentOldestFirst.Enqueue(flight);
+            _recentBytes += flight.Length;
+            for (var index = flight.FirstPiece; index <= flight.LastPiece; index++)
+            {
+                _recentPieces[new PieceKey(flight.ContentKey, index)] = flight;
+            }
         }
     }
 

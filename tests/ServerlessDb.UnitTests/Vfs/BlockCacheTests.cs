@@ -52,6 +52,27 @@ public sealed class BlockCacheTests : IDisposable
     }
 
     [Fact]
+    public async Task The_last_fetches_are_read_from_memory_within_an_eighth_of_the_budget_and_older_ones_from_their_files()
+    {
+        var cache = NewCache(budget: 8 * 8 * Piece); // an eighth of it: one 8-piece fetch in memory
+        var first = MemoryBlock.Numbered("first", 8 * Piece);
+        var second = MemoryBlock.Numbered("second", 8 * Piece);
+        await cache.FetchAsync(first, 0, new BlockSpan(0, 8 * Piece), CancellationToken.None);
+        await cache.FetchAsync(second, 0, new BlockSpan(0, 8 * Piece), CancellationToken.None);
+        await Bounded.WaitUntilAsync(() => cache.PiecesInFlight == 0, "the pieces were kept");
+        foreach (var file in Directory.EnumerateFiles(cache.Folder))
+        {
+            File.Delete(file);
+        }
+
+        var copy = new byte[Piece];
+
+        Assert.True(cache.TryRead("second", 5, copy)); // the newest fetch: from memory, its file gone
+        Assert.Equal(second.Bytes(5 * Piece, Piece), copy);
+        Assert.False(cache.TryRead("first", 5, copy)); // past the memory budget: its file is the only copy, and it is gone
+    }
+
+    [Fact]
     public async Task A_fetch_brings_only_the_run_of_missing_pieces_around_the_missed_one()
     {
         var cache = NewCache();
