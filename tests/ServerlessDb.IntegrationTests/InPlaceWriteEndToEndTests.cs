@@ -190,6 +190,34 @@ public sealed class InPlaceWriteEndToEndTests(MotoServerFixture moto)
         Assert.Equal("ok", Scalar(await reader.GetAsync("/db/query", "q=PRAGMA%20integrity_check")));
     }
 
+    /// <summary>
+    /// A manifest PUT that lands but answers after STORAGE_RETRY_SECONDS: the outcome may not be knowable in time, so an
+    /// answer may say "may have been committed", never "not applied", and what is stored is explained by the answers.
+    /// </summary>
+    [Fact]
+    public async Task A_manifest_put_answered_late_leaves_every_write_in_place_applied_once_or_said_to_be_unknown()
+    {
+        var bucket = await CreateAsync();
+        await using var proxy = await FaultProxy.StartAsync(moto.EndpointUrl);
+        using var writer = new QueryRunnerInstance(moto, bucket, Settings(proxy.Url, retrySeconds: 2));
+        var rule = proxy.Add(FaultRule.DelayAnswer(FaultRule.S3("PUT", $"/{bucket}/{Key}"), FaultTimes.First(1), TimeSpan.FromSeconds(3)));
+        var tally = new WriteTally();
+
+        for (var i = 0; i < 4; i++)
+        {
+            var answer = await writer.PostAsync("/db/execute", Increment);
+            tally.Record(answer.StatusCode, answer.Body);
+        }
+
+        proxy.ClearRules();
+        Assert.True(rule.Fired > 0, $"the fault never fired: {proxy.Describe()}");
+        using var reader = new QueryRunnerInstance(moto, bucket, Downloading());
+        var stored = long.Parse(Scalar(await reader.GetAsync("/db/query", "q=SELECT%20n%20FROM%20counter")), CultureInfo.InvariantCulture);
+        tally.AssertExplains(stored, proxy.Describe());
+        Assert.True(tally.NotApplied == 0, $"a write that may have landed was answered as not applied:{Environment.NewLine}{tally.Describe()}");
+        Assert.True(tally.Applied >= 3, $"only {tally.Applied} writes answered 200:{Environment.NewLine}{tally.Describe()}");
+    }
+
     [Fact]
     public async Task A_write_in_place_whose_fetches_never_answer_is_a_503_and_stores_nothing()
     {

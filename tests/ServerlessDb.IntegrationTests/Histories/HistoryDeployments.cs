@@ -7,8 +7,9 @@ namespace ServerlessDb.IntegrationTests.Histories;
 
 /// <summary>
 /// Deployments as they really are, each running the list-append workload and checked afterwards: a rolling
-/// change (warm QueryRunner containers with every lock backend and both storage layouts at once, so writers
-/// overlap with only the conditional commit between them and the database converts back and forth), the
+/// change (warm QueryRunner containers with every lock backend and both storage layouts at once, the chunked ones
+/// reading lazily and writing in place, so writers overlap with only the conditional commit between them and the
+/// database converts back and forth), the
 /// same under the fault proxy, and local-server writers killed mid-commit. The tests run them bounded; the
 /// history soak (bench/ServerlessDb.HistorySoak) runs them for minutes.
 /// </summary>
@@ -47,6 +48,10 @@ public static class HistoryDeployments
                 ["LOCK_BACKEND"] = c.Lock,
                 ["STORAGE_LAYOUT"] = c.Layout,
                 ["CHUNK_SIZE_MIB"] = "1",
+
+                // The chunked containers read lazily and write in place whatever the database's size, so those paths
+                // overlap with whole-file writers and each other in every history.
+                ["LAZY_READ_MIN_BYTES"] = c.Layout == "chunked" ? "0" : null,
                 ["LOCK_NAME_PREFIX"] = lockNamePrefix,
                 ["LOCK_VPC_ID"] = c.Lock == "ec2" ? vpcId : null,
                 ["STORAGE_RETRY_SECONDS"] = "2",
@@ -68,6 +73,7 @@ public static class HistoryDeployments
             proxy?.ClearRules();
 
             var facts = await StoredFactsAsync(moto, bucket);
+            facts["commits in place"] = clients.Sum(c => c.CommitsInPlace);
             foreach (var rule in rules)
             {
                 facts[$"fault '{rule}' fired"] = rule.Fired;

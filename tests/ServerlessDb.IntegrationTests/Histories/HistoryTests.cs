@@ -21,6 +21,7 @@ public sealed class HistoryTests(MotoServerFixture moto, ITestOutputHelper outpu
 
         AssertHolds(run);
         Assert.True(run.Facts["layout changes between commits"] > 0, $"the database never changed layout, so the run tested less than it says: {run.Describe()}");
+        Assert.True(run.Facts["commits in place"] > 0, $"no container committed in place, so the run tested less than it says: {run.Describe()}");
     }
 
     [Fact]
@@ -30,6 +31,7 @@ public sealed class HistoryTests(MotoServerFixture moto, ITestOutputHelper outpu
 
         AssertHolds(run);
         Assert.True(run.Facts.Where(f => f.Key.StartsWith("fault", StringComparison.Ordinal)).Sum(f => f.Value) > 0, $"no fault fired: {run.Describe()}");
+        Assert.True(run.Facts["commits in place"] > 0, $"no container committed in place under the faults: {run.Describe()}");
     }
 
     [Fact]

@@ -10,6 +10,21 @@ public sealed class LambdaHistoryClient(string name, QueryRunnerInstance contain
 
     public string Name { get; } = name;
 
+    /// <summary>The commits this container made in place (a write that read its pages by range: <c>RangeReads</c> on a committed write's line).</summary>
+    public int CommitsInPlace => container.LogLines.Count(line =>
+    {
+        if (!line.Contains("\"RangeReads\"", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        using var document = System.Text.Json.JsonDocument.Parse(line);
+        var root = document.RootElement;
+        return root.TryGetProperty("route", out var route) && route.GetString() == "write"
+            && root.TryGetProperty("committed", out var committed) && committed.GetBoolean()
+            && root.GetProperty("RangeReads").GetInt64() > 0;
+    });
+
     public async Task<HistoryAnswer> PostAsync(string path, string query, string body, string? idempotencyKey)
     {
         await _oneAtATime.WaitAsync();

@@ -43,11 +43,12 @@ public abstract class DatabaseStoreContract : IDisposable
     /// <summary>The objects as a new process reaches them: a new backend instance over the same storage, with its links where it has them.</summary>
     private protected abstract (IObjectBackend Objects, IObjectLinks? Links) OpenObjects();
 
-    private DatabaseStore NewStore(string process = "a", int? chunkSize = null, IObjectBackend? objects = null)
+    /// <param name="lazyFrom">LAZY_READ_MIN_BYTES: with it, the store reads lazily and writes in place.</param>
+    private DatabaseStore NewStore(string process = "a", int? chunkSize = null, IObjectBackend? objects = null, long? lazyFrom = null)
     {
         var (opened, links) = OpenObjects();
         var cache = CacheFolder.Claim(Path.Combine(Root, "cache-" + process));
-        return new DatabaseStore(objects ?? opened, links, new StoreOptions(Prefix, TimeSpan.FromSeconds(10), 256L * 1024 * 1024, chunkSize), cache, TimeProvider.System, TimeSpan.FromMilliseconds(10));
+        return new DatabaseStore(objects ?? opened, links, new StoreOptions(Prefix, TimeSpan.FromSeconds(10), 256L * 1024 * 1024, chunkSize, lazyFrom), cache, TimeProvider.System, TimeSpan.FromMilliseconds(10));
     }
 
     private string WorkingFile(params byte[] marker)
@@ -84,6 +85,18 @@ public abstract class DatabaseStoreContract : IDisposable
         using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
         connection.Open();
         foreach (var statement in sql)
+        {
+            using var command = new SqliteCommand(statement, connection);
+            command.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>Runs <paramref name="sql"/> on a write in place, as the engine does: one connection, the journal in memory.</summary>
+    private static void RunInPlace(InPlaceWrite write, params string[] sql)
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = write.DataSource, Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString());
+        connection.Open();
+        foreach (var statement in (string[])["PRAGMA journal_mode=MEMORY", .. sql])
         {
             using var command = new SqliteCommand(statement, connection);
             command.ExecuteNonQuery();
@@ -423,6 +436,49 @@ public abstract class DatabaseStoreContract : IDisposable
         Assert.InRange(receipt.BytesUploaded, manifestBytes + 1, manifestBytes + (2L * ChunkSize));
         Assert.Equal(Hex(File.ReadAllBytes(second)), content);
         Assert.InRange(fetch.BytesDownloaded, manifestBytes + 1, manifestBytes + (2L * ChunkSize));
+    }
+
+    [Fact]
+    public async Task A_write_in_place_stores_at_most_two_chunks_plus_the_manifest_and_reads_back_as_the_same_sql_on_a_whole_copy()
+    {
+        var first = NewDatabase();
+        var v1 = (await CommitCopyAsync(NewStore("a", ChunkSize), DatabaseETag.Missing, first)).ETag;
+        var before = await StoredKeysAsync(_keys.ChunkFolder(Db));
+        const string Change = "UPDATE t SET v = zeroblob(3000) WHERE id = 150";
+        var expected = NewPath();
+        File.Copy(first, expected);
+        Run(expected, "PRAGMA journal_mode=MEMORY", Change);
+        var inPlace = NewStore("in-place", ChunkSize, lazyFrom: 0);
+
+        CommitReceipt receipt;
+        using (var write = (await inPlace.BeginAsync(Db, Path.Combine(Root, "overlay"), CancellationToken.None, CancellationToken.None))!)
+        {
+            Assert.Equal(v1, write.ETag);
+            RunInPlace(write, Change);
+            receipt = await inPlace.CommitAsync(Db, write, CancellationToken.None);
+        }
+
+        var (stored, content, _) = await ReadAsync(NewStore("reader", ChunkSize));
+        var manifestBytes = (await OpenObjects().Objects.HeadAsync(Key, ObjectSelector.Current, CancellationToken.None))!.Size;
+        Assert.Equal(receipt.ETag, stored);
+        Assert.Equal(Hex(File.ReadAllBytes(expected)), content);
+        Assert.InRange((await StoredKeysAsync(_keys.ChunkFolder(Db))).Except(before).Count(), 1, 2);
+        Assert.InRange(receipt.BytesUploaded, manifestBytes + 1, manifestBytes + (2L * ChunkSize));
+    }
+
+    [Fact]
+    public async Task A_write_in_place_on_a_version_another_process_replaced_is_a_conflict_and_stores_nothing()
+    {
+        var first = NewDatabase();
+        var v1 = (await CommitCopyAsync(NewStore("a", ChunkSize), DatabaseETag.Missing, first)).ETag;
+        var inPlace = NewStore("in-place", ChunkSize, lazyFrom: 0);
+        using var write = (await inPlace.BeginAsync(Db, Path.Combine(Root, "overlay"), CancellationToken.None, CancellationToken.None))!;
+        RunInPlace(write, "UPDATE t SET v = zeroblob(3000) WHERE id = 7");
+        var v2 = (await CommitCopyAsync(NewStore("b", ChunkSize), v1, OneRowChanged(first, id: 9))).ETag;
+
+        await Assert.ThrowsAsync<WriteConflictException>(() => inPlace.CommitAsync(Db, write, CancellationToken.None));
+
+        Assert.Equal(v2.ETag, (await OpenObjects().Objects.HeadAsync(Key, ObjectSelector.Current, CancellationToken.None))!.ETag);
     }
 
     [Fact]
