@@ -57,18 +57,15 @@ internal sealed class RequestTrace
     }
 
     /// <summary>Adds what a lazy read fetched and found cached, once its statements ran.</summary>
-    public void ReadLazily(DatabaseRead read)
-    {
-        RangeReads += read.RangeRequests;
-        BytesDownloaded += read.RangeBytes;
-        BlockCacheHits += read.BlockCacheHits;
-    }
+    public void ReadLazily(DatabaseRead read) => AddRangeReads(read.RangeRequests, read.RangeBytes, read.BlockCacheHits);
 
     /// <summary>Adds what a write in place fetched of its pinned version (running and committing) and found cached.</summary>
-    public void FetchedInPlace(FetchCounts fetches, long blockCacheHits)
+    public void FetchedInPlace(FetchCounts fetches, long blockCacheHits) => AddRangeReads(fetches.Requests, fetches.Bytes, blockCacheHits);
+
+    private void AddRangeReads(int requests, long bytes, long blockCacheHits)
     {
-        RangeReads += fetches.Requests;
-        BytesDownloaded += fetches.Bytes;
+        RangeReads += requests;
+        BytesDownloaded += bytes;
         BlockCacheHits += blockCacheHits;
     }
 

@@ -1,4 +1,3 @@
-using System.Runtime.ExceptionServices;
 using ServerlessDb.Vfs;
 
 namespace ServerlessDb.Storage;
@@ -52,13 +51,7 @@ internal sealed class DatabaseRead : IDisposable
     /// After SQLite reported an I/O error on a lazy read: throws the failure a fetch met (the store's own
     /// exception, the deadline), which is the cause; does nothing when no fetch failed.
     /// </summary>
-    public void ThrowIfFetchFailed()
-    {
-        if (Lease?.FirstFailure is { } failure)
-        {
-            ExceptionDispatchInfo.Capture(failure).Throw();
-        }
-    }
+    public void ThrowIfFetchFailed() => Lease?.ThrowIfFailed();
 
     public void Dispose()
     {

@@ -1,4 +1,3 @@
-using System.Runtime.ExceptionServices;
 using ServerlessDb.Vfs;
 
 namespace ServerlessDb.Storage;
@@ -30,13 +29,7 @@ internal sealed class InPlaceWrite(PinnedVersion pinned, LazyWriteLease lease) :
     internal LazyWriteLease Lease { get; } = lease;
 
     /// <summary>Throws <see cref="FirstFailure"/>, the cause of an I/O error SQLite saw, if there is one.</summary>
-    public void ThrowIfFetchFailed()
-    {
-        if (FirstFailure is { } failure)
-        {
-            ExceptionDispatchInfo.Capture(failure).Throw();
-        }
-    }
+    public void ThrowIfFetchFailed() => Lease.ThrowIfFailed();
 
     /// <summary>The file's change counter now (SQLite bumps it on every transaction that changed the file); 0 while it is shorter than a header.</summary>
     public async Task<uint> ChangeCounterAsync(CancellationToken cancellationToken)
