@@ -199,17 +199,20 @@ public sealed class LazyReadTests : IDisposable
         await Store(chunkSize: ChunkBytes).CommitAsync(Db, DatabaseETag.Missing, copy, CancellationToken.None);
         var chunks = _bucket.Keys.Count(k => k.Contains("_chunks/", StringComparison.Ordinal));
         Assert.True(chunks >= 120, $"{chunks} chunks");
-        _bucket.BeforeEach("GET", (_, token) => Task.Delay(TimeSpan.FromMilliseconds(100), token).Wait(token));
+
+        // One call's retry deadline is 2 s of the store's clock. The manifest's GET takes 1.9 s of it and each chunk's
+        // 0.02 s: the whole download takes over 5 s, every call well within 2 s (a chunk's call would need a hundred
+        // other chunks fetched while it waits to run out). A fake clock, so a busy machine cannot stretch a call.
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var started = clock.GetTimestamp();
+        _bucket.BeforeEach("GET", (key, _) => clock.Advance(TimeSpan.FromMilliseconds(key.Contains("_chunks/", StringComparison.Ordinal) ? 20 : 1900)));
         var store = new DatabaseStore(
             _bucket, links: null, new StoreOptions("databases/", TimeSpan.FromSeconds(2), ServerlessDbOptions.DefaultCacheMaxBytes, ChunkBytes),
-            CacheFolder.Claim(Path.Combine(_root, "cache-" + Guid.NewGuid().ToString("N"))));
+            CacheFolder.Claim(Path.Combine(_root, "cache-" + Guid.NewGuid().ToString("N"))), clock, TimeSpan.FromMilliseconds(10));
 
-        // Every GET takes 0.1 s and the retry deadline of one call is 2 s: the whole download (the manifest, then over
-        // a hundred chunks four at a time) takes longer than that, each call well within it.
-        var started = System.Diagnostics.Stopwatch.StartNew();
         using var snapshot = await store.GetAsync(Db, maxStaleness: null, CancellationToken.None);
 
-        Assert.True(started.Elapsed > TimeSpan.FromSeconds(2), $"the download took only {started.Elapsed}");
+        Assert.True(clock.GetElapsedTime(started) > TimeSpan.FromSeconds(4), $"the download took only {clock.GetElapsedTime(started)} of the store's clock");
         Assert.Equal(length, new FileInfo(snapshot.FilePath).Length);
         Assert.Equal(Rows, Convert.ToInt32(Query($"Data Source={snapshot.FilePath};Mode=ReadOnly;Pooling=False", "SELECT count(*) FROM items"), System.Globalization.CultureInfo.InvariantCulture));
     }
