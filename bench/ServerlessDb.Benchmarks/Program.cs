@@ -2,6 +2,12 @@ using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project bench/ServerlessDb.Benchmarks -- --filter '*'
 // dotnet run -c Release --project bench/ServerlessDb.Benchmarks -- lock-throughput [--seconds 30] (see docs/benchmarks.md)
+// dotnet run -c Release --project bench/ServerlessDb.Benchmarks -- vfs-scan [--mb 1024] [--rounds 3] (the lazy VFS's CPU per byte)
+if (args is ["vfs-scan", ..])
+{
+    return ServerlessDb.Benchmarks.VfsScan.VfsScanRun.Run(args[1..]);
+}
+
 if (args is ["lock-throughput", ..])
 {
     return await ServerlessDb.Benchmarks.LockThroughput.LockThroughputRun.MainAsync(args[1..]);

@@ -66,6 +66,15 @@ internal sealed class ChildProcess : IDisposable
         throw new InvalidOperationException($"/proc/{Process.Id}/status has no VmHWM line.");
     }
 
+    /// <summary>The CPU time the process has used so far, user and system (utime and stime of /proc/PID/stat, in Linux's 100 Hz ticks).</summary>
+    public TimeSpan CpuTime()
+    {
+        var stat = File.ReadAllText($"/proc/{Process.Id}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // after "pid (comm) ": field 3 (state) onward
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / 100.0);
+    }
+
     public string Output()
     {
         lock (_lines)

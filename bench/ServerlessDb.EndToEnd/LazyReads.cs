@@ -304,8 +304,10 @@ internal static class LazyReads
             using var container = await OurProcess.StartAsync(_moto.Url, _vpc, OurBucket, localServerDll, Settings(settings));
             var (gets, heads, puts) = (container.S3.Requests("GET"), container.S3.Requests("HEAD"), container.S3.Requests("PUT"));
             var before = container.S3.Bytes;
+            var (cpuBefore, motoCpuBefore) = (container.CpuTime(), _moto.CpuTime());
             using var watch = watchCache ? new FolderWatch(container.CacheDirectory) : null;
             var (elapsed, body) = await request(container);
+            var (cpu, motoCpu) = (container.CpuTime() - cpuBefore, _moto.CpuTime() - motoCpuBefore);
             var peak = watch?.Stop();
             var after = container.S3.Bytes;
             var line = await container.RequestLineAsync();
@@ -313,7 +315,7 @@ internal static class LazyReads
                 container.S3.Requests("GET") - gets, container.S3.Requests("HEAD") - heads, container.S3.Requests("PUT") - puts,
                 after.Sent - before.Sent, after.Received - before.Received,
                 Metric(line, "RangeReads"), Metric(line, "BlockCacheHits"), Metric(line, "BytesDownloaded"), Metric(line, "BytesUploaded"),
-                peak, watchCache ? DiskUsage(container.CacheDirectory) : null, container.PeakMemoryBytes(), Answer(body));
+                peak, watchCache ? DiskUsage(container.CacheDirectory) : null, container.PeakMemoryBytes(), Answer(body), cpu.TotalSeconds, motoCpu.TotalSeconds);
             _samples.Add(sample);
             Console.WriteLine($"    {scenario} | {variant} | {size} MB | {sample.Milliseconds:0} ms | GET {sample.Gets} HEAD {sample.Heads} PUT {sample.Puts} | down {sample.BytesDown:N0} up {sample.BytesUp:N0} | RangeReads {sample.RangeReads} BlockCacheHits {sample.BlockCacheHits}{(peak is null ? string.Empty : $" | cache peak {peak:N0}, du after {sample.CacheDiskAfterBytes:N0}")}");
             return sample.Answer ?? string.Empty;
@@ -324,11 +326,13 @@ internal static class LazyReads
             using var seed = await SeedProcess.StartAsync(_moto.Url, _vpc, bucket, seedHandler);
             var (gets, heads, puts) = (seed.S3.Requests("GET"), seed.S3.Requests("HEAD"), seed.S3.Requests("PUT"));
             var before = seed.S3.Bytes;
+            var (cpuBefore, motoCpuBefore) = (seed.CpuTime(), _moto.CpuTime());
             var elapsed = await seed.InvokeAsync(query);
+            var (cpu, motoCpu) = (seed.CpuTime() - cpuBefore, _moto.CpuTime() - motoCpuBefore);
             var after = seed.S3.Bytes;
             var sample = new LazySample(options.Label, scenario, variant, size, "database.db", round, elapsed.TotalMilliseconds,
                 seed.S3.Requests("GET") - gets, seed.S3.Requests("HEAD") - heads, seed.S3.Requests("PUT") - puts,
-                after.Sent - before.Sent, after.Received - before.Received, null, null, null, null, null, SeedFileBytes(), seed.PeakMemoryBytes(), null);
+                after.Sent - before.Sent, after.Received - before.Received, null, null, null, null, null, SeedFileBytes(), seed.PeakMemoryBytes(), null, cpu.TotalSeconds, motoCpu.TotalSeconds);
             _samples.Add(sample);
             File.Delete("/tmp/database.db");
             Console.WriteLine($"    {scenario} | {variant} | {size} MB | {sample.Milliseconds:0} ms | GET {sample.Gets} HEAD {sample.Heads} PUT {sample.Puts} | down {sample.BytesDown:N0} up {sample.BytesUp:N0}");
@@ -589,6 +593,8 @@ internal sealed class OurProcess : IDisposable
 
     public long PeakMemoryBytes() => _process.PeakMemoryBytes();
 
+    public TimeSpan CpuTime() => _process.CpuTime();
+
     public void Dispose()
     {
         _http.Dispose();
@@ -640,6 +646,8 @@ internal sealed class SeedProcess : IDisposable
 
     public long PeakMemoryBytes() => _process.PeakMemoryBytes();
 
+    public TimeSpan CpuTime() => _process.CpuTime();
+
     public void Dispose()
     {
         _process.Dispose();
@@ -653,7 +661,7 @@ internal sealed record LazySample(
     string Label, string Scenario, string Variant, int SizeMb, string Database, int Round, double Milliseconds,
     int Gets, int Heads, int Puts, long BytesUp, long BytesDown,
     long? RangeReads, long? BlockCacheHits, long? LoggedBytesDownloaded, long? LoggedBytesUploaded,
-    long? CachePeakBytes, long? CacheDiskAfterBytes, long PeakMemoryBytes, string? Answer);
+    long? CachePeakBytes, long? CacheDiskAfterBytes, long PeakMemoryBytes, string? Answer, double? CpuSeconds = null, double? MotoCpuSeconds = null);
 
 internal sealed record LazyOptions(int[] SizesMb, int Rounds, int LargeRounds, int[] ThresholdsMb, int WholeMaxMb, int HeavyMaxMb, HashSet<string>? Only, string Label, string Out, Dictionary<string, string?> Environment)
 {
@@ -714,8 +722,8 @@ internal static class LazyReport
         }
 
         text.AppendLine();
-        text.AppendLine("| scenario | size | variant | rounds | time | GET | HEAD | PUT | down | up | % of DB down | RangeReads | BlockCacheHits | MB/s | cache peak | du after | peak RSS |");
-        text.AppendLine("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        text.AppendLine("| scenario | size | variant | rounds | time | GET | HEAD | PUT | down | up | % of DB down | RangeReads | BlockCacheHits | MB/s | cache peak | du after | peak RSS | CPU | moto CPU |");
+        text.AppendLine("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var group in samples.GroupBy(s => (s.Scenario, s.SizeMb, s.Variant)))
         {
             var all = group.ToList();
@@ -723,10 +731,11 @@ internal static class LazyReport
             var down = Median(all.Select(s => (double)s.BytesDown));
             var dbBytes = databases.FirstOrDefault(d => d.Name == all[0].Database)?.Bytes ?? databases.FirstOrDefault(d => d.SizeMb == all[0].SizeMb && d.Layout == "whole")?.Bytes ?? 0;
             string Opt(Func<LazySample, long?> of) => all.All(s => of(s) is null) ? "" : Median(all.Select(s => (double)(of(s) ?? 0))).ToString("0", CultureInfo.InvariantCulture);
+            string Seconds(Func<LazySample, double?> of) => all.All(s => of(s) is null) ? "" : Median(all.Select(s => of(s) ?? 0)).ToString("0.00", CultureInfo.InvariantCulture) + " s";
             string OptMb(Func<LazySample, long?> of) => all.All(s => of(s) is null) ? "" : Mb(Median(all.Select(s => (double)(of(s) ?? 0))));
             var throughput = all[0].Scenario == "full scan" && dbBytes > 0 ? (dbBytes / 1_000_000.0 / (ms / 1000)).ToString("0", CultureInfo.InvariantCulture) : "";
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {group.Key.Scenario} | {group.Key.SizeMb} MB | {group.Key.Variant} | {all.Count} | {Ms(ms)} | {Median(all.Select(s => (double)s.Gets)):0} | {Median(all.Select(s => (double)s.Heads)):0} | {Median(all.Select(s => (double)s.Puts)):0} | {Mb(down)} | {Mb(Median(all.Select(s => (double)s.BytesUp)))} | {(dbBytes > 0 ? (100 * down / dbBytes).ToString("0.00", CultureInfo.InvariantCulture) + "%" : "")} | {Opt(s => s.RangeReads)} | {Opt(s => s.BlockCacheHits)} | {throughput} | {OptMb(s => s.CachePeakBytes)} | {OptMb(s => s.CacheDiskAfterBytes)} | {Mb(Median(all.Select(s => (double)s.PeakMemoryBytes)))} |");
+                $"| {group.Key.Scenario} | {group.Key.SizeMb} MB | {group.Key.Variant} | {all.Count} | {Ms(ms)} | {Median(all.Select(s => (double)s.Gets)):0} | {Median(all.Select(s => (double)s.Heads)):0} | {Median(all.Select(s => (double)s.Puts)):0} | {Mb(down)} | {Mb(Median(all.Select(s => (double)s.BytesUp)))} | {(dbBytes > 0 ? (100 * down / dbBytes).ToString("0.00", CultureInfo.InvariantCulture) + "%" : "")} | {Opt(s => s.RangeReads)} | {Opt(s => s.BlockCacheHits)} | {throughput} | {OptMb(s => s.CachePeakBytes)} | {OptMb(s => s.CacheDiskAfterBytes)} | {Mb(Median(all.Select(s => (double)s.PeakMemoryBytes)))} | {Seconds(s => s.CpuSeconds)} | {Seconds(s => s.MotoCpuSeconds)} |");
         }
 
         return text.ToString();

@@ -50,6 +50,9 @@ internal sealed class Moto : IDisposable
         }
     }
 
+    /// <summary>The CPU time moto_server has used so far: what serving a request cost it, by difference.</summary>
+    public TimeSpan CpuTime() => _process.CpuTime();
+
     public async Task<string> CreateVpcAsync()
     {
         var info = new ProcessStartInfo("aws", ["--endpoint-url", Url.ToString(), "--region", "us-east-1", "ec2", "create-vpc", "--cidr-block", "10.0.0.0/16", "--query", "Vpc.VpcId", "--output", "text"])

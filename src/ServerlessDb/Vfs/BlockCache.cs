@@ -1,5 +1,6 @@
-using System.Security.Cryptography;
-using System.Text;
+using System.Buffers;
+
+using Microsoft.Win32.SafeHandles;
 
 namespace ServerlessDb.Vfs;
 
@@ -9,26 +10,29 @@ namespace ServerlessDb.Vfs;
 /// content key and its index. Least recently used pieces go first, but never one being read; a fetch in flight is
 /// shared by everyone who needs one of its pieces (single flight); a failed, short or long fetch caches nothing.
 /// </summary>
+/// <remarks>
+/// The pieces live in one file of piece-sized slots (at most the budget's worth), written and read at their slot's
+/// offset, as CloudSQLite keeps its blocks: a file a piece cost a scan three system calls a piece and most of its CPU
+/// (docs/benchmarks.md, "The VFS's own cost"). A freed slot is reused by the next piece kept. A fetch lands in a
+/// buffer from the cache's own pool, returned once the fetch and every reader who joined it are done with it: a new
+/// array a fetch (2 MiB, on the large object heap) cost a scan a full garbage collection every few fetches.
+/// </remarks>
 internal sealed class BlockCache
 {
     private const string PieceFolderName = "vfs-pieces";
-
-    // Two of the widest fetches (LazyReadOptions.DefaultMaxFetchBytes): the window a scan reads and the one after it.
-    private const long RecentMaxBytes = 32L * 1024 * 1024;
+    private const string SlotFileName = "pieces.slots";
 
     private readonly object _gate = new();
     private readonly Dictionary<PieceKey, CachedPiece> _pieces = [];
     private readonly LinkedList<CachedPiece> _leastRecentlyUsedFirst = new();
     private readonly Dictionary<PieceKey, Flight> _inFlight = [];
+    private readonly ArrayPool<byte> _buffers = ArrayPool<byte>.Create(LazyReadOptions.MaxBlockBytes, maxArraysPerBucket: 16);
 
-    // The last fetches' bytes, kept in memory too within a small budget: a sequential reader reads each piece right
-    // after its fetch lands, and finds it here instead of opening the piece's file.
-    private readonly Dictionary<PieceKey, Flight> _recentPieces = [];
-    private readonly Queue<Flight> _recentOldestFirst = new();
-    private readonly long _recentMaxBytes;
-    private long _recentBytes;
     private readonly string _folder;
-    private readonly long _maxBytes;
+    private readonly int _slotCount;
+    private readonly Stack<int> _freeSlots = new();
+    private int _slotsEverUsed;
+    private SafeFileHandle? _slots;
     private long _bytes;
     private long _evictions;
     private long _unwritablePieces;
@@ -40,8 +44,7 @@ internal sealed class BlockCache
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(pieceBytes, 1);
-        _maxBytes = maxBytes;
-        _recentMaxBytes = Math.Min(maxBytes / 8, RecentMaxBytes);
+        _slotCount = (int)Math.Min(int.MaxValue, maxBytes / pieceBytes);
         PieceBytes = pieceBytes;
         _folder = Path.Combine(cacheDirectory, PieceFolderName);
 
@@ -58,7 +61,7 @@ internal sealed class BlockCache
     /// <summary>The size of a piece; a piece's index in its block is its offset divided by it.</summary>
     public int PieceBytes { get; }
 
-    /// <summary>Where the pieces are stored.</summary>
+    /// <summary>Where the pieces are stored: one file of slots, made when the first piece is kept.</summary>
     public string Folder => _folder;
 
     /// <summary>The bytes the cache holds or has reserved on disk; never above the budget.</summary>
@@ -107,17 +110,6 @@ internal sealed class BlockCache
         CachedPiece? piece;
         lock (_gate)
         {
-            if (_recentPieces.TryGetValue(key, out var recent) && recent.Bytes.Task.IsCompletedSuccessfully)
-            {
-                var offset = pieceIndex * PieceBytes - recent.OffsetInBlock;
-                var bytes = recent.Bytes.Task.Result;
-                if (offset + into.Length <= bytes.Length)
-                {
-                    bytes.AsSpan(offset, into.Length).CopyTo(into);
-                    return true;
-                }
-            }
-
             if (!_pieces.TryGetValue(key, out piece) || piece.Length != into.Length)
             {
                 return false;
@@ -131,8 +123,7 @@ internal sealed class BlockCache
         var complete = false;
         try
         {
-            using var handle = File.OpenHandle(piece.Path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
-            complete = RandomAccess.Read(handle, into, 0) == into.Length;
+            complete = RandomAccess.Read(_slots!, into, SlotOffset(piece.Slot)) == into.Length;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -153,14 +144,24 @@ internal sealed class BlockCache
         return complete;
     }
 
+    /// <summary>Whether a fetch under way brings piece <paramref name="pieceIndex"/> of the block with <paramref name="contentKey"/>.</summary>
+    public bool IsInFlight(string contentKey, int pieceIndex)
+    {
+        lock (_gate)
+        {
+            return _inFlight.ContainsKey(new PieceKey(contentKey, pieceIndex));
+        }
+    }
+
     /// <summary>
-    /// The bytes of piece <paramref name="pieceIndex"/> of <paramref name="block"/>, fetched: joins a fetch in flight
-    /// that brings it, or starts one for the run of pieces around it, within <paramref name="span"/>, that are neither
-    /// cached nor in flight. The fetch runs apart from the caller, which waits for it only until
-    /// <paramref name="cancellationToken"/> fires, so a source that hangs cannot hold a reader past its deadline.
+    /// Fills <paramref name="into"/> (exactly the piece's length) with piece <paramref name="pieceIndex"/> of
+    /// <paramref name="block"/>, fetched: joins a fetch in flight that brings it, or starts one for the run of pieces
+    /// around it, within <paramref name="span"/>, that are neither cached nor in flight. The fetch runs apart from the
+    /// caller, which waits for it only until <paramref name="cancellationToken"/> fires, so a source that hangs cannot
+    /// hold a reader past its deadline.
     /// </summary>
     /// <exception cref="BlockFetchException">the source brought a different number of bytes than asked for.</exception>
-    public async Task<ReadOnlyMemory<byte>> FetchAsync(IPinnedBlock block, int pieceIndex, BlockSpan span, CancellationToken cancellationToken)
+    public async Task FetchAsync(IPinnedBlock block, int pieceIndex, BlockSpan span, Memory<byte> into, CancellationToken cancellationToken)
     {
         var pieceOffset = pieceIndex * PieceBytes;
         if (pieceOffset < span.OffsetInBlock || pieceOffset >= span.End || span.End > block.Length)
@@ -170,13 +171,17 @@ internal sealed class BlockCache
 
         var key = new PieceKey(block.ContentKey, pieceIndex);
         var pieceLength = PieceLength(block.Length, pieceIndex);
+        if (into.Length != pieceLength)
+        {
+            throw new ArgumentException($"Piece {pieceIndex} of a {block.Length}-byte block is {pieceLength} bytes, not {into.Length}.", nameof(into));
+        }
+
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var buffer = new byte[pieceLength];
-            if (TryRead(block.ContentKey, pieceIndex, buffer))
+            if (TryRead(block.ContentKey, pieceIndex, into.Span))
             {
-                return buffer; // another fetch landed since the caller's miss
+                return; // another fetch landed since the caller's miss
             }
 
             Flight? flight;
@@ -190,16 +195,22 @@ internal sealed class BlockCache
 
                 started = !_inFlight.TryGetValue(key, out flight);
                 flight ??= StartFlight(block, pieceIndex, span, cancellationToken);
+                flight.Holds++; // its buffer stays ours until we have copied the piece
             }
 
             try
             {
                 var bytes = await flight.Bytes.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-                return bytes.AsMemory(pieceOffset - flight.OffsetInBlock, pieceLength);
+                bytes.AsSpan(pieceOffset - flight.OffsetInBlock, pieceLength).CopyTo(into.Span);
+                return;
             }
             catch (OperationCanceledException) when (!started && !cancellationToken.IsCancellationRequested)
             {
                 // The fetch we joined was cancelled by the reader that started it, not by us: fetch it ourselves.
+            }
+            finally
+            {
+                Release(flight);
             }
         }
     }
@@ -267,11 +278,11 @@ internal sealed class BlockCache
         // A source that ignores cancellation must not keep its pieces in flight past the deadline of the reader that
         // started the fetch: at the deadline the flight is abandoned, and what the source brings after is dropped.
         using var abandon = cancellationToken.Register(() => Abandon(flight, cancellationToken));
-        byte[] bytes;
+        var bytes = _buffers.Rent(flight.Length);
+        flight.Buffer = bytes;
         try
         {
-            bytes = new byte[flight.Length];
-            var fetched = await block.FetchAsync(flight.OffsetInBlock, bytes, cancellationToken).ConfigureAwait(false);
+            var fetched = await block.FetchAsync(flight.OffsetInBlock, bytes.AsMemory(0, flight.Length), cancellationToken).ConfigureAwait(false);
             if (fetched != flight.Length)
             {
                 throw new BlockFetchException(
@@ -286,58 +297,43 @@ internal sealed class BlockCache
             }
 
             flight.Bytes.TrySetException(e);
+            Release(flight);
             return;
         }
 
         // The readers first, the disk after: they need not wait for the pieces to be written.
-        if (!flight.Bytes.TrySetResult(bytes))
+        if (flight.Bytes.TrySetResult(bytes))
         {
-            return;
-        }
-
-        KeepRecent(flight);
-
-        for (var index = flight.FirstPiece; index <= flight.LastPiece; index++)
-        {
-            var offset = (index - flight.FirstPiece) * PieceBytes;
-            Keep(new PieceKey(flight.ContentKey, index), bytes.AsSpan(offset, Math.Min(PieceBytes, bytes.Length - offset)));
-        }
-
-        lock (_gate)
-        {
-            RemoveFlight(flight);
-        }
-    }
-
-    /// <summary>Keeps a landed fetch's bytes in memory too, forgetting the oldest beyond the memory budget.</summary>
-    private void KeepRecent(Flight flight)
-    {
-        if (flight.Length > _recentMaxBytes)
-        {
-            return;
-        }
-
-        lock (_gate)
-        {
-            while (_recentBytes + flight.Length > _recentMaxBytes && _recentOldestFirst.TryDequeue(out var oldest))
-            {
-                _recentBytes -= oldest.Length;
-                for (var index = oldest.FirstPiece; index <= oldest.LastPiece; index++)
-                {
-                    var key = new PieceKey(oldest.ContentKey, index);
-                    if (_recentPieces.TryGetValue(key, out var current) && current == oldest)
-                    {
-                        _recentPieces.Remove(key);
-                    }
-                }
-            }
-
-            _recentOldestFirst.Enqueue(flight);
-            _recentBytes += flight.Length;
             for (var index = flight.FirstPiece; index <= flight.LastPiece; index++)
             {
-                _recentPieces[new PieceKey(flight.ContentKey, index)] = flight;
+                var offset = (index - flight.FirstPiece) * PieceBytes;
+                Keep(new PieceKey(flight.ContentKey, index), bytes.AsSpan(offset, Math.Min(PieceBytes, flight.Length - offset)));
             }
+
+            lock (_gate)
+            {
+                RemoveFlight(flight);
+            }
+        }
+
+        Release(flight);
+    }
+
+    /// <summary>Lets go of a hold on <paramref name="flight"/>'s buffer; the last one returns it to the pool.</summary>
+    private void Release(Flight flight)
+    {
+        byte[]? buffer = null;
+        lock (_gate)
+        {
+            if (--flight.Holds == 0)
+            {
+                (buffer, flight.Buffer) = (flight.Buffer, null);
+            }
+        }
+
+        if (buffer is not null)
+        {
+            _buffers.Return(buffer);
         }
     }
 
@@ -364,13 +360,20 @@ internal sealed class BlockCache
         }
     }
 
-    /// <summary>Writes a fetched piece to disk and indexes it, evicting the least recently used pieces no one is reading to make room.</summary>
+    /// <summary>Writes a fetched piece to a free slot and indexes it, evicting the least recently used pieces no one is reading to free one.</summary>
     private void Keep(PieceKey key, ReadOnlySpan<byte> bytes)
     {
+        int slot;
+        SafeFileHandle slots;
         lock (_gate)
         {
+            if (_pieces.ContainsKey(key))
+            {
+                return;
+            }
+
             var node = _leastRecentlyUsedFirst.First;
-            while (_bytes + bytes.Length > _maxBytes && node is not null)
+            while (_freeSlots.Count == 0 && _slotsEverUsed == _slotCount && node is not null)
             {
                 var next = node.Next;
                 if (node.Value.Readers == 0)
@@ -382,28 +385,27 @@ internal sealed class BlockCache
                 node = next;
             }
 
-            if (_bytes + bytes.Length > _maxBytes)
+            if (!TryTakeSlot(out slot, out slots))
             {
                 _unwritablePieces++;
                 return;
             }
 
-            // Reserved before the write, so the folder never holds more than the budget, even mid-write.
+            // Reserved before the write, so the file never holds more than the budget, even mid-write.
             _bytes += bytes.Length;
         }
 
-        var path = Path.Combine(_folder, FileNameOf(key));
         try
         {
-            File.WriteAllBytes(path, bytes);
+            RandomAccess.Write(slots, bytes, SlotOffset(slot));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // A full or broken /tmp costs this piece its place in the cache, not the query its answer: the reads
             // that fetched it have it already, and the next miss fetches it again. Counted, so that it is seen.
-            TryDelete(path);
             lock (_gate)
             {
+                _freeSlots.Push(slot);
                 _bytes -= bytes.Length;
                 _unwritablePieces++;
             }
@@ -415,48 +417,65 @@ internal sealed class BlockCache
         {
             if (_pieces.ContainsKey(key))
             {
-                _bytes -= bytes.Length; // kept meanwhile by a fetch that replaced an unreadable copy: same bytes, same file
+                _freeSlots.Push(slot); // kept meanwhile by a fetch that replaced an unreadable copy
+                _bytes -= bytes.Length;
                 return;
             }
 
-            var piece = new CachedPiece(key, path, bytes.Length);
+            var piece = new CachedPiece(key, slot, bytes.Length);
             piece.Node = _leastRecentlyUsedFirst.AddLast(piece);
             _pieces.Add(key, piece);
         }
     }
 
-    /// <summary>Drops a piece from the index and the disk; called under the gate.</summary>
+    /// <summary>A free slot, or a new one while the budget allows, in the slot file (opened on first use); called under the gate.</summary>
+    private bool TryTakeSlot(out int slot, out SafeFileHandle slots)
+    {
+        slots = null!;
+        slot = -1;
+        if (_freeSlots.TryPop(out slot))
+        {
+            slots = _slots!;
+            return true;
+        }
+
+        if (_slotsEverUsed == _slotCount)
+        {
+            return false;
+        }
+
+        try
+        {
+            _slots ??= File.OpenHandle(Path.Combine(_folder, SlotFileName), FileMode.Create, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // no cache file: nothing is kept, and reads fetch again
+        }
+
+        slot = _slotsEverUsed++;
+        slots = _slots;
+        return true;
+    }
+
+    private long SlotOffset(int slot) => (long)slot * PieceBytes;
+
+    /// <summary>Drops a piece from the index and frees its slot; called under the gate.</summary>
     private void Forget(CachedPiece piece)
     {
         _pieces.Remove(piece.Key);
         _leastRecentlyUsedFirst.Remove(piece.Node);
         _bytes -= piece.Length;
-        TryDelete(piece.Path);
+        _freeSlots.Push(piece.Slot);
     }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Left for the next process's start to clear; the index no longer counts it.
-        }
-    }
-
-    // Content keys are the store's (an ETag holds quotes): a file is named by the key's hash, never by the key.
-    private static string FileNameOf(PieceKey key) =>
-        $"{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key.ContentKey)))}-{key.Index}.piece";
 
     private readonly record struct PieceKey(string ContentKey, int Index);
 
-    private sealed class CachedPiece(PieceKey key, string path, int length)
+    private sealed class CachedPiece(PieceKey key, int slot, int length)
     {
         public PieceKey Key { get; } = key;
 
-        public string Path { get; } = path;
+        public int Slot { get; } = slot;
 
         public int Length { get; } = length;
 
@@ -480,5 +499,11 @@ internal sealed class BlockCache
         public int Length { get; } = length;
 
         public TaskCompletionSource<byte[]> Bytes { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The pooled buffer the fetch lands in, until the last hold is released.</summary>
+        public byte[]? Buffer { get; set; }
+
+        /// <summary>Who still uses <see cref="Buffer"/>: the fetch itself (from the start) and each reader who joined it; changed under the gate.</summary>
+        public int Holds { get; set; } = 1;
     }
 }

@@ -80,7 +80,7 @@ internal sealed class FetchPolicy
     }
 
     /// <summary>
-    /// The window to fetch ahead when a read at <paramref name="offset"/> found its piece cached: when it is in the
+    /// The window to fetch ahead when a read at <paramref name="offset"/> found its piece cached or on its way: when it is in the
     /// stream's newest window, the next window (twice as wide, up to the widest fetch, after it, within the file); else none.
     /// </summary>
     public FetchRange? OnHit(long offset, long fileLength)

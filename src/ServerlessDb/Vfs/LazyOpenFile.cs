@@ -64,21 +64,21 @@ internal sealed class LazyOpenFile : LazySqliteFile
         if (_cache.TryRead(block.ContentKey, pieceIndex, _piece.AsSpan(0, length)))
         {
             Lease.CountPieceHit();
-            if (_policy.OnHit(pieceOffset, Length) is { } ahead)
-            {
-                PrefetchFrom(blocks, BlockAt(blocks, ahead.Offset), ahead, cancellationToken);
-            }
+            ReadAhead(blocks, pieceOffset, cancellationToken);
+        }
+        else if (_cache.IsInFlight(block.ContentKey, pieceIndex))
+        {
+            // On its way (read-ahead, or another reader's fetch): not a miss. A miss here would start the stream
+            // again from one piece, while the windows ahead of it are already in flight.
+            ReadAhead(blocks, pieceOffset, cancellationToken);
+            Wait(_cache.FetchAsync(block, pieceIndex, new BlockSpan(pieceIndex * _cache.PieceBytes, length), _piece.AsMemory(0, length), cancellationToken));
         }
         else
         {
             var range = _policy.OnMiss(pieceOffset, block.Offset, block.Length, Length);
-            var fetch = _cache.FetchAsync(block, pieceIndex, SpanOf(block, range), cancellationToken);
+            var fetch = _cache.FetchAsync(block, pieceIndex, SpanOf(block, range), _piece.AsMemory(0, length), cancellationToken);
             PrefetchFrom(blocks, blockIndex + 1, range, cancellationToken);
-
-            // SQLite calls us synchronously; the wait is bounded by the token, the lease's deadline for SQLite's reads
-            // (FetchAsync returns when it fires, whatever the source does), and the cache's awaits need no
-            // synchronization context.
-            fetch.GetAwaiter().GetResult().Span.CopyTo(_piece);
+            Wait(fetch);
         }
 
         _pieceKey = block.ContentKey;
@@ -86,6 +86,22 @@ internal sealed class LazyOpenFile : LazySqliteFile
         _pieceLength = length;
         return _piece.AsSpan(0, length);
     }
+
+    /// <summary>Starts the stream's next window when the policy says the read at <paramref name="pieceOffset"/> calls for it.</summary>
+    private void ReadAhead(IReadOnlyList<IPinnedBlock> blocks, long pieceOffset, CancellationToken cancellationToken)
+    {
+        if (_policy.OnHit(pieceOffset, Length) is { } ahead)
+        {
+            PrefetchFrom(blocks, BlockAt(blocks, ahead.Offset), ahead, cancellationToken);
+        }
+    }
+
+    /// <summary>Waits for <paramref name="fetch"/> to fill the piece buffer, throwing its failure.</summary>
+    private static void Wait(Task fetch) =>
+        // SQLite calls us synchronously; the wait is bounded by the token, the lease's deadline for SQLite's reads
+        // (FetchAsync returns when it fires, whatever the source does), and the cache's awaits need no
+        // synchronization context.
+        fetch.GetAwaiter().GetResult();
 
     /// <summary>Starts fetching the parts of <paramref name="range"/> in the blocks from <paramref name="first"/> on, without waiting.</summary>
     private void PrefetchFrom(IReadOnlyList<IPinnedBlock> blocks, int first, FetchRange range, CancellationToken cancellationToken)

@@ -24,7 +24,7 @@ public sealed class BlockCacheTests : IDisposable
         var (block, release) = HeldBlock();
 
         var readers = Enumerable.Range(0, 8)
-            .Select(_ => Task.Run(() => cache.FetchAsync(block, 3, new BlockSpan(3 * Piece, Piece), CancellationToken.None)))
+            .Select(_ => Task.Run(() => Fetch(cache, block, 3, new BlockSpan(3 * Piece, Piece), CancellationToken.None)))
             .ToArray();
         await Bounded.WaitUntilAsync(() => block.Fetches.Count > 0, "the first fetch started");
         await Task.Delay(50);
@@ -32,7 +32,7 @@ public sealed class BlockCacheTests : IDisposable
         var pieces = await Task.WhenAll(readers);
 
         Assert.Equal([(3 * Piece, Piece)], block.Fetches);
-        Assert.All(pieces, piece => Assert.Equal(block.Bytes(3 * Piece, Piece), piece.ToArray()));
+        Assert.All(pieces, piece => Assert.Equal(block.Bytes(3 * Piece, Piece), piece));
     }
 
     [Fact]
@@ -41,7 +41,7 @@ public sealed class BlockCacheTests : IDisposable
         var cache = NewCache();
         var block = MemoryBlock.Numbered("k", 8 * Piece);
 
-        await cache.FetchAsync(block, 2, new BlockSpan(0, 8 * Piece), CancellationToken.None);
+        await Fetch(cache, block, 2, new BlockSpan(0, 8 * Piece), CancellationToken.None);
         await Bounded.WaitUntilAsync(() => cache.PiecesInFlight == 0, "the pieces were kept");
         var copy = new byte[Piece];
 
@@ -52,24 +52,55 @@ public sealed class BlockCacheTests : IDisposable
     }
 
     [Fact]
-    public async Task The_last_fetches_are_read_from_memory_within_an_eighth_of_the_budget_and_older_ones_from_their_files()
+    public async Task Pieces_live_in_one_file_of_piece_sized_slots_and_an_evicted_pieces_slot_is_reused()
     {
-        var cache = NewCache(budget: 8 * 8 * Piece); // an eighth of it: one 8-piece fetch in memory
-        var first = MemoryBlock.Numbered("first", 8 * Piece);
-        var second = MemoryBlock.Numbered("second", 8 * Piece);
-        await cache.FetchAsync(first, 0, new BlockSpan(0, 8 * Piece), CancellationToken.None);
-        await cache.FetchAsync(second, 0, new BlockSpan(0, 8 * Piece), CancellationToken.None);
+        var cache = NewCache(budget: 4 * Piece);
+        var first = MemoryBlock.Numbered("first", 4 * Piece);
+        var second = MemoryBlock.Numbered("second", 2 * Piece);
+        await Fetch(cache, first, 0, new BlockSpan(0, 4 * Piece), CancellationToken.None);
         await Bounded.WaitUntilAsync(() => cache.PiecesInFlight == 0, "the pieces were kept");
-        foreach (var file in Directory.EnumerateFiles(cache.Folder))
-        {
-            File.Delete(file);
-        }
 
+        await Fetch(cache, second, 0, new BlockSpan(0, 2 * Piece), CancellationToken.None);
+        await Bounded.WaitUntilAsync(() => cache.PiecesInFlight == 0, "the pieces were kept");
+
+        var file = Assert.Single(Directory.GetFiles(cache.Folder));
+        Assert.Equal(4 * Piece, new FileInfo(file).Length); // two pieces evicted, their slots reused: the file did not grow
+        Assert.Equal(2, cache.Evictions);
         var copy = new byte[Piece];
+        Assert.True(cache.TryRead("second", 1, copy));
+        Assert.Equal(second.Bytes(Piece, Piece), copy);
+        Assert.True(cache.TryRead("first", 3, copy));
+        Assert.Equal(first.Bytes(3 * Piece, Piece), copy);
+        Assert.False(cache.TryRead("first", 0, copy));
+    }
 
-        Assert.True(cache.TryRead("second", 5, copy)); // the newest fetch: from memory, its file gone
-        Assert.Equal(second.Bytes(5 * Piece, Piece), copy);
-        Assert.False(cache.TryRead("first", 5, copy)); // past the memory budget: its file is the only copy, and it is gone
+    [Fact]
+    public async Task Readers_always_copy_their_own_pieces_while_fetch_buffers_are_reused_by_later_fetches()
+    {
+        // Distinct random bytes in every block, so that a buffer handed to a new fetch too early shows as wrong bytes.
+        var cache = NewCache(budget: 16 * Piece);
+        var random = new Random(19);
+        var blocks = Enumerable.Range(0, 32).Select(i =>
+        {
+            var bytes = new byte[8 * Piece];
+            random.NextBytes(bytes);
+            return new MemoryBlock($"b{i}", bytes);
+        }).ToArray();
+
+        var readers = Enumerable.Range(0, 16).Select(seed => Task.Run(async () =>
+        {
+            var picks = new Random(seed);
+            for (var read = 0; read < 1500; read++)
+            {
+                var block = blocks[picks.Next(blocks.Length)];
+                var index = picks.Next(8);
+                var piece = await Fetch(cache, block, index, new BlockSpan(0, 8 * Piece), CancellationToken.None);
+                Assert.Equal(block.Bytes(index * Piece, Piece), piece);
+            }
+        })).ToArray();
+
+        await Task.WhenAll(readers);
+        Assert.True(cache.Evictions > 0, "the cache never evicted, so no piece was fetched twice");
     }
 
     [Fact]
@@ -77,10 +108,10 @@ public sealed class BlockCacheTests : IDisposable
     {
         var cache = NewCache();
         var block = MemoryBlock.Numbered("k", 8 * Piece);
-        await cache.FetchAsync(block, 1, new BlockSpan(Piece, Piece), CancellationToken.None);
-        await cache.FetchAsync(block, 6, new BlockSpan(6 * Piece, Piece), CancellationToken.None);
+        await Fetch(cache, block, 1, new BlockSpan(Piece, Piece), CancellationToken.None);
+        await Fetch(cache, block, 6, new BlockSpan(6 * Piece, Piece), CancellationToken.None);
 
-        await cache.FetchAsync(block, 3, new BlockSpan(0, 8 * Piece), CancellationToken.None);
+        await Fetch(cache, block, 3, new BlockSpan(0, 8 * Piece), CancellationToken.None);
 
         Assert.Equal((2 * Piece, 4 * Piece), block.Fetches[^1]);
     }
@@ -93,13 +124,13 @@ public sealed class BlockCacheTests : IDisposable
         var cause = new IOException("no answer");
         block.Failure = cause;
 
-        Assert.Same(cause, await Assert.ThrowsAsync<IOException>(() => cache.FetchAsync(block, 0, new BlockSpan(0, 4 * Piece), CancellationToken.None)));
+        Assert.Same(cause, await Assert.ThrowsAsync<IOException>(() => Fetch(cache, block, 0, new BlockSpan(0, 4 * Piece), CancellationToken.None)));
         Assert.False(cache.TryRead("k", 0, new byte[Piece]));
         Assert.Equal(0, cache.CachedBytes);
 
         block.Failure = null;
-        var piece = await cache.FetchAsync(block, 0, new BlockSpan(0, 4 * Piece), CancellationToken.None);
-        Assert.Equal(block.Bytes(0, Piece), piece.ToArray());
+        var piece = await Fetch(cache, block, 0, new BlockSpan(0, 4 * Piece), CancellationToken.None);
+        Assert.Equal(block.Bytes(0, Piece), piece);
         Assert.Equal(2, block.Fetches.Count);
     }
 
@@ -109,10 +140,10 @@ public sealed class BlockCacheTests : IDisposable
         var cache = NewCache();
         var shortBlock = new ShortBlock(MemoryBlock.Numbered("k", 4 * Piece));
 
-        await Assert.ThrowsAsync<BlockFetchException>(() => cache.FetchAsync(shortBlock, 1, new BlockSpan(0, 4 * Piece), CancellationToken.None));
+        await Assert.ThrowsAsync<BlockFetchException>(() => Fetch(cache, shortBlock, 1, new BlockSpan(0, 4 * Piece), CancellationToken.None));
 
         Assert.Equal(0, cache.CachedBytes);
-        Assert.Empty(Directory.EnumerateFiles(cache.Folder));
+        Assert.Equal(0, FolderBytes(cache));
     }
 
     [Fact]
@@ -123,10 +154,10 @@ public sealed class BlockCacheTests : IDisposable
         var block = MemoryBlock.Numbered("k", 16 * Piece);
         for (var index = 0; index < 16; index++)
         {
-            await cache.FetchAsync(block, index, new BlockSpan(index * Piece, Piece), CancellationToken.None);
+            await Fetch(cache, block, index, new BlockSpan(index * Piece, Piece), CancellationToken.None);
             await Bounded.WaitUntilAsync(() => cache.PiecesInFlight == 0, "the piece was kept"); // kept after the reader has it
             Assert.Equal(Math.Min(index + 1, 5) * Piece, cache.CachedBytes);
-            Assert.InRange(Directory.EnumerateFiles(cache.Folder).Sum(file => new FileInfo(file).Length), 0, budget);
+            Assert.InRange(FolderBytes(cache), 0, budget);
             if (index == 3)
             {
                 Assert.True(cache.TryRead("k", 0, new byte[Piece])); // piece 0 is now the most recently used
@@ -154,11 +185,11 @@ public sealed class BlockCacheTests : IDisposable
         block.HonorsCancellation = false;
         using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cache.FetchAsync(block, 0, new BlockSpan(0, Piece), deadline.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Fetch(cache, block, 0, new BlockSpan(0, Piece), deadline.Token));
 
         block.Gate = Task.CompletedTask;
-        var piece = await cache.FetchAsync(block, 0, new BlockSpan(0, Piece), CancellationToken.None);
-        Assert.Equal(block.Bytes(0, Piece), piece.ToArray());
+        var piece = await Fetch(cache, block, 0, new BlockSpan(0, Piece), CancellationToken.None);
+        Assert.Equal(block.Bytes(0, Piece), piece);
     }
 
     [Fact]
@@ -168,10 +199,10 @@ public sealed class BlockCacheTests : IDisposable
         var (block, release) = HeldBlock();
 
         cache.Prefetch(block, new BlockSpan(0, 8 * Piece), CancellationToken.None);
-        var reader = cache.FetchAsync(block, 5, new BlockSpan(5 * Piece, Piece), CancellationToken.None);
+        var reader = Fetch(cache, block, 5, new BlockSpan(5 * Piece, Piece), CancellationToken.None);
         release.SetResult();
 
-        Assert.Equal(block.Bytes(5 * Piece, Piece), (await reader).ToArray());
+        Assert.Equal(block.Bytes(5 * Piece, Piece), await reader);
         Assert.Equal([(0, 8 * Piece)], block.Fetches);
     }
 
@@ -186,6 +217,16 @@ public sealed class BlockCacheTests : IDisposable
 
         Assert.Empty(Directory.EnumerateFiles(cache.Folder));
     }
+
+    /// <summary>The piece, fetched through the cache into a buffer of its own.</summary>
+    private static async Task<byte[]> Fetch(BlockCache cache, IPinnedBlock block, int pieceIndex, BlockSpan span, CancellationToken cancellationToken)
+    {
+        var piece = new byte[cache.PieceLength(block.Length, pieceIndex)];
+        await cache.FetchAsync(block, pieceIndex, span, piece, cancellationToken);
+        return piece;
+    }
+
+    private static long FolderBytes(BlockCache cache) => Directory.EnumerateFiles(cache.Folder).Sum(file => new FileInfo(file).Length);
 
     private BlockCache NewCache(long budget = 1 << 20)
     {
