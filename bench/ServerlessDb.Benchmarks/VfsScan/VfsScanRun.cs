@@ -2,14 +2,13 @@ using System.Diagnostics;
 using System.Globalization;
 
 using Microsoft.Data.Sqlite;
-using Microsoft.Win32.SafeHandles;
 
 using ServerlessDb.Vfs;
 
 namespace ServerlessDb.Benchmarks.VfsScan;
 
 /// <summary>
-/// What the lazy VFS costs a full scan in CPU, with no network: the same scan of the same file by SQLite's own VFS and
+/// What the lazy VFS costs a full scan in CPU, with no network: the lazy benchmark's full scan of its database (<see cref="LazyBenchSchema"/>) by SQLite's own VFS and
 /// through the lazy VFS and its block cache (cold, then warm), the blocks fetched from a local file. A lazy scan
 /// against S3 is never faster than this; the gap to the plain file is the VFS's own price per byte.
 ///
@@ -17,8 +16,6 @@ namespace ServerlessDb.Benchmarks.VfsScan;
 /// </summary>
 internal static class VfsScanRun
 {
-    private const string FullScan = "SELECT sum(length(payload)) FROM items";
-
     public static int Run(string[] args)
     {
         var megabytes = Option(args, "--mb", 1024);
@@ -28,7 +25,7 @@ internal static class VfsScanRun
         {
             var path = Path.Combine(folder, "scan.sqlite");
             var built = Stopwatch.StartNew();
-            Build(path, megabytes * 1024L * 1024 / 1390);
+            LazyBenchSchema.Build(path, megabytes);
             var length = new FileInfo(path).Length;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"built {length / 1e6:0} MB in {built.Elapsed.TotalSeconds:0.0} s"));
 
@@ -86,26 +83,8 @@ internal static class VfsScanRun
     {
         using var connection = new SqliteConnection(connectionString);
         connection.Open();
-        using var command = new SqliteCommand(FullScan, connection);
+        using var command = new SqliteCommand(LazyBenchSchema.FullScan, connection);
         return (long)command.ExecuteScalar()!;
-    }
-
-    private static void Build(string path, long rows)
-    {
-        using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
-        connection.Open();
-        foreach (var sql in new[]
-        {
-            "PRAGMA journal_mode=OFF",
-            "PRAGMA synchronous=OFF",
-            "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, category INTEGER NOT NULL, payload BLOB NOT NULL)",
-            "CREATE INDEX items_name ON items (name)",
-            string.Create(CultureInfo.InvariantCulture, $"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {rows}) INSERT INTO items SELECT i, printf('item-%09d', i), i % 100 + 1, randomblob(1300) FROM n"),
-        })
-        {
-            using var command = new SqliteCommand(sql, connection);
-            command.ExecuteNonQuery();
-        }
     }
 
     private static int Option(string[] args, string name, int fallback) =>
@@ -115,44 +94,5 @@ internal static class VfsScanRun
     {
         var index = Array.IndexOf(args, name);
         return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
-    }
-
-    /// <summary>A pinned version over a local file in 2 MiB blocks, as a chunked version's would be.</summary>
-    private sealed class LocalFileVersion : IPinnedVersion, IDisposable
-    {
-        private readonly SafeFileHandle _file;
-
-        public LocalFileVersion(string path, int blockBytes)
-        {
-            _file = File.OpenHandle(path);
-            Length = RandomAccess.GetLength(_file);
-            var blocks = new List<IPinnedBlock>();
-            for (long offset = 0; offset < Length; offset += blockBytes)
-            {
-                blocks.Add(new Block(_file, offset, (int)Math.Min(blockBytes, Length - offset)));
-            }
-
-            Blocks = blocks;
-        }
-
-        public string Description => "a local file";
-
-        public long Length { get; }
-
-        public IReadOnlyList<IPinnedBlock> Blocks { get; }
-
-        public void Dispose() => _file.Dispose();
-
-        private sealed class Block(SafeFileHandle file, long offset, int length) : IPinnedBlock
-        {
-            public long Offset { get; } = offset;
-
-            public int Length { get; } = length;
-
-            public string ContentKey { get; } = string.Create(CultureInfo.InvariantCulture, $"local:{offset}");
-
-            public async ValueTask<int> FetchAsync(int offsetInBlock, Memory<byte> into, CancellationToken cancellationToken) =>
-                await RandomAccess.ReadAsync(file, into, Offset + offsetInBlock, cancellationToken);
-        }
     }
 }

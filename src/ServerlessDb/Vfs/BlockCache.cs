@@ -13,7 +13,7 @@ namespace ServerlessDb.Vfs;
 /// <remarks>
 /// The pieces live in one file of piece-sized slots (at most the budget's worth), written and read at their slot's
 /// offset, as CloudSQLite keeps its blocks: a file a piece cost a scan three system calls a piece and most of its CPU
-/// (docs/benchmarks.md, "The VFS's own cost"). A freed slot is reused by the next piece kept. A fetch lands in a
+/// (docs/benchmarks.md, "Why the scan was slow"). A freed slot is reused by the next piece kept. A fetch lands in a
 /// buffer from the cache's own pool, returned once the fetch and every reader who joined it are done with it: a new
 /// array a fetch (2 MiB, on the large object heap) cost a scan a full garbage collection every few fetches.
 /// </remarks>
@@ -137,6 +137,10 @@ internal sealed class BlockCache
                 if (!complete && _pieces.TryGetValue(key, out var current) && current == piece)
                 {
                     Forget(piece);
+                }
+                else if (piece.Forgotten && piece.Readers == 0)
+                {
+                    _freeSlots.Push(piece.Slot); // forgotten while we read it: the last reader frees its slot
                 }
             }
         }
@@ -460,13 +464,20 @@ internal sealed class BlockCache
 
     private long SlotOffset(int slot) => (long)slot * PieceBytes;
 
-    /// <summary>Drops a piece from the index and frees its slot; called under the gate.</summary>
+    /// <summary>
+    /// Drops a piece from the index, and frees its slot unless someone is reading it (then the last reader does: a slot
+    /// reused under a reader would hand it another piece's bytes); called under the gate.
+    /// </summary>
     private void Forget(CachedPiece piece)
     {
         _pieces.Remove(piece.Key);
         _leastRecentlyUsedFirst.Remove(piece.Node);
         _bytes -= piece.Length;
-        _freeSlots.Push(piece.Slot);
+        piece.Forgotten = true;
+        if (piece.Readers == 0)
+        {
+            _freeSlots.Push(piece.Slot);
+        }
     }
 
     private readonly record struct PieceKey(string ContentKey, int Index);
@@ -483,6 +494,9 @@ internal sealed class BlockCache
 
         /// <summary>Reads copying the piece right now; a piece with readers is never evicted.</summary>
         public int Readers { get; set; }
+
+        /// <summary>No longer in the index; its slot is free once <see cref="Readers"/> is 0.</summary>
+        public bool Forgotten { get; set; }
     }
 
     /// <summary>One fetch under way: the pieces it brings, and their bytes once it lands.</summary>

@@ -63,6 +63,42 @@ public sealed class LazyVfsTests(SampleDatabase sample, ITestOutputHelper output
     }
 
     [Fact]
+    public void A_scan_that_outruns_its_read_ahead_waits_for_the_windows_in_flight_keeps_the_next_one_coming_and_fetches_each_block_once()
+    {
+        // A slow source: the scan reaches pieces that read-ahead has asked for but not yet brought. Waiting for them is
+        // not a miss; a miss there would start a stream again from one piece and fetch parts of blocks twice.
+        const string sql = "SELECT count(*), sum(length(payload)) FROM items NOT INDEXED";
+        int inFlight = 0, mostInFlight = 0;
+        using var version = new LocalFileVersion(sample.FilePath, BlockBytes, "v1")
+        {
+            BeforeFetch = async token =>
+            {
+                var now = Interlocked.Increment(ref inFlight);
+                InterlockedMax(ref mostInFlight, now);
+                try
+                {
+                    await Task.Delay(100, token);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref inFlight);
+                }
+            },
+        };
+        using var lease = _folder.NewFiles().Open(version, CancellationToken.None);
+
+        Assert.Equal(QueryRow(PlainConnectionString(), sql), QueryRow(lease.ConnectionString, sql));
+
+        var blocks = version.Blocks.Count;
+        output.WriteLine($"slow full scan: {version.Fetches} fetches for {blocks} blocks, {version.FetchedBytes} bytes of {version.Length}, at most {mostInFlight} in flight");
+        Assert.InRange(version.Fetches, blocks, blocks + 12); // the first blocks come in growing pieces, then a fetch a block
+        Assert.InRange(version.FetchedBytes, version.Length, version.Length + BlockBytes);
+
+        // The reader waits inside one window while the next is in flight: more than one widest window's blocks at once.
+        Assert.True(mostInFlight > LazyReadOptions.DefaultMaxFetchBytes / BlockBytes, $"at most {mostInFlight} fetches were in flight at once");
+    }
+
+    [Fact]
     public void Two_pinned_versions_open_at_once_each_see_only_their_own_content()
     {
         var first = Path.Combine(_folder.Path, "first.sqlite");
@@ -254,5 +290,14 @@ public sealed class LazyVfsTests(SampleDatabase sample, ITestOutputHelper output
         }
 
         return total;
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        var seen = Volatile.Read(ref target);
+        while (value > seen && Interlocked.CompareExchange(ref target, value, seen) is var found && found != seen)
+        {
+            seen = found;
+        }
     }
 }

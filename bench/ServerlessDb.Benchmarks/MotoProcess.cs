@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace ServerlessDb.Benchmarks.LockThroughput;
+namespace ServerlessDb.Benchmarks;
 
 /// <summary>
 /// A moto_server this benchmark starts on 127.0.0.1 and a free port, through tools/atomic_moto_server.py (copied beside this
