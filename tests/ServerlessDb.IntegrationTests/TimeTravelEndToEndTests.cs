@@ -4,6 +4,7 @@ using System.Text.Json;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Microsoft.Data.Sqlite;
+using ServerlessDb.IntegrationTests.Faults;
 using ServerlessDb.IntegrationTests.Infrastructure;
 using ServerlessDb.IntegrationTests.LocalServer;
 
@@ -108,6 +109,54 @@ public sealed class TimeTravelEndToEndTests(MotoServerFixture moto)
         var unknown = await runner.PostAsync("/db/restore", "", query: "db=shop&version=nosuchversion");
         Assert.Equal(404, unknown.StatusCode);
         Assert.Equal(4, (await StoredVersionIdsAsync(bucket)).Count);
+    }
+
+    /// <summary>
+    /// A query of an old version of a large database reads it in place, as a query of the current version does: ranged
+    /// GETs of that version (a whole file's on its version id, a chunked one's chunks named by its manifest), a fraction
+    /// of the file, never a download, and the old content's answer; an unknown version is still a 404.
+    /// </summary>
+    [Theory]
+    [InlineData("whole")]
+    [InlineData("chunked")]
+    public async Task On_S3_a_query_of_an_old_version_of_a_large_database_reads_it_in_place(string layout)
+    {
+        var bucket = await moto.CreateVersionedBucketAsync();
+        using var writer = new QueryRunnerInstance(moto, bucket, new Dictionary<string, string?> { ["STORAGE_LAYOUT"] = layout });
+        AssertOk(await writer.PostAsync("/db/execute", """
+            ["CREATE TABLE foo (id INTEGER NOT NULL PRIMARY KEY, name TEXT, pad BLOB)",
+             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000) INSERT INTO foo(name, pad) SELECT 'row-' || i, randomblob(1000) FROM n"]
+            """, query: "db=shop"));
+        var older = (await StoredVersionIdsAsync(bucket))[0];
+        AssertOk(await writer.PostAsync("/db/execute", """["UPDATE foo SET name = 'renamed' WHERE id = 4321"]""", query: "db=shop"));
+        const long AtLeast = 12_000 * 1000; // the random blobs alone
+        await using var proxy = await FaultProxy.StartAsync(moto.EndpointUrl);
+        using var reader = new QueryRunnerInstance(moto, bucket, new Dictionary<string, string?>
+        {
+            ["AWS_ENDPOINT_URL"] = proxy.Url.ToString(),
+            ["LAZY_READ_MIN_BYTES"] = "0",
+        });
+        var name = "q=" + Uri.EscapeDataString("SELECT name FROM foo WHERE id = 4321");
+
+        var old = await reader.GetAsync("/db/query", $"db=shop&{name}&version={Uri.EscapeDataString(older)}");
+
+        AssertOk(old);
+        Assert.Equal("row-4321", FirstValue(old.Body));
+        var wire = string.Join(Environment.NewLine, proxy.Exchanges);
+        var ranged = proxy.Where(FaultRule.RangedGet(bucket));
+        Assert.NotEmpty(ranged);
+        var fetched = ranged.Sum(e => e.ResponseBytes);
+        Assert.True(fetched < AtLeast / 3, $"the old version's read fetched {fetched} bytes of over {AtLeast}:{Environment.NewLine}{wire}");
+        var whole = proxy.Where(r => r.Method == "GET" && r.Path == $"/{bucket}/{Key}").Except(ranged).ToList();
+        Assert.True(layout == "chunked" ? whole.Count == 1 : whole.Count == 0, $"GETs of the key that are not ranged: {string.Join(", ", whole)}");
+        if (layout == "whole")
+        {
+            Assert.All(ranged, e => Assert.Contains($"versionId={Uri.EscapeDataString(older)}", e.Request.Query, StringComparison.Ordinal));
+        }
+
+        Assert.Equal(ranged.Count, LazyReadDatabases.Metric(LazyReadDatabases.LastRequestLine(reader), "RangeReads"));
+        Assert.Equal("renamed", FirstValue((await reader.GetAsync("/db/query", $"db=shop&{name}")).Body));
+        Assert.Equal(404, (await reader.GetAsync("/db/query", $"db=shop&{name}&version=nosuchversion")).StatusCode);
     }
 
     [Fact]

@@ -25,14 +25,22 @@ internal sealed partial class QueryEngine
     /// a missing one reads as: with expiring versions "none kept" cannot be told from "did not exist".
     /// </summary>
     /// <exception cref="VersionNotFoundException">the store keeps no such version.</exception>
-    public async Task<DatabaseSnapshot> SnapshotAtAsync(string database, PointInTime at, CancellationToken cancellationToken)
-    {
-        var id = at.VersionId
-            ?? (await History.FindAsOfAsync(database, at.AsOf!.Value, cancellationToken))?.Id
-            ?? throw new VersionNotFoundException(
-                $"Database '{database}' has no version {at}: it did not exist yet or was deleted then, or the versions of that time have expired; GET /db/versions?db={database} lists the versions kept.");
-        return await History.GetVersionAsync(database, id, cancellationToken);
-    }
+    public async Task<DatabaseSnapshot> SnapshotAtAsync(string database, PointInTime at, CancellationToken cancellationToken) =>
+        await History.GetVersionAsync(database, await VersionIdAtAsync(database, at, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// One read of the version <paramref name="at"/> names, as reads of the current version are: in place when it is
+    /// large (its fetches waiting until <paramref name="readDeadline"/>), else its file.
+    /// </summary>
+    /// <exception cref="VersionNotFoundException">the store keeps no such version.</exception>
+    private async Task<DatabaseRead> ReadAtAsync(string database, PointInTime at, CancellationToken readDeadline, CancellationToken cancellationToken) =>
+        await History.ReadVersionAsync(database, await VersionIdAtAsync(database, at, cancellationToken), readDeadline, cancellationToken);
+
+    private async Task<string> VersionIdAtAsync(string database, PointInTime at, CancellationToken cancellationToken) =>
+        at.VersionId
+        ?? (await History.FindAsOfAsync(database, at.AsOf!.Value, cancellationToken))?.Id
+        ?? throw new VersionNotFoundException(
+            $"Database '{database}' has no version {at}: it did not exist yet or was deleted then, or the versions of that time have expired; GET /db/versions?db={database} lists the versions kept.");
 
     /// <summary>
     /// Makes the content of the version <paramref name="at"/> names the current version of

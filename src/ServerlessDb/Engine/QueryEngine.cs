@@ -221,7 +221,7 @@ internal sealed partial class QueryEngine
         using (trace.Phase("fetch"))
         {
             read = request.Flags.At is { } at
-                ? new DatabaseRead(await SnapshotAtAsync(database, at, cancellationToken))
+                ? await ReadAtAsync(database, at, readDeadline.Token, cancellationToken)
                 : await _store.ReadAsync(database, request.Flags.MaxStaleness, readDeadline.Token, cancellationToken);
         }
 

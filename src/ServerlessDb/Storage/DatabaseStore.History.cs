@@ -75,11 +75,35 @@ internal sealed partial class DatabaseStore : IDatabaseHistory
             }
             catch (ObjectBackendException e) when (e.Failure == ObjectBackendFailure.NoSuchVersion)
             {
-                throw new VersionNotFoundException(
-                    $"Database '{database}' has no version '{versionId}' ({source}: {e.Detail}); GET /db/versions?db={database} lists the versions kept.", e);
+                throw NoSuchVersion(database, versionId, key, e.Detail, e);
             }
         }
     }
+
+    public async Task<DatabaseRead> ReadVersionAsync(string database, string versionId, CancellationToken readDeadline, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(versionId);
+        if (LazyFiles is { } lazyFiles && _options.LazyReadMinBytes is { } lazyFrom)
+        {
+            using (var cached = _caches.For(database).TryHoldVersion(versionId))
+            {
+                if (cached is null)
+                {
+                    var pinned = await PinVersionAsync(database, versionId, cancellationToken);
+                    if (pinned is not null && pinned.Length >= lazyFrom)
+                    {
+                        return new DatabaseRead(pinned.ETag, lazyFiles.Open(pinned, readDeadline), pinned);
+                    }
+                }
+            }
+        }
+
+        return new DatabaseRead(await GetVersionAsync(database, versionId, cancellationToken));
+    }
+
+    /// <summary>What a read of a version the backend does not keep throws: the 404 of time travel, naming the listing.</summary>
+    private VersionNotFoundException NoSuchVersion(string database, string versionId, string key, string detail, Exception? failure = null) =>
+        new($"Database '{database}' has no version '{versionId}' ({_objects.Describe(key)}: {detail}); GET /db/versions?db={database} lists the versions kept.", failure);
 
     public string? IdOf(string database, DatabaseETag version) =>
         _versionIds.TryGetValue(database, out var known) && known.ETag == version.ETag ? known.VersionId : null;

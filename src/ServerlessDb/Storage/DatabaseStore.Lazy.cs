@@ -148,7 +148,7 @@ internal sealed partial class DatabaseStore : IInPlaceWrites
         {
             try
             {
-                return await PinAsync(database, cancellationToken);
+                return await PinAsync(database, versionId: null, cancellationToken);
             }
             catch (PinnedVersionReplacedException) when (attempt < PinAttempts)
             {
@@ -156,22 +156,59 @@ internal sealed partial class DatabaseStore : IInPlaceWrites
         }
     }
 
-    private async Task<PinnedVersion?> PinAsync(string database, CancellationToken cancellationToken)
+    /// <summary>
+    /// Kept version <paramref name="versionId"/> of <paramref name="database"/> pinned (time travel): a version never
+    /// changes, so its whole-file windows are ranged GETs of that version, and a chunked one's manifest is that version's.
+    /// Null when the backend refused the HEAD of that version id without saying why (S3's bare 400; moto's for the
+    /// "null" version of an unversioned bucket): the version is then read whole, whose GET says.
+    /// </summary>
+    /// <exception cref="VersionNotFoundException">the backend keeps no such version.</exception>
+    /// <exception cref="DatabaseCorruptException">the version is a manifest that does not parse.</exception>
+    /// <exception cref="StorageUnavailableException">the store did not answer within its retry deadline.</exception>
+    private async Task<PinnedVersion?> PinVersionAsync(string database, string versionId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await PinAsync(database, versionId, cancellationToken) ?? throw NoSuchVersion(database, versionId, KeyFor(database), "not found");
+        }
+        catch (StorageUnavailableException e) when (e.InnerException is ObjectBackendException { Failure: ObjectBackendFailure.InvalidArgument, Operation: "HeadObject" })
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The current version (<paramref name="versionId"/> null) or a kept one pinned; null when there is none.</summary>
+    private async Task<PinnedVersion?> PinAsync(string database, string? versionId, CancellationToken cancellationToken)
     {
         var key = KeyFor(database);
-        var head = await RunAsync("HeadObject", key, token => _objects.HeadAsync(key, ObjectSelector.Current, token), cancellationToken);
+        var selector = versionId is null ? ObjectSelector.Current : new ObjectSelector(VersionId: versionId);
+        var head = await RunAsync("HeadObject", key, async token =>
+        {
+            try
+            {
+                return await _objects.HeadAsync(key, selector, token);
+            }
+            catch (ObjectBackendException e) when (e.Failure == ObjectBackendFailure.NoSuchVersion && versionId is not null)
+            {
+                throw NoSuchVersion(database, versionId, key, e.Detail, e);
+            }
+        }, cancellationToken);
         if (head is null)
         {
             return null;
         }
 
-        _lastSeen[database] = StoredMetadata.CommitOf(head.ETag, head.Metadata);
+        if (versionId is null)
+        {
+            _lastSeen[database] = StoredMetadata.CommitOf(head.ETag, head.Metadata);
+        }
+
         var etag = new DatabaseETag(head.ETag);
-        var description = $"{_objects.Describe(key)} (ETag {head.ETag})";
+        var description = versionId is null ? $"{_objects.Describe(key)} (ETag {head.ETag})" : $"{_objects.Describe(key)} (version {versionId}, ETag {head.ETag})";
         var fetcher = new BlockFetcher(this, database, description);
         if (!StoredMetadata.IsManifest(head.Metadata))
         {
-            return new PinnedVersion(etag, description, head.Size, WholeFileBlocks(fetcher, key, head), fetcher.Counts, Manifest: null);
+            return new PinnedVersion(etag, description, head.Size, WholeFileBlocks(fetcher, key, head, versionId), fetcher.Counts, Manifest: null);
         }
 
         var manifest = _manifests.Of(database, etag) ?? await RunAsync("GetObject", key, async token =>
@@ -179,17 +216,23 @@ internal sealed partial class DatabaseStore : IInPlaceWrites
             ObjectRead read;
             try
             {
-                read = await _objects.GetAsync(key, new ObjectSelector(IfMatch: head.ETag), token);
+                read = await _objects.GetAsync(key, versionId is null ? new ObjectSelector(IfMatch: head.ETag) : selector, token);
             }
             catch (ObjectBackendException e) when (e.Failure == ObjectBackendFailure.ConditionFailed)
             {
                 throw new PinnedVersionReplacedException($"{description} was replaced before its manifest was read", e);
             }
+            catch (ObjectBackendException e) when (e.Failure == ObjectBackendFailure.NoSuchVersion && versionId is not null)
+            {
+                throw NoSuchVersion(database, versionId, key, e.Detail, e); // expired since the HEAD
+            }
 
             using var held = read;
             if (!read.Found)
             {
-                throw new PinnedVersionReplacedException($"{description} was replaced before its manifest was read");
+                throw versionId is null
+                    ? new PinnedVersionReplacedException($"{description} was replaced before its manifest was read")
+                    : NoSuchVersion(database, versionId, key, "deleted before its manifest was read");
             }
 
             return (await ReadManifestAsync(database, read, description, token)).Manifest;
@@ -199,13 +242,15 @@ internal sealed partial class DatabaseStore : IInPlaceWrites
             chunk.Offset, chunk.Length, chunk.Sha256, fetcher, _keys.Chunk(database, chunk.Sha256), IfMatch: null, Chunk: chunk))], fetcher.Counts, manifest);
     }
 
-    private static List<IPinnedBlock> WholeFileBlocks(BlockFetcher fetcher, string key, ObjectInfo head)
+    /// <summary>A whole file's windows: ranged GETs on condition of the pinned ETag, or of kept version <paramref name="versionId"/>, which never changes.</summary>
+    private static List<IPinnedBlock> WholeFileBlocks(BlockFetcher fetcher, string key, ObjectInfo head, string? versionId)
     {
         var blocks = new List<IPinnedBlock>();
         for (long offset = 0; offset < head.Size; offset += WholeFileBlockBytes)
         {
             var length = (int)Math.Min(WholeFileBlockBytes, head.Size - offset);
-            blocks.Add(new Block(offset, length, string.Create(CultureInfo.InvariantCulture, $"{head.ETag}:{offset}"), fetcher, key, IfMatch: head.ETag, ObjectOffset: offset));
+            blocks.Add(new Block(offset, length, string.Create(CultureInfo.InvariantCulture, $"{head.ETag}:{offset}"), fetcher, key,
+                IfMatch: versionId is null ? head.ETag : null, ObjectOffset: offset, VersionId: versionId));
         }
 
         return blocks;
@@ -231,21 +276,28 @@ internal sealed partial class DatabaseStore : IInPlaceWrites
             try
             {
                 fetcher.Counts.AddRequest();
-                read = await _objects.GetAsync(block.Key, new ObjectSelector(IfMatch: block.IfMatch, Range: new ObjectRange(block.ObjectOffset + offsetInBlock, into.Length)), token);
+                read = await _objects.GetAsync(block.Key, new ObjectSelector(VersionId: block.VersionId, IfMatch: block.IfMatch, Range: new ObjectRange(block.ObjectOffset + offsetInBlock, into.Length)), token);
             }
             catch (ObjectBackendException e) when (e.Failure == ObjectBackendFailure.ConditionFailed)
             {
                 throw new PinnedVersionReplacedException($"{fetcher.Description} was replaced by a commit while a request read it", e);
+            }
+            catch (ObjectBackendException e) when (e.Failure == ObjectBackendFailure.NoSuchVersion && block.VersionId is { } versionId)
+            {
+                throw NoSuchVersion(fetcher.Database, versionId, block.Key, e.Detail, e); // expired while a request read it
             }
 
             using (read)
             {
                 if (read.Body is null)
                 {
-                    throw block.IfMatch is null
-                        ? new DatabaseCorruptException(fetcher.Database, fetcher.Description, string.Create(CultureInfo.InvariantCulture,
-                            $"its manifest names the chunk at offset {block.Offset}, {_objects.Describe(block.Key)}, which is not stored"))
-                        : new PinnedVersionReplacedException($"{fetcher.Description} was deleted while a request read it");
+                    throw block switch
+                    {
+                        { VersionId: { } versionId } => NoSuchVersion(fetcher.Database, versionId, block.Key, "deleted while a request read it"),
+                        { IfMatch: not null } => new PinnedVersionReplacedException($"{fetcher.Description} was deleted while a request read it"),
+                        _ => new DatabaseCorruptException(fetcher.Database, fetcher.Description, string.Create(CultureInfo.InvariantCulture,
+                            $"its manifest names the chunk at offset {block.Offset}, {_objects.Describe(block.Key)}, which is not stored")),
+                    };
                 }
 
                 var count = 0;
@@ -283,7 +335,8 @@ internal sealed partial class DatabaseStore : IInPlaceWrites
     }
 
     /// <param name="Chunk">the chunk the block is, whose hashes check what is fetched of it; null for a window of a whole file.</param>
-    private sealed record Block(long Offset, int Length, string ContentKey, BlockFetcher Fetcher, string Key, string? IfMatch, long ObjectOffset = 0, ChunkRef? Chunk = null) : IPinnedBlock
+    /// <param name="VersionId">the kept version a window of a whole file is read from (time travel); null for the current one, pinned by <paramref name="IfMatch"/>.</param>
+    private sealed record Block(long Offset, int Length, string ContentKey, BlockFetcher Fetcher, string Key, string? IfMatch, long ObjectOffset = 0, ChunkRef? Chunk = null, string? VersionId = null) : IPinnedBlock
     {
         public async ValueTask<int> FetchAsync(int offsetInBlock, Memory<byte> into, CancellationToken cancellationToken) =>
             await Fetcher.Store.ReadBlockAsync(Fetcher, this, offsetInBlock, into, cancellationToken);

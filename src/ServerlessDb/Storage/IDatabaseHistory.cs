@@ -32,6 +32,16 @@ internal interface IDatabaseHistory
     /// <exception cref="Errors.DatabaseCorruptException">the stored version is not a whole SQLite file; nothing was cached.</exception>
     Task<DatabaseSnapshot> GetVersionAsync(string database, string versionId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// One read of version <paramref name="versionId"/> of <paramref name="database"/>, as reads of the current version
+    /// are: in place through the lazy VFS (its fetches waiting until <paramref name="readDeadline"/>) when the version
+    /// is at least LAZY_READ_MIN_BYTES and not cached here as a file; otherwise its file (<see cref="GetVersionAsync"/>).
+    /// </summary>
+    /// <exception cref="Errors.VersionNotFoundException">the store keeps no such version of this database.</exception>
+    /// <exception cref="Errors.StorageUnavailableException">the store did not answer within its retry deadline.</exception>
+    /// <exception cref="Errors.DatabaseCorruptException">the stored version is not a whole SQLite file or a valid manifest.</exception>
+    Task<DatabaseRead> ReadVersionAsync(string database, string versionId, CancellationToken readDeadline, CancellationToken cancellationToken);
+
     /// <summary>The id in this history of <paramref name="version"/>, which this process read or committed last; null when it does not know it.</summary>
     string? IdOf(string database, DatabaseETag version);
 }

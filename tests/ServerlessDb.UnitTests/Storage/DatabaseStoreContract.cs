@@ -482,6 +482,44 @@ public abstract class DatabaseStoreContract : IDisposable
     }
 
     [Fact]
+    public async Task A_kept_version_of_either_layout_reads_in_place_by_its_id_as_its_file_reads_and_an_unknown_id_is_not_found()
+    {
+        var first = NewDatabase();
+        var v1 = (await CommitCopyAsync(NewStore("whole"), DatabaseETag.Missing, first)).ETag;
+        var second = OneRowChanged(first, id: 3);
+        var v2 = (await CommitCopyAsync(NewStore("chunked", ChunkSize), v1, second)).ETag;
+        await CommitCopyAsync(NewStore("whole-again"), v2, OneRowChanged(second, id: 4));
+        var listed = (await NewStore("lister").ListVersionsAsync(Db, limit: 10, next: null, CancellationToken.None)).Versions;
+        const string Rows = "SELECT count(*) || ':' || group_concat(hex(v)) FROM (SELECT v FROM t WHERE id IN (3, 4) ORDER BY id)";
+        var lazy = NewStore("lazy", ChunkSize, lazyFrom: 0);
+
+        foreach (var (version, file) in new[] { (listed[2], first), (listed[1], second) })
+        {
+            using var read = await lazy.ReadVersionAsync(Db, version.Id, CancellationToken.None, CancellationToken.None);
+            Assert.True(read.IsLazy, $"version {version.Id} was not read in place");
+            using (var connection = new SqliteConnection(read.Lease!.ConnectionString))
+            {
+                connection.Open();
+                using var command = new SqliteCommand(Rows, connection);
+                Assert.Equal(Scalar(file, Rows), command.ExecuteScalar());
+            }
+
+            read.ThrowIfFetchFailed();
+            Assert.InRange(read.RangeRequests, 1, 12);
+        }
+
+        await Assert.ThrowsAsync<VersionNotFoundException>(() => lazy.ReadVersionAsync(Db, "no-such-version", CancellationToken.None, CancellationToken.None));
+    }
+
+    private static object? Scalar(string path, string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = new SqliteCommand(sql, connection);
+        return command.ExecuteScalar();
+    }
+
+    [Fact]
     public async Task A_database_converts_to_chunks_on_a_chunked_commit_and_back_to_a_file_on_a_whole_commit_and_each_version_reads_back()
     {
         var first = NewDatabase();

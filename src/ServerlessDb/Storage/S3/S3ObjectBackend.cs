@@ -60,6 +60,11 @@ internal sealed class S3ObjectBackend : IObjectBackend, IObjectLinks
             {
                 throw new ObjectBackendException(ObjectBackendFailure.NoSuchVersion, "HeadObject", Describe(key), S3Errors.Describe(e), e);
             }
+            catch (AmazonS3Exception e) when (selector.VersionId is not null && e.StatusCode == HttpStatusCode.BadRequest)
+            {
+                // A HEAD's error has no body, so no code to tell why S3 refused the version id (a GET's answer says).
+                throw new ObjectBackendException(ObjectBackendFailure.InvalidArgument, "HeadObject", Describe(key), S3Errors.Describe(e), e);
+            }
             catch (AmazonS3Exception e) when (selector.VersionId is null && selector.IfMatch is null && S3Errors.IsNoSuchKey(e))
             {
                 // With If-Match, S3's 404 is a condition that did not hold (see Classify).
