@@ -191,10 +191,12 @@ public sealed class FaultProxyTests(MotoServerFixture moto)
             await get.ResponseStream.CopyToAsync(read);
         });
 
-        Assert.True(broke is IOException or HttpRequestException or AmazonClientException, $"the truncated body was read without an error: {broke}");
+        Assert.True(
+            broke is IOException or HttpRequestException or AmazonClientException,
+            $"the truncated body was read without an error ({read.Length} bytes read; {broke}); the proxy saw: {string.Join("; ", await RecordedAsync(proxy, 1))}");
         Assert.True(read.Length <= 40_000, $"{read.Length} bytes of the truncated body were read");
         Assert.Equal(bytes.AsSpan(1000, (int)read.Length).ToArray(), read.ToArray());
-        var exchange = Assert.Single(proxy.Exchanges);
+        var exchange = Assert.Single(await RecordedAsync(proxy, 1));
         Assert.Equal(FaultKind.TruncateBody, exchange.Fault);
         Assert.Equal(206, exchange.UpstreamStatus);
         Assert.Equal(40_000, exchange.ResponseBytes);
@@ -214,13 +216,22 @@ public sealed class FaultProxyTests(MotoServerFixture moto)
             Assert.Equal(bytes.AsSpan(1000, 80_000).ToArray(), whole.ToArray());
         }
 
-        // The proxy records an exchange once it has finished with it, which may be just after the client read the body.
-        for (var wait = 0; proxy.Exchanges.Count < 2 && wait < 50; wait++)
+        Assert.Equal(80_000, (await RecordedAsync(proxy, 2))[^1].ResponseBytes);
+    }
+
+    /// <summary>
+    /// The proxy's exchanges once it has recorded <paramref name="count"/> (or after 5 s, for the assertion to say what it
+    /// saw): it records an exchange once it has finished with it, which may be just after the client read the body or
+    /// saw it break off.
+    /// </summary>
+    private static async Task<IReadOnlyList<ProxiedExchange>> RecordedAsync(FaultProxy proxy, int count)
+    {
+        for (var wait = 0; proxy.Exchanges.Count < count && wait < 50; wait++)
         {
             await Task.Delay(100);
         }
 
-        Assert.Equal(80_000, proxy.Exchanges[^1].ResponseBytes);
+        return proxy.Exchanges;
     }
 
     [Fact]
