@@ -28,6 +28,9 @@ internal sealed partial class DatabaseStore : IInPlaceWrites
     // revalidated as a whole file (one conditional GET), one not known to be is asked about first (one HEAD).
     private readonly ConcurrentDictionary<string, long> _lengths = new(StringComparer.Ordinal);
 
+    // The manifest GETs under way, by database and ETag: cold reads of one version at once share one (single flight).
+    private readonly ConcurrentDictionary<(string Database, string ETag), Lazy<Task<ChunkManifest>>> _manifestsInFlight = new();
+
     /// <summary>The lazy reader's files and block cache; null when lazy reads are off.</summary>
     internal LazyFiles? LazyFiles { get; }
 
@@ -211,7 +214,7 @@ internal sealed partial class DatabaseStore : IInPlaceWrites
             return new PinnedVersion(etag, description, head.Size, WholeFileBlocks(fetcher, key, head, versionId), fetcher.Counts, Manifest: null);
         }
 
-        var manifest = _manifests.Of(database, etag) ?? await RunAsync("GetObject", key, async token =>
+        var manifest = _manifests.Of(database, etag) ?? await FetchManifestOnceAsync(database, head.ETag, ct => RunAsync("GetObject", key, async token =>
         {
             ObjectRead read;
             try
@@ -236,10 +239,42 @@ internal sealed partial class DatabaseStore : IInPlaceWrites
             }
 
             return (await ReadManifestAsync(database, read, description, token)).Manifest;
-        }, cancellationToken);
+        }, ct), cancellationToken);
         _manifests.Remember(database, head.ETag, manifest);
         return new PinnedVersion(etag, description, manifest.Length, [.. manifest.Chunks.Select(chunk => (IPinnedBlock)new Block(
             chunk.Offset, chunk.Length, chunk.Sha256, fetcher, _keys.Chunk(database, chunk.Sha256), IfMatch: null, Chunk: chunk))], fetcher.Counts, manifest);
+    }
+
+    /// <summary>
+    /// The manifest of version <paramref name="etag"/> of <paramref name="database"/>, fetched by <paramref name="fetch"/>
+    /// once for all who ask while it is under way, each waiting until its own cancellation. One whose wait ended with the
+    /// cancellation of the caller that started the fetch, not its own, fetches it again.
+    /// </summary>
+    private async Task<ChunkManifest> FetchManifestOnceAsync(
+        string database, string etag, Func<CancellationToken, Task<ChunkManifest>> fetch, CancellationToken cancellationToken)
+    {
+        var key = (database, etag);
+        while (true)
+        {
+            var mine = new Lazy<Task<ChunkManifest>>(() => fetch(cancellationToken));
+            var flight = _manifestsInFlight.GetOrAdd(key, mine);
+            var started = ReferenceEquals(flight, mine);
+            try
+            {
+                return await flight.Value.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException) when (!started && !cancellationToken.IsCancellationRequested)
+            {
+                // The starter's deadline ended the fetch we joined: ask again.
+            }
+            finally
+            {
+                if (started || flight.Value.IsCompleted)
+                {
+                    _manifestsInFlight.TryRemove(KeyValuePair.Create(key, flight)); // only this flight, never a newer one
+                }
+            }
+        }
     }
 
     /// <summary>A whole file's windows: ranged GETs on condition of the pinned ETag, or of kept version <paramref name="versionId"/>, which never changes.</summary>

@@ -81,6 +81,65 @@ public sealed class LazyReadTests : IDisposable
     }
 
     [Fact]
+    public async Task Cold_reads_of_one_chunked_version_at_once_share_one_manifest_get()
+    {
+        var copy = NewDatabase();
+        await Store(chunkSize: 2 * 1024 * 1024).CommitAsync(Db, DatabaseETag.Missing, copy, CancellationToken.None);
+        var manifestGet = $"GET databases/{Db}.sqlite";
+        _bucket.BeforeEach("GET", (key, _) =>
+        {
+            if (key == $"databases/{Db}.sqlite")
+            {
+                Thread.Sleep(300); // every reader asks while the first GET is under way
+            }
+        });
+        var store = Pinned();
+        var before = _bucket.Requests.Count(r => r == manifestGet);
+
+        // A thread each (the backend's hook blocks the thread it runs on), all starting at once.
+        using var start = new Barrier(6);
+        var pinned = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Factory.StartNew(() =>
+        {
+            start.SignalAndWait();
+            return store.PinCurrentAsync(Db, CancellationToken.None).GetAwaiter().GetResult();
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
+
+        Assert.True(1 == _bucket.Requests.Count(r => r == manifestGet) - before, string.Join(Environment.NewLine, _bucket.Requests));
+        Assert.All(pinned, version => Assert.Equal(pinned[0]!.ETag, version!.ETag));
+        Assert.All(pinned, version => Assert.Equal(pinned[0]!.Length, version!.Length));
+    }
+
+    [Fact]
+    public async Task A_reader_that_joined_a_manifest_get_its_starter_gave_up_on_fetches_the_manifest_itself()
+    {
+        var copy = NewDatabase();
+        await Store(chunkSize: 2 * 1024 * 1024).CommitAsync(Db, DatabaseETag.Missing, copy, CancellationToken.None);
+        var manifestGets = 0;
+        _bucket.BeforeEach("GET", (key, token) =>
+        {
+            if (key == $"databases/{Db}.sqlite" && Interlocked.Increment(ref manifestGets) == 1)
+            {
+                // The first GET lasts until its caller gives up.
+                token.WaitHandle.WaitOne(TimeSpan.FromSeconds(10));
+                token.ThrowIfCancellationRequested();
+            }
+        });
+        var store = Pinned();
+        using var starterGivesUp = new CancellationTokenSource();
+        var starter = Task.Run(() => store.PinCurrentAsync(Db, starterGivesUp.Token));
+        await Bounded.WaitUntilAsync(() => Volatile.Read(ref manifestGets) == 1, "the first manifest GET started");
+        var joiner = Task.Run(() => store.PinCurrentAsync(Db, CancellationToken.None));
+        await Task.Delay(100);
+
+        await starterGivesUp.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => starter);
+        var joined = await joiner.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.NotNull(joined?.Manifest);
+        Assert.Equal(2, Volatile.Read(ref manifestGets));
+    }
+
+    [Fact]
     public async Task A_whole_file_version_replaced_while_pinned_fails_the_read_and_never_serves_the_new_bytes()
     {
         var file = NewDatabase();
