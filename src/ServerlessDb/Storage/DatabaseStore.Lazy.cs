@@ -28,8 +28,9 @@ internal sealed partial class DatabaseStore : IInPlaceWrites
     // revalidated as a whole file (one conditional GET), one not known to be is asked about first (one HEAD).
     private readonly ConcurrentDictionary<string, long> _lengths = new(StringComparer.Ordinal);
 
-    // The manifest GETs under way, by database and ETag: cold reads of one version at once share one (single flight).
-    private readonly ConcurrentDictionary<(string Database, string ETag), Lazy<Task<ChunkManifest>>> _manifestsInFlight = new();
+    // The manifest GETs under way, by database, ETag and how they ask (the current one on condition of its ETag, or a
+    // kept version by its id, whose failures differ): cold reads of one version at once share one (single flight).
+    private readonly ConcurrentDictionary<(string Database, string ETag, string? VersionId), Lazy<Task<ChunkManifest>>> _manifestsInFlight = new();
 
     /// <summary>The lazy reader's files and block cache; null when lazy reads are off.</summary>
     internal LazyFiles? LazyFiles { get; }
@@ -214,7 +215,7 @@ internal sealed partial class DatabaseStore : IInPlaceWrites
             return new PinnedVersion(etag, description, head.Size, WholeFileBlocks(fetcher, key, head, versionId), fetcher.Counts, Manifest: null);
         }
 
-        var manifest = _manifests.Of(database, etag) ?? await FetchManifestOnceAsync(database, head.ETag, ct => RunAsync("GetObject", key, async token =>
+        var manifest = _manifests.Of(database, etag) ?? await FetchManifestOnceAsync((database, head.ETag, versionId), ct => RunAsync("GetObject", key, async token =>
         {
             ObjectRead read;
             try
@@ -246,14 +247,13 @@ internal sealed partial class DatabaseStore : IInPlaceWrites
     }
 
     /// <summary>
-    /// The manifest of version <paramref name="etag"/> of <paramref name="database"/>, fetched by <paramref name="fetch"/>
-    /// once for all who ask while it is under way, each waiting until its own cancellation. One whose wait ended with the
-    /// cancellation of the caller that started the fetch, not its own, fetches it again.
+    /// The manifest <paramref name="key"/> names, fetched by <paramref name="fetch"/> once for all who ask while it is under
+    /// way, each waiting until its own cancellation. One whose wait ended with the cancellation of the caller that
+    /// started the fetch, not its own, fetches it again.
     /// </summary>
     private async Task<ChunkManifest> FetchManifestOnceAsync(
-        string database, string etag, Func<CancellationToken, Task<ChunkManifest>> fetch, CancellationToken cancellationToken)
+        (string Database, string ETag, string? VersionId) key, Func<CancellationToken, Task<ChunkManifest>> fetch, CancellationToken cancellationToken)
     {
-        var key = (database, etag);
         while (true)
         {
             var mine = new Lazy<Task<ChunkManifest>>(() => fetch(cancellationToken));
