@@ -205,16 +205,7 @@ public sealed class LazyReadEndToEndTests(MotoServerFixture moto, ITestOutputHel
         var databases = await GetAsync(moto);
         var stored = databases.Of(layout);
         using var reader = new QueryRunnerInstance(moto, databases.Bucket, new Dictionary<string, string?> { ["CACHE_MAX_BYTES"] = Bound.ToString(CultureInfo.InvariantCulture) });
-        using var sampling = new CancellationTokenSource();
-        long largest = 0;
-        var sampler = Task.Run(async () =>
-        {
-            while (!sampling.IsCancellationRequested)
-            {
-                largest = Math.Max(largest, BlockCacheBytes(reader));
-                await Task.Delay(5);
-            }
-        });
+        var sampler = BlockCacheSampler.Start(reader);
 
         var scan = await QueryAsync(reader, stored.Name, FullScan);
         var scanLine = LastRequestLine(reader);
@@ -225,8 +216,7 @@ public sealed class LazyReadEndToEndTests(MotoServerFixture moto, ITestOutputHel
         }
 
         var again = await QueryAsync(reader, stored.Name, FullScan);
-        await sampling.CancelAsync();
-        await sampler;
+        var largest = await sampler.StopAsync();
 
         output.WriteLine($"{layout}: largest {largest}, end {BlockCacheBytes(reader)}; scan line {scanLine}");
         Assert.Equal(stored.Expected[FullScan], Canonical(scan));
@@ -253,21 +243,11 @@ public sealed class LazyReadEndToEndTests(MotoServerFixture moto, ITestOutputHel
         var databases = await GetAsync(moto);
         var stored = databases.Of(layout);
         using var reader = new QueryRunnerInstance(moto, databases.Bucket, new Dictionary<string, string?> { ["CACHE_MAX_BYTES"] = Bound.ToString(CultureInfo.InvariantCulture) });
-        using var sampling = new CancellationTokenSource();
-        long largest = 0;
-        var sampler = Task.Run(async () =>
-        {
-            while (!sampling.IsCancellationRequested)
-            {
-                largest = Math.Max(largest, BlockCacheBytes(reader));
-                await Task.Delay(5);
-            }
-        });
+        var sampler = BlockCacheSampler.Start(reader);
         var queries = new[] { FullScan, PointQuery(PointKeys[0]), FullScan, PointQuery(PointKeys[2]), FullScan };
 
         var answers = await Task.WhenAll(queries.Select(sql => Task.Run(() => QueryAsync(reader, stored.Name, sql)))).WaitAsync(TimeSpan.FromSeconds(120));
-        await sampling.CancelAsync();
-        await sampler;
+        var largest = await sampler.StopAsync();
 
         output.WriteLine($"{layout}: largest {largest}");
         for (var i = 0; i < queries.Length; i++)
@@ -359,5 +339,35 @@ public sealed class LazyReadEndToEndTests(MotoServerFixture moto, ITestOutputHel
 
         var next = await QueryAsync(reader, Database, Sql);
         Assert.Contains("[[4]]", Canonical(next), StringComparison.Ordinal);
+    }
+
+    /// <summary>Samples the size of a reader's block cache every 5 ms from its start until stopped: the largest it saw.</summary>
+    private sealed class BlockCacheSampler
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private Task _sampling = Task.CompletedTask;
+        private long _largest;
+
+        public static BlockCacheSampler Start(QueryRunnerInstance reader)
+        {
+            var sampler = new BlockCacheSampler();
+            sampler._sampling = Task.Run(async () =>
+            {
+                while (!sampler._stop.IsCancellationRequested)
+                {
+                    sampler._largest = Math.Max(sampler._largest, BlockCacheBytes(reader));
+                    await Task.Delay(5);
+                }
+            });
+            return sampler;
+        }
+
+        public async Task<long> StopAsync()
+        {
+            await _stop.CancelAsync();
+            await _sampling;
+            _stop.Dispose();
+            return _largest;
+        }
     }
 }

@@ -46,6 +46,16 @@ public sealed class LazyReadTests : IDisposable
         return path;
     }
 
+    /// <summary>A new database (<see cref="NewDatabase"/>) committed as the first version of <see cref="Db"/>; the file kept to compare with.</summary>
+    private async Task<string> CommittedDatabaseAsync(int? chunkSize)
+    {
+        var file = NewDatabase();
+        var copy = file + ".commit";
+        File.Copy(file, copy);
+        await Store(chunkSize).CommitAsync(Db, DatabaseETag.Missing, copy, CancellationToken.None);
+        return file;
+    }
+
     private static object? Query(string connectionString, string sql)
     {
         using var connection = new SqliteConnection(connectionString);
@@ -61,10 +71,7 @@ public sealed class LazyReadTests : IDisposable
     [InlineData(2 * 1024 * 1024)]
     public async Task A_point_query_on_a_pinned_version_reads_a_few_ranges_and_answers_as_the_file_does(int? chunkSize)
     {
-        var file = NewDatabase();
-        var copy = file + ".commit";
-        File.Copy(file, copy);
-        await Store(chunkSize).CommitAsync(Db, DatabaseETag.Missing, copy, CancellationToken.None);
+        var file = await CommittedDatabaseAsync(chunkSize);
         const string Sql = "SELECT id FROM items WHERE name = 'name-00012345'";
         var expected = Query($"Data Source={file};Mode=ReadOnly;Pooling=False", Sql);
         var before = RangedGets();
@@ -164,10 +171,7 @@ public sealed class LazyReadTests : IDisposable
     [InlineData(2 * 1024 * 1024)]
     public async Task A_cold_store_reads_a_large_database_lazily_counting_its_ranged_gets_and_downloads_a_small_one(int? chunkSize)
     {
-        var file = NewDatabase();
-        var copy = file + ".commit";
-        File.Copy(file, copy);
-        await Store(chunkSize).CommitAsync(Db, DatabaseETag.Missing, copy, CancellationToken.None);
+        var file = await CommittedDatabaseAsync(chunkSize);
         var length = new FileInfo(file).Length;
         const string Sql = "SELECT id FROM items WHERE name = 'name-00012345'";
 
